@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Split",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Split", targets: ["Split"]),
+        .executable(name: "edge-node", targets: ["EdgeNode"]),
+        .executable(name: "cloud-node", targets: ["CloudNode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries enter through one system-library target each.
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Our own hot kernels (f16 conversion, dot products), kept in plain C.
+        .target(
+            name: "CSplitKernels",
+            cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffast-math"])]
+        ),
+        .target(
+            name: "Split",
+            dependencies: [
+                "CZMQ", "COpenBLAS", "COpenSSL", "CSplitKernels",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "EdgeNode",
+            dependencies: [
+                "Split",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "CloudNode",
+            dependencies: [
+                "Split",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SplitTests",
+            dependencies: ["Split"],
+            exclude: ["Fixtures"]
+        ),
+    ]
+)
