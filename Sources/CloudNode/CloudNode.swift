@@ -1,0 +1,10 @@
+import ArgumentParser
+import Split
+
+@main
+struct CloudNode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloud-node",
+        abstract: "Split cloud node: runs the remaining layers of a model for many edge nodes."
+    )
+}
