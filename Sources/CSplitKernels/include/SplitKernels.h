@@ -12,3 +12,12 @@ void split_f32_to_f16(const float *src, uint16_t *dst, size_t count);
 void split_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
 
 #endif
+
+#ifndef SPLIT_KERNELS_GEMV_H
+#define SPLIT_KERNELS_GEMV_H
+/// y[r] = dot(w[r, :], x) for r in [row_begin, row_end), with w stored as IEEE half precision,
+/// row-major with `cols` columns. Accumulates in single precision.
+void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols);
+/// Same as split_gemv_f16 for single-precision weights.
+void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols);
+#endif

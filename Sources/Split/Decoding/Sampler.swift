@@ -1,0 +1,110 @@
+import Foundation
+
+/// How to pick the next token from logits. Temperature 0 means greedy.
+public struct SamplingParameters: Sendable, Codable, Equatable {
+    public var temperature: Float
+    /// Keep only the `topK` most likely tokens (0 = all).
+    public var topK: Int
+    /// Keep the smallest set of tokens whose probability reaches `topP` (1 = all).
+    public var topP: Float
+    public var seed: UInt64
+
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.seed = seed
+    }
+
+    /// Greedy decoding.
+    public static let greedy = SamplingParameters()
+
+    /// Whether this always takes the most likely token.
+    public var isGreedy: Bool { temperature <= 0 || topK == 1 }
+}
+
+/// A token chosen from a distribution, with its log-probability under the model (before
+/// temperature and truncation).
+public struct SampledToken: Sendable, Equatable {
+    public var token: Int32
+    public var logProbability: Float
+}
+
+/// Seeded sampler: the same seed and logits always give the same tokens.
+public struct Sampler: Sendable {
+    public let parameters: SamplingParameters
+    private var state: UInt64
+
+    public init(_ parameters: SamplingParameters) {
+        self.parameters = parameters
+        state = parameters.seed &+ 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// SplitMix64: tiny, fast and good enough for sampling.
+    private mutating func nextUniform() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 24)
+    }
+
+    /// Picks a token from one row of logits.
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> SampledToken {
+        let logSumExp = Self.logSumExp(logits)
+        if parameters.isGreedy {
+            let best = Self.argmax(logits)
+            return SampledToken(token: Int32(best), logProbability: logits[best] - logSumExp)
+        }
+        var candidates = (0..<logits.count).map { (index: $0, logit: logits[$0] / parameters.temperature) }
+        candidates.sort { $0.logit > $1.logit }
+        if parameters.topK > 0, parameters.topK < candidates.count {
+            candidates.removeSubrange(parameters.topK...)
+        }
+        let maxLogit = candidates[0].logit
+        var probabilities = candidates.map { Foundation.exp($0.logit - maxLogit) }
+        let total = probabilities.reduce(0, +)
+        for i in probabilities.indices { probabilities[i] /= total }
+        if parameters.topP < 1 {
+            var cumulative: Float = 0
+            var keep = probabilities.count
+            for (i, p) in probabilities.enumerated() {
+                cumulative += p
+                if cumulative >= parameters.topP { keep = i + 1; break }
+            }
+            probabilities.removeSubrange(keep...)
+            candidates.removeSubrange(keep...)
+            let kept = probabilities.reduce(0, +)
+            for i in probabilities.indices { probabilities[i] /= kept }
+        }
+        let u = nextUniform()
+        var cumulative: Float = 0
+        var chosen = candidates[candidates.count - 1].index
+        for (i, p) in probabilities.enumerated() {
+            cumulative += p
+            if u < cumulative { chosen = candidates[i].index; break }
+        }
+        return SampledToken(token: Int32(chosen), logProbability: logits[chosen] - logSumExp)
+    }
+
+    /// Index of the largest logit (the first one on ties).
+    public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in 0..<logits.count where logits[i] > bestValue {
+            bestValue = logits[i]
+            best = i
+        }
+        return best
+    }
+
+    /// log Σ exp(logits), computed stably.
+    public static func logSumExp(_ logits: UnsafeBufferPointer<Float>) -> Float {
+        var maxValue = -Float.infinity
+        for v in logits where v > maxValue { maxValue = v }
+        var sum: Float = 0
+        for v in logits { sum += Foundation.exp(v - maxValue) }
+        return maxValue + Foundation.log(sum)
+    }
+}

@@ -1,0 +1,196 @@
+/// A transformer, or the part of one that a node holds: the token embedding (edge), a contiguous
+/// range of layers, and the final norm plus LM head (cloud, and the edge's exit heads).
+///
+/// A layer range is a property of a loaded model, not a copy: every part of the same file maps
+/// the same weights, and the layers a part does not hold are never read.
+public final class TransformerModel: @unchecked Sendable {
+    // Safe to send: all weights are immutable after load; per-sequence state (KVCache,
+    // Workspace) lives outside the model and is owned by one caller.
+    public let configuration: ModelConfiguration
+    /// Layers this part holds.
+    public let layers: Range<Int>
+    let tokenEmbedding: WeightMatrix?
+    let positionEmbedding: WeightMatrix?
+    let blocks: [TransformerBlock]
+    let finalNorm: NormWeights?
+    let outputHead: WeightMatrix?
+
+    /// Which pieces of the model a part should load.
+    public struct Parts: Sendable, Equatable {
+        public var layers: Range<Int>?
+        public var embedding: Bool
+        public var head: Bool
+
+        /// The whole model.
+        public static let all = Parts(layers: nil, embedding: true, head: true)
+
+        public init(layers: Range<Int>?, embedding: Bool, head: Bool) {
+            self.layers = layers
+            self.embedding = embedding
+            self.head = head
+        }
+    }
+
+    /// Builds the requested parts from `store`.
+    /// - Throws: `ModelError` naming a missing tensor or a shape that does not fit the configuration.
+    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all) throws {
+        try c.validate()
+        let layers = parts.layers ?? 0..<c.layerCount
+        guard layers.lowerBound >= 0, layers.upperBound <= c.layerCount else {
+            throw ModelError.layerRangeOutOfBounds(requested: layers, loaded: 0..<c.layerCount)
+        }
+        configuration = c
+        self.layers = layers
+        let loader = WeightLoader(store: store, transposeLinear: naming.linearWeightsTransposed)
+        let d = c.hiddenSize
+        func norm(_ names: (weight: String, bias: String?)) throws -> NormWeights {
+            NormWeights(weight: try loader.vector(names.weight, count: d),
+                        bias: try loader.optionalVector(names.bias, count: d),
+                        epsilon: c.normEpsilon, kind: c.normKind)
+        }
+        // Embeddings are never transposed, whatever the linear layers' convention.
+        tokenEmbedding = parts.embedding || parts.head
+            ? try loader.matrix(naming.tokenEmbedding, rows: c.vocabularySize, columns: d, transposed: false) : nil
+        if parts.embedding, let name = naming.positionEmbedding {
+            positionEmbedding = try loader.matrix(name, rows: c.maxPositions, columns: d, transposed: false)
+        } else {
+            positionEmbedding = nil
+        }
+        blocks = try layers.map { layer in
+            let n = naming.block(layer)
+            let query: WeightMatrix, key: WeightMatrix, value: WeightMatrix
+            var qb: FloatBuffer?, kb: FloatBuffer?, vb: FloatBuffer?
+            if let fused = n.fusedQKV {
+                (query, key, value) = try loader.fusedQKV(fused, width: d, columns: d)
+                if let biasName = n.fusedQKVBias {
+                    let all = try loader.vector(biasName, count: 3 * d).array
+                    qb = FloatBuffer(Array(all[0..<d]))
+                    kb = FloatBuffer(Array(all[d..<(2 * d)]))
+                    vb = FloatBuffer(Array(all[(2 * d)...]))
+                }
+            } else {
+                guard let q = n.query, let k = n.key, let v = n.value else {
+                    throw ModelError.missingTensor("attention weights of layer \(layer)")
+                }
+                query = try loader.matrix(q, rows: c.queryWidth, columns: d)
+                key = try loader.matrix(k, rows: c.kvWidth, columns: d)
+                value = try loader.matrix(v, rows: c.kvWidth, columns: d)
+                qb = try loader.optionalVector(n.queryBias, count: c.queryWidth)
+                kb = try loader.optionalVector(n.keyBias, count: c.kvWidth)
+                vb = try loader.optionalVector(n.valueBias, count: c.kvWidth)
+            }
+            let weights = TransformerBlock.Weights(
+                attentionNorm: try norm(n.attentionNorm),
+                query: query, key: key, value: value, queryBias: qb, keyBias: kb, valueBias: vb,
+                output: try loader.matrix(n.output, rows: d, columns: c.queryWidth),
+                outputBias: try loader.optionalVector(n.outputBias, count: d),
+                feedForwardNorm: try norm(n.feedForwardNorm),
+                gate: try n.gate.map { try loader.matrix($0, rows: c.intermediateSize, columns: d) },
+                up: try loader.matrix(n.up, rows: c.intermediateSize, columns: d),
+                upBias: try loader.optionalVector(n.upBias, count: c.intermediateSize),
+                down: try loader.matrix(n.down, rows: d, columns: c.intermediateSize),
+                downBias: try loader.optionalVector(n.downBias, count: d))
+            return TransformerBlock(index: layer, weights: weights, configuration: c)
+        }
+        if parts.head {
+            finalNorm = try norm(naming.finalNorm)
+            if !c.tiedEmbeddings, store.contains(naming.outputHead) {
+                outputHead = try loader.matrix(naming.outputHead, rows: c.vocabularySize, columns: d, transposed: false)
+            } else {
+                outputHead = tokenEmbedding
+            }
+        } else {
+            finalNorm = nil
+            outputHead = nil
+        }
+    }
+
+    /// Whether this part can embed tokens.
+    public var hasEmbedding: Bool { tokenEmbedding != nil }
+    /// Whether this part can turn hidden states into logits.
+    public var hasHead: Bool { outputHead != nil && finalNorm != nil }
+
+    /// A fresh cache for the layers this part holds.
+    public func makeCache(maxPositions: Int? = nil) -> KVCache {
+        KVCache(layers: layers, kvWidth: configuration.kvWidth,
+                maxPositions: min(maxPositions ?? configuration.maxPositions, configuration.maxPositions))
+    }
+
+    /// Bytes of weights read per decoded token by `layers` (for cost models and benchmarks).
+    public func weightBytes(layers range: Range<Int>) -> Int {
+        blocks.filter { range.contains($0.index) }.reduce(0) { $0 + $1.weightByteCount }
+    }
+
+    /// The input hidden states `[tokens.count × hiddenSize]` for tokens at positions
+    /// `start ..< start + tokens.count`.
+    /// - Throws: for a token outside the vocabulary, a position past the context, or a part
+    ///   without the embedding.
+    public func embed(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
+        guard let tokenEmbedding else { throw ModelError.notLoaded("token embedding") }
+        let c = configuration
+        guard start >= 0, start + tokens.count <= c.maxPositions else {
+            throw ModelError.contextOverflow(position: start + tokens.count - 1, limit: c.maxPositions)
+        }
+        var hidden = [Float](repeating: 0, count: tokens.count * c.hiddenSize)
+        try hidden.withUnsafeMutableBufferPointer { out in
+            guard let base = out.baseAddress else { return }
+            for (row, token) in tokens.enumerated() {
+                guard token >= 0, Int(token) < c.vocabularySize else {
+                    throw ModelError.invalidToken(token, vocabularySize: c.vocabularySize)
+                }
+                tokenEmbedding.copyRow(Int(token), into: base + row * c.hiddenSize)
+            }
+            if let positionEmbedding {
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.hiddenSize)
+                defer { scratch.deallocate() }
+                for row in 0..<tokens.count {
+                    positionEmbedding.copyRow(start + row, into: scratch)
+                    Activations.add(base + row * c.hiddenSize, scratch, count: c.hiddenSize)
+                }
+            }
+        }
+        return hidden
+    }
+
+    /// Runs layers `range` over `rows` positions starting at `start`, in place on `hidden`.
+    /// - Throws: when `range` is not held by this part, or the cache lacks earlier positions.
+    public func forward(
+        _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
+        cache: KVCache, workspace: Workspace
+    ) throws {
+        guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
+            throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
+        }
+        guard hidden.count == rows * configuration.hiddenSize else {
+            throw ModelError.shapeMismatch(tensor: "hidden", expected: [rows, configuration.hiddenSize], found: [hidden.count])
+        }
+        guard start + rows <= configuration.maxPositions else {
+            throw ModelError.contextOverflow(position: start + rows - 1, limit: configuration.maxPositions)
+        }
+        try hidden.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for layer in range {
+                try blocks[layer - layers.lowerBound].forward(base, rows: rows, start: start, cache: cache, workspace: workspace)
+            }
+        }
+    }
+
+    /// Logits `[rows × vocab]` from hidden states: final norm then LM head. Applied to an
+    /// intermediate layer's hidden state this is that layer's exit head.
+    /// - Throws: when this part lacks the head.
+    public func logits(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
+        guard let finalNorm, let outputHead else { throw ModelError.notLoaded("final norm and LM head") }
+        let d = configuration.hiddenSize
+        guard hidden.count == rows * d else {
+            throw ModelError.shapeMismatch(tensor: "hidden", expected: [rows, d], found: [hidden.count])
+        }
+        let normed = workspace.buffer(.hidden, count: rows * d)
+        hidden.withUnsafeBufferPointer { normed.update(from: $0.baseAddress!, count: rows * d) }
+        finalNorm.apply(normed, rows: rows)
+        var result = [Float](repeating: 0, count: rows * configuration.vocabularySize)
+        result.withUnsafeMutableBufferPointer { out in
+            outputHead.multiply(normed, count: rows, into: out.baseAddress!)
+        }
+        return result
+    }
+}
