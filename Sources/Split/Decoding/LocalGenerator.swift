@@ -1,0 +1,108 @@
+import Foundation
+
+/// Why a generation ended.
+public enum FinishReason: String, Sendable, Codable {
+    case length, stop, endOfText
+}
+
+/// The outcome of a generation, with its timings.
+public struct GenerationResult: Sendable {
+    public var promptTokens: [Int32]
+    public var tokens: [Int32]
+    public var text: String
+    public var finishReason: FinishReason
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+
+    /// Generated tokens per second after the first.
+    public var decodeTokensPerSecond: Double {
+        tokens.count > 1 && decodeSeconds > 0 ? Double(tokens.count - 1) / decodeSeconds : 0
+    }
+}
+
+/// A completion request, whatever strategy serves it.
+public struct CompletionRequest: Sendable, Codable {
+    public var prompt: String
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    public var stop: [String]
+
+    public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = []) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stop = stop
+    }
+}
+
+/// Runs the whole model in this process (the "local" strategy).
+public final class LocalGenerator {
+    public let model: TransformerModel
+    public let tokenizer: TextTokenizer
+    private let workspace = Workspace()
+
+    /// - Throws: when `model` is only a part (it needs the embedding, every layer and the head).
+    public init(model: TransformerModel, tokenizer: TextTokenizer) throws {
+        guard model.hasEmbedding, model.hasHead, model.layers == 0..<model.configuration.layerCount else {
+            throw ModelError.notLoaded("whole model (local generation needs every layer)")
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Tokenizes a prompt, adding the BOS token when the tokenizer has one.
+    public func promptTokens(_ prompt: String) -> [Int32] {
+        var tokens = tokenizer.encode(prompt)
+        if let bos = tokenizer.bosTokenID, tokens.first != bos { tokens.insert(bos, at: 0) }
+        return tokens
+    }
+
+    /// Generates a completion, calling `onText` with each chunk of text as it becomes final.
+    /// - Throws: `ModelError` (e.g. the prompt is longer than the context).
+    public func generate(_ request: CompletionRequest, onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+        let prompt = promptTokens(request.prompt)
+        return try generate(promptTokens: prompt, request: request, onText: onText)
+    }
+
+    /// Generates from already tokenized input.
+    public func generate(promptTokens prompt: [Int32], request: CompletionRequest, onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+        let cache = model.makeCache()
+        var sampler = Sampler(request.sampling)
+        var stream = TextStream(stopStrings: request.stop)
+        var generated: [Int32] = []
+        var finish = FinishReason.length
+        let c = model.configuration
+        let budget = min(request.maxTokens, c.maxPositions - prompt.count)
+        guard !prompt.isEmpty else { throw ModelError.invalidConfiguration("empty prompt") }
+
+        let prefillStart = DispatchTime.now()
+        var hidden = try model.embed(prompt, startPosition: 0)
+        try model.forward(&hidden, rows: prompt.count, startPosition: 0, layers: model.layers, cache: cache, workspace: workspace)
+        let lastRow = Array(hidden[((prompt.count - 1) * c.hiddenSize)...])
+        var logits = try model.logits(lastRow, rows: 1, workspace: workspace)
+        let prefillSeconds = Self.seconds(since: prefillStart)
+        let decodeStart = DispatchTime.now()
+
+        var position = prompt.count
+        while generated.count < budget {
+            let next = logits.withUnsafeBufferPointer { sampler.sample($0) }.token
+            if next == tokenizer.eosTokenID { finish = .endOfText; break }
+            generated.append(next)
+            onText(stream.append(tokenizer.tokenBytes(next)))
+            if stream.stopped { finish = .stop; break }
+            if generated.count == budget { break }
+            var row = try model.embed([next], startPosition: position)
+            try model.forward(&row, rows: 1, startPosition: position, layers: model.layers, cache: cache, workspace: workspace)
+            logits = try model.logits(row, rows: 1, workspace: workspace)
+            position += 1
+        }
+        onText(stream.finish())
+        return GenerationResult(
+            promptTokens: prompt, tokens: generated, text: stream.emitted, finishReason: finish,
+            prefillSeconds: prefillSeconds, decodeSeconds: Self.seconds(since: decodeStart))
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}
