@@ -5,6 +5,8 @@ import Split
 struct EdgeNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-node",
-        abstract: "Split edge node: runs the first layers of a model on this device."
+        abstract: "Split edge node: runs the first layers of a model on this device.",
+        subcommands: []
     )
 }
+

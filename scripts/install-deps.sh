@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system libraries Split links against, when they are missing (needs root).
+set -euo pipefail
+needed=()
+for pkg in libzmq3-dev libopenblas-dev libssl-dev pkg-config; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
+done
+if [ ${#needed[@]} -gt 0 ]; then
+    echo "installing: ${needed[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${needed[@]}"
+fi
