@@ -21,17 +21,41 @@ public struct GenerationResult: Sendable {
 }
 
 /// A completion request, whatever strategy serves it.
-public struct CompletionRequest: Sendable, Codable {
+public struct CompletionRequest: Sendable, Codable, Equatable {
     public var prompt: String
     public var maxTokens: Int
     public var sampling: SamplingParameters
     public var stop: [String]
+    /// A strategy the client asks for by name (e.g. "local", "split(k=4)"); nil lets the
+    /// selector choose.
+    public var strategy: String?
+    /// Whether an edge-only answer, flagged as degraded, is acceptable when no cloud is reachable.
+    public var allowDegraded: Bool
 
-    public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = []) {
+    public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = [],
+                strategy: String? = nil, allowDegraded: Bool = false) {
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
+        self.strategy = strategy
+        self.allowDegraded = allowDegraded
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case prompt, maxTokens, sampling, stop, strategy, allowDegraded
+    }
+
+    /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`)
+    /// may be absent and take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        prompt = try c.decode(String.self, forKey: .prompt)
+        maxTokens = try c.decode(Int.self, forKey: .maxTokens)
+        sampling = try c.decode(SamplingParameters.self, forKey: .sampling)
+        stop = try c.decodeIfPresent([String].self, forKey: .stop) ?? []
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        allowDegraded = try c.decodeIfPresent(Bool.self, forKey: .allowDegraded) ?? false
     }
 }
 

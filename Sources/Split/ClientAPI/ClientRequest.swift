@@ -1,0 +1,117 @@
+import Foundation
+
+/// A request on the edge node's ZeroMQ client API: one JSON object per message (see
+/// docs/CLIENT_API.md). Parsing is pure and bounded; the socket lives elsewhere.
+public enum ClientRequest: Sendable, Equatable {
+    /// Run a completion; replies are `token` events (when `stream`) and then `done` or `error`.
+    case complete(id: String, request: CompletionRequest, stream: Bool)
+    /// Ask for the node's status; the reply is one `status` event.
+    case status(id: String?)
+
+    /// The client's id for this request, echoed in every reply.
+    public var id: String? {
+        switch self {
+        case .complete(let id, _, _): return id
+        case .status(let id): return id
+        }
+    }
+
+    /// Parses one message, checking every field against `limits`.
+    /// - Throws: `ClientAPIError` saying what is wrong and in which field; its `id` can be
+    ///   recovered with `bestEffortID(in:)` to address the error reply.
+    public static func decode(_ message: Data, limits: ClientAPILimits = .standard) throws -> ClientRequest {
+        let wire = try ClientAPIJSON.decode(WireRequest.self, from: message, limits: limits)
+        if let id = wire.id, id.isEmpty || id.utf8.count > limits.maxIDBytes {
+            throw ClientAPIError(.invalidRequest, "id must be 1 to \(limits.maxIDBytes) bytes", parameter: "id")
+        }
+        switch wire.type {
+        case "complete":
+            guard let id = wire.id else { throw ClientAPIError(.invalidRequest, "id is required", parameter: "id") }
+            let fields = CompletionFields(
+                prompt: wire.prompt, maxTokens: wire.maxTokens, temperature: wire.temperature, topP: wire.topP,
+                topK: wire.topK, seed: wire.seed, stop: wire.stop?.strings, strategy: wire.strategy,
+                allowDegraded: wire.allowDegraded)
+            let request = try fields.makeRequest(limits: limits, defaults: .socket)
+            return .complete(id: id, request: request, stream: wire.stream ?? true)
+        case "status":
+            return .status(id: wire.id)
+        default:
+            throw ClientAPIError(.notFound, "unknown request type \"\(wire.type)\"; expected \"complete\" or \"status\"",
+                                 parameter: "type")
+        }
+    }
+
+    /// The request's `id`, when the message is JSON with a string `id` of acceptable size, so
+    /// an error reply for an otherwise bad request can still name it.
+    public static func bestEffortID(in message: Data, limits: ClientAPILimits = .standard) -> String? {
+        guard message.count <= limits.maxMessageBytes,
+              let object = try? JSONSerialization.jsonObject(with: message) as? [String: Any],
+              let id = object["id"] as? String, !id.isEmpty, id.utf8.count <= limits.maxIDBytes
+        else { return nil }
+        return id
+    }
+
+    /// The message a client sends for this request (what `decode` reads back).
+    public func encoded() -> Data {
+        switch self {
+        case .status(let id):
+            return ClientAPIJSON.encode(WireRequest(type: "status", id: id))
+        case .complete(let id, let request, let stream):
+            var wire = WireRequest(type: "complete", id: id)
+            wire.prompt = request.prompt
+            wire.maxTokens = request.maxTokens
+            wire.temperature = Double(request.sampling.temperature)
+            wire.topK = request.sampling.topK
+            wire.topP = Double(request.sampling.topP)
+            wire.seed = request.sampling.seed
+            wire.stop = request.stop.isEmpty ? nil : StringOrStrings(request.stop)
+            wire.strategy = request.strategy
+            wire.allowDegraded = request.allowDegraded
+            wire.stream = stream
+            return ClientAPIJSON.encode(wire)
+        }
+    }
+}
+
+/// The JSON object of a request, field names as on the wire.
+private struct WireRequest: Codable {
+    var type: String
+    var id: String?
+    var prompt: String?
+    var maxTokens: Int?
+    var temperature: Double?
+    var topK: Int?
+    var topP: Double?
+    var seed: UInt64?
+    var stop: StringOrStrings?
+    var strategy: String?
+    var allowDegraded: Bool?
+    var stream: Bool?
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, id, prompt, temperature, seed, stop, strategy, stream
+        case maxTokens = "max_tokens", topK = "top_k", topP = "top_p", allowDegraded = "allow_degraded"
+    }
+
+    init(type: String, id: String?) {
+        self.type = type
+        self.id = id
+    }
+
+    init(from decoder: any Decoder) throws {
+        try ClientAPIJSON.rejectUnknownKeys(in: decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        stop = try c.decodeIfPresent(StringOrStrings.self, forKey: .stop)
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        allowDegraded = try c.decodeIfPresent(Bool.self, forKey: .allowDegraded)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+    }
+}

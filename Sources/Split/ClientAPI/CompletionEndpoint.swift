@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+
+/// `POST /v1/completions`: reads and checks the body, runs the completion, and answers with
+/// one JSON object or, for `stream: true`, with server-sent events.
+struct CompletionEndpoint<Service: CompletionService>: Sendable {
+    let service: Service
+    let limits: ClientAPILimits
+
+    /// The response for one request; failures become OpenAI error bodies, never thrown.
+    func respond(to request: Request) async -> Response {
+        do {
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limits.maxMessageBytes)
+            } catch {
+                throw ClientAPIError(.tooLarge, "the request body is larger than \(limits.maxMessageBytes) bytes")
+            }
+            let (completion, stream) = try OpenAICompletionRequest.decode(Data(body.readableBytesView), limits: limits)
+            let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            return stream ? await streamed(completion, id: id) : try await whole(completion, id: id)
+        } catch let error as ClientAPIError {
+            return OpenAIServer.errorResponse(error)
+        } catch {
+            return OpenAIServer.errorResponse(ClientAPIError(serviceError: error))
+        }
+    }
+
+    /// Runs the completion to its end and answers with one `text_completion` object.
+    private func whole(_ completion: CompletionRequest, id: String) async throws -> Response {
+        let summary: CompletionSummary
+        do {
+            summary = try await service.complete(completion) { _ in }
+        } catch {
+            throw ClientAPIError(serviceError: error)
+        }
+        return OpenAIServer.jsonResponse(OpenAICompletionResponse(
+            id: id, created: OpenAIServer.unixTime(), model: service.modelName, text: summary.text, summary: summary))
+    }
+
+    /// Answers with server-sent events: a chunk per piece of text, a last chunk with the finish
+    /// reason and usage, then `[DONE]`. A run that fails before producing anything gets a
+    /// plain error response with its status code; one that fails later ends with an error
+    /// event and no `[DONE]`.
+    private func streamed(_ completion: CompletionRequest, id: String) async -> Response {
+        let run = await CompletionStream.start(completion, on: service)
+        if case .failed(let error) = run.first { return OpenAIServer.errorResponse(error) }
+        let model = service.modelName
+        let created = OpenAIServer.unixTime()
+        let body = ResponseBody { writer in
+            func send(_ item: CompletionStream.Item) async throws -> Bool {
+                switch item {
+                case .event(.text(let text, _)):
+                    try await writer.write(ServerSentEvents.event(
+                        OpenAICompletionResponse(id: id, created: created, model: model, chunk: text)))
+                    return true
+                case .done(let summary):
+                    try await writer.write(ServerSentEvents.event(
+                        OpenAICompletionResponse(id: id, created: created, model: model, text: "", summary: summary)))
+                    try await writer.write(ServerSentEvents.done)
+                    return false
+                case .failed(let error):
+                    try await writer.write(ServerSentEvents.event(OpenAIErrorBody(error)))
+                    return false
+                }
+            }
+            if try await send(run.first) {
+                for await item in run.rest {
+                    guard try await send(item) else { break }
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: body)
+    }
+}

@@ -1,0 +1,103 @@
+/// The completion fields the ZeroMQ and HTTP APIs share, as a client sent them (absent fields
+/// are nil). `makeRequest` is the one place where they are checked and turned into a
+/// `CompletionRequest`, so both APIs accept and refuse the same things.
+public struct CompletionFields: Sendable, Equatable {
+    public var prompt: String?
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var topK: Int?
+    public var seed: UInt64?
+    public var stop: [String]?
+    public var strategy: String?
+    public var allowDegraded: Bool?
+
+    /// Fields as decoded from a request; every one may be absent.
+    public init(prompt: String? = nil, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
+                topK: Int? = nil, seed: UInt64? = nil, stop: [String]? = nil, strategy: String? = nil,
+                allowDegraded: Bool? = nil) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.seed = seed
+        self.stop = stop
+        self.strategy = strategy
+        self.allowDegraded = allowDegraded
+    }
+
+    /// What an API assumes for fields a client leaves out.
+    public struct Defaults: Sendable, Equatable {
+        public var maxTokens: Int
+        public var temperature: Double
+
+        /// Defaults for `max_tokens` and `temperature`.
+        public init(maxTokens: Int, temperature: Double) {
+            self.maxTokens = maxTokens
+            self.temperature = temperature
+        }
+
+        /// OpenAI's legacy completions: 16 tokens, temperature 1.
+        public static let openAI = Defaults(maxTokens: 16, temperature: 1)
+        /// Split's own socket API: 64 tokens, greedy (exact in every strategy).
+        public static let socket = Defaults(maxTokens: 64, temperature: 0)
+    }
+
+    /// Checks every field against `limits` and builds the request. A sampled request without a
+    /// seed gets a random one, as OpenAI clients expect.
+    /// - Throws: `ClientAPIError` naming the first field at fault.
+    public func makeRequest(limits: ClientAPILimits, defaults: Defaults) throws -> CompletionRequest {
+        guard let prompt else { throw ClientAPIError(.invalidRequest, "prompt is required", parameter: "prompt") }
+        guard !prompt.isEmpty else { throw ClientAPIError(.invalidRequest, "prompt must not be empty", parameter: "prompt") }
+        guard prompt.utf8.count <= limits.maxPromptBytes else {
+            throw ClientAPIError(.tooLarge, "prompt is \(prompt.utf8.count) bytes; the limit is \(limits.maxPromptBytes)",
+                                 parameter: "prompt")
+        }
+        let maxTokens = maxTokens ?? defaults.maxTokens
+        guard (1...limits.maxTokens).contains(maxTokens) else {
+            throw ClientAPIError(.invalidRequest, "max_tokens must be between 1 and \(limits.maxTokens), not \(maxTokens)",
+                                 parameter: "max_tokens")
+        }
+        let temperature = temperature ?? defaults.temperature
+        guard temperature.isFinite, (0...2).contains(temperature) else {
+            throw ClientAPIError(.invalidRequest, "temperature must be between 0 and 2, not \(temperature)",
+                                 parameter: "temperature")
+        }
+        let topP = topP ?? 1
+        guard topP.isFinite, topP > 0, topP <= 1 else {
+            throw ClientAPIError(.invalidRequest, "top_p must be in (0, 1], not \(topP)", parameter: "top_p")
+        }
+        let topK = topK ?? 0
+        guard topK >= 0 else {
+            throw ClientAPIError(.invalidRequest, "top_k must be 0 (all tokens) or more, not \(topK)", parameter: "top_k")
+        }
+        let stop = try checkedStop(limits: limits)
+        if let strategy {
+            guard !strategy.isEmpty, strategy.utf8.count <= limits.maxStrategyBytes else {
+                throw ClientAPIError(.invalidRequest, "strategy must be 1 to \(limits.maxStrategyBytes) bytes",
+                                     parameter: "strategy")
+            }
+        }
+        let sampling = SamplingParameters(
+            temperature: Float(temperature), topK: topK, topP: Float(topP),
+            seed: seed ?? (temperature > 0 ? UInt64.random(in: 0...UInt64.max) : 0))
+        return CompletionRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop,
+                                 strategy: strategy, allowDegraded: allowDegraded ?? false)
+    }
+
+    private func checkedStop(limits: ClientAPILimits) throws -> [String] {
+        let stop = stop ?? []
+        guard stop.count <= limits.maxStopSequences else {
+            throw ClientAPIError(.invalidRequest, "at most \(limits.maxStopSequences) stop strings, not \(stop.count)",
+                                 parameter: "stop")
+        }
+        for string in stop {
+            guard !string.isEmpty, string.utf8.count <= limits.maxStopBytes else {
+                throw ClientAPIError(.invalidRequest, "each stop string must be 1 to \(limits.maxStopBytes) bytes",
+                                     parameter: "stop")
+            }
+        }
+        return stop
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The body of `POST /v1/completions` in OpenAI's legacy completions shape, plus Split's
+/// extensions `top_k`, `strategy` and `allow_degraded`. Unknown fields are ignored, as OpenAI
+/// clients send many; fields whose values this server cannot honour are refused.
+public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
+    /// The model the client named; any name is accepted, the node serves its own model.
+    public var model: String?
+    /// The shared completion fields.
+    public var fields: CompletionFields
+    /// Whether to answer with server-sent events.
+    public var stream: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case model, prompt, temperature, seed, stop, stream, strategy
+        case n, echo, logprobs, suffix
+        case maxTokens = "max_tokens", topP = "top_p", topK = "top_k", bestOf = "best_of"
+        case allowDegraded = "allow_degraded"
+    }
+
+    /// Parses and checks a body against `limits`.
+    /// - Throws: `ClientAPIError` naming the field at fault.
+    public static func decode(_ body: Data, limits: ClientAPILimits = .standard) throws -> (request: CompletionRequest, stream: Bool) {
+        let wire = try ClientAPIJSON.decode(OpenAICompletionRequest.self, from: body, limits: limits)
+        return (try wire.fields.makeRequest(limits: limits, defaults: .openAI), wire.stream)
+    }
+
+    /// Decodes the fields; `prompt` may be a string or an array holding one string.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false
+        var prompt: String?
+        if let prompts = try c.decodeIfPresent(StringOrStrings.self, forKey: .prompt) {
+            guard prompts.strings.count == 1 else {
+                throw ClientAPIError(.unsupported, "prompt must be a string or an array of exactly one string (batches are not supported)",
+                                     parameter: "prompt")
+            }
+            prompt = prompts.strings[0]
+        }
+        fields = CompletionFields(
+            prompt: prompt,
+            maxTokens: try c.decodeIfPresent(Int.self, forKey: .maxTokens),
+            temperature: try c.decodeIfPresent(Double.self, forKey: .temperature),
+            topP: try c.decodeIfPresent(Double.self, forKey: .topP),
+            topK: try c.decodeIfPresent(Int.self, forKey: .topK),
+            seed: try c.decodeIfPresent(UInt64.self, forKey: .seed),
+            stop: try c.decodeIfPresent(StringOrStrings.self, forKey: .stop)?.strings,
+            strategy: try c.decodeIfPresent(String.self, forKey: .strategy),
+            allowDegraded: try c.decodeIfPresent(Bool.self, forKey: .allowDegraded))
+        try Self.refuseUnsupported(c)
+    }
+
+    /// Refuses options whose honest answer this server cannot give, rather than ignore them
+    /// and return something the client did not ask for.
+    private static func refuseUnsupported(_ c: KeyedDecodingContainer<CodingKeys>) throws {
+        if let n = try c.decodeIfPresent(Int.self, forKey: .n), n != 1 {
+            throw ClientAPIError(.unsupported, "n must be 1: one completion per request", parameter: "n")
+        }
+        if let bestOf = try c.decodeIfPresent(Int.self, forKey: .bestOf), bestOf != 1 {
+            throw ClientAPIError(.unsupported, "best_of must be 1", parameter: "best_of")
+        }
+        if try c.decodeIfPresent(Bool.self, forKey: .echo) == true {
+            throw ClientAPIError(.unsupported, "echo is not supported", parameter: "echo")
+        }
+        if let logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs), logprobs > 0 {
+            throw ClientAPIError(.unsupported, "logprobs are not supported", parameter: "logprobs")
+        }
+        if let suffix = try c.decodeIfPresent(String.self, forKey: .suffix), !suffix.isEmpty {
+            throw ClientAPIError(.unsupported, "suffix (fill-in-the-middle) is not supported", parameter: "suffix")
+        }
+    }
+}

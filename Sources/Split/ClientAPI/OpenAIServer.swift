@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`, `GET /v1/models`,
+/// `GET /health`, `GET /ready`), so editor plugins that speak OpenAI's API work unchanged.
+public enum OpenAIServer {
+    /// Builds the HTTP application serving `service`; the daemon runs it with `runService()`,
+    /// tests with `run()` inside a task they cancel.
+    /// - Parameters:
+    ///   - status: what `GET /ready` reports; by default the service's model, always ready.
+    ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
+    public static func buildApplication(
+        configuration: OpenAIServerConfiguration,
+        service: some CompletionService,
+        status: (@Sendable () async -> ClientStatus)? = nil,
+        logger: Logger? = nil,
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let modelName = service.modelName
+        let status = status ?? { ClientStatus(model: modelName, ready: true) }
+        let endpoint = CompletionEndpoint(service: service, limits: configuration.limits)
+        let router = Router()
+        router.add(middleware: OpenAIErrorMiddleware())
+        router.post("/v1/completions") { request, _ in
+            await endpoint.respond(to: request)
+        }
+        router.get("/v1/models") { _, _ in
+            jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))
+        }
+        router.get("/health") { _, _ in
+            jsonResponse(["status": "ok"])
+        }
+        router.get("/ready") { _, _ in
+            let current = await status()
+            return jsonResponse(current, status: current.ready ? .ok : .serviceUnavailable)
+        }
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger ?? Logger(label: "split.openai"))
+    }
+
+    /// A JSON response with `status`.
+    static func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: ClientAPIJSON.encode(value))))
+    }
+
+    /// The response for a failed request: an OpenAI error body with the matching status.
+    static func errorResponse(_ error: ClientAPIError) -> Response {
+        jsonResponse(OpenAIErrorBody(error), status: error.httpStatus)
+    }
+
+    /// Seconds since 1970, as OpenAI's `created`.
+    static func unixTime() -> Int { Int(Date().timeIntervalSince1970) }
+}
+
+/// Turns every error that escapes a route (unknown route, oversize body, a bug) into an
+/// OpenAI error body, so no client ever sees an empty 500.
+struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ClientAPIError {
+            return OpenAIServer.errorResponse(error)
+        } catch let error as any HTTPResponseError {
+            let message: String
+            switch error.status {
+            case .notFound: message = "no route for \(request.method) \(request.uri.path)"
+            case .contentTooLarge: message = "the request body is too large"
+            default: message = "\(error.status.reasonPhrase)"
+            }
+            let code: ClientAPIError.Code = switch error.status {
+            case .notFound: .notFound
+            case .contentTooLarge: .tooLarge
+            case .serviceUnavailable: .overloaded
+            default: error.status.code >= 500 ? .internalError : .invalidRequest
+            }
+            var response = OpenAIServer.errorResponse(ClientAPIError(code, message))
+            response.status = error.status
+            return response
+        } catch {
+            context.logger.error("unhandled error in \(request.method) \(request.uri.path): \(error)")
+            return OpenAIServer.errorResponse(ClientAPIError(.internalError, "internal error: \(error)"))
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import Hummingbird
+
+/// Server-sent event framing as OpenAI streams it: `data: <json>\n\n`, ending with `data: [DONE]\n\n`.
+enum ServerSentEvents {
+    /// One event carrying `value` as JSON.
+    static func event(_ value: some Encodable) -> ByteBuffer {
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeBytes(ClientAPIJSON.encode(value))
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    /// The end of the stream.
+    static let done = ByteBuffer(string: "data: [DONE]\n\n")
+}
