@@ -43,6 +43,23 @@ enum ClientAPIJSON {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// Decodes an optional field, turning any failure into a `ClientAPIError` that names the
+    /// field and the JSON kind it must be (Foundation's own errors do not always say which
+    /// field, e.g. for a negative number where an unsigned one is expected).
+    /// - Throws: `ClientAPIError.invalidRequest` naming the field, or the decoder's own `ClientAPIError`.
+    func decodeField<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Value? {
+        do {
+            return try decodeIfPresent(type, forKey: key)
+        } catch let error as ClientAPIError {
+            throw error
+        } catch {
+            throw ClientAPIError(.invalidRequest, "\(key.stringValue) must be \(ClientAPIError.jsonKind(type))",
+                                 parameter: key.stringValue)
+        }
+    }
+}
+
 /// A coding key for any string, used to list an object's keys.
 struct AnyCodingKey: CodingKey {
     var stringValue: String
@@ -103,11 +120,12 @@ extension ClientAPIError {
     }
 
     /// How a Swift type looks in JSON, for messages.
-    private static func jsonKind(_ type: Any.Type) -> String {
+    static func jsonKind(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: return "a string"
         case is Bool.Type: return "a boolean"
-        case is Int.Type, is UInt64.Type, is Int64.Type: return "an integer"
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is UInt64.Type: return "an integer from 0 to \(UInt64.max)"
         case is Double.Type, is Float.Type: return "a number"
         case is [String].Type, is StringOrStrings.Type: return "a string or an array of strings"
         default: return "of type \(type)"

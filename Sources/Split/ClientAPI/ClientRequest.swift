@@ -101,17 +101,20 @@ private struct WireRequest: Codable {
     init(from decoder: any Decoder) throws {
         try ClientAPIJSON.rejectUnknownKeys(in: decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        type = try c.decode(String.self, forKey: .type)
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
-        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
-        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
-        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
-        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
-        stop = try c.decodeIfPresent(StringOrStrings.self, forKey: .stop)
-        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
-        allowDegraded = try c.decodeIfPresent(Bool.self, forKey: .allowDegraded)
-        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        guard let type = try c.decodeField(String.self, forKey: .type) else {
+            throw ClientAPIError(.invalidRequest, "type is required (\"complete\" or \"status\")", parameter: "type")
+        }
+        self.type = type
+        id = try c.decodeField(String.self, forKey: .id)
+        prompt = try c.decodeField(String.self, forKey: .prompt)
+        maxTokens = try c.decodeField(Int.self, forKey: .maxTokens)
+        temperature = try c.decodeField(Double.self, forKey: .temperature)
+        topK = try c.decodeField(Int.self, forKey: .topK)
+        topP = try c.decodeField(Double.self, forKey: .topP)
+        seed = try c.decodeField(UInt64.self, forKey: .seed)
+        stop = try c.decodeField(StringOrStrings.self, forKey: .stop)
+        strategy = try c.decodeField(String.self, forKey: .strategy)
+        allowDegraded = try c.decodeField(Bool.self, forKey: .allowDegraded)
+        stream = try c.decodeField(Bool.self, forKey: .stream)
     }
 }

@@ -28,10 +28,10 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
     /// Decodes the fields; `prompt` may be a string or an array holding one string.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        model = try c.decodeIfPresent(String.self, forKey: .model)
-        stream = try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false
+        model = try c.decodeField(String.self, forKey: .model)
+        stream = try c.decodeField(Bool.self, forKey: .stream) ?? false
         var prompt: String?
-        if let prompts = try c.decodeIfPresent(StringOrStrings.self, forKey: .prompt) {
+        if let prompts = try c.decodeField(StringOrStrings.self, forKey: .prompt) {
             guard prompts.strings.count == 1 else {
                 throw ClientAPIError(.unsupported, "prompt must be a string or an array of exactly one string (batches are not supported)",
                                      parameter: "prompt")
@@ -40,33 +40,33 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
         }
         fields = CompletionFields(
             prompt: prompt,
-            maxTokens: try c.decodeIfPresent(Int.self, forKey: .maxTokens),
-            temperature: try c.decodeIfPresent(Double.self, forKey: .temperature),
-            topP: try c.decodeIfPresent(Double.self, forKey: .topP),
-            topK: try c.decodeIfPresent(Int.self, forKey: .topK),
-            seed: try c.decodeIfPresent(UInt64.self, forKey: .seed),
-            stop: try c.decodeIfPresent(StringOrStrings.self, forKey: .stop)?.strings,
-            strategy: try c.decodeIfPresent(String.self, forKey: .strategy),
-            allowDegraded: try c.decodeIfPresent(Bool.self, forKey: .allowDegraded))
+            maxTokens: try c.decodeField(Int.self, forKey: .maxTokens),
+            temperature: try c.decodeField(Double.self, forKey: .temperature),
+            topP: try c.decodeField(Double.self, forKey: .topP),
+            topK: try c.decodeField(Int.self, forKey: .topK),
+            seed: try c.decodeField(UInt64.self, forKey: .seed),
+            stop: try c.decodeField(StringOrStrings.self, forKey: .stop)?.strings,
+            strategy: try c.decodeField(String.self, forKey: .strategy),
+            allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded))
         try Self.refuseUnsupported(c)
     }
 
     /// Refuses options whose honest answer this server cannot give, rather than ignore them
     /// and return something the client did not ask for.
     private static func refuseUnsupported(_ c: KeyedDecodingContainer<CodingKeys>) throws {
-        if let n = try c.decodeIfPresent(Int.self, forKey: .n), n != 1 {
+        if let n = try c.decodeField(Int.self, forKey: .n), n != 1 {
             throw ClientAPIError(.unsupported, "n must be 1: one completion per request", parameter: "n")
         }
-        if let bestOf = try c.decodeIfPresent(Int.self, forKey: .bestOf), bestOf != 1 {
+        if let bestOf = try c.decodeField(Int.self, forKey: .bestOf), bestOf != 1 {
             throw ClientAPIError(.unsupported, "best_of must be 1", parameter: "best_of")
         }
-        if try c.decodeIfPresent(Bool.self, forKey: .echo) == true {
+        if try c.decodeField(Bool.self, forKey: .echo) == true {
             throw ClientAPIError(.unsupported, "echo is not supported", parameter: "echo")
         }
-        if let logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs), logprobs > 0 {
+        if let logprobs = try c.decodeField(Int.self, forKey: .logprobs), logprobs > 0 {
             throw ClientAPIError(.unsupported, "logprobs are not supported", parameter: "logprobs")
         }
-        if let suffix = try c.decodeIfPresent(String.self, forKey: .suffix), !suffix.isEmpty {
+        if let suffix = try c.decodeField(String.self, forKey: .suffix), !suffix.isEmpty {
             throw ClientAPIError(.unsupported, "suffix (fill-in-the-middle) is not supported", parameter: "suffix")
         }
     }
