@@ -2,13 +2,14 @@ import Foundation
 import Testing
 @testable import Split
 
-/// Runs `/usr/bin/curl` with `arguments` and returns what it printed, without blocking a
-/// concurrency thread while it runs.
-func runCurl(_ arguments: [String]) async throws -> String {
+/// Runs `executable` with `arguments` and returns its exit status and what it printed,
+/// without blocking a concurrency thread while it runs.
+func runTool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("split-curl-\(UUID().uuidString)")
+    // Output goes to a file, not a pipe, so a chatty tool can never block on a full pipe.
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("split-tool-\(UUID().uuidString)")
     guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
         throw ClientAPIError(.internalError, "cannot create \(output.path)")
     }
@@ -18,8 +19,14 @@ func runCurl(_ arguments: [String]) async throws -> String {
         process.terminationHandler = { _ in continuation.resume() }
         do { try process.run() } catch { continuation.resume(throwing: error) }
     }
-    #expect(process.terminationStatus == 0, "curl exited with \(process.terminationStatus)")
-    return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+    return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+}
+
+/// Runs `/usr/bin/curl` and returns what it printed, expecting success.
+func runCurl(_ arguments: [String]) async throws -> String {
+    let (status, output) = try await runTool("/usr/bin/curl", arguments)
+    #expect(status == 0, "curl exited with \(status)")
+    return output
 }
 
 @Suite("curl against /v1/completions")
