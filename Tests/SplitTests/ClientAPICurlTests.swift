@@ -55,4 +55,19 @@ struct ClientAPICurlTests {
         #expect(events.last == "[DONE]")
         #expect(try streamedText(events) == "Hello, world from the split.")
     }
+
+    @Test("a body far past the limit is refused with 413 without waiting for all of it")
+    func curlOversize() async throws {
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("split-big-\(UUID().uuidString).json")
+        try Data(("{\"prompt\":\"" + String(repeating: "a", count: 8 << 20) + "\"}").utf8).write(to: body)
+        defer { try? FileManager.default.removeItem(at: body) }
+        let start = Date()
+        let output = try await withOpenAIServer(EchoCompletionService(), limits: ClientAPILimits(maxMessageBytes: 4096)) { base in
+            try await runCurl(["-sS", "-H", "Content-Type: application/json", "--data-binary", "@" + body.path,
+                               "-w", "\n%{http_code}", base + "/v1/completions"])
+        }
+        #expect(output.hasSuffix("\n413"), "\(output.suffix(200))")
+        #expect(output.contains("too_large"))
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
 }

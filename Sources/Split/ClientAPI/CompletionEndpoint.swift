@@ -10,6 +10,11 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
     /// The response for one request; failures become OpenAI error bodies, never thrown.
     func respond(to request: Request) async -> Response {
         do {
+            // Refuse a declared oversize body at once, before reading (or, with
+            // `Expect: 100-continue`, before the client even sends) any of it.
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limits.maxMessageBytes {
+                throw ClientAPIError(.tooLarge, "the request body is \(declared) bytes; the limit is \(limits.maxMessageBytes)")
+            }
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: limits.maxMessageBytes)
