@@ -31,8 +31,10 @@ private func sampleWriter(alignment: Int = 32) throws -> GGUFWriter {
 }
 
 private func floats(_ view: WeightView) -> [Float] {
-    stride(from: 0, to: view.bytes.count, by: 4).map {
-        Float(bitPattern: UInt32(littleEndian: view.bytes.loadUnaligned(fromByteOffset: $0, as: UInt32.self)))
+    view.withBytes { bytes in
+        stride(from: 0, to: bytes.count, by: 4).map {
+            Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0, as: UInt32.self)))
+        }
     }
 }
 
@@ -71,11 +73,11 @@ func ggufRoundTrip(alignment: Int) throws {
     #expect(file.tensorInfo("token_embd.weight")?.dimensions == [4, 3])  // GGUF stores innermost first
     let query = try file.weight("blk.0.attn_q.weight")
     #expect(query.shape == [2, 3] && query.type == .f16 && query.bytes.count == 12)
-    #expect(query.bytes.loadUnaligned(fromByteOffset: 0, as: UInt16.self) == 0x3C00)  // 1.0 in f16
+    #expect(query.withBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt16.self) } == 0x3C00)  // 1.0 in f16
     let ffn = try file.weight("blk.0.ffn.weight")
     #expect(ffn.type == .q8_0 && ffn.bytes.count == 68 && ffn.shape == [1, 64])
     let norm = try file.weight("output_norm.weight")
-    #expect(norm.type == .bf16 && norm.bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self) == 0x4000)
+    #expect(norm.type == .bf16 && norm.withBytes { $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self) } == 0x4000)
     for info in file.tensors { #expect((info.fileOffset - file.dataOffset) % alignment == 0) }
     try file.validateTensorTypes()
 }

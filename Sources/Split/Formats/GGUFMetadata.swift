@@ -19,39 +19,25 @@ extension GGUFFile {
     public func string(_ key: String) -> String? { metadata[key]?.stringValue }
 
     /// An array-of-strings entry.
-    public func stringArray(_ key: String) -> [String]? {
-        guard let elements = metadata[key]?.arrayValue else { return nil }
-        var strings: [String] = []
-        strings.reserveCapacity(elements.count)
-        for element in elements {
-            guard let string = element.stringValue else { return nil }
-            strings.append(string)
-        }
-        return strings
-    }
+    public func stringArray(_ key: String) -> [String]? { array(key, \.stringValue) }
 
     /// An array-of-integers entry (any integer element type).
-    public func intArray(_ key: String) -> [Int]? {
-        guard let elements = metadata[key]?.arrayValue else { return nil }
-        var values: [Int] = []
-        values.reserveCapacity(elements.count)
-        for element in elements {
-            guard let value = element.intValue else { return nil }
-            values.append(value)
-        }
-        return values
-    }
+    public func intArray(_ key: String) -> [Int]? { array(key, \.intValue) }
 
     /// An array-of-floats entry (float or integer elements).
-    public func floatArray(_ key: String) -> [Float]? {
+    public func floatArray(_ key: String) -> [Float]? { array(key) { $0.doubleValue.map(Float.init) } }
+
+    /// The elements of the array entry `key`, each converted by `convert`; nil when the entry is
+    /// missing, not an array, or any element does not convert.
+    private func array<Element>(_ key: String, _ convert: (GGUFValue) -> Element?) -> [Element]? {
         guard let elements = metadata[key]?.arrayValue else { return nil }
-        var values: [Float] = []
-        values.reserveCapacity(elements.count)
+        var converted: [Element] = []
+        converted.reserveCapacity(elements.count)
         for element in elements {
-            guard let value = element.doubleValue else { return nil }
-            values.append(Float(value))
+            guard let value = convert(element) else { return nil }
+            converted.append(value)
         }
-        return values
+        return converted
     }
 
     /// An integer entry the caller cannot do without.
