@@ -65,6 +65,10 @@ public struct WireDecoder: Sendable {
                 guard value > 0 else { throw .invalidValue(field: "helloAck.limits.\(field)", value: 0) }
                 values.append(Int(value))
             }
+            // Strings carry a 16-bit length, so a larger string limit is meaningless.
+            guard values[4] <= Int(UInt16.max) else {
+                throw .invalidValue(field: "helloAck.limits.maxStringLength", value: UInt64(values[4]))
+            }
             let peerLimits = WireLimits(maxMessageBytes: values[0], maxRowsPerMessage: values[1], maxHiddenSize: values[2],
                                         maxTopK: values[3], maxStringLength: values[4])
             return .helloAck(.init(protocolVersion: version, splitLayer: splitLayer, activationEncoding: encoding,
