@@ -1,0 +1,132 @@
+import Testing
+@testable import Split
+
+/// A CURVE ROUTER on loopback guarded by a ZAP allow-list, as a cloud node runs it.
+private struct CurveServer {
+    let context: ZMQContext
+    let authenticator: ZAPAuthenticator
+    let router: ZMQSocket
+    let endpoint: String
+    let serverKeys: CurveKeyPair
+
+    init(allowing allowed: Set<CurveKey>) throws {
+        context = try ZMQContext()
+        serverKeys = try CurveKeyPair.generate()
+        authenticator = ZAPAuthenticator(context: context, allowed: allowed)
+        try authenticator.start()
+        router = try context.socket(.router)
+        try router.setOption(.curveServer(true))
+        try router.setOption(.curveSecretKey(serverKeys.secretKey))
+        try router.setOption(.receiveTimeout(milliseconds: 3000))
+        try router.bind("tcp://127.0.0.1:*")
+        endpoint = try router.lastEndpoint
+    }
+
+    /// A DEALER with CURVE keys (or none) connected to the server.
+    func client(keys: CurveKeyPair?) throws -> ZMQSocket {
+        let dealer = try context.socket(.dealer)
+        if let keys {
+            try dealer.setOption(.curveServerKey(serverKeys.publicKey))
+            try dealer.setOption(.curvePublicKey(keys.publicKey))
+            try dealer.setOption(.curveSecretKey(keys.secretKey))
+        }
+        try dealer.setOption(.receiveTimeout(milliseconds: 3000))
+        try dealer.connect(endpoint)
+        return dealer
+    }
+
+    /// Answers one request, echoing it with "reply:" in front; false when none arrived.
+    func answerOne() throws -> Bool {
+        guard let frames = try router.receiveMultipart(), frames.count == 2 else { return false }
+        return try router.send(multipart: [frames[0], Array("reply:".utf8) + frames[1]])
+    }
+
+    func stop() {
+        router.close()
+        authenticator.stop()
+    }
+}
+
+@Test("An allow-listed CURVE client gets replies from a CURVE server")
+func allowListedClientGetsReplies() throws {
+    let clientKeys = try CurveKeyPair.generate()
+    let server = try CurveServer(allowing: [clientKeys.publicKey])
+    defer { server.stop() }
+    let client = try server.client(keys: clientKeys)
+    defer { client.close() }
+
+    try client.send(Array("ping".utf8))
+    #expect(try server.answerOne())
+    let reply = try #require(try client.receive())
+    #expect(reply.frame == Array("reply:ping".utf8))
+    #expect(!reply.more)
+    #expect(server.authenticator.statistics.admitted >= 1)
+}
+
+@Test("A client whose key is not on the allow-list, or without CURVE, gets nothing")
+func strangersGetNothing() throws {
+    let server = try CurveServer(allowing: [])
+    defer { server.stop() }
+    try server.router.setOption(.receiveTimeout(milliseconds: 700))
+
+    let stranger = try server.client(keys: try CurveKeyPair.generate())
+    defer { stranger.close() }
+    try stranger.setOption(.receiveTimeout(milliseconds: 700))
+    _ = try stranger.send(Array("ping".utf8), flags: .dontWait)
+    #expect(try server.answerOne() == false)
+    #expect(try stranger.receive() == nil)
+    #expect(server.authenticator.statistics.denied >= 1)
+
+    let plain = try server.client(keys: nil)
+    defer { plain.close() }
+    try plain.setOption(.receiveTimeout(milliseconds: 700))
+    _ = try plain.send(Array("ping".utf8), flags: .dontWait)
+    #expect(try server.answerOne() == false)
+    #expect(try plain.receive() == nil)
+}
+
+@Test("A key added to the allow-list at run time is admitted on its next connection")
+func allowListChangesAtRunTime() throws {
+    let clientKeys = try CurveKeyPair.generate()
+    let server = try CurveServer(allowing: [])
+    defer { server.stop() }
+    server.authenticator.allow(clientKeys.publicKey)
+    #expect(server.authenticator.allowedKeys == [clientKeys.publicKey])
+    let client = try server.client(keys: clientKeys)
+    defer { client.close() }
+    try client.send(Array("hi".utf8))
+    #expect(try server.answerOne())
+    #expect(try client.receive()?.frame == Array("reply:hi".utf8))
+    server.authenticator.revoke(clientKeys.publicKey)
+    #expect(server.authenticator.allowedKeys.isEmpty)
+}
+
+@Test("A poller reports which socket is readable, and a timeout reports none")
+func pollerReportsReadiness() throws {
+    let context = try ZMQContext()
+    let pull = try context.socket(.pull)
+    try pull.bind("inproc://poller-test")
+    let push = try context.socket(.push)
+    try push.connect("inproc://poller-test")
+    let poller = ZMQPoller()
+    poller.add(pull)
+    #expect(try poller.poll(timeoutMilliseconds: 10) == [[]])
+    try push.send(multipart: [[1, 2], [3]])
+    #expect(try poller.poll(timeoutMilliseconds: 1000) == [.readable])
+    #expect(try pull.receiveMultipart() == [[1, 2], [3]])
+    push.close()
+    pull.close()
+}
+
+@Test("Errors from libzmq name the call and the endpoint")
+func zmqErrorsNameTheCall() throws {
+    let context = try ZMQContext()
+    let socket = try context.socket(.router)
+    #expect {
+        try socket.bind("nonsense://nowhere")
+    } throws: { error in
+        (error as? ZMQError)?.call == "zmq_bind(nonsense://nowhere)"
+    }
+    socket.close()
+    #expect(throws: ZMQError.self) { try socket.send([UInt8]([1])) }
+}
