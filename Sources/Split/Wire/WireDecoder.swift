@@ -117,6 +117,18 @@ public struct WireDecoder: Sendable {
         }
         let topK = try reader.u16("request.topK")
         try limits.check("request.topK", Int(topK), limit: limits.maxTopK)
+        let sampling = WireMessage.Sampling(
+            temperature: try reader.f32("sampling.temperature"), topK: try reader.u32("sampling.topK"),
+            topP: try reader.f32("sampling.topP"), uniform: try reader.f32("sampling.uniform"))
+        guard sampling.temperature.isFinite, sampling.temperature >= 0, sampling.temperature <= 100 else {
+            throw .invalidValue(field: "sampling.temperature", value: UInt64(sampling.temperature.bitPattern))
+        }
+        guard sampling.topP.isFinite, sampling.topP > 0, sampling.topP <= 1 else {
+            throw .invalidValue(field: "sampling.topP", value: UInt64(sampling.topP.bitPattern))
+        }
+        guard sampling.uniform.isFinite, sampling.uniform >= 0, sampling.uniform < 1 else {
+            throw .invalidValue(field: "sampling.uniform", value: UInt64(sampling.uniform.bitPattern))
+        }
         let encoding = try activationEncoding("activations.encoding", &reader)
         let rows = try reader.count32("activations.rows", limit: limits.maxRowsPerMessage)
         let hiddenSize = try reader.count32("activations.hiddenSize", limit: limits.maxHiddenSize)
@@ -139,7 +151,7 @@ public struct WireDecoder: Sendable {
         let payload = try reader.raw("activations.payload", count: payloadBytes)
         let activations = try EncodedActivations(encoding: encoding, rows: rows, hiddenSize: hiddenSize, payload: payload)
         return .init(sessionID: sessionID, requestID: requestID, startPosition: start, flags: flags, topK: topK,
-                     activations: activations)
+                     sampling: sampling, activations: activations)
     }
 
     private func forwardResult(_ reader: inout WireReader) throws(WireError) -> WireMessage.ForwardResult {

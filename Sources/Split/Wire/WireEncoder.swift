@@ -47,6 +47,10 @@ public struct WireEncoder: Sendable {
             writer.count32(request.positionCount)
             writer.u8(request.flags.rawValue)
             writer.u16(request.topK)
+            writer.f32(request.sampling.temperature)
+            writer.u32(request.sampling.topK)
+            writer.f32(request.sampling.topP)
+            writer.f32(request.sampling.uniform)
             writer.u8(request.activations.encoding.rawValue)
             writer.count32(request.activations.rows)
             writer.count32(request.activations.hiddenSize)
@@ -99,7 +103,7 @@ public struct WireEncoder: Sendable {
 
     private func estimatedBodySize(_ message: WireMessage) -> Int {
         switch message {
-        case .prefill(let request), .step(let request): return 40 + request.activations.payload.count
+        case .prefill(let request), .step(let request): return 56 + request.activations.payload.count
         case .result(let result): return 24 + result.rows.reduce(0) { $0 + 10 + 8 * $1.topK.count }
         default: return 64
         }

@@ -114,6 +114,8 @@ extension WireMessage {
         public var flags: ForwardFlags
         /// How many top-k alternatives to return per row (0 for none).
         public var topK: UInt16
+        /// How the cloud picks each row's token.
+        public var sampling: Sampling
         /// The hidden states, one row per position.
         public var activations: EncodedActivations
 
@@ -122,13 +124,39 @@ extension WireMessage {
 
         /// Makes a request.
         public init(sessionID: UInt64, requestID: UInt64, startPosition: UInt32, flags: ForwardFlags = [],
-                    topK: UInt16 = 0, activations: EncodedActivations) {
+                    topK: UInt16 = 0, sampling: Sampling = .greedy, activations: EncodedActivations) {
             self.sessionID = sessionID
             self.requestID = requestID
             self.startPosition = startPosition
             self.flags = flags
             self.topK = topK
+            self.sampling = sampling
             self.activations = activations
+        }
+    }
+
+    /// Sampling settings for the token the cloud picks for the last row (every row with
+    /// `allRows`). The edge draws `uniform` from its seeded generator and sends it, so the cloud
+    /// keeps no random state and a retried or failed-over step picks the same token.
+    public struct Sampling: Sendable, Equatable {
+        /// 0 means greedy.
+        public var temperature: Float
+        /// 0 means no top-k truncation.
+        public var topK: UInt32
+        /// 1 means no nucleus truncation.
+        public var topP: Float
+        /// The draw in [0, 1) used to pick the token.
+        public var uniform: Float
+
+        /// Greedy: the most likely token.
+        public static let greedy = Sampling(temperature: 0, topK: 0, topP: 1, uniform: 0)
+
+        /// Makes sampling settings.
+        public init(temperature: Float, topK: UInt32, topP: Float, uniform: Float) {
+            self.temperature = temperature
+            self.topK = topK
+            self.topP = topP
+            self.uniform = uniform
         }
     }
 
