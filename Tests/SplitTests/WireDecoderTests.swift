@@ -54,7 +54,8 @@ private func patch<T: FixedWidthInteger>(_ bytes: inout [UInt8], at offset: Int,
 }
 
 // Prefill body offsets: session 8, request 16, start 24, positions 28, flags 32, topK 33,
-// encoding 35, rows 36, hidden 40, payload bytes 44, payload 48.
+// sampling 35 (temperature, topK, topP, uniform), encoding 51, rows 52, hidden 56,
+// payload bytes 60, payload 64.
 @Test("Huge row, hidden-size, top-k and payload counts are refused without allocating for them")
 func hugeCountsAreRefused() throws {
     let base = try encoded(.prefill)
@@ -64,7 +65,7 @@ func hugeCountsAreRefused() throws {
         try WireDecoder().decode(bytes)
     }
     bytes = base
-    patch(&bytes, at: 40, UInt32(1 << 30))
+    patch(&bytes, at: 56, UInt32(1 << 30))
     #expect(throws: WireError.limitExceeded(field: "activations.hiddenSize", value: 1 << 30, limit: 16384)) {
         try WireDecoder().decode(bytes)
     }
@@ -72,7 +73,7 @@ func hugeCountsAreRefused() throws {
     patch(&bytes, at: 33, UInt16(60000))
     #expect(throws: WireError.limitExceeded(field: "request.topK", value: 60000, limit: 64)) { try WireDecoder().decode(bytes) }
     bytes = base
-    patch(&bytes, at: 44, UInt32.max)
+    patch(&bytes, at: 60, UInt32.max)
     #expect(throws: WireError.self) { try WireDecoder().decode(bytes) }
 
     // A result claiming 4,096 rows in a few bytes is refused before reserving room for them.
@@ -91,7 +92,7 @@ func rowsMustMatchPositions() throws {
 @Test("Unknown encodings, error codes, flag bits and invalid UTF-8 are refused")
 func invalidValuesAreRefused() throws {
     var bytes = try encoded(.prefill)
-    bytes[35] = 9
+    bytes[51] = 9
     #expect(throws: WireError.invalidValue(field: "activations.encoding", value: 9)) { try WireDecoder().decode(bytes) }
     bytes = try encoded(.prefill)
     bytes[32] = 0x80

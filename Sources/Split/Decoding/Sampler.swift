@@ -33,24 +33,19 @@ public struct SampledToken: Sendable, Equatable {
 /// Seeded sampler: the same seed and logits always give the same tokens.
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
-    private var state: UInt64
+    private var generator: SplitMix64
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
-        state = parameters.seed &+ 0x9E37_79B9_7F4A_7C15
+        generator = SplitMix64(state: parameters.seed)
     }
 
-    /// The next uniform draw in [0, 1) (SplitMix64: tiny, fast and good enough for sampling).
+    /// The next uniform draw in [0, 1).
     ///
     /// Split nodes draw on the edge and send the draw with the request, so that the node that
     /// picks the token is stateless and a retried or failed-over step picks the same token.
     public mutating func nextUniform() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24)
+        Float(generator.next() >> 40) / Float(1 << 24)
     }
 
     /// Picks a token from one row of logits, drawing from this sampler's generator.

@@ -81,8 +81,10 @@ final class LinkPipe: @unchecked Sendable {
                 return
             }
             do {
-                try TCPSocket.write(destination, bytes)
+                // Counted before the write so that a reader who has seen the bytes arrive also
+                // sees them counted (the write can complete before this thread runs again).
                 relayed(bytes.count)
+                try TCPSocket.write(destination, bytes)
             } catch {
                 // The destination is gone: stop reading too, so the sender sees a reset.
                 shutdown(source, Int32(SHUT_RD))
