@@ -138,3 +138,20 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Test("a tokenizer exported to GGUF metadata reads back to the same ids", arguments: fixtureNames)
+func tokenizerGGUFExportRoundTrip(name: String) throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let original = try tokenizer(name)
+    var writer = GGUFWriter()
+    for (key, value) in original.ggufMetadata { writer.setMetadata(key, value) }
+    let path = directory.file("tokenizer.gguf")
+    try writer.write(to: path)
+    let restored = try BPETokenizer(gguf: try GGUFFile(path: path))
+    #expect(restored.preTokenizer == original.preTokenizer && restored.normalizesToNFC == original.normalizesToNFC)
+    #expect(restored.vocabularySize == original.vocabularySize && restored.eosTokenID == original.eosTokenID)
+    for sample in try golden(name) {
+        #expect(restored.encode(sample.text) == sample.ids, "\(name): \(sample.text.debugDescription)")
+    }
+}

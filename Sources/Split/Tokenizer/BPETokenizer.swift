@@ -48,6 +48,8 @@ public final class BPETokenizer: Sendable {
     private let bytesOfID: [[UInt8]]
     private let tokenOfID: [String]
     private let specialIDs: Set<Int32>
+    /// The merge rules in rank order, as token spellings (kept for exporting to GGUF).
+    let mergeRules: [(String, String)]
     private let addedIDs: Set<Int32>
     private let idOfByte: [Int32]
     private let merges: [UInt64: Merge]
@@ -119,6 +121,7 @@ public final class BPETokenizer: Sendable {
         self.tokenOfID = tokenOfID
         self.idOfByte = idOfByte
         self.merges = merges
+        self.mergeRules = mergeRules
         self.addedTokens = addedTokens
         specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
         addedIDs = Set(addedTokens.map(\.id))
