@@ -155,3 +155,19 @@ func tokenizerGGUFExportRoundTrip(name: String) throws {
         #expect(restored.encode(sample.text) == sample.ids, "\(name): \(sample.text.debugDescription)")
     }
 }
+
+@Test("streamed text, token by token, adds up to the decoded text and never splits a character")
+func streamingDetokenizer() throws {
+    let bpe = try tokenizer("gpt2")
+    for sample in try golden("gpt2") {
+        var stream = StreamingDetokenizer(tokenizer: bpe)
+        var pieces = sample.ids.map { stream.append($0) }
+        pieces.append(stream.finish())
+        #expect(pieces.joined() == sample.decoded, "\(sample.text.debugDescription)")
+        #expect(!pieces.contains { $0.contains("\u{FFFD}") }, "\(sample.text.debugDescription)")
+    }
+    var stream = StreamingDetokenizer(tokenizer: bpe)
+    let emoji = bpe.encodeBytes(Array(Array("🙂".utf8).prefix(2)))  // half a character
+    #expect(emoji.map { stream.append($0) }.joined().isEmpty)
+    #expect(stream.finish() == "\u{FFFD}")
+}
