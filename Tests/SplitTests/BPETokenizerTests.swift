@@ -171,3 +171,13 @@ func streamingDetokenizer() throws {
     #expect(emoji.map { stream.append($0) }.joined().isEmpty)
     #expect(stream.finish() == "\u{FFFD}")
 }
+
+@Test("a 50 KB word without spaces encodes in one pass and round-trips", .timeLimit(.minutes(1)))
+func longPieceEncodes() throws {
+    let bpe = try tokenizer("gpt2")
+    var generator = SplitMix64(seed: 7)
+    let letters = Array("etaoinshrdlucmfwyp".utf8)
+    let word = (0..<50_000).map { _ in letters[Int(generator.next() % UInt64(letters.count))] }
+    let ids = bpe.encodeBytes(word)
+    #expect(ids.count < word.count && bpe.decodeBytes(ids) == word)
+}
