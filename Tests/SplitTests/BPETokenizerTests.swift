@@ -125,3 +125,46 @@ func badTokenizerFiles() throws {
     let noTokens = try GGUFFile(path: directory.write(writer.serialized(), to: "empty.gguf"))
     #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: noTokens) }
 }
+
+@Test("a tokenizer exported to GGUF metadata reads back to the same ids", arguments: fixtureNames)
+func tokenizerGGUFExportRoundTrip(name: String) throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let original = try tokenizer(name)
+    var writer = GGUFWriter()
+    for (key, value) in original.ggufMetadata { writer.setMetadata(key, value) }
+    let path = directory.file("tokenizer.gguf")
+    try writer.write(to: path)
+    let restored = try BPETokenizer(gguf: try GGUFFile(path: path))
+    #expect(restored.preTokenizer == original.preTokenizer && restored.normalizesToNFC == original.normalizesToNFC)
+    #expect(restored.vocabularySize == original.vocabularySize && restored.eosTokenID == original.eosTokenID)
+    for sample in try golden(name) {
+        #expect(restored.encode(sample.text) == sample.ids, "\(name): \(sample.text.debugDescription)")
+    }
+}
+
+@Test("streamed text, token by token, adds up to the decoded text and never splits a character")
+func streamingDetokenizer() throws {
+    let bpe = try tokenizer("gpt2")
+    for sample in try golden("gpt2") {
+        var stream = StreamingDetokenizer(tokenizer: bpe)
+        var pieces = sample.ids.map { stream.append($0) }
+        pieces.append(stream.finish())
+        #expect(pieces.joined() == sample.decoded, "\(sample.text.debugDescription)")
+        #expect(!pieces.contains { $0.contains("\u{FFFD}") }, "\(sample.text.debugDescription)")
+    }
+    var stream = StreamingDetokenizer(tokenizer: bpe)
+    let emoji = bpe.encodeBytes(Array(Array("🙂".utf8).prefix(2)))  // half a character
+    #expect(emoji.map { stream.append($0) }.joined().isEmpty)
+    #expect(stream.finish() == "\u{FFFD}")
+}
+
+@Test("a 50 KB word without spaces encodes in one pass and round-trips", .timeLimit(.minutes(1)))
+func longPieceEncodes() throws {
+    let bpe = try tokenizer("gpt2")
+    var generator = SplitMix64(state: 7)
+    let letters = Array("etaoinshrdlucmfwyp".utf8)
+    let word = (0..<50_000).map { _ in letters[Int(generator.next() % UInt64(letters.count))] }
+    let ids = bpe.encodeBytes(word)
+    #expect(ids.count < word.count && bpe.decodeBytes(ids) == word)
+}

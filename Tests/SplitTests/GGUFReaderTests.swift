@@ -241,3 +241,13 @@ func mappedFileSlices() throws {
     #expect(throws: MappedFileError.self) { try file.slice(offset: -1, count: 1) }
     #expect(try MappedFile(path: directory.write([], to: "empty.bin")).bytes.count == 0)
 }
+
+@Test("GGUF version 2 files, laid out as version 3, are read too")
+func ggufVersion2() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    var bytes = try sampleWriter().serialized()
+    bytes[4] = 2
+    let file = try GGUFFile(path: directory.write(bytes, to: "v2.gguf"))
+    #expect(file.version == 2 && file.tensors.count == 4)
+}

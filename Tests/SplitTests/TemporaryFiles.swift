@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A fresh directory under the system temporary directory, for one test's files.
 struct TemporaryDirectory {
@@ -16,7 +17,7 @@ struct TemporaryDirectory {
     @discardableResult
     func write(_ bytes: [UInt8], to name: String) -> String {
         let target = file(name)
-        FileManager.default.createFile(atPath: target, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: target, contents: Data(bytes)), "could not write \(target)")
         return target
     }
 

@@ -50,7 +50,8 @@ public struct GGMLType: Sendable, Equatable {
         return overflow ? nil : size
     }
 
-    // From ggml.c's type_traits (ggml 2025); codes 4, 5 and 31–33, 36–38 were removed upstream.
+    // From ggml.c's type_traits; codes 4, 5, 31–33 and 36–38 were removed upstream. Checked against
+    // gguf-py's GGML_QUANT_SIZES in tests, except Q8_1, where gguf-py still has the old 40-byte block.
     private static let table: [UInt32: (name: String, blockSize: Int, blockBytes: Int)] = [
         0: ("F32", 1, 4), 1: ("F16", 1, 2), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32, 20),
         6: ("Q5_0", 32, 22), 7: ("Q5_1", 32, 24), 8: ("Q8_0", 32, 34), 9: ("Q8_1", 32, 36),
@@ -60,5 +61,6 @@ public struct GGMLType: Sendable, Equatable {
         22: ("IQ2_S", 256, 82), 23: ("IQ4_XS", 256, 136), 24: ("I8", 1, 1), 25: ("I16", 1, 2),
         26: ("I32", 1, 4), 27: ("I64", 1, 8), 28: ("F64", 1, 8), 29: ("IQ1_M", 256, 56),
         30: ("BF16", 1, 2), 34: ("TQ1_0", 256, 54), 35: ("TQ2_0", 256, 66), 39: ("MXFP4", 32, 17),
+        40: ("NVFP4", 64, 36), 41: ("Q1_0", 128, 18),
     ]
 }

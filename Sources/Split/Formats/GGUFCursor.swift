@@ -31,9 +31,8 @@ struct GGUFCursor {
             throw GGUFError.limitExceeded(what: what, value: value, limit: UInt64(limit))
         }
         let count = Int(value)
-        guard count.multipliedReportingOverflow(by: minimumSize).partialValue <= remaining else {
-            throw GGUFError.truncated(at: offset, needed: count * minimumSize)
-        }
+        let (needed, overflow) = count.multipliedReportingOverflow(by: minimumSize)
+        guard !overflow, needed <= remaining else { throw GGUFError.truncated(at: offset, needed: needed) }
         return count
     }
 
@@ -90,8 +89,9 @@ public struct GGUFLimits: Sendable {
     public var maxTensorCount = 1 << 20
     /// Longest string, in bytes (chat templates are tens of KB; 16 MiB is generous).
     public var maxStringLength = 1 << 24
-    /// Longest array (vocabularies are ~256 K tokens).
-    public var maxArrayLength = 1 << 24
+    /// Longest array (vocabularies and merge lists are ~150–260 K entries). Each element costs
+    /// ~24 bytes in memory, so this also bounds what a small hostile file can make us allocate.
+    public var maxArrayLength = 1 << 22
     /// Deepest nesting of arrays inside arrays.
     public var maxArrayNesting = 8
     /// Most dimensions of a tensor (ggml's GGML_MAX_DIMS).

@@ -33,6 +33,7 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A metadata key the caller needs is missing or has another type.
     case missingMetadata(key: String, expected: String)
 
+    /// A message for the user saying what is wrong and where.
     public var description: String {
         switch self {
         case let .badMagic(found):

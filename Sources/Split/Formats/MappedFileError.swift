@@ -11,6 +11,7 @@ public enum MappedFileError: Error, Sendable, Equatable, CustomStringConvertible
     /// A read of `count` bytes at `offset` reaches past the end of the file (`size` bytes).
     case outOfBounds(path: String, offset: Int, count: Int, size: Int)
 
+    /// A message for the user saying what is wrong and where.
     public var description: String {
         switch self {
         case let .systemCall(call, path, code):

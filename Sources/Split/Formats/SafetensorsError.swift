@@ -19,6 +19,7 @@ public enum SafetensorsError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The shard index is malformed or names a tensor its shard does not hold.
     case invalidIndex(path: String, reason: String)
 
+    /// A message for the user saying what is wrong and where.
     public var description: String {
         switch self {
         case let .headerTooLarge(path, length, limit):

@@ -56,6 +56,46 @@ extension BPETokenizer {
             addsBOSToken: file.bool("tokenizer.ggml.add_bos_token") ?? false)
     }
 
+    /// The `tokenizer.ggml.*` metadata that describes this tokenizer, for exporting a model to
+    /// GGUF; `init(gguf:)` reads it back to the same tokenizer.
+    public var ggufMetadata: [(key: String, value: GGUFValue)] {
+        var tokens: [String] = []
+        var types: [Int32] = []
+        tokens.reserveCapacity(vocabularySize)
+        let addedByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for id in 0..<Int32(vocabularySize) {
+            if let added = addedByID[id] {
+                types.append(Int32(added.isSpecial ? GGMLTokenType.control.rawValue : GGMLTokenType.userDefined.rawValue))
+            } else {
+                types.append(Int32(tokenString(id) == nil ? GGMLTokenType.unused.rawValue : GGMLTokenType.normal.rawValue))
+            }
+            // GGUF needs a dense list; ids the vocabulary skips get a placeholder marked unused.
+            tokens.append(tokenString(id) ?? "<unused\(id)>")
+        }
+        var entries: [(key: String, value: GGUFValue)] = [
+            ("tokenizer.ggml.model", .string("gpt2")),
+            ("tokenizer.ggml.pre", .string(Self.ggufPreTokenizerName(preTokenizer))),
+            ("tokenizer.ggml.tokens", .strings(tokens)),
+            ("tokenizer.ggml.token_type", .int32s(types)),
+            ("tokenizer.ggml.merges", .strings(mergeRules.map { "\($0.0) \($0.1)" })),
+            ("tokenizer.ggml.add_bos_token", .bool(addsBOSToken)),
+        ]
+        if addsPrefixSpace { entries.append(("tokenizer.ggml.add_space_prefix", .bool(true))) }
+        if let bosTokenID { entries.append(("tokenizer.ggml.bos_token_id", .uint32(UInt32(bosTokenID)))) }
+        if let eosTokenID { entries.append(("tokenizer.ggml.eos_token_id", .uint32(UInt32(eosTokenID)))) }
+        return entries
+    }
+
+    /// The `tokenizer.ggml.pre` name llama.cpp gives a pre-tokenizer.
+    static func ggufPreTokenizerName(_ preTokenizer: PreTokenizer) -> String {
+        switch (preTokenizer.pattern, preTokenizer.splitsDigits) {
+        case (.gpt2, false): return "gpt-2"
+        case (.gpt2, true): return "smollm"
+        case (.llama3, _): return "llama-bpe"
+        case (.qwen2, _): return "qwen2"
+        }
+    }
+
     /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name.
     /// - Throws: `TokenizerError.unsupported` naming an unknown pre-tokenizer.
     static func preTokenizer(named name: String?) throws -> PreTokenizer {

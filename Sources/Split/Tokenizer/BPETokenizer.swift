@@ -48,6 +48,8 @@ public final class BPETokenizer: Sendable {
     private let bytesOfID: [[UInt8]]
     private let tokenOfID: [String]
     private let specialIDs: Set<Int32>
+    /// The merge rules in rank order, as token spellings (kept for exporting to GGUF).
+    let mergeRules: [(String, String)]
     private let addedIDs: Set<Int32>
     private let idOfByte: [Int32]
     private let merges: [UInt64: Merge]
@@ -119,6 +121,7 @@ public final class BPETokenizer: Sendable {
         self.tokenOfID = tokenOfID
         self.idOfByte = idOfByte
         self.merges = merges
+        self.mergeRules = mergeRules
         self.addedTokens = addedTokens
         specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
         addedIDs = Set(addedTokens.map(\.id))
@@ -163,44 +166,23 @@ public final class BPETokenizer: Sendable {
         return ids
     }
 
+    /// Pieces longer than this are not cached: they rarely repeat and would crowd the cache.
+    static let maxCachedPieceLength = 256
+
     /// BPE on one pre-tokenized piece, cached by its bytes.
     private func encodePiece(_ piece: ArraySlice<UInt8>) -> [Int32] {
         if piece.count == 1 { return [idOfByte[Int(piece[piece.startIndex])]] }
         let key = Array(piece)
-        if let cached = cache[key] { return cached }
-        var symbols = key.map { idOfByte[Int($0)] }
+        let cacheable = key.count <= Self.maxCachedPieceLength
+        if cacheable, let cached = cache[key] { return cached }
+        let ids: [Int32]
         if ignoresMerges, let whole = idOfToken[ByteEncoder.encode(key)], !addedIDs.contains(whole) {
-            symbols = [whole]
+            ids = [whole]
+        } else {
+            ids = BPEMerger.merge(key.map { idOfByte[Int($0)] }) { merges[Self.pairKey($0, $1)] }
         }
-        while symbols.count > 1 {
-            // The lowest-ranked adjacent pair is merged everywhere it occurs, left to right.
-            var best: Merge?
-            var bestLeft: Int32 = 0
-            var bestRight: Int32 = 0
-            for index in 0..<(symbols.count - 1) {
-                if let merge = merges[Self.pairKey(symbols[index], symbols[index + 1])], merge.rank < (best?.rank ?? .max) {
-                    best = merge
-                    bestLeft = symbols[index]
-                    bestRight = symbols[index + 1]
-                }
-            }
-            guard let merge = best else { break }
-            var merged: [Int32] = []
-            merged.reserveCapacity(symbols.count)
-            var index = 0
-            while index < symbols.count {
-                if index + 1 < symbols.count, symbols[index] == bestLeft, symbols[index + 1] == bestRight {
-                    merged.append(merge.result)
-                    index += 2
-                } else {
-                    merged.append(symbols[index])
-                    index += 1
-                }
-            }
-            symbols = merged
-        }
-        cache[key] = symbols
-        return symbols
+        if cacheable { cache[key] = ids }
+        return ids
     }
 
     // MARK: - Decoding

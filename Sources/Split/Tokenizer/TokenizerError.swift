@@ -11,6 +11,7 @@ public enum TokenizerError: Error, Sendable, Equatable, CustomStringConvertible 
     /// Two tokens share an id, or an id is negative or out of range.
     case invalidTokenID(token: String, id: Int)
 
+    /// A message for the user saying what is wrong and where.
     public var description: String {
         switch self {
         case let .invalidFile(path, reason): return "\(path): invalid tokenizer: \(reason)"
