@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Split
 
 /// A CURVE ROUTER on loopback guarded by a ZAP allow-list, as a cloud node runs it.
@@ -129,4 +132,53 @@ func zmqErrorsNameTheCall() throws {
     }
     socket.close()
     #expect(throws: ZMQError.self) { try socket.send([UInt8]([1])) }
+}
+
+@Test("Every socket option Split uses can be set on a live socket")
+func everyOptionCanBeSet() throws {
+    let context = try ZMQContext()
+    let keys = try CurveKeyPair.generate()
+    let router = try context.socket(.router)
+    defer { router.close() }
+    let options: [ZMQSocketOption] = [
+        .linger(milliseconds: 100), .receiveTimeout(milliseconds: 50), .sendTimeout(milliseconds: 50),
+        .routingID(Array("edge-1".utf8)), .receiveHighWaterMark(100), .sendHighWaterMark(100),
+        .maxMessageSize(bytes: 1 << 20), .heartbeatInterval(milliseconds: 1000), .heartbeatTimeout(milliseconds: 3000),
+        .heartbeatTTL(milliseconds: 5000), .curveServer(true), .curvePublicKey(keys.publicKey),
+        .curveSecretKey(keys.secretKey), .curveServerKey(keys.publicKey), .zapDomain("split"), .routerMandatory(true),
+        .immediate(true), .reconnectInterval(milliseconds: 100), .reconnectIntervalMax(milliseconds: 2000),
+    ]
+    for option in options {
+        try router.setOption(option)
+    }
+    #expect(throws: ZMQError.self) { try router.setOption(.routingID([])) }
+}
+
+@Test("libzmq drops a frame larger than ZMQ_MAXMSGSIZE before the application sees it")
+func oversizeFramesAreDroppedByLibzmq() throws {
+    let context = try ZMQContext()
+    let router = try context.socket(.router)
+    defer { router.close() }
+    try router.setOption(.maxMessageSize(bytes: 1024))
+    try router.setOption(.receiveTimeout(milliseconds: 500))
+    try router.bind("tcp://127.0.0.1:*")
+    let dealer = try context.socket(.dealer)
+    defer { dealer.close() }
+    try dealer.connect(try router.lastEndpoint)
+    try dealer.send([UInt8](repeating: 7, count: 4096))
+    #expect(try router.receiveMultipart() == nil)
+}
+
+@Test("A mandatory ROUTER reports an unknown peer instead of dropping silently")
+func mandatoryRouterReportsUnknownPeer() throws {
+    let context = try ZMQContext()
+    let router = try context.socket(.router)
+    defer { router.close() }
+    try router.setOption(.routerMandatory(true))
+    try router.bind("inproc://mandatory")
+    #expect {
+        try router.send(multipart: [Array("nobody".utf8), [1]])
+    } throws: { error in
+        (error as? ZMQError)?.code == EHOSTUNREACH
+    }
 }
