@@ -182,3 +182,40 @@ func mandatoryRouterReportsUnknownPeer() throws {
         (error as? ZMQError)?.code == EHOSTUNREACH
     }
 }
+
+@Test("The authenticator refuses NULL clients when CURVE is required, and admits them when not")
+func authenticatorRefusesNullMechanism() throws {
+    for requireCurve in [true, false] {
+        let context = try ZMQContext()
+        let authenticator = ZAPAuthenticator(context: context, requireCurve: requireCurve)
+        try authenticator.start()
+        defer { authenticator.stop() }
+        let router = try context.socket(.router)
+        defer { router.close() }
+        try router.setOption(.zapDomain("split"))  // makes libzmq ask ZAP about NULL clients too
+        try router.setOption(.receiveTimeout(milliseconds: requireCurve ? 500 : 3000))
+        try router.bind("tcp://127.0.0.1:*")
+        let dealer = try context.socket(.dealer)
+        defer { dealer.close() }
+        try dealer.connect(try router.lastEndpoint)
+        _ = try dealer.send([UInt8]([1]), flags: .dontWait)
+        let received = try router.receiveMultipart()
+        #expect((received != nil) == !requireCurve)
+        let statistics = authenticator.statistics
+        #expect(requireCurve ? statistics.denied >= 1 : statistics.admitted >= 1)
+    }
+}
+
+@Test("Two authenticators cannot serve one context, and stop() is idempotent")
+func authenticatorIsExclusivePerContext() throws {
+    let context = try ZMQContext()
+    let first = ZAPAuthenticator(context: context)
+    try first.start()
+    let second = ZAPAuthenticator(context: context)
+    #expect(throws: ZMQError.self) { try second.start() }
+    #expect(throws: ZMQError.self) { try first.start() }
+    first.stop()
+    first.stop()
+    try second.start()  // the endpoint is free again
+    second.stop()
+}

@@ -45,7 +45,8 @@ public struct LinkEmulatorConfiguration: Sendable, Equatable {
 /// has no netem): it listens on a port, forwards every connection to the target and adds
 /// delay, jitter and a bandwidth cap in both directions. Runs on its own threads.
 public final class LinkEmulator: Sendable {
-    /// Bytes relayed so far, per direction, and connections accepted.
+    /// Bytes relayed so far, per direction (counted as they are handed to the destination
+    /// socket), and connections accepted.
     public struct Statistics: Sendable, Equatable {
         /// Connections accepted.
         public var connections = 0

@@ -24,7 +24,7 @@ final class LinkPipe: @unchecked Sendable {
     private var queuedBytes = 0
     private var stopped = false
 
-    /// A pipe from `source` to `destination`; `relayed` is told how many bytes each write sent.
+    /// A pipe from `source` to `destination`; `relayed` is told how many bytes each write hands on.
     init(from source: Int32, to destination: Int32, shaper: LinkShaper, maxQueuedBytes: Int,
          relayed: @escaping @Sendable (Int) -> Void) {
         self.source = source
@@ -80,9 +80,11 @@ final class LinkPipe: @unchecked Sendable {
                 shutdown(destination, Int32(SHUT_WR))  // Pass the half-close on.
                 return
             }
+            // Counted before the write, so that a peer which has just received the bytes also
+            // sees them in the statistics.
+            relayed(bytes.count)
             do {
                 try TCPSocket.write(destination, bytes)
-                relayed(bytes.count)
             } catch {
                 // The destination is gone: stop reading too, so the sender sees a reset.
                 shutdown(source, Int32(SHUT_RD))

@@ -76,6 +76,9 @@ public final class ZAPAuthenticator: Sendable {
                 bound.withLock { $0 = .some(nil) }
                 ready.signal()
                 serve(socket)
+                // Unbinding first frees the endpoint at once; close alone frees it later, on
+                // libzmq's reaper thread, and a restart could find it still taken.
+                try? socket.unbind(Self.endpoint)
                 socket.close()
             } catch {
                 bound.withLock { $0 = .some(error as? ZMQError ?? ZMQError(call: "ZAPAuthenticator", code: EINVAL)) }
