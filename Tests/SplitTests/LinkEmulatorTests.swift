@@ -129,6 +129,12 @@ func emulatorStopsCleanly() throws {
     #expect(seconds(since: start) < 2)
     #expect(try TCPSocket.read(fd, capacity: 16).isEmpty)
     link.stop()  // Stopping twice is harmless.
+    let again = try link.start()  // and it can be started again
+    let second = try TCPSocket.connect(host: "127.0.0.1", port: again)
+    defer { close(second) }
+    try TCPSocket.write(second, [4])
+    #expect(try readExactly(second, 1) == [4])
+    link.stop()
 }
 
 @Test("The shaper delivers in order, at the token-bucket rate, with repeatable jitter")
