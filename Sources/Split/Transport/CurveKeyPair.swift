@@ -34,15 +34,21 @@ public struct CurveKey: Sendable, Hashable, CustomStringConvertible, CustomDebug
     }
 
     public var description: String { "CurveKey(sha256:\(fingerprint))" }
+    /// The same fingerprint as `description`.
     public var debugDescription: String { description }
 }
 
 /// Why a CURVE key or key file was refused.
 public enum CurveKeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Raw key bytes of the wrong length (a key has 32).
     case wrongLength(Int)
+    /// Text that is not 40 characters of Z85.
     case invalidZ85(String)
+    /// libzmq refused (e.g. built without CURVE).
     case libzmq(ZMQError)
+    /// A key file could not be read or written.
     case unreadableFile(path: String, reason: String)
+    /// A key file was read but does not hold valid keys.
     case malformedFile(path: String, reason: String)
 
     public var description: String {
