@@ -64,13 +64,13 @@ private func throughLink(
     try body(fd, link)
 }
 
-private func seconds(since start: UInt64) -> Double { Double(LinkPipe.now() - start) / 1e9 }
+private func seconds(since start: UInt64) -> Double { Double(MonotonicClock.nanoseconds() - start) / 1e9 }
 
 @Test("A round trip through the link emulator takes at least twice the one-way delay")
 func emulatorAddsDelay() throws {
     try throughLink({ $0.oneWayDelaySeconds = 0.04 }) { fd, link in
         for round in 0..<5 {
-            let start = LinkPipe.now()
+            let start = MonotonicClock.nanoseconds()
             try TCPSocket.write(fd, [UInt8(round)])
             #expect(try readExactly(fd, 1) == [UInt8(round)])
             let roundTrip = seconds(since: start)
@@ -89,7 +89,7 @@ func emulatorCapsBandwidth() throws {
     let rate = 4_000_000.0  // bits per second, each direction
     try throughLink({ $0.bandwidthBitsPerSecond = rate }) { fd, _ in
         let payload = (0..<400_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        let start = LinkPipe.now()
+        let start = MonotonicClock.nanoseconds()
         let writer = Thread { try? TCPSocket.write(fd, payload) }
         writer.start()
         let echoed = try readExactly(fd, payload.count)
@@ -124,7 +124,7 @@ func emulatorStopsCleanly() throws {
     defer { close(fd) }
     try TCPSocket.write(fd, [1, 2, 3])
     #expect(try readExactly(fd, 3) == [1, 2, 3])
-    let start = LinkPipe.now()
+    let start = MonotonicClock.nanoseconds()
     link.stop()
     #expect(seconds(since: start) < 2)
     #expect(try TCPSocket.read(fd, capacity: 16).isEmpty)

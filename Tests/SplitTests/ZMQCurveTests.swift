@@ -219,3 +219,54 @@ func authenticatorIsExclusivePerContext() throws {
     try second.start()  // the endpoint is free again
     second.stop()
 }
+
+@Test("A client can tell that the server refused its key from a monitor event")
+func monitorReportsAuthenticationFailure() throws {
+    let allowedKeys = try CurveKeyPair.generate()
+    let server = try CurveServer(allowing: [allowedKeys.publicKey])
+    defer { server.stop() }
+
+    let stranger = try server.client(keys: try CurveKeyPair.generate())
+    let strangerMonitor = try ZMQMonitor(watching: stranger, context: server.context)
+    defer { strangerMonitor.close(); stranger.close() }
+    let refusal = try strangerMonitor.wait(for: [.handshakeFailedAuth, .handshakeSucceeded], timeoutMilliseconds: 3000)
+    #expect(refusal?.kind == .handshakeFailedAuth)
+    #expect(refusal?.value == 400)
+
+    let friend = try server.client(keys: allowedKeys)
+    let friendMonitor = try ZMQMonitor(watching: friend, context: server.context)
+    defer { friendMonitor.close(); friend.close() }
+    let admission = try friendMonitor.wait(for: [.handshakeFailedAuth, .handshakeSucceeded], timeoutMilliseconds: 3000)
+    #expect(admission?.kind == .handshakeSucceeded)
+    #expect(admission?.endpoint == server.endpoint)
+}
+
+@Test("CURVE request and reply work through the link emulator and take its delay")
+func curveThroughLinkEmulator() throws {
+    let clientKeys = try CurveKeyPair.generate()
+    let server = try CurveServer(allowing: [clientKeys.publicKey])
+    defer { server.stop() }
+    let serverPort = try #require(UInt16(server.endpoint.split(separator: ":").last ?? ""))
+    let link = LinkEmulator(configuration: .init(targetPort: serverPort, oneWayDelaySeconds: 0.02))
+    let linkPort = try link.start()
+    defer { link.stop() }
+
+    let client = try server.context.socket(.dealer)
+    defer { client.close() }
+    try client.setOption(.curveServerKey(server.serverKeys.publicKey))
+    try client.setOption(.curvePublicKey(clientKeys.publicKey))
+    try client.setOption(.curveSecretKey(clientKeys.secretKey))
+    try client.setOption(.receiveTimeout(milliseconds: 3000))
+    try client.connect("tcp://127.0.0.1:\(linkPort)")
+
+    try client.send(Array("warm-up".utf8))  // the handshake itself takes several round trips
+    #expect(try server.answerOne())
+    #expect(try client.receive() != nil)
+    let start = MonotonicClock.nanoseconds()
+    try client.send(Array("ping".utf8))
+    #expect(try server.answerOne())
+    #expect(try client.receive()?.frame == Array("reply:ping".utf8))
+    let roundTrip = Double(MonotonicClock.nanoseconds() - start) / 1e9
+    #expect(roundTrip >= 0.04)
+    #expect(roundTrip < 1.5)
+}

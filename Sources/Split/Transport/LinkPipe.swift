@@ -65,7 +65,7 @@ final class LinkPipe: @unchecked Sendable {
 
             let bytes = (try? TCPSocket.read(source, capacity: 16 * 1024)) ?? []
             condition.lock()
-            let due = shaper.deliveryTime(ofChunk: bytes.count, arrivingAt: Self.now())
+            let due = shaper.deliveryTime(ofChunk: bytes.count, arrivingAt: MonotonicClock.nanoseconds())
             queue.append(Chunk(due: due, bytes: bytes.isEmpty ? nil : bytes))
             queuedBytes += bytes.count
             condition.broadcast()
@@ -104,7 +104,7 @@ final class LinkPipe: @unchecked Sendable {
                 continue
             }
             let head = queue[queueHead]
-            let now = Self.now()
+            let now = MonotonicClock.nanoseconds()
             if head.due > now {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(head.due - now) / 1e9))
                 continue
@@ -119,12 +119,5 @@ final class LinkPipe: @unchecked Sendable {
             return head
         }
         return nil
-    }
-
-    /// Monotonic time in nanoseconds.
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
