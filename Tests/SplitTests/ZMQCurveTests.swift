@@ -220,7 +220,7 @@ func authenticatorIsExclusivePerContext() throws {
     second.stop()
 }
 
-@Test("A client can tell that the server refused its key from a monitor event")
+@Test("A client can tell from a monitor event that the server refused its key or its lack of CURVE")
 func monitorReportsAuthenticationFailure() throws {
     let allowedKeys = try CurveKeyPair.generate()
     let server = try CurveServer(allowing: [allowedKeys.publicKey])
@@ -239,6 +239,12 @@ func monitorReportsAuthenticationFailure() throws {
     let admission = try friendMonitor.wait(for: [.handshakeFailedAuth, .handshakeSucceeded], timeoutMilliseconds: 3000)
     #expect(admission?.kind == .handshakeSucceeded)
     #expect(admission?.endpoint == server.endpoint)
+
+    let plain = try server.client(keys: nil)
+    let plainMonitor = try ZMQMonitor(watching: plain, context: server.context)
+    defer { plainMonitor.close(); plain.close() }
+    let mismatch = try plainMonitor.wait(for: [.handshakeFailedProtocol, .handshakeSucceeded], timeoutMilliseconds: 3000)
+    #expect(mismatch?.kind == .handshakeFailedProtocol)
 }
 
 @Test("CURVE request and reply work through the link emulator and take its delay")
