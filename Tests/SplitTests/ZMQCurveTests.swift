@@ -25,8 +25,9 @@ private struct CurveServer {
         endpoint = try router.lastEndpoint
     }
 
-    /// A DEALER with CURVE keys (or none) connected to the server.
-    func client(keys: CurveKeyPair?) throws -> ZMQSocket {
+    /// A DEALER with CURVE keys (or none) connected to the server; `monitor` gets to watch it
+    /// before it connects, so that no event is missed.
+    func client(keys: CurveKeyPair?, monitor: ((ZMQSocket) throws -> Void)? = nil) throws -> ZMQSocket {
         let dealer = try context.socket(.dealer)
         if let keys {
             try dealer.setOption(.curveServerKey(serverKeys.publicKey))
@@ -34,6 +35,7 @@ private struct CurveServer {
             try dealer.setOption(.curveSecretKey(keys.secretKey))
         }
         try dealer.setOption(.receiveTimeout(milliseconds: 3000))
+        try monitor?(dealer)
         try dealer.connect(endpoint)
         return dealer
     }
@@ -225,26 +227,23 @@ func monitorReportsAuthenticationFailure() throws {
     let allowedKeys = try CurveKeyPair.generate()
     let server = try CurveServer(allowing: [allowedKeys.publicKey])
     defer { server.stop() }
+    let outcomes: [ZMQSocketEvent.Kind] = [.handshakeFailedAuth, .handshakeFailedProtocol, .handshakeSucceeded]
 
-    let stranger = try server.client(keys: try CurveKeyPair.generate())
-    let strangerMonitor = try ZMQMonitor(watching: stranger, context: server.context)
-    defer { strangerMonitor.close(); stranger.close() }
-    let refusal = try strangerMonitor.wait(for: [.handshakeFailedAuth, .handshakeSucceeded], timeoutMilliseconds: 3000)
+    /// Connects a client with `keys` and returns the first handshake outcome it observes.
+    func outcome(keys: CurveKeyPair?) throws -> ZMQSocketEvent? {
+        var monitor: ZMQMonitor?
+        let client = try server.client(keys: keys) { monitor = try ZMQMonitor(watching: $0, context: server.context) }
+        defer { monitor?.close(); client.close() }
+        return try monitor?.wait(for: outcomes, timeoutMilliseconds: 3000)
+    }
+
+    let refusal = try outcome(keys: try CurveKeyPair.generate())
     #expect(refusal?.kind == .handshakeFailedAuth)
     #expect(refusal?.value == 400)
-
-    let friend = try server.client(keys: allowedKeys)
-    let friendMonitor = try ZMQMonitor(watching: friend, context: server.context)
-    defer { friendMonitor.close(); friend.close() }
-    let admission = try friendMonitor.wait(for: [.handshakeFailedAuth, .handshakeSucceeded], timeoutMilliseconds: 3000)
+    let admission = try outcome(keys: allowedKeys)
     #expect(admission?.kind == .handshakeSucceeded)
     #expect(admission?.endpoint == server.endpoint)
-
-    let plain = try server.client(keys: nil)
-    let plainMonitor = try ZMQMonitor(watching: plain, context: server.context)
-    defer { plainMonitor.close(); plain.close() }
-    let mismatch = try plainMonitor.wait(for: [.handshakeFailedProtocol, .handshakeSucceeded], timeoutMilliseconds: 3000)
-    #expect(mismatch?.kind == .handshakeFailedProtocol)
+    #expect(try outcome(keys: nil)?.kind == .handshakeFailedProtocol)
 }
 
 @Test("CURVE request and reply work through the link emulator and take its delay")
