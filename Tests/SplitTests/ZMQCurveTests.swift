@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -119,6 +120,8 @@ func pollerReportsReadiness() throws {
     try push.send(multipart: [[1, 2], [3]])
     #expect(try poller.poll(timeoutMilliseconds: 1000) == [.readable])
     #expect(try pull.receiveMultipart() == [[1, 2], [3]])
+    try push.send(multipart: [Data([4]), Data([5, 6])])
+    #expect(try pull.receiveMultipartData() == [Data([4]), Data([5, 6])])
     push.close()
     pull.close()
 }
