@@ -111,7 +111,9 @@ final class LinkPipe: @unchecked Sendable {
             }
             queueHead += 1
             queuedBytes -= head.bytes?.count ?? 0
-            if queueHead > 1024 {
+            // Drop delivered chunks once they are half the array: amortised O(1), and their
+            // bytes are not kept alive for long.
+            if queueHead >= 64, queueHead * 2 >= queue.count {
                 queue.removeFirst(queueHead)
                 queueHead = 0
             }

@@ -62,8 +62,10 @@ public final class ZAPAuthenticator: Sendable {
     ///   already bound on this context), or when already started.
     public func start() throws(ZMQError) {
         let alreadyRunning = state.withLock { state -> Bool in
-            defer { state.running = true; state.stopRequested = false }
-            return state.running
+            if state.running { return true }
+            state.running = true
+            state.stopRequested = false
+            return false
         }
         if alreadyRunning { throw ZMQError(call: "ZAPAuthenticator.start", code: EALREADY) }
         let bound = Locked<ZMQError??>(nil)
