@@ -24,7 +24,7 @@ func corruptedFilesNeverCrash() throws {
     try safetensors.addTensor(name: "w", shape: [2, 2], values: [1, 2, 3, 4])
     try safetensors.addTensor(name: "v", shape: [3], values: [1, 2, 3], type: .bf16)
     let originals = [("gguf", gguf.serialized()), ("safetensors", try safetensors.serialized())]
-    var generator = SplitMix64(seed: 3)
+    var generator = SplitMix64(state: 3)
     for (kind, original) in originals {
         for round in 0..<400 {
             var bytes = original

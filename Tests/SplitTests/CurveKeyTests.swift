@@ -9,6 +9,8 @@ func curveKeyZ85RoundTrip() throws {
     #expect(try CurveKey(z85: pair.publicKey.z85) == pair.publicKey)
     #expect(try CurveKeyPair(secretKey: pair.secretKey).publicKey == pair.publicKey)
     #expect(!pair.description.contains(pair.secretKey.z85))
+    #expect(!"\(pair.secretKey)".contains(pair.secretKey.z85))
+    #expect(pair.publicKey.fingerprint.count == 8)
 }
 
 @Test("Z85 matches the RFC 32 test vector and refuses text outside its alphabet")

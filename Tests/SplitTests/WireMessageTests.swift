@@ -45,3 +45,20 @@ func decodingFailuresMapToReplyCodes() {
     #expect(WireError.tooLarge(bytes: 10, limit: 5).replyCode == .limitExceeded)
     #expect(WireError.badMagic.replyCode == .malformedMessage)
 }
+
+@Test("A heartbeat and a one-row f32 step have exactly the bytes docs/PROTOCOL.md gives")
+func goldenBytesMatchTheProtocolDocument() throws {
+    let ping = try WireEncoder().encode(.heartbeat(.init(kind: .ping, timestampNanoseconds: 0x0102_0304_0506_0708)))
+    #expect(ping == [0x53, 0x50, 0x4C, 0x54, 1, 8, 0, 0, 0, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01])
+
+    let tensor = try EncodedActivations(encoding: .f32, rows: 1, hiddenSize: 1, values: [1.0])
+    let step = try WireEncoder().encode(.step(.init(sessionID: 2, requestID: 3, startPosition: 4, flags: .allRows,
+                                                    topK: 5, activations: tensor)))
+    let expected: [UInt8] = [0x53, 0x50, 0x4C, 0x54, 1, 4, 0, 0]
+        + [2, 0, 0, 0, 0, 0, 0, 0] + [3, 0, 0, 0, 0, 0, 0, 0]  // session, request
+        + [4, 0, 0, 0] + [1, 0, 0, 0] + [1] + [5, 0]  // start, positions, flags, topK
+        + [0, 0, 0, 0] + [0, 0, 0, 0] + [0, 0, 0x80, 0x3F] + [0, 0, 0, 0]  // greedy sampling: 0, 0, 1.0, 0
+        + [0] + [1, 0, 0, 0] + [1, 0, 0, 0] + [4, 0, 0, 0]  // encoding, rows, hidden, payload bytes
+        + [0x00, 0x00, 0x80, 0x3F]  // 1.0 as f32
+    #expect(step == expected)
+}

@@ -106,9 +106,13 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a digest could not be made or parsed.
 public enum DigestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Digest bytes of the wrong length (a digest has 32).
     case wrongLength(Int)
+    /// Text that is not 64 hexadecimal digits.
     case invalidHex(String)
+    /// A libcrypto EVP call failed.
     case libcrypto(call: String)
+    /// The file could not be opened, examined or mapped.
     case file(path: String, reason: String)
 
     public var description: String {

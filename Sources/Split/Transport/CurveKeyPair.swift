@@ -2,7 +2,9 @@ import CZMQ
 import Foundation
 
 /// A 32-byte CURVE key (public or secret), printable as 40 characters of Z85 (ZeroMQ RFC 32).
-public struct CurveKey: Sendable, Hashable {
+/// Its `description` is only a fingerprint, so logging a secret key does not leak it; use `z85`
+/// to write a key out.
+public struct CurveKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The raw key.
     public let bytes: [UInt8]
 
@@ -25,14 +27,28 @@ public struct CurveKey: Sendable, Hashable {
         // 32 bytes are a whole number of 4-byte groups, so encoding cannot fail.
         Z85.encode(bytes) ?? ""
     }
+
+    /// The first 8 hex digits of the key's SHA-256: enough to tell keys apart in logs.
+    public var fingerprint: String {
+        String(((try? SHA256Digest.of(bytes))?.hex ?? "").prefix(8))
+    }
+
+    public var description: String { "CurveKey(sha256:\(fingerprint))" }
+    /// The same fingerprint as `description`.
+    public var debugDescription: String { description }
 }
 
 /// Why a CURVE key or key file was refused.
 public enum CurveKeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Raw key bytes of the wrong length (a key has 32).
     case wrongLength(Int)
+    /// Text that is not 40 characters of Z85.
     case invalidZ85(String)
+    /// libzmq refused (e.g. built without CURVE).
     case libzmq(ZMQError)
+    /// A key file could not be read or written.
     case unreadableFile(path: String, reason: String)
+    /// A key file was read but does not hold valid keys.
     case malformedFile(path: String, reason: String)
 
     public var description: String {

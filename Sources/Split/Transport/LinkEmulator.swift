@@ -43,9 +43,12 @@ public struct LinkEmulatorConfiguration: Sendable, Equatable {
 
 /// A user-space TCP relay that makes loopback behave like a slower, farther link (this kernel
 /// has no netem): it listens on a port, forwards every connection to the target and adds
-/// delay, jitter and a bandwidth cap in both directions. Runs on its own threads.
+/// delay, jitter and a bandwidth cap in both directions. Runs on its own threads; call `stop()`
+/// when done (the threads keep it alive until then). Connecting to the target is done on the
+/// accepting thread, so the target should be local (loopback), as in tests and benchmarks.
 public final class LinkEmulator: Sendable {
-    /// Bytes relayed so far, per direction, and connections accepted.
+    /// Bytes relayed so far, per direction (counted as they are handed to the destination
+    /// socket), and connections accepted.
     public struct Statistics: Sendable, Equatable {
         /// Connections accepted.
         public var connections = 0
@@ -100,7 +103,7 @@ public final class LinkEmulator: Sendable {
     /// Stops accepting, cuts every relayed connection and waits for all threads to end.
     public func stop() {
         let (listener, pipes) = state.withLock { state in
-            state.stopping = true
+            if state.listener != nil { state.stopping = true }
             return (state.listener, state.pipes)
         }
         guard listener != nil else { return }
@@ -118,13 +121,21 @@ public final class LinkEmulator: Sendable {
             state.sockets = []
             state.pipes = []
             state.listener = nil
+            state.stopping = false  // May be started again.
         }
     }
 
     private func acceptLoop(_ listener: Int32) {
         var connectionIndex: UInt64 = 0
         while !state.withLock({ $0.stopping }) {
-            guard let client = try? TCPSocket.accept(listener, timeoutMilliseconds: 50) else { continue }
+            let client: Int32
+            do {
+                guard let accepted = try TCPSocket.accept(listener, timeoutMilliseconds: 50) else { continue }
+                client = accepted
+            } catch {
+                usleep(10_000)  // Out of descriptors or similar: back off instead of spinning.
+                continue
+            }
             guard let target = try? TCPSocket.connect(host: configuration.targetHost, port: configuration.targetPort) else {
                 close(client)  // Nothing to forward to: refuse by closing, as a dead host would.
                 continue

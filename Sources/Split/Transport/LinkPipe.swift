@@ -24,7 +24,7 @@ final class LinkPipe: @unchecked Sendable {
     private var queuedBytes = 0
     private var stopped = false
 
-    /// A pipe from `source` to `destination`; `relayed` is told how many bytes each write sent.
+    /// A pipe from `source` to `destination`; `relayed` is told how many bytes each write hands on.
     init(from source: Int32, to destination: Int32, shaper: LinkShaper, maxQueuedBytes: Int,
          relayed: @escaping @Sendable (Int) -> Void) {
         self.source = source
@@ -65,7 +65,7 @@ final class LinkPipe: @unchecked Sendable {
 
             let bytes = (try? TCPSocket.read(source, capacity: 16 * 1024)) ?? []
             condition.lock()
-            let due = shaper.deliveryTime(ofChunk: bytes.count, arrivingAt: Self.now())
+            let due = shaper.deliveryTime(ofChunk: bytes.count, arrivingAt: MonotonicClock.nanoseconds())
             queue.append(Chunk(due: due, bytes: bytes.isEmpty ? nil : bytes))
             queuedBytes += bytes.count
             condition.broadcast()
@@ -80,10 +80,10 @@ final class LinkPipe: @unchecked Sendable {
                 shutdown(destination, Int32(SHUT_WR))  // Pass the half-close on.
                 return
             }
+            // Counted before the write, so that a peer which has just received the bytes also
+            // sees them in the statistics.
+            relayed(bytes.count)
             do {
-                // Counted before the write so that a reader who has seen the bytes arrive also
-                // sees them counted (the write can complete before this thread runs again).
-                relayed(bytes.count)
                 try TCPSocket.write(destination, bytes)
             } catch {
                 // The destination is gone: stop reading too, so the sender sees a reset.
@@ -104,14 +104,16 @@ final class LinkPipe: @unchecked Sendable {
                 continue
             }
             let head = queue[queueHead]
-            let now = Self.now()
+            let now = MonotonicClock.nanoseconds()
             if head.due > now {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(head.due - now) / 1e9))
                 continue
             }
             queueHead += 1
             queuedBytes -= head.bytes?.count ?? 0
-            if queueHead > 1024 {
+            // Drop delivered chunks once they are half the array: amortised O(1), and their
+            // bytes are not kept alive for long.
+            if queueHead >= 64, queueHead * 2 >= queue.count {
                 queue.removeFirst(queueHead)
                 queueHead = 0
             }
@@ -119,12 +121,5 @@ final class LinkPipe: @unchecked Sendable {
             return head
         }
         return nil
-    }
-
-    /// Monotonic time in nanoseconds.
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -60,7 +60,8 @@ enum TCPSocket {
     /// - Throws: `SystemCallError` naming the failed call.
     static func accept(_ listener: Int32, timeoutMilliseconds: Int32) throws(SystemCallError) -> Int32? {
         var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-        guard try systemCall("poll") { poll(&waiting, 1, timeoutMilliseconds) } > 0 else { return nil }
+        let ready = try systemCall("poll") { poll(&waiting, 1, timeoutMilliseconds) }
+        guard ready > 0 else { return nil }
         let fd = try systemCall("accept") { Glibc.accept(listener, nil, nil) }
         try setNoDelay(fd)
         return fd

@@ -62,8 +62,10 @@ public final class ZAPAuthenticator: Sendable {
     ///   already bound on this context), or when already started.
     public func start() throws(ZMQError) {
         let alreadyRunning = state.withLock { state -> Bool in
-            defer { state.running = true; state.stopRequested = false }
-            return state.running
+            if state.running { return true }
+            state.running = true
+            state.stopRequested = false
+            return false
         }
         if alreadyRunning { throw ZMQError(call: "ZAPAuthenticator.start", code: EALREADY) }
         let bound = Locked<ZMQError??>(nil)
@@ -76,6 +78,9 @@ public final class ZAPAuthenticator: Sendable {
                 bound.withLock { $0 = .some(nil) }
                 ready.signal()
                 serve(socket)
+                // Unbinding first frees the endpoint at once; close alone frees it later, on
+                // libzmq's reaper thread, and a restart could find it still taken.
+                try? socket.unbind(Self.endpoint)
                 socket.close()
             } catch {
                 bound.withLock { $0 = .some(error as? ZMQError ?? ZMQError(call: "ZAPAuthenticator", code: EINVAL)) }

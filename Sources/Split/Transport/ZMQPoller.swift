@@ -2,6 +2,7 @@ import CZMQ
 
 /// Which readiness a poll asks about or reports.
 public struct ZMQPollEvents: OptionSet, Sendable {
+    /// libzmq's event bits.
     public let rawValue: Int16
     /// Makes events from libzmq's bits.
     public init(rawValue: Int16) { self.rawValue = rawValue }

@@ -140,16 +140,13 @@ public final class ZMQSocket {
     /// Receives every frame of one message, or nil when none arrived in time.
     /// - Throws: `ZMQError` for any failure other than a timeout before the first frame.
     public func receiveMultipart(flags: ZMQFlags = []) throws(ZMQError) -> [[UInt8]]? {
-        guard let first = try receive(flags: flags) else { return nil }
-        var frames = [first.frame]
-        var more = first.more
-        while more {
-            // The rest of a message arrives with its first frame, so these never wait.
-            guard let next = try receive(flags: []) else { break }
-            frames.append(next.frame)
-            more = next.more
-        }
-        return frames
+        try receiveFrames(flags: flags) { Array($0) }
+    }
+
+    /// Receives every frame of one message as `Data`; see `receiveMultipart(flags:)`.
+    /// - Throws: `ZMQError` for any failure other than a timeout before the first frame.
+    public func receiveMultipartData(flags: ZMQFlags = []) throws(ZMQError) -> [Data]? {
+        try receiveFrames(flags: flags) { Data($0) }
     }
 
     /// Hands the raw socket to `body` (for `zmq_poll` and options); the pointer must not escape.
@@ -167,6 +164,19 @@ public final class ZMQSocket {
         try withUnsafeHandle("\(name)(\(endpoint))") { (socket) throws(ZMQError) in
             _ = try zmqCheck("\(name)(\(endpoint))") { function(socket, endpoint) }
         }
+    }
+
+    private func receiveFrames<Frame>(flags: ZMQFlags, _ copy: (UnsafeRawBufferPointer) -> Frame) throws(ZMQError) -> [Frame]? {
+        guard let first = try receiveFrame(flags: flags, copy) else { return nil }
+        var frames = [first.frame]
+        var more = first.more
+        while more {
+            // The rest of a message arrives with its first frame, so these never wait.
+            guard let next = try receiveFrame(flags: [], copy) else { break }
+            frames.append(next.frame)
+            more = next.more
+        }
+        return frames
     }
 
     private func receiveFrame<Frame>(

@@ -2,6 +2,8 @@ import CZMQ
 
 /// The ZeroMQ socket types Split uses.
 public enum ZMQSocketType: Sendable, CaseIterable {
+    /// `ZMQ_PAIR`, `ZMQ_PUB`, `ZMQ_SUB`, `ZMQ_REQ`, `ZMQ_REP`, `ZMQ_DEALER`, `ZMQ_ROUTER`,
+    /// `ZMQ_PULL`, `ZMQ_PUSH`.
     case pair, publish, subscribe, request, reply, dealer, router, pull, push
 
     /// The libzmq constant (`ZMQ_ROUTER`, …).
@@ -22,6 +24,7 @@ public enum ZMQSocketType: Sendable, CaseIterable {
 
 /// Flags for one send or receive.
 public struct ZMQFlags: OptionSet, Sendable {
+    /// libzmq's flag bits.
     public let rawValue: Int32
     /// Makes flags from libzmq's bits.
     public init(rawValue: Int32) { self.rawValue = rawValue }

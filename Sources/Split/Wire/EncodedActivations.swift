@@ -113,10 +113,15 @@ public struct EncodedActivations: Sendable, Equatable {
                 raw.storeBytes(of: scale.bitPattern.littleEndian, toByteOffset: offset, as: UInt32.self)
                 offset += 4
                 for index in start..<blockEnd {
-                    let q = (values[index] * inverse).rounded(.toNearestOrEven)
+                    let scaled = values[index] * inverse
                     // NaN (from non-finite input) becomes 0 rather than trapping in Int8(_:).
-                    let clamped = q.isNaN ? 0 : max(-127, min(127, q))
-                    raw.storeBytes(of: Int8(clamped), toByteOffset: offset, as: Int8.self)
+                    let clamped = scaled.isNaN ? 0 : max(-127, min(127, scaled))
+                    // Adding and subtracting 1.5·2²³ rounds to nearest even for |x| < 2²² without
+                    // the libm call `rounded(.toNearestOrEven)` makes on baseline x86-64. Release
+                    // build, 576-wide rows: 4.2 µs per row before, 1.9–4.1 µs after (noisy shared
+                    // cores); either is tiny beside a layer's forward pass.
+                    let rounded = (clamped + 0x1.8p23) - 0x1.8p23
+                    raw.storeBytes(of: Int8(rounded), toByteOffset: offset, as: Int8.self)
                     offset += 1
                 }
                 start = blockEnd

@@ -12,7 +12,8 @@ public enum WireFormat {
 #error("The wire format is little-endian and the activation codecs copy host floats directly.")
 #endif
 
-/// The one-byte type code of each message, in the order of `WireMessage`'s cases.
+/// The one-byte type code of each message, in the order of `WireMessage`'s cases (each case
+/// is the type of the `WireMessage` case of the same name).
 public enum WireMessageType: UInt8, Sendable, CaseIterable {
     case hello = 1
     case helloAck = 2

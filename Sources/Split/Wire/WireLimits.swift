@@ -18,7 +18,8 @@ public struct WireLimits: Sendable, Equatable {
         maxMessageBytes: Int = 256 << 20, maxRowsPerMessage: Int = 4096, maxHiddenSize: Int = 16384,
         maxTopK: Int = 64, maxStringLength: Int = 4096
     ) {
-        self.maxMessageBytes = maxMessageBytes
+        // Sizes travel as 32-bit fields, so no limit can usefully exceed UInt32.max.
+        self.maxMessageBytes = min(maxMessageBytes, Int(UInt32.max))
         self.maxRowsPerMessage = maxRowsPerMessage
         self.maxHiddenSize = maxHiddenSize
         self.maxTopK = maxTopK

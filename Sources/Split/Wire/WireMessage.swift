@@ -93,6 +93,7 @@ extension WireMessage {
 
     /// What a prefill or step asks the cloud for, beyond the chosen token of the last row.
     public struct ForwardFlags: OptionSet, Sendable, Hashable {
+        /// The flag bits as sent.
         public let rawValue: UInt8
         /// Makes flags from their wire bits.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -226,7 +227,9 @@ extension WireMessage {
     public struct Heartbeat: Sendable, Equatable {
         /// Ping or pong.
         public enum Kind: UInt8, Sendable {
+            /// Asks for a pong.
             case ping = 0
+            /// Answers a ping, echoing its timestamp.
             case pong = 1
         }
         /// Ping or pong.
@@ -243,13 +246,21 @@ extension WireMessage {
 
     /// Why a request failed.
     public enum ErrorCode: UInt16, Sendable, CaseIterable {
+        /// The frame did not decode.
         case malformedMessage = 1
+        /// The header's protocol version is not spoken here.
         case unsupportedVersion = 2
+        /// No such session on this node.
         case unknownSession = 3
+        /// A size or count is past the limits.
         case limitExceeded = 4
+        /// The hello's model identity or split layer does not match the cloud's.
         case modelMismatch = 5
+        /// The session must be sent again from its stored hidden states.
         case rebuildRequired = 6
+        /// Memory budget or queue full; retry later or elsewhere.
         case overloaded = 7
+        /// A failure inside the node.
         case `internal` = 8
     }
 
