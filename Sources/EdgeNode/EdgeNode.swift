@@ -6,7 +6,21 @@ struct EdgeNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-node",
         abstract: "Split edge node: runs the first layers of a model on this device.",
-        subcommands: []
+        subcommands: [GenerateCommand.self, BenchCommand.self]
     )
 }
 
+
+/// Options every command that loads a model shares.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model: a .gguf file, or a Hugging Face directory (config.json, *.safetensors, tokenizer.json).")
+    var model: String = "models/split-code.gguf"
+
+    @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
+    var threads: Int?
+
+    func open() throws -> ModelFile {
+        if let threads { RuntimeBenchmark.setThreads(threads) }
+        return try ModelFile(path: model)
+    }
+}

@@ -14,7 +14,7 @@ enum RandomModel {
 
     /// A store with every tensor the architecture's HF naming asks for, filled by a seeded RNG.
     static func store(for c: ModelConfiguration, seed: UInt64 = 7) -> (MemoryWeightStore, WeightNaming) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(state: seed)
         let store = MemoryWeightStore()
         func random(_ shape: [Int], scale: Float = 0.2) -> [Float] {
             (0..<shape.reduce(1, *)).map { _ in Float.random(in: -scale...scale, using: &rng) }
@@ -62,19 +62,6 @@ enum RandomModel {
         let c = configuration(architecture, layers: layers)
         let (store, naming) = store(for: c)
         return try TransformerModel(configuration: c, store: store, naming: naming, parts: parts)
-    }
-}
-
-/// A deterministic RNG for tests.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -74,10 +74,10 @@ public final class LocalGenerator {
         self.tokenizer = tokenizer
     }
 
-    /// Tokenizes a prompt, adding the BOS token when the tokenizer has one.
+    /// Tokenizes a prompt, adding the BOS token when the tokenizer asks for it.
     public func promptTokens(_ prompt: String) -> [Int32] {
         var tokens = tokenizer.encode(prompt)
-        if let bos = tokenizer.bosTokenID, tokens.first != bos { tokens.insert(bos, at: 0) }
+        if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, tokens.first != bos { tokens.insert(bos, at: 0) }
         return tokens
     }
 

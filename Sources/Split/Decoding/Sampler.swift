@@ -33,32 +33,36 @@ public struct SampledToken: Sendable, Equatable {
 /// Seeded sampler: the same seed and logits always give the same tokens.
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
-    private var state: UInt64
+    private var generator: SplitMix64
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
-        state = parameters.seed &+ 0x9E37_79B9_7F4A_7C15
+        generator = SplitMix64(state: parameters.seed)
     }
 
-    /// SplitMix64: tiny, fast and good enough for sampling.
-    private mutating func nextUniform() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24)
+    /// The next uniform draw in [0, 1).
+    ///
+    /// Split nodes draw on the edge and send the draw with the request, so that the node that
+    /// picks the token is stateless and a retried or failed-over step picks the same token.
+    public mutating func nextUniform() -> Float {
+        Float(generator.next() >> 40) / Float(1 << 24)
     }
 
-    /// Picks a token from one row of logits.
+    /// Picks a token from one row of logits, drawing from this sampler's generator.
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> SampledToken {
+        let uniform = parameters.isGreedy ? 0 : nextUniform()
+        return Self.pick(logits, parameters: parameters, uniform: uniform)
+    }
+
+    /// Picks a token from one row of logits with the given uniform draw: deterministic.
+    public static func pick(_ logits: UnsafeBufferPointer<Float>, parameters: SamplingParameters, uniform u: Float) -> SampledToken {
         let logSumExp = Self.logSumExp(logits)
         if parameters.isGreedy {
             let best = Self.argmax(logits)
             return SampledToken(token: Int32(best), logProbability: logits[best] - logSumExp)
         }
         var candidates = (0..<logits.count).map { (index: $0, logit: logits[$0] / parameters.temperature) }
-        candidates.sort { $0.logit > $1.logit }
+        candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.index < $1.index) }
         if parameters.topK > 0, parameters.topK < candidates.count {
             candidates.removeSubrange(parameters.topK...)
         }
@@ -78,7 +82,6 @@ public struct Sampler: Sendable {
             let kept = probabilities.reduce(0, +)
             for i in probabilities.indices { probabilities[i] /= kept }
         }
-        let u = nextUniform()
         var cumulative: Float = 0
         var chosen = candidates[candidates.count - 1].index
         for (i, p) in probabilities.enumerated() {

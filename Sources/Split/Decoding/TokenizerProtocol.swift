@@ -6,6 +6,12 @@ public protocol TextTokenizer: Sendable {
     func tokenBytes(_ id: Int32) -> [UInt8]
     /// The end-of-text token, if the vocabulary has one.
     var eosTokenID: Int32? { get }
-    /// The beginning-of-text token, if prompts should start with one.
+    /// The beginning-of-text token, if the vocabulary has one.
     var bosTokenID: Int32? { get }
+    /// Whether prompts start with the BOS token (`add_bos_token`).
+    var addsBOSToken: Bool { get }
+}
+
+extension BPETokenizer: TextTokenizer {
+    public func encode(_ text: String) -> [Int32] { encode(text, parsingSpecialTokens: true) }
 }

@@ -37,6 +37,12 @@ public struct WeightView: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// Runs `body` on the bytes while keeping `owner` (and so the mapping) alive. Prefer this to
+    /// `bytes` when the view is a temporary: Swift may release a temporary right after its last use.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(owner) { try body(bytes) }
+    }
+
     /// Number of elements (product of the shape).
     public var elementCount: Int { shape.reduce(1, *) }
 }

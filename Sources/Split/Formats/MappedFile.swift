@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory (`PROT_READ`, `MAP_PRIVATE`), unmapped when the
+/// object goes away. Readers slice it with bounds checks instead of copying it into the heap.
+///
+/// `@unchecked Sendable`: after `init` nothing is ever written — the mapping is read-only and
+/// every stored property is a constant — so sharing it between threads is safe.
+public final class MappedFile: @unchecked Sendable {
+    /// The path the file was opened from (used in error messages).
+    public let path: String
+    /// Size of the file in bytes.
+    public let size: Int
+    private let base: UnsafeRawPointer?
+
+    /// Maps the file at `path`.
+    /// - Throws: `MappedFileError.systemCall` naming the failing call (`open`, `fstat`, `mmap`).
+    public init(path: String) throws {
+        self.path = path
+        let descriptor = try Self.checked("open", path: path, failedWhen: { $0 < 0 }) {
+            open(path, O_RDONLY | O_CLOEXEC)
+        }
+        defer { _ = close(descriptor) }  // The mapping outlives the descriptor; close errors change nothing.
+        var status = stat()
+        try Self.checked("fstat", path: path, failedWhen: { $0 != 0 }) { fstat(descriptor, &status) }
+        let fileSize = Int(status.st_size)
+        size = fileSize
+        if fileSize == 0 {
+            base = nil  // mmap refuses zero-length mappings; an empty file is an empty buffer.
+            return
+        }
+        let address = try Self.checked("mmap", path: path, failedWhen: { $0 == MAP_FAILED }) {
+            mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        }
+        base = UnsafeRawPointer(address)
+    }
+
+    deinit {
+        if let base {
+            // munmap only fails for an address/length we did not get from mmap: a programmer error.
+            let result = munmap(UnsafeMutableRawPointer(mutating: base), size)
+            assert(result == 0, "munmap failed for \(path)")
+        }
+    }
+
+    /// Every byte of the file. Valid as long as this object is alive.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
+    /// The `count` bytes starting at `offset`.
+    /// - Throws: `MappedFileError.outOfBounds` when the range is negative, overflows or runs past the end.
+    public func slice(offset: Int, count: Int) throws -> UnsafeRawBufferPointer {
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard offset >= 0, count >= 0, !overflow, end <= size else {
+            throw MappedFileError.outOfBounds(path: path, offset: offset, count: count, size: size)
+        }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
+    }
+
+    /// The little-endian integer of type `T` stored at `offset`.
+    /// - Throws: `MappedFileError.outOfBounds` when it does not fit in the file.
+    public func readLittleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) throws -> T {
+        let raw = try slice(offset: offset, count: MemoryLayout<T>.size)
+        return T(littleEndian: raw.loadUnaligned(as: T.self))
+    }
+
+    /// The little-endian IEEE float stored at `offset`.
+    /// - Throws: `MappedFileError.outOfBounds` when it does not fit in the file.
+    public func readLittleEndianFloat(at offset: Int) throws -> Float {
+        Float(bitPattern: try readLittleEndian(UInt32.self, at: offset))
+    }
+
+    /// Runs a libc call, retrying on `EINTR`, and turns a failure into an error naming the call.
+    @discardableResult
+    static func checked<Result>(
+        _ call: String, path: String, failedWhen failed: (Result) -> Bool, _ body: () -> Result
+    ) throws -> Result {
+        while true {
+            let result = body()
+            guard failed(result) else { return result }
+            let code = errno
+            if code == EINTR { continue }
+            throw MappedFileError.systemCall(call: call, path: path, code: code)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A model on disk, opened but not yet built: its configuration, its weights (memory-mapped),
+/// its tokenizer, and how its tensors are named. Build any part of it with `load(_:)`.
+///
+/// Accepts a `.gguf` file, a `.safetensors` file next to its `config.json`, or a Hugging Face
+/// model directory (`config.json`, `model.safetensors` or an index of shards, `tokenizer.json`).
+public final class ModelFile: @unchecked Sendable {
+    // Safe to send: every stored property is immutable after init.
+    public let path: String
+    public let family: CheckpointFamily
+    public let configuration: ModelConfiguration
+    public let store: WeightStore
+    public let naming: WeightNaming
+    public let tokenizer: BPETokenizer?
+
+    /// Opens and validates the model at `path`.
+    /// - Throws: `GGUFError`, `SafetensorsError`, `ModelError` or `TokenizerError` naming the problem.
+    public init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelError.invalidConfiguration("no model file or directory at \(path)")
+        }
+        if !isDirectory.boolValue && path.hasSuffix(".gguf") {
+            let file = try GGUFFile(path: path)
+            family = .gguf
+            configuration = try ModelConfiguration(gguf: file)
+            store = file
+            tokenizer = file.string("tokenizer.ggml.model") == nil ? nil : try BPETokenizer(gguf: file)
+        } else {
+            let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+            let configPath = (directory as NSString).appendingPathComponent("config.json")
+            guard let configData = FileManager.default.contents(atPath: configPath) else {
+                throw ModelError.missingMetadata("config.json next to \(path)")
+            }
+            family = .huggingFace
+            configuration = try ModelConfiguration(huggingFaceConfig: configData)
+            store = try isDirectory.boolValue ? SafetensorsDirectory(path: path) : SafetensorsFile(path: path)
+            let tokenizerPath = (directory as NSString).appendingPathComponent("tokenizer.json")
+            tokenizer = FileManager.default.fileExists(atPath: tokenizerPath)
+                ? try BPETokenizer(tokenizerJSONPath: tokenizerPath) : nil
+        }
+        switch configuration.architecture {
+        case .llama, .qwen2:
+            naming = LlamaWeightNaming(family: family, hasQKVBias: configuration.attentionBias)
+        case .gpt2:
+            let prefix = family == .huggingFace && store.contains("transformer.wte.weight") ? "transformer." : ""
+            naming = GPT2WeightNaming(family: family, prefix: prefix)
+        }
+    }
+
+    /// Builds the requested part of the model (mapping, not copying, f32/f16 weights).
+    /// - Throws: `ModelError` naming a missing tensor or a shape mismatch.
+    public func load(_ parts: TransformerModel.Parts = .all) throws -> TransformerModel {
+        try TransformerModel(configuration: configuration, store: store, naming: naming, parts: parts)
+    }
+}

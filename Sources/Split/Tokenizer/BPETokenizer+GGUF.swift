@@ -1,0 +1,111 @@
+/// Loading a byte-level BPE tokenizer from GGUF metadata (`tokenizer.ggml.*`).
+extension BPETokenizer {
+    /// ggml token types (llama.cpp's `llama_token_type`).
+    enum GGMLTokenType: Int {
+        case undefined = 0, normal, unknown, control, userDefined, unused, byte
+    }
+
+    /// The tokenizer stored in a GGUF file's metadata (`tokenizer.ggml.model` "gpt2").
+    /// - Throws: `TokenizerError.unsupported` for other tokenizer models or pre-tokenizers,
+    ///   `.invalidFile` when required keys are missing or inconsistent.
+    public convenience init(gguf file: GGUFFile, path: String = "GGUF metadata") throws {
+        let model = file.string("tokenizer.ggml.model")
+        guard model == "gpt2" else {
+            throw TokenizerError.unsupported("tokenizer.ggml.model '\(model ?? "missing")' (only byte-level BPE, 'gpt2', is implemented)")
+        }
+        guard let tokens = file.stringArray("tokenizer.ggml.tokens") else {
+            throw TokenizerError.invalidFile(path: path, reason: "tokenizer.ggml.tokens is missing or not an array of strings")
+        }
+        guard let mergeRules = file.stringArray("tokenizer.ggml.merges") else {
+            throw TokenizerError.invalidFile(path: path, reason: "tokenizer.ggml.merges is missing or not an array of strings")
+        }
+        let types = file.intArray("tokenizer.ggml.token_type")
+        if let types, types.count != tokens.count {
+            throw TokenizerError.invalidFile(
+                path: path, reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
+        }
+        var vocabulary: [String: Int32] = [:]
+        vocabulary.reserveCapacity(tokens.count)
+        var added: [AddedToken] = []
+        for (index, token) in tokens.enumerated() {
+            let id = Int32(index)
+            switch types.map({ GGMLTokenType(rawValue: $0[index]) }) {
+            case .control?: added.append(AddedToken(content: token, id: id, isSpecial: true))
+            case .userDefined?: added.append(AddedToken(content: token, id: id, isSpecial: false))
+            default:
+                // Duplicate spellings exist in some converted vocabularies; the first id wins, as in llama.cpp.
+                if vocabulary[token] == nil { vocabulary[token] = id }
+            }
+        }
+        var merges: [(String, String)] = []
+        merges.reserveCapacity(mergeRules.count)
+        for (rank, rule) in mergeRules.enumerated() {
+            let parts = rule.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw TokenizerError.invalidMerge(rank: rank, rule: rule) }
+            merges.append((String(parts[0]), String(parts[1])))
+        }
+        func tokenID(_ key: String) -> Int32? {
+            file.int(key).flatMap { $0 >= 0 && $0 < tokens.count ? Int32($0) : nil }
+        }
+        try self.init(
+            vocabulary: vocabulary, merges: merges, addedTokens: added,
+            preTokenizer: try Self.preTokenizer(named: file.string("tokenizer.ggml.pre")),
+            addsPrefixSpace: file.bool("tokenizer.ggml.add_space_prefix") ?? false,
+            normalizesToNFC: file.string("tokenizer.ggml.pre") == "qwen2",
+            bosTokenID: tokenID("tokenizer.ggml.bos_token_id"), eosTokenID: tokenID("tokenizer.ggml.eos_token_id"),
+            addsBOSToken: file.bool("tokenizer.ggml.add_bos_token") ?? false)
+    }
+
+    /// The `tokenizer.ggml.*` metadata that describes this tokenizer, for exporting a model to
+    /// GGUF; `init(gguf:)` reads it back to the same tokenizer.
+    public var ggufMetadata: [(key: String, value: GGUFValue)] {
+        var tokens: [String] = []
+        var types: [Int32] = []
+        tokens.reserveCapacity(vocabularySize)
+        let addedByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for id in 0..<Int32(vocabularySize) {
+            if let added = addedByID[id] {
+                types.append(Int32(added.isSpecial ? GGMLTokenType.control.rawValue : GGMLTokenType.userDefined.rawValue))
+            } else {
+                types.append(Int32(tokenString(id) == nil ? GGMLTokenType.unused.rawValue : GGMLTokenType.normal.rawValue))
+            }
+            // GGUF needs a dense list; ids the vocabulary skips get a placeholder marked unused.
+            tokens.append(tokenString(id) ?? "<unused\(id)>")
+        }
+        var entries: [(key: String, value: GGUFValue)] = [
+            ("tokenizer.ggml.model", .string("gpt2")),
+            ("tokenizer.ggml.pre", .string(Self.ggufPreTokenizerName(preTokenizer))),
+            ("tokenizer.ggml.tokens", .strings(tokens)),
+            ("tokenizer.ggml.token_type", .int32s(types)),
+            ("tokenizer.ggml.merges", .strings(mergeRules.map { "\($0.0) \($0.1)" })),
+            ("tokenizer.ggml.add_bos_token", .bool(addsBOSToken)),
+        ]
+        if addsPrefixSpace { entries.append(("tokenizer.ggml.add_space_prefix", .bool(true))) }
+        if let bosTokenID { entries.append(("tokenizer.ggml.bos_token_id", .uint32(UInt32(bosTokenID)))) }
+        if let eosTokenID { entries.append(("tokenizer.ggml.eos_token_id", .uint32(UInt32(eosTokenID)))) }
+        return entries
+    }
+
+    /// The `tokenizer.ggml.pre` name llama.cpp gives a pre-tokenizer.
+    static func ggufPreTokenizerName(_ preTokenizer: PreTokenizer) -> String {
+        switch (preTokenizer.pattern, preTokenizer.splitsDigits) {
+        case (.gpt2, false): return "gpt-2"
+        case (.gpt2, true): return "smollm"
+        case (.llama3, _): return "llama-bpe"
+        case (.qwen2, _): return "qwen2"
+        }
+    }
+
+    /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name.
+    /// - Throws: `TokenizerError.unsupported` naming an unknown pre-tokenizer.
+    static func preTokenizer(named name: String?) throws -> PreTokenizer {
+        switch name {
+        case nil, "default", "gpt-2", "gpt2": return PreTokenizer(pattern: .gpt2)
+        case "llama3", "llama-bpe", "llama-v3", "smaug-bpe": return PreTokenizer(pattern: .llama3)
+        case "qwen2": return PreTokenizer(pattern: .qwen2)
+        // llama.cpp splits digits one by one and then applies the GPT-2 pattern for these.
+        case "smollm", "starcoder", "refact", "codeshell": return PreTokenizer(pattern: .gpt2, splitsDigits: true)
+        case let other?: throw TokenizerError.unsupported("tokenizer.ggml.pre '\(other)'")
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// The largest sizes a peer accepts. The decoder checks every size and count against these
+/// before it allocates anything; the encoder checks them too, so we never send what the peer
+/// would refuse. A cloud node announces its limits in `helloAck`.
+public struct WireLimits: Sendable, Equatable {
+    /// Largest whole message, header included.
+    public var maxMessageBytes: Int
+    /// Most positions (activation rows or result rows) in one message.
+    public var maxRowsPerMessage: Int
+    /// Largest hidden size of an activation tensor.
+    public var maxHiddenSize: Int
+    /// Most top-k entries per result row.
+    public var maxTopK: Int
+    /// Longest string field, in UTF-8 bytes (at most 65,535: strings have a 16-bit length).
+    public var maxStringLength: Int
+
+    /// Makes limits; the defaults fit a 4,096-position prefill of a 16k-wide model in f32.
+    public init(
+        maxMessageBytes: Int = 256 << 20, maxRowsPerMessage: Int = 4096, maxHiddenSize: Int = 16384,
+        maxTopK: Int = 64, maxStringLength: Int = 4096
+    ) {
+        // Sizes travel as 32-bit fields, so no limit can usefully exceed UInt32.max.
+        self.maxMessageBytes = min(maxMessageBytes, Int(UInt32.max))
+        self.maxRowsPerMessage = maxRowsPerMessage
+        self.maxHiddenSize = maxHiddenSize
+        self.maxTopK = maxTopK
+        self.maxStringLength = min(maxStringLength, Int(UInt16.max))
+    }
+
+    /// Throws `WireError.limitExceeded` when `value` is past `limit` (or negative).
+    func check(_ field: String, _ value: Int, limit: Int) throws(WireError) {
+        guard value >= 0, value <= limit else { throw .limitExceeded(field: field, value: value, limit: limit) }
+    }
+}
