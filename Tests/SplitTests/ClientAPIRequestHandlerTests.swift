@@ -2,31 +2,14 @@ import Foundation
 import Testing
 @testable import Split
 
-/// Replies a handler sent, in order.
-final class ReplyRecorder: @unchecked Sendable {
-    // Safe to share: `replies` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var replies: [ClientReply] = []
-
-    func record(_ reply: ClientReply) {
-        lock.lock()
-        replies.append(reply)
-        lock.unlock()
-    }
-
-    var all: [ClientReply] {
-        lock.lock()
-        defer { lock.unlock() }
-        return replies
-    }
-}
-
 @Suite("ZeroMQ client API request handling")
 struct ClientAPIRequestHandlerTests {
     func replies(to message: String, service: some CompletionService) async -> [ClientReply] {
-        let recorder = ReplyRecorder()
-        await ClientRequestHandler(service: service).handle(Data(message.utf8)) { recorder.record($0) }
-        return recorder.all
+        let recorded = Locked<[ClientReply]>([])
+        await ClientRequestHandler(service: service).handle(Data(message.utf8)) { reply in
+            recorded.withLock { $0.append(reply) }
+        }
+        return recorded.current
     }
 
     @Test("a streamed completion sends a token per piece of text, then done")

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One completion run in the background, its callbacks turned into an async sequence. The
 /// first item is handed over on its own, so a front end can see whether the run failed before
 /// it commits to a streamed "200 OK" (and answer 503 instead).
@@ -20,9 +18,14 @@ struct CompletionStream: Sendable {
     static func start(_ request: CompletionRequest, on service: some CompletionService) async -> CompletionStream {
         let (opening, openingContinuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(1))
         let (rest, restContinuation) = AsyncStream.makeStream(of: Item.self)
-        let gate = FirstItemGate()
+        // `CompletionService` may call back from any thread, so "first" is decided under a lock.
+        let firstClaimed = Locked(false)
         @Sendable func deliver(_ item: Item) {
-            if gate.claimFirst() {
+            let isFirst = firstClaimed.withLock { claimed in
+                defer { claimed = true }
+                return !claimed
+            }
+            if isFirst {
                 openingContinuation.yield(item)
                 openingContinuation.finish()
             } else {
@@ -47,22 +50,5 @@ struct CompletionStream: Sendable {
             firstItem = item
         }
         return CompletionStream(first: firstItem, rest: rest)
-    }
-}
-
-/// Says "first" exactly once, whichever thread asks. `CompletionService` may call back from
-/// any thread, so the flag is guarded by a lock.
-private final class FirstItemGate: @unchecked Sendable {
-    // Safe to share: `claimed` is only read and written while holding `lock`.
-    private let lock = NSLock()
-    private var claimed = false
-
-    /// True for the first caller only.
-    func claimFirst() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if claimed { return false }
-        claimed = true
-        return true
     }
 }
