@@ -194,6 +194,17 @@ struct ClientAPIHTTPTests {
         #expect(list.data.map(\.id) == ["echo-test"])
     }
 
+    @Test("GET /v1/models/{model} describes the served model and 404s any other")
+    func oneModel() async throws {
+        let (served, other) = try await withOpenAIServer(EchoCompletionService()) { base in
+            (try await httpRequest(base + "/v1/models/echo-test"), try await httpRequest(base + "/v1/models/gpt-4"))
+        }
+        #expect(served.status == 200)
+        #expect(try JSONDecoder().decode(OpenAIModelList.Model.self, from: served.body).id == "echo-test")
+        #expect(other.status == 404)
+        #expect(try JSONDecoder().decode(OpenAIErrorBody.self, from: other.body).error.param == "model")
+    }
+
     @Test("health and readiness answer")
     func healthAndReady() async throws {
         let (health, ready) = try await withOpenAIServer(EchoCompletionService()) { base in

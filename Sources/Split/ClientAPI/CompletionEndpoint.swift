@@ -18,7 +18,7 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: limits.maxMessageBytes)
-            } catch {
+            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
                 throw ClientAPIError(.tooLarge, "the request body is larger than \(limits.maxMessageBytes) bytes")
             }
             let (completion, stream) = try OpenAICompletionRequest.decode(Data(body.readableBytesView), limits: limits)

@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 
 /// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`, `GET /v1/models`,
-/// `GET /health`, `GET /ready`), so editor plugins that speak OpenAI's API work unchanged.
+/// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), so editor plugins that speak OpenAI's API work unchanged.
 public enum OpenAIServer {
     /// Builds the HTTP application serving `service`; the daemon runs it with `runService()`,
     /// tests with `run()` inside a task they cancel.
@@ -27,6 +27,13 @@ public enum OpenAIServer {
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))
+        }
+        router.get("/v1/models/{model}") { _, context in
+            let requested = context.parameters.get("model") ?? ""
+            guard requested == modelName else {
+                throw ClientAPIError(.notFound, "no model \"\(requested)\"; this node serves \"\(modelName)\"", parameter: "model")
+            }
+            return jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()).data[0])
         }
         router.get("/health") { _, _ in
             jsonResponse(["status": "ok"])
