@@ -2,24 +2,41 @@ import Foundation
 import Testing
 @testable import Split
 
-/// Runs `executable` with `arguments` and returns its exit status and what it printed,
-/// without blocking a concurrency thread while it runs.
+/// A tool started with its output going to a file, which can be read while it runs.
+struct RunningTool: Sendable {
+    let process: Process
+    let output: URL
+
+    /// Starts `executable` with `arguments`. Output goes to a file, not a pipe, so a chatty
+    /// tool can never block on a full pipe, and a test can watch it grow.
+    static func start(_ executable: String, _ arguments: [String]) throws -> RunningTool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("split-tool-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
+            throw ClientAPIError(.internalError, "cannot create \(output.path)")
+        }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        try process.run()
+        return RunningTool(process: process, output: output)
+    }
+
+    /// What the tool has printed so far.
+    var printed: String { String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self) }
+
+    /// Waits for the tool to exit, without blocking a concurrency thread, and returns its exit
+    /// status and everything it printed.
+    func finish() async -> (status: Int32, output: String) {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        defer { try? FileManager.default.removeItem(at: output) }
+        return (process.terminationStatus, printed)
+    }
+}
+
+/// Runs `executable` with `arguments` and returns its exit status and what it printed.
 func runTool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    // Output goes to a file, not a pipe, so a chatty tool can never block on a full pipe.
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("split-tool-\(UUID().uuidString)")
-    guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
-        throw ClientAPIError(.internalError, "cannot create \(output.path)")
-    }
-    defer { try? FileManager.default.removeItem(at: output) }
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        process.terminationHandler = { _ in continuation.resume() }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
-    return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+    await (try RunningTool.start(executable, arguments)).finish()
 }
 
 /// Runs `/usr/bin/curl` and returns what it printed, expecting success.
@@ -69,5 +86,44 @@ struct ClientAPICurlTests {
         #expect(output.hasSuffix("\n413"), "\(output.suffix(200))")
         #expect(output.contains("too_large"))
         #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test("curl sees each piece of a streamed completion as soon as it is produced")
+    func curlSeesPiecesAsTheyCome() async throws {
+        let (gate, opener) = AsyncStream.makeStream(of: Void.self)
+        let service = GatedCompletionService(gate: gate)
+        let output = try await withOpenAIServer(service) { base in
+            let curl = try RunningTool.start("/usr/bin/curl", [
+                "-sS", "-N", "-H", "Content-Type: application/json", "-d", #"{"prompt":"x","stream":true}"#,
+                base + "/v1/completions"])
+            // The service holds its second piece back until curl has printed the first: a
+            // server that buffered the stream would never show it, and this would time out.
+            let deadline = Date().addingTimeInterval(10)
+            while !curl.printed.contains("\"first\""), Date() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let sawFirstAlone = curl.printed.contains("\"first\"") && !curl.printed.contains("second")
+            opener.yield()
+            opener.finish()
+            let (status, output) = await curl.finish()
+            #expect(status == 0)
+            #expect(sawFirstAlone, "curl did not see the first piece before the second was produced")
+            return output
+        }
+        #expect(try streamedText(serverSentEvents(Data(output.utf8))) == "first second")
+    }
+}
+
+/// A service that sends "first", waits for its gate to open, then sends " second".
+struct GatedCompletionService: CompletionService {
+    let gate: AsyncStream<Void>
+    let modelName = "gated"
+
+    func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
+        onEvent(.text("first", tokens: [1]))
+        for await _ in gate { break }
+        onEvent(.text(" second", tokens: [2]))
+        return CompletionSummary(text: "first second", promptTokenCount: 1, completionTokenCount: 2, finishReason: .endOfText,
+                                 strategy: "local", timeToFirstTokenSeconds: 0, totalSeconds: 0)
     }
 }
