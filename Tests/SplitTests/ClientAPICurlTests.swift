@@ -7,7 +7,7 @@ struct RunningTool: Sendable {
     let process: Process
     let output: URL
 
-    /// Starts `executable` with `arguments`. Output goes to a file, not a pipe, so a chatty
+    /// Starts `executable` with `arguments`. Output and errors go to a file, not a pipe, so a chatty
     /// tool can never block on a full pipe, and a test can watch it grow.
     static func start(_ executable: String, _ arguments: [String]) throws -> RunningTool {
         let process = Process()
@@ -17,7 +17,9 @@ struct RunningTool: Sendable {
         guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
             throw ClientAPIError(.internalError, "cannot create \(output.path)")
         }
-        process.standardOutput = try FileHandle(forWritingTo: output)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         return RunningTool(process: process, output: output)
     }

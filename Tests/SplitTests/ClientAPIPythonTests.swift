@@ -7,13 +7,29 @@ let pythonClientDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("clients/python")
 
-@Suite("Python clients", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+/// Whether `python3` on the PATH can import `module` (checked once, before the tests run).
+func pythonCanImport(_ module: String) -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import \(module)"]
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}
+
+/// `python3` with pyzmq, which the socket client needs.
+let pythonHasZMQ = pythonCanImport("zmq")
+/// `python3` with only its standard library, which the HTTP example needs.
+let pythonAvailable = pythonCanImport("json")
+
+@Suite("Python clients", .enabled(if: pythonAvailable))
 struct ClientAPIPythonTests {
     @Test("the standard-library HTTP example gets a whole and a streamed completion")
     func httpExample() async throws {
         let script = pythonClientDirectory.appendingPathComponent("http_example.py").path
         let (status, output) = try await withOpenAIServer(EchoCompletionService()) { base in
-            try await runTool("/usr/bin/python3", [script, base, "say hello"])
+            try await runTool("/usr/bin/env", ["python3", script, base, "say hello"])
         }
         #expect(status == 0, "\(output)")
         #expect(output.contains("models: ['echo-test']"))
