@@ -128,4 +128,17 @@ struct ClientAPISocketServerTests {
         #expect(output.contains("say helloHello, world from the split.\n"))
         #expect(output.contains("# 6 tokens by local in"))
     }
+
+    @Test("endpoints that face a network are refused", arguments: [
+        ("tcp://0.0.0.0:5560", false), ("tcp://10.0.0.2:5560", false), ("tcp://*:5560", false), ("udp://127.0.0.1:1", false),
+        ("tcp://127.0.0.1:*", true), ("tcp://localhost:5560", true), ("tcp://[::1]:5560", true), ("ipc:///tmp/e.sock", true),
+    ])
+    func loopbackOnly(endpoint: String, allowed: Bool) throws {
+        #expect(ClientSocketServer<EchoCompletionService>.isLocal(endpoint) == allowed)
+        if !allowed {
+            let server = ClientSocketServer(context: try ZMQContext(), endpoints: [endpoint],
+                                            handler: ClientRequestHandler(service: EchoCompletionService()))
+            #expect(throws: ClientAPIError.self) { try server.start() }
+        }
+    }
 }

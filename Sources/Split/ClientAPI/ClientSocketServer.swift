@@ -47,9 +47,14 @@ public final class ClientSocketServer<Service: CompletionService>: Sendable {
     public var requestsServed: Int { state.withLock { $0.served } }
 
     /// Binds every endpoint and starts serving; returns once all are bound.
-    /// - Throws: `ZMQError` when a socket cannot be made or an endpoint bound (nothing is left
-    ///   running then), or `EALREADY` when already started.
-    public func start() throws(ZMQError) {
+    /// - Throws: `ClientAPIError` for an endpoint that is neither `ipc://` nor loopback
+    ///   `tcp://` (the API has no authentication, so it must not face a network); `ZMQError`
+    ///   when a socket cannot be made or an endpoint bound (nothing is left running then), or
+    ///   `EALREADY` when already started.
+    public func start() throws {
+        if let exposed = endpoints.first(where: { !Self.isLocal($0) }) {
+            throw ClientAPIError(.invalidRequest, "client API endpoint \(exposed) is not ipc:// or loopback tcp:// (127.0.0.1, [::1], localhost)")
+        }
         let alreadyRunning = state.withLock { state -> Bool in
             if state.running { return true }
             state = State(running: true)
@@ -99,6 +104,14 @@ public final class ClientSocketServer<Service: CompletionService>: Sendable {
         finished.wait()  // the ROUTER thread
         finished.wait()  // the PUSH thread
         state.withLock { $0.running = false }
+    }
+
+    /// Whether `endpoint` is reachable only from this machine.
+    static func isLocal(_ endpoint: String) -> Bool {
+        if endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://") { return true }
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        let address = endpoint.dropFirst("tcp://".count)
+        return address.hasPrefix("127.") || address.hasPrefix("localhost:") || address.hasPrefix("[::1]:")
     }
 
     private var stopRequested: Bool { state.withLock { $0.stopRequested } }
