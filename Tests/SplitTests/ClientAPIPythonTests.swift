@@ -36,4 +36,16 @@ struct ClientAPIPythonTests {
         #expect(output.contains("whole: 'Hello, world from the split.'"))
         #expect(output.contains("streamed: Hello, world from the split.\n"))
     }
+
+    @Test("the official OpenAI SDK works unchanged against the endpoint", .enabled(if: pythonCanImport("openai")))
+    func openAISDK() async throws {
+        let script = pythonClientDirectory.appendingPathComponent("openai_example.py").path
+        let (status, output) = try await withOpenAIServer(EchoCompletionService()) { base in
+            try await runTool("/usr/bin/env", ["python3", script, base + "/v1", "say hello"])
+        }
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("model: echo-test"))
+        #expect(output.contains("whole: 'Hello, world from the split.' stop 8"))
+        #expect(output.contains("streamed: Hello, world from the split.\n"))
+    }
 }
