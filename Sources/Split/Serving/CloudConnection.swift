@@ -163,6 +163,17 @@ public final class CloudConnection {
         }
     }
 
+    /// One heartbeat round trip: the transport's own latency, with no model work on the cloud.
+    /// - Throws: `LinkError.peerDead` when no pong comes back in time.
+    public func ping() throws -> Double {
+        let start = MonotonicClock.nanoseconds()
+        _ = try exchange(.heartbeat(.init(kind: .ping, timestampNanoseconds: start))) { reply in
+            if case .heartbeat(let beat) = reply { return beat.kind == .pong && beat.timestampNanoseconds == start }
+            return false
+        }
+        return Double(MonotonicClock.nanoseconds() - start) / 1e9
+    }
+
     /// Sends a message that has no reply (truncate, close).
     public func post(_ message: WireMessage) throws {
         let bytes = try encode(message)

@@ -20,6 +20,9 @@ public final class CloudSessionStore {
 
     final class Session {
         let cache: KVCache
+        /// Positions held. Tracked here rather than read from the cache, because a split at the
+        /// last layer leaves the cloud no layers (and so an empty cache) but still a sequence.
+        var length = 0
         var lastUsed: UInt64
         init(cache: KVCache, lastUsed: UInt64) {
             self.cache = cache
@@ -79,6 +82,7 @@ public final class CloudSessionStore {
                 return .error(.init(code: .unknownSession, sessionID: truncate.sessionID, message: "no session \(truncate.sessionID)"))
             }
             session.cache.truncate(to: Int(truncate.length))
+            session.length = min(session.length, Int(truncate.length))
             return nil
         case .close(let sessionID):
             sessions[Key(peer: peer, session: sessionID)] = nil
@@ -133,19 +137,26 @@ public final class CloudSessionStore {
             guard start == 0 else {
                 return .rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: 0))
             }
-            session = Session(cache: model.makeCache(maxPositions: maxPositions), lastUsed: clock)
+            // Only the layers this peer's split leaves to the cloud: a position is complete when
+            // they all hold it.
+            session = Session(cache: model.makeCache(layers: settings.splitLayer..<c.layerCount, maxPositions: maxPositions),
+                              lastUsed: clock)
             sessions[key] = session
         }
         session.lastUsed = clock
-        let cached = session.cache.length
+        let cached = session.length
         if start > cached {
             return .rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: UInt32(cached)))
         }
-        if start < cached { session.cache.truncate(to: start) }
+        if start < cached {
+            session.cache.truncate(to: start)
+            session.length = start
+        }
 
         var hidden = request.activations.decoded()
         try model.forward(&hidden, rows: rows, startPosition: start, layers: settings.splitLayer..<c.layerCount,
                           cache: session.cache, workspace: workspace)
+        session.length = start + rows
         forwardedPositions += rows
         let firstRow = request.flags.contains(.allRows) ? 0 : rows - 1
         let outputRows = Array(hidden[(firstRow * c.hiddenSize)...])

@@ -93,7 +93,7 @@ public final class SplitGenerator {
         guard prompt.count < c.maxPositions else {
             throw CompletionError.invalidRequest("prompt of \(prompt.count) tokens does not fit the context of \(c.maxPositions)")
         }
-        let session = Session(cache: model.makeCache(), endpointIndex: preferredEndpoint)
+        let session = Session(cache: model.makeCache(layers: 0..<splitLayer), endpointIndex: preferredEndpoint)
         defer {
             if let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
             session.retire()
