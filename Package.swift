@@ -54,5 +54,10 @@ let package = Package(
             dependencies: ["Split"],
             exclude: ["Fixtures"]
         ),
+        // Tests that open sockets and start processes.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Split"]
+        ),
     ]
 )

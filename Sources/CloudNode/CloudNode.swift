@@ -2,9 +2,11 @@ import ArgumentParser
 import Split
 
 @main
-struct CloudNode: AsyncParsableCommand {
+struct CloudNode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloud-node",
-        abstract: "Split cloud node: runs the remaining layers of a model for many edge nodes."
+        abstract: "Split cloud node: runs the remaining layers of a model for many edge nodes.",
+        subcommands: [ServeCommand.self, KeygenCommand.self],
+        defaultSubcommand: ServeCommand.self
     )
 }

@@ -55,4 +55,20 @@ public final class ModelFile: @unchecked Sendable {
     public func load(_ parts: TransformerModel.Parts = .all) throws -> TransformerModel {
         try TransformerModel(configuration: configuration, store: store, naming: naming, parts: parts)
     }
+
+    /// SHA-256 of the weights: of the file, or of every `.safetensors` file of a directory in
+    /// name order. Edge and cloud compare it in their hello, so they never mix two models.
+    /// - Throws: `DigestError` when a file cannot be read.
+    public func identity() throws -> SHA256Digest {
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard isDirectory.boolValue else { return try SHA256Digest.ofFile(atPath: path) }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        var digests: [UInt8] = []
+        for name in names {
+            digests += try SHA256Digest.ofFile(atPath: (path as NSString).appendingPathComponent(name)).bytes
+        }
+        return try SHA256Digest.of(digests)
+    }
 }

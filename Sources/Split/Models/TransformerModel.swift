@@ -110,9 +110,9 @@ public final class TransformerModel: @unchecked Sendable {
     /// Whether this part can turn hidden states into logits.
     public var hasHead: Bool { outputHead != nil && finalNorm != nil }
 
-    /// A fresh cache for the layers this part holds.
-    public func makeCache(maxPositions: Int? = nil) -> KVCache {
-        KVCache(layers: layers, kvWidth: configuration.kvWidth,
+    /// A fresh cache for `range` (default: every layer this part holds).
+    public func makeCache(layers range: Range<Int>? = nil, maxPositions: Int? = nil) -> KVCache {
+        KVCache(layers: range ?? layers, kvWidth: configuration.kvWidth,
                 maxPositions: min(maxPositions ?? configuration.maxPositions, configuration.maxPositions))
     }
 

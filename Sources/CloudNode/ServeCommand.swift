@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Split
+
+/// `cloud-node serve`: loads the model's tail and serves edge nodes over ZeroMQ.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve edge nodes.")
+
+    @Option(name: .long, help: "Model file (.gguf) or Hugging Face directory; must be the edge's model.")
+    var model: String = "models/split-code.gguf"
+
+    @Option(name: .long, help: "ZeroMQ endpoint to bind (repeatable).")
+    var bind: [String] = ["tcp://127.0.0.1:5555"]
+
+    @Option(name: .long, help: "This node's CURVE secret key file (make one with `cloud-node keygen`).")
+    var key: String?
+
+    @Option(name: .long, help: "File of edge public keys allowed to connect (repeatable).")
+    var allow: [String] = []
+
+    @Flag(name: .long, help: "Serve without CURVE encryption or authentication (tests only).")
+    var insecure = false
+
+    @Option(name: .long, help: "Lowest split layer edges may use; layers below it are not loaded.")
+    var minSplitLayer: Int = 0
+
+    @Option(name: .long, help: "KV-cache budget over all sessions, in MiB (least recently used sessions are evicted past it).")
+    var memoryBudgetMb: Int = 1024
+
+    @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if !insecure && key == nil { throw ValidationError("give --key (CURVE secret key file) or --insecure") }
+        if !insecure && allow.isEmpty { throw ValidationError("give --allow with the edges' public keys") }
+        guard memoryBudgetMb > 0 else { throw ValidationError("--memory-budget-mb must be positive") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "split.cloud")
+        if let threads { RuntimeBenchmark.setThreads(threads) }
+        let file = try ModelFile(path: model)
+        let layerCount = file.configuration.layerCount
+        guard minSplitLayer >= 0, minSplitLayer <= layerCount else {
+            throw ValidationError("--min-split-layer must be within 0…\(layerCount)")
+        }
+        let tail = try file.load(.init(layers: minSplitLayer..<layerCount, embedding: false, head: true))
+        let identity = try file.identity()
+        let keys = try key.map { try CurveKeyPair.read(secretFile: $0) }
+        var allowed: Set<CurveKey> = []
+        for path in allow { allowed.formUnion(try AllowList.read(path)) }
+        let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: memoryBudgetMb << 20)
+        let server = try CloudServer(
+            configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed),
+            store: store, logger: logger)
+        try server.start()
+        logger.info("serving", metadata: [
+            "model": "\(model)", "identity": "\(identity.hex.prefix(16))", "layers": "\(tail.layers)",
+            "endpoints": "\(server.boundEndpoints)", "allowed-edges": "\(allowed.count)"])
+        let signal = ShutdownSignals.wait()
+        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        server.stop()
+    }
+}

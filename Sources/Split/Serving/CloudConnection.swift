@@ -1,0 +1,251 @@
+import Foundation
+
+/// Where a cloud node listens and the key it proves itself with.
+public struct CloudEndpoint: Sendable, Equatable {
+    public var address: String
+    /// The cloud's CURVE public key; nil connects without encryption (tests, `--insecure`).
+    public var serverKey: CurveKey?
+
+    public init(address: String, serverKey: CurveKey?) {
+        self.address = address
+        self.serverKey = serverKey
+    }
+}
+
+/// How the edge talks to its cloud nodes.
+public struct EdgeLinkConfiguration: Sendable {
+    /// Cloud endpoints in order of preference; the edge fails over down the list.
+    public var endpoints: [CloudEndpoint]
+    /// The edge's CURVE key pair (must be on each cloud's allow-list).
+    public var clientKeys: CurveKeyPair?
+    /// A ping is sent after this long without hearing from the cloud while waiting.
+    public var heartbeatIntervalSeconds: Double
+    /// The cloud is declared dead after this long without any message from it.
+    public var deadAfterSeconds: Double
+    public var limits: WireLimits
+    /// Name sent in hello, for the cloud's logs.
+    public var clientName: String
+
+    public init(endpoints: [CloudEndpoint], clientKeys: CurveKeyPair?, heartbeatIntervalSeconds: Double = 0.25,
+                deadAfterSeconds: Double = 2.0, limits: WireLimits = WireLimits(), clientName: String = "edge") {
+        self.endpoints = endpoints
+        self.clientKeys = clientKeys
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.deadAfterSeconds = deadAfterSeconds
+        self.limits = limits
+        self.clientName = clientName
+    }
+}
+
+/// Why a cloud could not be used.
+public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Nothing heard from the cloud for the dead-peer timeout (down, unreachable, or our key
+    /// refused — CURVE refusals are silent by design).
+    case peerDead(endpoint: String, silentSeconds: Double)
+    /// The cloud answered with an error.
+    case remote(code: WireMessage.ErrorCode, message: String)
+    /// The cloud no longer holds the session (evicted or restarted); resend from `cachedLength`.
+    case rebuildNeeded(cachedLength: Int)
+    case transport(String)
+
+    public var description: String {
+        switch self {
+        case .peerDead(let endpoint, let seconds):
+            return String(format: "cloud %@ silent for %.1f s", endpoint, seconds)
+        case .remote(let code, let message): return "cloud error \(code): \(message)"
+        case .rebuildNeeded(let length): return "cloud lost the session (holds \(length) positions)"
+        case .transport(let message): return "transport: \(message)"
+        }
+    }
+
+    /// Whether trying another cloud node could help.
+    public var warrantsFailover: Bool {
+        switch self {
+        case .peerDead, .transport: return true
+        case .remote(let code, _): return code == .overloaded || code == .internal
+        case .rebuildNeeded: return false
+        }
+    }
+}
+
+/// One edge-to-cloud connection (a DEALER socket), owned by the thread that runs a generation.
+/// Request/reply with request ids; while waiting it pings the cloud and declares it dead after
+/// `deadAfterSeconds` of silence.
+public final class CloudConnection {
+    public let endpoint: CloudEndpoint
+    private let configuration: EdgeLinkConfiguration
+    private let socket: ZMQSocket
+    private let encoder: WireEncoder
+    private let decoder: WireDecoder
+    private var nextRequestID: UInt64 = 1
+    /// Limits the cloud announced in its hello ack.
+    public private(set) var peerLimits: WireLimits
+    /// Bytes sent and received, and round trips made, on this connection.
+    public private(set) var bytesSent = 0
+    public private(set) var bytesReceived = 0
+    public private(set) var roundTrips = 0
+
+    /// Connects (asynchronously: a dead cloud shows up as silence on the first request).
+    /// - Throws: `ZMQError` for a malformed endpoint or key.
+    public init(context: ZMQContext, endpoint: CloudEndpoint, configuration: EdgeLinkConfiguration) throws {
+        self.endpoint = endpoint
+        self.configuration = configuration
+        encoder = WireEncoder(limits: configuration.limits)
+        decoder = WireDecoder(limits: configuration.limits)
+        peerLimits = configuration.limits
+        socket = try context.socket(.dealer)
+        try socket.setOption(.linger(milliseconds: 0))
+        try socket.setOption(.maxMessageSize(bytes: Int64(configuration.limits.maxMessageBytes)))
+        try socket.setOption(.immediate(true))
+        try socket.setOption(.reconnectInterval(milliseconds: 100))
+        if let serverKey = endpoint.serverKey {
+            guard let keys = configuration.clientKeys else {
+                throw ZMQError(call: "CURVE", code: EINVAL)
+            }
+            try socket.setOption(.curveServerKey(serverKey))
+            try socket.setOption(.curvePublicKey(keys.publicKey))
+            try socket.setOption(.curveSecretKey(keys.secretKey))
+        }
+        try socket.connect(endpoint.address)
+    }
+
+    deinit { socket.close() }
+
+    /// Closes the socket now.
+    public func close() { socket.close() }
+
+    /// A fresh request id.
+    public func makeRequestID() -> UInt64 {
+        defer { nextRequestID += 1 }
+        return nextRequestID
+    }
+
+    /// Sends hello and waits for the cloud's acceptance.
+    /// - Throws: `LinkError` (`.remote(.modelMismatch, …)` when the cloud serves another model).
+    public func hello(_ hello: WireMessage.Hello) throws -> WireMessage.HelloAck {
+        let reply = try exchange(.hello(hello)) { message in
+            if case .helloAck = message { return true }
+            if case .error(let report) = message, report.requestID == 0 { return true }
+            return false
+        }
+        switch reply {
+        case .helloAck(let ack):
+            peerLimits = ack.limits
+            return ack
+        case .error(let report): throw LinkError.remote(code: report.code, message: report.message)
+        default: throw LinkError.transport("unexpected reply to hello")
+        }
+    }
+
+    /// Sends a forward request and waits for its result.
+    /// - Throws: `LinkError.rebuildNeeded` when the cloud lost the session, other `LinkError`s.
+    public func forward(_ message: WireMessage) throws -> WireMessage.ForwardResult {
+        switch message {
+        case .prefill(let request), .step(let request): return try forward(request, message)
+        default: throw LinkError.transport("forward needs a prefill or a step")
+        }
+    }
+
+    private func forward(_ request: WireMessage.ForwardRequest, _ message: WireMessage) throws -> WireMessage.ForwardResult {
+        let reply = try exchange(message) { reply in
+            switch reply {
+            case .result(let result): return result.requestID == request.requestID
+            case .rebuildNeeded(let rebuild): return rebuild.requestID == request.requestID
+            case .error(let report): return report.requestID == request.requestID || report.requestID == 0
+            default: return false
+            }
+        }
+        switch reply {
+        case .result(let result): return result
+        case .rebuildNeeded(let rebuild): throw LinkError.rebuildNeeded(cachedLength: Int(rebuild.cachedLength))
+        case .error(let report): throw LinkError.remote(code: report.code, message: report.message)
+        default: throw LinkError.transport("unexpected reply")
+        }
+    }
+
+    /// One heartbeat round trip: the transport's own latency, with no model work on the cloud.
+    /// - Throws: `LinkError.peerDead` when no pong comes back in time.
+    public func ping() throws -> Double {
+        let start = MonotonicClock.nanoseconds()
+        _ = try exchange(.heartbeat(.init(kind: .ping, timestampNanoseconds: start))) { reply in
+            if case .heartbeat(let beat) = reply { return beat.kind == .pong && beat.timestampNanoseconds == start }
+            return false
+        }
+        return Double(MonotonicClock.nanoseconds() - start) / 1e9
+    }
+
+    /// Sends a message that has no reply (truncate, close).
+    public func post(_ message: WireMessage) throws {
+        let bytes = try encode(message)
+        _ = try? socket.send(bytes, flags: .dontWait)
+        bytesSent += bytes.count
+    }
+
+    private func encode(_ message: WireMessage) throws -> [UInt8] {
+        do {
+            return try WireEncoder(limits: peerLimits).encode(message)
+        } catch {
+            throw LinkError.transport("cannot encode \(message.type): \(error)")
+        }
+    }
+
+    /// Sends `message` and returns the first reply `matches` accepts, pinging while waiting.
+    private func exchange(_ message: WireMessage, matches: (WireMessage) -> Bool) throws -> WireMessage {
+        let bytes = try encode(message)
+        do {
+            guard try socket.send(bytes, flags: .dontWait) else {
+                // With `immediate`, nothing is connected yet: keep trying until the deadline.
+                return try waitToSend(bytes, matches: matches)
+            }
+        } catch let error as ZMQError {
+            throw LinkError.transport(error.description)
+        }
+        bytesSent += bytes.count
+        roundTrips += 1
+        return try awaitReply(matches: matches)
+    }
+
+    private func waitToSend(_ bytes: [UInt8], matches: (WireMessage) -> Bool) throws -> WireMessage {
+        let start = MonotonicClock.nanoseconds()
+        while true {
+            let silent = Double(MonotonicClock.nanoseconds() - start) / 1e9
+            if silent > configuration.deadAfterSeconds {
+                throw LinkError.peerDead(endpoint: endpoint.address, silentSeconds: silent)
+            }
+            if (try? socket.send(bytes, flags: .dontWait)) == true { break }
+            usleep(2_000)
+        }
+        bytesSent += bytes.count
+        roundTrips += 1
+        return try awaitReply(matches: matches)
+    }
+
+    private func awaitReply(matches: (WireMessage) -> Bool) throws -> WireMessage {
+        let poller = ZMQPoller()
+        _ = poller.add(socket)
+        var lastHeard = MonotonicClock.nanoseconds()
+        var lastPing = lastHeard
+        let interval = UInt64(configuration.heartbeatIntervalSeconds * 1e9)
+        let dead = UInt64(configuration.deadAfterSeconds * 1e9)
+        while true {
+            let now = MonotonicClock.nanoseconds()
+            if now - lastHeard > dead {
+                throw LinkError.peerDead(endpoint: endpoint.address, silentSeconds: Double(now - lastHeard) / 1e9)
+            }
+            if now - lastPing > interval {
+                if let ping = try? encoder.encode(.heartbeat(.init(kind: .ping, timestampNanoseconds: now))) {
+                    _ = try? socket.send(ping, flags: .dontWait)
+                }
+                lastPing = now
+            }
+            let waitMilliseconds = max(1, Int(min(interval, dead) / 1_000_000 / 2))
+            guard let events = try? poller.poll(timeoutMilliseconds: waitMilliseconds), events[0].contains(.readable) else { continue }
+            while let frame = try? socket.receive(flags: .dontWait) {
+                lastHeard = MonotonicClock.nanoseconds()
+                bytesReceived += frame.frame.count
+                guard !frame.more, let reply = try? decoder.decode(frame.frame) else { continue }
+                if matches(reply) { return reply }
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+
+/// How a cloud node listens.
+public struct CloudServerConfiguration: Sendable {
+    /// ZeroMQ endpoints to bind, e.g. `tcp://0.0.0.0:5555`.
+    public var endpoints: [String]
+    /// The server's CURVE key pair; nil serves without encryption (tests and `--insecure` only).
+    public var serverKeys: CurveKeyPair?
+    /// Edge public keys admitted; empty admits none when CURVE is on.
+    public var allowedClients: Set<CurveKey>
+    public var limits: WireLimits
+    /// Requests waiting for compute beyond this are answered `overloaded` (back-pressure).
+    public var maxQueuedRequests: Int
+
+    public init(endpoints: [String], serverKeys: CurveKeyPair?, allowedClients: Set<CurveKey>,
+                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024) {
+        self.endpoints = endpoints
+        self.serverKeys = serverKeys
+        self.allowedClients = allowedClients
+        self.limits = limits
+        self.maxQueuedRequests = maxQueuedRequests
+    }
+}
+
+/// The cloud daemon's network side: a ROUTER socket (CURVE server, ZAP allow-list) on one
+/// thread, the model on another. Heartbeats are answered by the network thread at once, so a
+/// long prefill never makes the cloud look dead; everything else is handled in arrival order by
+/// the compute thread, which owns the `CloudSessionStore`.
+public final class CloudServer: @unchecked Sendable {
+    // Safe to send: mutable state is behind `state`/`queue` locks; each socket is created and
+    // used by exactly one of the two threads.
+    public let configuration: CloudServerConfiguration
+    private let store: CloudSessionStore
+    private let context: ZMQContext
+    private let authenticator: ZAPAuthenticator?
+    private let logger: Logger
+    private let resultsEndpoint = "inproc://split-cloud-results-\(UUID().uuidString)"
+    private let queue = Locked<[(peer: [UInt8], message: WireMessage)]>([])
+    private let queueSignal = DispatchSemaphore(value: 0)
+    private let state = Locked<State>(State())
+    private let stopped = DispatchGroup()
+
+    struct State: Sendable {
+        var stopping = false
+        var boundEndpoints: [String] = []
+        var statistics = Statistics()
+    }
+
+    /// Counters the daemon logs and exports.
+    public struct Statistics: Sendable, Equatable {
+        public var received = 0
+        public var malformed = 0
+        public var overloaded = 0
+        public var replies = 0
+    }
+
+    public init(configuration: CloudServerConfiguration, store: CloudSessionStore, logger: Logger = Logger(label: "split.cloud")) throws {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        context = try ZMQContext()
+        authenticator = configuration.serverKeys == nil ? nil
+            : ZAPAuthenticator(context: context, allowed: configuration.allowedClients, domain: "split")
+    }
+
+    /// The endpoints actually bound (with ephemeral ports resolved).
+    public var boundEndpoints: [String] { state.withLock { $0.boundEndpoints } }
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Binds and starts both threads; returns once the sockets are bound.
+    /// - Throws: `ZMQError` when an endpoint cannot be bound.
+    public func start() throws {
+        try authenticator?.start()
+        let router = try context.socket(.router)
+        try router.setOption(.linger(milliseconds: 0))
+        try router.setOption(.maxMessageSize(bytes: Int64(configuration.limits.maxMessageBytes)))
+        try router.setOption(.receiveHighWaterMark(10_000))
+        if let keys = configuration.serverKeys {
+            try router.setOption(.zapDomain("split"))
+            try router.setOption(.curveServer(true))
+            try router.setOption(.curveSecretKey(keys.secretKey))
+        }
+        var bound: [String] = []
+        for endpoint in configuration.endpoints {
+            try router.bind(endpoint)
+            bound.append(try router.lastEndpoint)
+        }
+        let results = try context.socket(.pull)
+        try results.bind(resultsEndpoint)
+        state.withLock { $0.boundEndpoints = bound }
+        let routerBox = UncheckedBox((router, results))
+        stopped.enter()
+        let network = Thread { [self] in
+            networkLoop(router: routerBox.value.0, results: routerBox.value.1)
+            stopped.leave()
+        }
+        network.name = "split-cloud-network"
+        network.start()
+        stopped.enter()
+        let compute = Thread { [self] in
+            computeLoop()
+            stopped.leave()
+        }
+        compute.name = "split-cloud-compute"
+        compute.stackSize = 8 << 20
+        compute.start()
+        logger.info("cloud node listening", metadata: ["endpoints": "\(bound)", "curve": "\(configuration.serverKeys != nil)"])
+    }
+
+    /// Stops both threads and closes the sockets.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        queueSignal.signal()
+        stopped.wait()
+        authenticator?.stop()
+        context.shutdown()
+    }
+
+    /// Blocks until `stop()` has finished.
+    public func wait() { stopped.wait() }
+
+    private var stopping: Bool { state.withLock { $0.stopping } }
+
+    private func networkLoop(router: ZMQSocket, results: ZMQSocket) {
+        defer {
+            router.close()
+            results.close()
+        }
+        let poller = ZMQPoller()
+        _ = poller.add(router)
+        _ = poller.add(results)
+        let decoder = WireDecoder(limits: configuration.limits)
+        let encoder = WireEncoder(limits: configuration.limits)
+        while !stopping {
+            guard let events = try? poller.poll(timeoutMilliseconds: 100) else { continue }
+            if events[1].contains(.readable) {
+                while let frames = try? results.receiveMultipart(flags: .dontWait), frames.count == 2 {
+                    _ = try? router.send(multipart: frames, flags: .dontWait)
+                    state.withLock { $0.statistics.replies += 1 }
+                }
+            }
+            guard events[0].contains(.readable) else { continue }
+            while let frames = try? router.receiveMultipart(flags: .dontWait) {
+                state.withLock { $0.statistics.received += 1 }
+                guard frames.count == 2 else {
+                    state.withLock { $0.statistics.malformed += 1 }
+                    continue  // A peer must send exactly one payload frame; drop anything else.
+                }
+                let peer = frames[0]
+                let message: WireMessage
+                do {
+                    message = try decoder.decode(frames[1])
+                } catch {
+                    state.withLock { $0.statistics.malformed += 1 }
+                    logger.debug("malformed message", metadata: ["error": "\(error)"])
+                    reply(.error(.init(code: error.replyCode, message: error.description)), to: peer, router, encoder)
+                    continue
+                }
+                if case .heartbeat(let beat) = message {
+                    if beat.kind == .ping {
+                        reply(.heartbeat(.init(kind: .pong, timestampNanoseconds: beat.timestampNanoseconds)), to: peer, router, encoder)
+                    }
+                    continue
+                }
+                let accepted = queue.withLock { pending -> Bool in
+                    guard pending.count < configuration.maxQueuedRequests else { return false }
+                    pending.append((peer, message))
+                    return true
+                }
+                if accepted {
+                    queueSignal.signal()
+                } else {
+                    state.withLock { $0.statistics.overloaded += 1 }
+                    reply(.error(.init(code: .overloaded, message: "cloud queue full")), to: peer, router, encoder)
+                }
+            }
+        }
+    }
+
+    private func reply(_ message: WireMessage, to peer: [UInt8], _ router: ZMQSocket, _ encoder: WireEncoder) {
+        guard let bytes = try? encoder.encode(message) else { return }
+        _ = try? router.send(multipart: [peer, bytes], flags: .dontWait)
+    }
+
+    private func computeLoop() {
+        guard let results = try? context.socket(.push) else {
+            logger.critical("cannot create the compute thread's socket")
+            return
+        }
+        defer { results.close() }
+        do {
+            try results.setOption(.linger(milliseconds: 0))
+            try results.connect(resultsEndpoint)
+        } catch {
+            logger.critical("cannot connect the compute thread", metadata: ["error": "\(error)"])
+            return
+        }
+        let encoder = WireEncoder(limits: configuration.limits)
+        while true {
+            queueSignal.wait()
+            if stopping { return }
+            guard let job = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            guard let answer = store.handle(job.message, from: job.peer) else { continue }
+            do {
+                let bytes = try encoder.encode(answer)
+                _ = try results.send(multipart: [job.peer, bytes])
+            } catch {
+                logger.error("cannot send a reply", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

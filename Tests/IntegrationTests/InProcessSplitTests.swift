@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import Split
+
+@Suite("Split generation over ZeroMQ (in process)", .serialized)
+struct InProcessSplitTests {
+    static let modelPath = TestPaths.fixture("models/llama/model.gguf")
+    static let prompt = "Hello, Split! the edge"
+
+    func localTokens(_ file: ModelFile, maxTokens: Int) throws -> [Int32] {
+        let generator = try LocalGenerator(model: try file.load(), tokenizer: file.tokenizer!)
+        return try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: maxTokens)).tokens
+    }
+
+    func splitGenerator(_ file: ModelFile, k: Int, endpoints: [CloudEndpoint], keys: CurveKeyPair?,
+                        encoding: ActivationEncoding = .f32, deadAfter: Double = 2) throws -> SplitGenerator {
+        let edge = try file.load(.init(layers: 0..<k, embedding: true, head: true))
+        return try SplitGenerator(
+            model: edge, tokenizer: file.tokenizer!, splitLayer: k, encoding: encoding,
+            modelIdentity: try SHA256Digest.ofFile(atPath: Self.modelPath),
+            link: EdgeLinkConfiguration(endpoints: endpoints, clientKeys: keys, heartbeatIntervalSeconds: 0.1,
+                                        deadAfterSeconds: deadAfter),
+            context: try ZMQContext())
+    }
+
+    @Test("greedy split generation equals local generation for every split layer", arguments: 0...3)
+    func splitEqualsLocal(k: Int) throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let expected = try localTokens(file, maxTokens: 12)
+        let edgeKeys = try CurveKeyPair.generate()
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [edgeKeys.publicKey])
+        defer { cloud.stop() }
+        let generator = try splitGenerator(file, k: k, endpoints: [cloud.endpoint], keys: edgeKeys)
+        let report = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 12))
+        #expect(report.result.tokens == expected)
+        #expect(!report.degraded)
+        // hello, the prompt, then one step per token after the first: one round trip per token.
+        #expect(report.roundTrips == report.result.tokens.count + 1)
+        #expect(report.rebuilds == 0)
+    }
+
+    @Test("an edge whose key is not on the allow-list gets nothing")
+    func strangerGetsNothing() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [try CurveKeyPair.generate().publicKey])
+        defer { cloud.stop() }
+        let generator = try splitGenerator(file, k: 1, endpoints: [cloud.endpoint], keys: try CurveKeyPair.generate(), deadAfter: 0.5)
+        #expect(throws: CompletionError.self) { _ = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 4)) }
+    }
+
+    @Test("an edge without CURVE gets nothing from a CURVE cloud")
+    func plaintextGetsNothing() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let edgeKeys = try CurveKeyPair.generate()
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [edgeKeys.publicKey])
+        defer { cloud.stop() }
+        let plaintext = CloudEndpoint(address: cloud.endpoint.address, serverKey: nil)
+        let generator = try splitGenerator(file, k: 1, endpoints: [plaintext], keys: nil, deadAfter: 0.5)
+        #expect(throws: CompletionError.self) { _ = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 4)) }
+    }
+
+    @Test("with no cloud reachable, a request that allows it gets a degraded edge-only answer")
+    func degradedAnswer() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let dead = CloudEndpoint(address: "tcp://127.0.0.1:1", serverKey: nil)
+        let generator = try splitGenerator(file, k: 2, endpoints: [dead], keys: nil, deadAfter: 0.3)
+        #expect(throws: CompletionError.self) { _ = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 3)) }
+        let report = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 3), allowDegraded: true)
+        #expect(report.degraded)
+        #expect(report.result.tokens.count == 3)
+    }
+
+    @Test("a session evicted by the cloud is rebuilt from the edge's hidden states, output unchanged")
+    func evictionRebuild() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let expected = try localTokens(file, maxTokens: 10)
+        let edgeKeys = try CurveKeyPair.generate()
+        // A budget of zero evicts every other session on each request.
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [edgeKeys.publicKey], memoryBudgetBytes: 0)
+        defer { cloud.stop() }
+        let a = try splitGenerator(file, k: 1, endpoints: [cloud.endpoint], keys: edgeKeys)
+        let b = try splitGenerator(file, k: 2, endpoints: [cloud.endpoint], keys: edgeKeys)
+        let results = Locked<[[Int32]]>([])
+        let rebuilds = Locked(0)
+        let group = DispatchGroup()
+        for generator in [a, b] {
+            let box = UncheckedBox(generator)
+            group.enter()
+            Thread {
+                if let report = try? box.value.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 10)) {
+                    results.withLock { $0.append(report.result.tokens) }
+                    rebuilds.withLock { $0 += report.rebuilds }
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        #expect(results.current == [expected, expected])
+        #expect(rebuilds.current > 0)
+    }
+}

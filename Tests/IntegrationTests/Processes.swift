@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import Split
+
+/// Built executables, found next to the test bundle (`swift build` puts them there).
+enum Executables {
+    static var directory: URL {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("cloud-node").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }
+
+    static func path(_ name: String) throws -> String {
+        let candidate = directory.appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            throw ProcessError("\(name) is not built next to the tests; run `swift build` first")
+        }
+        return candidate
+    }
+}
+
+struct ProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A daemon started for a test, killed when the test ends.
+final class Daemon {
+    let process = Process()
+    let log: URL
+
+    init(_ executable: String, _ arguments: [String], name: String) throws {
+        process.executableURL = URL(fileURLWithPath: try Executables.path(executable))
+        process.arguments = arguments
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("split-\(name)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// Waits until the log contains `text` (the daemon says it is ready).
+    func waitFor(_ text: String, timeoutSeconds: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if let contents = try? String(contentsOf: log, encoding: .utf8), contents.contains(text) { return }
+            guard process.isRunning else { throw ProcessError("daemon exited: \(output)") }
+            usleep(50_000)
+        }
+        throw ProcessError("daemon did not print '\(text)' in \(timeoutSeconds) s: \(output)")
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// SIGKILL: no chance to clean up, as when a machine dies.
+    func kill9() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: log)
+    }
+}
+
+/// A free loopback TCP port (bound and released; good enough for tests).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,32 @@
+import Foundation
+@testable import Split
+
+enum TestPaths {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static func fixture(_ relative: String) -> String {
+        repository.appendingPathComponent("Tests/SplitTests/Fixtures").appendingPathComponent(relative).path
+    }
+}
+
+/// A cloud node running in this process on an ephemeral loopback port, with CURVE.
+final class InProcessCloud {
+    let server: CloudServer
+    let serverKeys: CurveKeyPair
+    let endpoint: CloudEndpoint
+
+    init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30) throws {
+        let file = try ModelFile(path: modelPath)
+        let model = try file.load(.init(layers: nil, embedding: false, head: true))
+        let store = CloudSessionStore(model: model, modelIdentity: try SHA256Digest.ofFile(atPath: modelPath),
+                                      memoryBudgetBytes: memoryBudgetBytes)
+        serverKeys = try CurveKeyPair.generate()
+        server = try CloudServer(
+            configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed),
+            store: store)
+        try server.start()
+        endpoint = CloudEndpoint(address: server.boundEndpoints[0], serverKey: curve ? serverKeys.publicKey : nil)
+    }
+
+    func stop() { server.stop() }
+}
