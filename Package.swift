@@ -37,6 +37,7 @@ let package = Package(
             name: "EdgeNode",
             dependencies: [
                 "Split",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Split
+
+/// `edge-node serve`: the edge daemon — local clients in, cloud nodes out.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve local clients, splitting the model with cloud nodes.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "Layers [0, k) run here, the rest on the cloud (omit to run everything locally).")
+    var splitLayer: Int?
+
+    @Option(name: .long, help: "Activation encoding on the link: f32, f16, int8-32, int8-64.")
+    var encoding: String = "f16"
+
+    @Option(name: .long, help: "Cloud node endpoint, e.g. tcp://127.0.0.1:5555 (repeatable; failover in order).")
+    var cloud: [String] = []
+
+    @Option(name: .long, help: "Cloud public key file (one for all clouds, or one per --cloud, in order).")
+    var cloudKey: [String] = []
+
+    @Option(name: .long, help: "This edge's CURVE secret key file (make one with `edge-node keygen`).")
+    var key: String?
+
+    @Flag(name: .long, help: "Talk to clouds without CURVE (tests only).")
+    var insecure = false
+
+    @Option(name: .long, help: "Client API endpoint (repeatable): ipc:// or loopback tcp://.")
+    var listen: [String] = ["ipc:///tmp/split-edge.sock"]
+
+    @Option(name: .long, help: "Port of the OpenAI-compatible HTTP endpoint on 127.0.0.1 (0 = off).")
+    var httpPort: Int = 8080
+
+    @Option(name: .long, help: "Generations served at once.")
+    var workers: Int = 2
+
+    func validate() throws {
+        if !cloud.isEmpty && splitLayer == nil { throw ValidationError("--cloud needs --split-layer") }
+        if !cloud.isEmpty && !insecure {
+            guard key != nil else { throw ValidationError("give --key (this edge's secret key) or --insecure") }
+            guard cloudKey.count == 1 || cloudKey.count == cloud.count else {
+                throw ValidationError("give one --cloud-key for all clouds or one per --cloud")
+            }
+        }
+        guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "split.edge")
+        if let threads = modelOptions.threads { RuntimeBenchmark.setThreads(threads) }
+        var link: EdgeLinkConfiguration?
+        if !cloud.isEmpty {
+            let keys = insecure ? nil : try key.map { try CurveKeyPair.read(secretFile: $0) }
+            let serverKeys = insecure ? [] : try cloudKey.map { try CurveKeyPair.readPublicKey(file: $0) }
+            let endpoints = cloud.enumerated().map { index, address in
+                CloudEndpoint(address: address, serverKey: insecure ? nil : serverKeys[serverKeys.count == 1 ? 0 : index])
+            }
+            link = EdgeLinkConfiguration(endpoints: endpoints, clientKeys: keys, clientName: ProcessInfo.processInfo.hostName)
+        }
+        let service = try EdgeService(
+            configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
+                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers),
+            logger: logger)
+        let context = try ZMQContext()
+        let handler = ClientRequestHandler(service: service, status: { service.status() })
+        let sockets = ClientSocketServer(context: context, endpoints: listen, handler: handler)
+        try sockets.start()
+        logger.info("edge node serving", metadata: [
+            "model": "\(modelOptions.model)", "strategy": "\(service.defaultStrategy)",
+            "clients": "\(sockets.boundEndpoints)", "http": "\(httpPort)"])
+        if httpPort > 0 {
+            let app = OpenAIServer.buildApplication(
+                configuration: OpenAIServerConfiguration(port: httpPort), service: service,
+                status: { service.status() }, logger: logger)
+            try await app.runService()  // returns on SIGINT/SIGTERM
+        } else {
+            _ = ShutdownSignals.wait()
+        }
+        sockets.stop()
+        logger.info("edge node stopped")
+    }
+}
