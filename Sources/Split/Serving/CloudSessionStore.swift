@@ -109,6 +109,11 @@ public final class CloudSessionStore {
         guard k >= model.layers.lowerBound, k <= c.layerCount else {
             return .error(.init(code: .limitExceeded, message: "split layer \(k) outside the layers this cloud holds (\(model.layers.lowerBound)…\(c.layerCount))"))
         }
+        // A session's cache holds the layers of the split it was made for; under another split
+        // it would be indexed out of its range. A new split layer starts the peer afresh.
+        if let previous = peers[peer], previous.splitLayer != k {
+            sessions = sessions.filter { $0.key.peer != peer }
+        }
         peers[peer] = Peer(splitLayer: k, encoding: hello.activationEncoding, name: hello.clientName)
         return .helloAck(.init(splitLayer: hello.splitLayer, activationEncoding: hello.activationEncoding,
                                cloudLayers: UInt32(k)..<UInt32(c.layerCount), hiddenSize: UInt32(c.hiddenSize),
