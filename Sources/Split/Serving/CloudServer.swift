@@ -50,6 +50,8 @@ public final class CloudServer: @unchecked Sendable {
     /// Counters the daemon logs and exports.
     public struct Statistics: Sendable, Equatable {
         public var received = 0
+        /// Messages refused for their content: undecodable, several frames, or decoded but
+        /// answered `malformedMessage`/`limitExceeded` (frames past ZMQ_MAXMSGSIZE never arrive).
         public var malformed = 0
         public var overloaded = 0
         public var replies = 0
@@ -115,6 +117,10 @@ public final class CloudServer: @unchecked Sendable {
         stopped.wait()
         authenticator?.stop()
         context.shutdown()
+        let counts = statistics
+        logger.info("cloud node stopped", metadata: [
+            "received": "\(counts.received)", "malformed": "\(counts.malformed)", "overloaded": "\(counts.overloaded)",
+            "replies": "\(counts.replies)"])
     }
 
     /// Blocks until `stop()` has finished.
@@ -202,6 +208,11 @@ public final class CloudServer: @unchecked Sendable {
             if stopping { return }
             guard let job = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             guard let answer = store.handle(job.message, from: job.peer) else { continue }
+            if case .error(let report) = answer, report.code == .malformedMessage || report.code == .limitExceeded {
+                // Decoded but unusable (no hello yet, wrong hidden size, past the positions):
+                // as malformed as a message that did not decode.
+                state.withLock { $0.statistics.malformed += 1 }
+            }
             do {
                 let bytes = try encoder.encode(answer)
                 _ = try results.send(multipart: [job.peer, bytes])
