@@ -15,14 +15,16 @@ final class InProcessCloud {
     let serverKeys: CurveKeyPair
     let endpoint: CloudEndpoint
 
-    init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30) throws {
+    init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30,
+         limits: WireLimits = WireLimits()) throws {
         let file = try ModelFile(path: modelPath)
         let model = try file.load(.init(layers: nil, embedding: false, head: true))
         let store = CloudSessionStore(model: model, modelIdentity: try SHA256Digest.ofFile(atPath: modelPath),
-                                      memoryBudgetBytes: memoryBudgetBytes)
+                                      limits: limits, memoryBudgetBytes: memoryBudgetBytes)
         serverKeys = try CurveKeyPair.generate()
         server = try CloudServer(
-            configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed),
+            configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed,
+                                 limits: limits),
             store: store)
         try server.start()
         endpoint = CloudEndpoint(address: server.boundEndpoints[0], serverKey: curve ? serverKeys.publicKey : nil)
