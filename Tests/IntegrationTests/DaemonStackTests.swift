@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import Split
+
+/// `cloud-node serve` and `edge-node serve` as processes over TCP with CURVE (keys from the
+/// `keygen` commands), reached the way users reach them: `edge-node complete` and `curl`.
+@Suite("The whole stack as processes", .serialized)
+struct DaemonStackTests {
+    static let prompt = "Hello, Split! the edge and"
+    static let maxTokens = 16
+
+    @Test("edge-node complete through edge-node serve and cloud-node serve prints what edge-node generate prints, for every split layer")
+    func everySplitLayerThroughTheDaemons() throws {
+        let (cloud, edge) = try DaemonStack.startCloudAndEdge(splitLayer: 1)
+        defer { edge.daemon.kill9(); cloud.kill9() }
+        let expected = try DaemonStack.localCompletion(prompt: Self.prompt, maxTokens: Self.maxTokens)
+        #expect(!expected.isEmpty)
+        for k in 0...3 {
+            let run = try runTool("edge-node", ["complete", "--connect", edge.socketEndpoint, "--prompt", Self.prompt,
+                                                "--max-tokens", "\(Self.maxTokens)", "--strategy", "split(k=\(k),f32)"])
+            #expect(run.status == 0, "k = \(k): \(run.standardError)")
+            #expect(try DaemonStack.completion(of: run.standardOutput, prompt: Self.prompt) == expected, "split layer \(k)")
+            // The summary line names the strategy that served it, not a degraded fallback.
+            #expect(run.standardError.contains("[split(k=\(k),f32)]"), "k = \(k): \(run.standardError)")
+        }
+        // The edge's default strategy (its --split-layer) too.
+        let run = try runTool("edge-node", ["complete", "--connect", edge.socketEndpoint, "--prompt", Self.prompt,
+                                            "--max-tokens", "\(Self.maxTokens)"])
+        #expect(try DaemonStack.completion(of: run.standardOutput, prompt: Self.prompt) == expected)
+        #expect(run.standardError.contains("[split(k=1,f32)]"), "\(run.standardError)")
+    }
+
+    @Test("curl against the edge daemon's /v1/completions returns the local completion, whole and streamed")
+    func curlThroughTheDaemons() throws {
+        let (cloud, edge) = try DaemonStack.startCloudAndEdge(splitLayer: 2)
+        defer { edge.daemon.kill9(); cloud.kill9() }
+        let expected = try DaemonStack.localCompletion(prompt: Self.prompt, maxTokens: Self.maxTokens)
+
+        let whole = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(
+            prompt: Self.prompt, maxTokens: Self.maxTokens, stream: false))
+        #expect(whole.status == 200, "\(whole.body)")
+        #expect(DaemonStack.field(whole.body, "object") as? String == "text_completion")
+        #expect(DaemonStack.field(whole.body, "choices", 0, "text") as? String == expected)
+        #expect(DaemonStack.field(whole.body, "split", "strategy") as? String == "split(k=2,f32)")
+        #expect(DaemonStack.field(whole.body, "split", "degraded") as? Bool == false)
+        #expect(DaemonStack.field(whole.body, "usage", "completion_tokens") as? Int == Self.maxTokens)
+
+        let streamed = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(
+            prompt: Self.prompt, maxTokens: Self.maxTokens, stream: true))
+        #expect(streamed.status == 200, "\(streamed.body)")
+        let events = DaemonStack.streamedText(streamed.body)
+        #expect(events.text == expected)
+        #expect(events.done)
+        #expect(events.last.flatMap { DaemonStack.field($0, "choices", 0, "finish_reason") as? String } == "length")
+
+        // A strategy override in the HTTP body reaches the split too.
+        let overridden = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(
+            prompt: Self.prompt, maxTokens: Self.maxTokens, stream: false, extra: ["strategy": "split(k=0,f16)"]))
+        #expect(DaemonStack.field(overridden.body, "split", "strategy") as? String == "split(k=0,f16)")
+        #expect(DaemonStack.field(overridden.body, "choices", 0, "text") as? String != nil)
+    }
+}
