@@ -41,7 +41,7 @@ public final class SplitGenerator {
     public init(model: TransformerModel, tokenizer: TextTokenizer, splitLayer: Int, encoding: ActivationEncoding,
                 modelIdentity: SHA256Digest, link: EdgeLinkConfiguration, context: ZMQContext,
                 logger: Logger = Logger(label: "split.edge")) throws {
-        guard model.hasEmbedding, model.layers.lowerBound == 0, model.layers.upperBound >= splitLayer else {
+        guard splitLayer >= 0, model.hasEmbedding, model.layers.lowerBound == 0, model.layers.upperBound >= splitLayer else {
             throw ModelError.layerRangeOutOfBounds(requested: 0..<splitLayer, loaded: model.layers)
         }
         guard !link.endpoints.isEmpty else { throw ModelError.invalidConfiguration("no cloud endpoint configured") }
@@ -62,6 +62,7 @@ public final class SplitGenerator {
         var hidden: [Float] = []
         var connection: CloudConnection?
         var endpointIndex: Int
+        /// Nodes failed in a row since the last served request; all of them means give up.
         var triedEndpoints = 0
         var failovers = 0
         var rebuilds = 0
@@ -153,7 +154,11 @@ public final class SplitGenerator {
                     try connect(session)
                     from = 0  // a new node holds nothing: rebuild from the stored hidden states
                 }
-                return try send(session: session, from: from, sampling: sampling)
+                let token = try send(session: session, from: from, sampling: sampling)
+                // Only a served request proves a node good again; a hello alone does not (a node
+                // can accept hellos and still fail every request, and the edge would cycle forever).
+                session.triedEndpoints = 0
+                return token
             } catch LinkError.rebuildNeeded(let cachedLength) {
                 session.rebuilds += 1
                 logger.info("cloud lost the session; rebuilding", metadata: ["from": "\(cachedLength)"])
@@ -189,7 +194,6 @@ public final class SplitGenerator {
         session.connection = connection
         _ = try connection.hello(.init(modelIdentity: modelIdentity, splitLayer: UInt32(splitLayer),
                                        activationEncoding: encoding, clientName: link.clientName))
-        session.triedEndpoints = 0
     }
 
     /// Sends stored rows [from, end) in messages within the peer's limits; returns the token
