@@ -59,4 +59,25 @@ struct DaemonStackTests {
         #expect(DaemonStack.field(overridden.body, "split", "strategy") as? String == "split(k=0,f16)")
         #expect(DaemonStack.field(overridden.body, "choices", 0, "text") as? String != nil)
     }
+
+    @Test("a strategy naming a split layer outside the model is refused as an invalid request, and the edge daemon keeps serving")
+    func splitLayerOutsideTheModel() throws {
+        let (cloud, edge) = try DaemonStack.startCloudAndEdge(splitLayer: 1)
+        defer { edge.daemon.kill9(); cloud.kill9() }
+        for strategy in ["split(k=-1)", "split(k=4,f32)", "split(k=99999999999)"] {
+            let reply = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(
+                prompt: Self.prompt, maxTokens: 4, stream: false, extra: ["strategy": strategy]))
+            #expect(reply.status == 400, "\(strategy): \(reply.body)")
+            #expect(DaemonStack.field(reply.body, "error", "code") as? String == "invalid_request", "\(strategy): \(reply.body)")
+            #expect(edge.daemon.process.isRunning, "\(strategy) stopped the edge: \(edge.daemon.output)")
+            guard edge.daemon.process.isRunning else { return }
+        }
+        let run = try runTool("edge-node", ["complete", "--connect", edge.socketEndpoint, "--prompt", Self.prompt,
+                                            "--max-tokens", "4", "--strategy", "split(k=-2)"])
+        #expect(run.status != 0)
+        #expect(run.standardError.contains("split layer"), "\(run.standardError)")
+        let expected = try DaemonStack.localCompletion(prompt: Self.prompt, maxTokens: 4)
+        let good = try runTool("edge-node", ["complete", "--connect", edge.socketEndpoint, "--prompt", Self.prompt, "--max-tokens", "4"])
+        #expect(try DaemonStack.completion(of: good.standardOutput, prompt: Self.prompt) == expected)
+    }
 }

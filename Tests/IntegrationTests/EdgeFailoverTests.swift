@@ -85,6 +85,10 @@ struct EdgeFailoverTests {
         case .done(let summary, _):
             Issue.record("a request not allowing degraded answers was answered: \(summary)")
         }
+        // Status no longer claims the dead cloud.
+        let status = try client.status()
+        #expect(!status.cloudConnected)
+        #expect(status.cloudEndpoint == nil)
 
         // Over HTTP, with allow_degraded: an answer from the edge alone, flagged as such.
         let degraded = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(

@@ -143,6 +143,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                     guard let link = configuration.link else {
                         throw CompletionError.invalidRequest("this edge has no cloud configured; use strategy local")
                     }
+                    // From a client: out of range it would trap in the KV cache's layer range.
+                    guard (0...model.configuration.layerCount).contains(k) else {
+                        throw CompletionError.invalidRequest(
+                            "split layer \(k) is outside 0…\(model.configuration.layerCount) for this model")
+                    }
                     if split == nil || split!.splitLayer != k || split!.encoding != encoding {
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: link, context: context, logger: logger)
@@ -151,7 +156,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                     counters.withLock {
                         $0.failovers += report.failovers
                         $0.degraded += report.degraded ? 1 : 0
-                        $0.lastCloudEndpoint = report.endpoint ?? $0.lastCloudEndpoint
+                        // nil when degraded: no cloud answered, so status must not name one.
+                        $0.lastCloudEndpoint = report.endpoint
                     }
                     summary = CompletionSummary(
                         text: report.result.text, promptTokenCount: report.result.promptTokens.count,
@@ -163,7 +169,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
                 job.continuation.resume(returning: summary)
             } catch {
-                counters.withLock { $0.failed += 1; $0.active -= 1 }
+                counters.withLock {
+                    $0.failed += 1
+                    $0.active -= 1
+                    if case CompletionError.cloudUnavailable = error { $0.lastCloudEndpoint = nil }
+                }
                 logger.warning("request failed", metadata: ["error": "\(error)"])
                 job.continuation.resume(throwing: error)
             }
@@ -198,6 +208,7 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
         let inner = text.dropFirst("split".count).trimmingCharacters(in: CharacterSet(charactersIn: "()"))
         for part in inner.split(separator: ",") where !part.isEmpty {
             if part.hasPrefix("k="), let k = Int(part.dropFirst(2)) {
+                guard k >= 0 else { throw CompletionError.invalidRequest("split layer \(k) in strategy '\(text)' is negative") }
                 layer = k
             } else if let e = ActivationEncoding(name: String(part)) {
                 encoding = e
