@@ -62,7 +62,7 @@ public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
     public var warrantsFailover: Bool {
         switch self {
         case .peerDead, .transport: return true
-        case .remote(let code, _): return code == .overloaded || code == .internal
+        case .remote(let code, _): return code == .overloaded || code == .internal || code == .rebuildRequired
         case .rebuildNeeded: return false
         }
     }

@@ -209,7 +209,7 @@ public final class CloudServer: @unchecked Sendable {
             guard let job = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             guard let answer = store.handle(job.message, from: job.peer) else { continue }
             if case .error(let report) = answer, report.code == .malformedMessage || report.code == .limitExceeded {
-                // Decoded but unusable (no hello yet, wrong hidden size, past the positions):
+                // Decoded but unusable (wrong hidden size, positions past the context):
                 // as malformed as a message that did not decode.
                 state.withLock { $0.statistics.malformed += 1 }
             }

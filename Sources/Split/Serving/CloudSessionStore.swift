@@ -122,7 +122,10 @@ public final class CloudSessionStore {
 
     private func forward(_ request: WireMessage.ForwardRequest, from peer: [UInt8]) throws -> WireMessage {
         guard let settings = peers[peer] else {
-            throw CloudError(code: .malformedMessage, message: "send hello before prefill or step")
+            // Also what an edge sees after its socket reconnected (a new routing id) or this node
+            // restarted: not malformed, just unknown; the edge says hello again and resends.
+            throw CloudError(code: .rebuildRequired,
+                             message: "this node has no hello from this connection: send hello, then the session from position 0")
         }
         let c = model.configuration
         guard request.activations.hiddenSize == c.hiddenSize else {

@@ -148,6 +148,7 @@ public final class SplitGenerator {
         let sampling = WireMessage.Sampling(temperature: parameters.temperature, topK: UInt32(max(0, parameters.topK)),
                                             topP: parameters.topP, uniform: uniform)
         var from = start
+        var saidHelloAgain = false
         while true {
             do {
                 if session.connection == nil {
@@ -159,6 +160,14 @@ public final class SplitGenerator {
                 // can accept hellos and still fail every request, and the edge would cycle forever).
                 session.triedEndpoints = 0
                 return token
+            } catch LinkError.remote(.rebuildRequired, _) where !saidHelloAgain {
+                // The node does not know this connection: it restarted at the same address, or
+                // the socket reconnected under a new routing id. Hello again, then rebuild; a
+                // second time in a row counts as a failure of the node.
+                logger.info("cloud lost the connection's hello; saying hello again")
+                saidHelloAgain = true
+                session.retire()
+                session.rebuilds += 1
             } catch LinkError.rebuildNeeded(let cachedLength) {
                 session.rebuilds += 1
                 logger.info("cloud lost the session; rebuilding", metadata: ["from": "\(cachedLength)"])
