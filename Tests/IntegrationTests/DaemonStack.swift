@@ -42,14 +42,29 @@ struct DaemonStack {
         var completionsURL: String { "http://127.0.0.1:\(httpPort)/v1/completions" }
     }
 
+    /// How an edge proves itself to the clouds.
+    enum EdgeIdentity {
+        /// The key pair on the clouds' allow-list.
+        case allowListed
+        /// Another key pair (a secret key file).
+        case stranger(secretFile: String)
+        /// No CURVE at all (`--insecure`).
+        case plaintext
+    }
+
     /// Starts `edge-node serve` splitting at `splitLayer` (f32 on the link) with the clouds on
     /// `cloudPorts`, in failover order, and one worker so requests run one after another.
-    static func startEdge(_ keys: KeyFiles, splitLayer: Int, cloudPorts: [Int]) throws -> Edge {
+    static func startEdge(_ keys: KeyFiles, splitLayer: Int, cloudPorts: [Int],
+                          identity: EdgeIdentity = .allowListed) throws -> Edge {
         let socket = "ipc:///tmp/split-edge-test-\(UUID().uuidString.prefix(8)).sock"
         let httpPort = freePort()
         var arguments = ["serve", "--model", modelPath, "--split-layer", "\(splitLayer)", "--encoding", "f32",
-                         "--key", keys.edgeSecret, "--cloud-key", keys.cloudPublic, "--listen", socket,
-                         "--http-port", "\(httpPort)", "--workers", "1", "--threads", "1"]
+                         "--listen", socket, "--http-port", "\(httpPort)", "--workers", "1", "--threads", "1"]
+        switch identity {
+        case .allowListed: arguments += ["--key", keys.edgeSecret, "--cloud-key", keys.cloudPublic]
+        case .stranger(let secretFile): arguments += ["--key", secretFile, "--cloud-key", keys.cloudPublic]
+        case .plaintext: arguments += ["--insecure"]
+        }
         for port in cloudPorts { arguments += ["--cloud", "tcp://127.0.0.1:\(port)"] }
         let daemon = try Daemon("edge-node", arguments, name: "edge-\(httpPort)")
         try daemon.waitFor("edge node serving")

@@ -96,4 +96,29 @@ struct DaemonStackTests {
         // It really sampled: the greedy completion is another text.
         #expect(try DaemonStack.localCompletion(prompt: Self.prompt, maxTokens: Self.maxTokens) != expected)
     }
+
+    @Test("an edge daemon whose key is not on the cloud's allow-list, or that talks without CURVE, gets nothing from the cloud daemon", arguments: ["stranger", "plaintext"])
+    func refusedEdgeGetsNothing(kind: String) throws {
+        let keys = try DaemonStack.KeyFiles()
+        let port = freePort()
+        let cloud = try DaemonStack.startCloud(keys, port: port)
+        defer { cloud.kill9() }
+        let identity: DaemonStack.EdgeIdentity
+        if kind == "stranger" {
+            let secret = keys.directory.appendingPathComponent("stranger.key").path
+            let made = try runTool("edge-node", ["keygen", "--secret-file", secret,
+                                                 "--public-file", keys.directory.appendingPathComponent("stranger.pub").path])
+            #expect(made.status == 0)
+            identity = .stranger(secretFile: secret)
+        } else {
+            identity = .plaintext
+        }
+        let edge = try DaemonStack.startEdge(keys, splitLayer: 1, cloudPorts: [port], identity: identity)
+        defer { edge.daemon.kill9() }
+        let run = try runTool("edge-node", ["complete", "--connect", edge.socketEndpoint, "--prompt", Self.prompt,
+                                            "--max-tokens", "4"])
+        #expect(run.status != 0)
+        #expect(run.standardOutput == Self.prompt, "no completion text: \(run.standardOutput)")
+        #expect(run.standardError.contains("cloud unavailable"), "\(run.standardError)")
+    }
 }
