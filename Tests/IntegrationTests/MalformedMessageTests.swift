@@ -74,10 +74,7 @@ struct MalformedMessageTests {
     }
 
     /// The error code of `reply`, or nil when it is not an error.
-    func code(_ reply: WireMessage?) -> WireMessage.ErrorCode? {
-        if case .error(let report)? = reply { return report.code }
-        return nil
-    }
+    func code(_ reply: WireMessage?) -> WireMessage.ErrorCode? { reply?.errorCode }
 
     @Test("every malformed message gets the right error reply or is dropped, and a well-behaved edge on another connection still gets exactly the local output")
     func malformedMessagesAreRefused() throws {
@@ -253,5 +250,43 @@ struct MalformedMessageTests {
         let expected = try localTokens(maxTokens: 6)
         let report = try generator(cloud, k: 1).generate(CompletionRequest(prompt: Self.prompt, maxTokens: 6))
         #expect(report.result.tokens == expected)
+    }
+}
+
+/// Connections the cloud never hears closing (edges open one per generation).
+@Suite("A cloud node's table of connections", .serialized)
+struct CloudConnectionTableTests {
+    static let modelPath = TestPaths.fixture("models/llama/model.gguf")
+    static let prompt = "Hello, Split! the edge"
+
+    @Test("the cloud keeps at most maxPeers connections' hellos; a forgotten connection that comes back says hello again and its output is unchanged")
+    func connectionTableIsBounded() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let keys = try CurveKeyPair.generate()
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [keys.publicKey], maxPeers: 2)
+        defer { cloud.stop() }
+        let expected = try LocalGenerator(model: try file.load(), tokenizer: file.tokenizer!)
+            .generate(CompletionRequest(prompt: Self.prompt, maxTokens: 6)).tokens
+        let raw = try RawPeer(cloud: cloud, keys: keys)
+        guard case .helloAck? = try raw.exchange(try WireBytes.hello(try file.identity(), k: 1)) else {
+            Issue.record("no helloAck")
+            return
+        }
+        let generator = try SplitGenerator(
+            model: try file.load(), tokenizer: file.tokenizer!, splitLayer: 2, encoding: .f32, modelIdentity: try file.identity(),
+            link: EdgeLinkConfiguration(endpoints: [cloud.endpoint], clientKeys: keys), context: try ZMQContext())
+        // Each generation is a new connection with its own hello.
+        for _ in 0..<4 {
+            #expect(try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 6)).result.tokens == expected)
+            #expect(cloud.server.statistics.connections <= 2)
+        }
+        // The raw peer's hello was the least recently used: it is asked for a hello again.
+        let prefill = try WireBytes.forward(session: 1, request: 1, start: 0, rows: 2, hiddenSize: file.configuration.hiddenSize)
+        #expect(try raw.exchange(prefill)?.errorCode == .rebuildRequired)
+        guard case .helloAck? = try raw.exchange(try WireBytes.hello(try file.identity(), k: 1)),
+              case .result? = try raw.exchange(prefill) else {
+            Issue.record("the forgotten connection could not start again with a hello")
+            return
+        }
     }
 }

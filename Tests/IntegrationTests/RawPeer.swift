@@ -106,3 +106,11 @@ enum WireBytes {
     static let hiddenSizeOffset = 56
     static let payloadBytesOffset = 60
 }
+
+extension WireMessage {
+    /// The code of an error reply; nil for any other message.
+    var errorCode: ErrorCode? {
+        if case .error(let report) = self { return report.code }
+        return nil
+    }
+}

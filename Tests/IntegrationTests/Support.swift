@@ -16,11 +16,11 @@ final class InProcessCloud {
     let endpoint: CloudEndpoint
 
     init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30,
-         limits: WireLimits = WireLimits()) throws {
+         limits: WireLimits = WireLimits(), maxPeers: Int = 65_536) throws {
         let file = try ModelFile(path: modelPath)
         let model = try file.load(.init(layers: nil, embedding: false, head: true))
         let store = CloudSessionStore(model: model, modelIdentity: try SHA256Digest.ofFile(atPath: modelPath),
-                                      limits: limits, memoryBudgetBytes: memoryBudgetBytes)
+                                      limits: limits, memoryBudgetBytes: memoryBudgetBytes, maxPeers: maxPeers)
         serverKeys = try CurveKeyPair.generate()
         server = try CloudServer(
             configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed,

@@ -55,6 +55,8 @@ public final class CloudServer: @unchecked Sendable {
         public var malformed = 0
         public var overloaded = 0
         public var replies = 0
+        /// Connections whose hello the session store holds now.
+        public var connections = 0
     }
 
     public init(configuration: CloudServerConfiguration, store: CloudSessionStore, logger: Logger = Logger(label: "split.cloud")) throws {
@@ -120,7 +122,7 @@ public final class CloudServer: @unchecked Sendable {
         let counts = statistics
         logger.info("cloud node stopped", metadata: [
             "received": "\(counts.received)", "malformed": "\(counts.malformed)", "overloaded": "\(counts.overloaded)",
-            "replies": "\(counts.replies)"])
+            "replies": "\(counts.replies)", "connections": "\(counts.connections)"])
     }
 
     /// Blocks until `stop()` has finished.
@@ -207,7 +209,10 @@ public final class CloudServer: @unchecked Sendable {
             queueSignal.wait()
             if stopping { return }
             guard let job = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
-            guard let answer = store.handle(job.message, from: job.peer) else { continue }
+            let answer = store.handle(job.message, from: job.peer)
+            let connections = store.peerCount
+            state.withLock { $0.statistics.connections = connections }
+            guard let answer else { continue }
             if case .error(let report) = answer, report.code == .malformedMessage || report.code == .limitExceeded {
                 // Decoded but unusable (wrong hidden size, positions past the context):
                 // as malformed as a message that did not decode.

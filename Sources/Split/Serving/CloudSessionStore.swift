@@ -11,6 +11,8 @@ public final class CloudSessionStore {
         public var splitLayer: Int
         public var encoding: ActivationEncoding
         public var name: String
+        /// The store's clock at the peer's last hello or request.
+        var lastUsed: UInt64
     }
 
     struct Key: Hashable {
@@ -37,6 +39,10 @@ public final class CloudSessionStore {
     public let memoryBudgetBytes: Int
     /// Longest session, in positions.
     public let maxPositions: Int
+    /// Connections whose hello is kept; past it the least recently active one is forgotten (it
+    /// gets `rebuildRequired` if it comes back). Edges open a connection per generation and
+    /// the cloud never hears of a disconnect, so without a bound the table only grows.
+    public let maxPeers: Int
     private var peers: [[UInt8]: Peer] = [:]
     private var sessions: [Key: Session] = [:]
     private var clock: UInt64 = 0
@@ -48,16 +54,19 @@ public final class CloudSessionStore {
     /// - Parameters:
     ///   - model: a part holding at least every layer an edge may ask for, and the head.
     public init(model: TransformerModel, modelIdentity: SHA256Digest, limits: WireLimits = WireLimits(),
-                memoryBudgetBytes: Int = 1 << 30, maxPositions: Int? = nil) {
+                memoryBudgetBytes: Int = 1 << 30, maxPositions: Int? = nil, maxPeers: Int = 65_536) {
         self.model = model
         self.modelIdentity = modelIdentity
         self.limits = limits
         self.memoryBudgetBytes = memoryBudgetBytes
         self.maxPositions = min(maxPositions ?? model.configuration.maxPositions, model.configuration.maxPositions)
+        self.maxPeers = max(1, maxPeers)
     }
 
     /// Number of live sessions.
     public var sessionCount: Int { sessions.count }
+    /// Number of connections whose hello is kept.
+    public var peerCount: Int { peers.count }
     /// KV bytes held by all sessions.
     public var cacheBytes: Int { sessions.values.reduce(0) { $0 + $1.cache.byteCount } }
 
@@ -114,7 +123,11 @@ public final class CloudSessionStore {
         if let previous = peers[peer], previous.splitLayer != k {
             sessions = sessions.filter { $0.key.peer != peer }
         }
-        peers[peer] = Peer(splitLayer: k, encoding: hello.activationEncoding, name: hello.clientName)
+        clock += 1
+        peers[peer] = Peer(splitLayer: k, encoding: hello.activationEncoding, name: hello.clientName, lastUsed: clock)
+        if peers.count > maxPeers, let idlest = peers.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+            dropPeer(idlest)
+        }
         return .helloAck(.init(splitLayer: hello.splitLayer, activationEncoding: hello.activationEncoding,
                                cloudLayers: UInt32(k)..<UInt32(c.layerCount), hiddenSize: UInt32(c.hiddenSize),
                                limits: limits))
@@ -138,6 +151,7 @@ public final class CloudSessionStore {
         }
         let key = Key(peer: peer, session: request.sessionID)
         clock += 1
+        peers[peer]?.lastUsed = clock
         let session: Session
         if let existing = sessions[key] {
             session = existing
