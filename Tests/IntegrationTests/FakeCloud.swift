@@ -2,8 +2,22 @@ import Foundation
 @testable import Split
 
 /// A stand-in cloud node (no CURVE) that accepts every hello and answers every prefill and
-/// step with the same error, on its own thread: a node that is up but cannot serve.
+/// step the same failing way, on its own thread: a node that is up but cannot serve.
 final class FakeCloud: @unchecked Sendable {
+    /// How every forward request is answered.
+    enum Answer: Sendable, CustomStringConvertible {
+        case error(WireMessage.ErrorCode)
+        /// "I lost the session; resend it from position 0."
+        case rebuildNeeded
+
+        var description: String {
+            switch self {
+            case .error(let code): return "\(code)"
+            case .rebuildNeeded: return "rebuildNeeded"
+            }
+        }
+    }
+
     // Safe to send: the socket is used only by the serving thread; counters sit behind a lock.
     let endpoint: CloudEndpoint
     private let context: ZMQContext
@@ -11,8 +25,8 @@ final class FakeCloud: @unchecked Sendable {
     private let counts = Locked((hellos: 0, forwards: 0))
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Binds an ephemeral loopback port and starts answering forwards with `code`.
-    init(hiddenSize: Int, layerCount: Int, answering code: WireMessage.ErrorCode) throws {
+    /// Binds an ephemeral loopback port and starts answering forwards with `answer`.
+    init(hiddenSize: Int, layerCount: Int, answering answer: Answer) throws {
         context = try ZMQContext()
         let router = try context.socket(.router)
         try router.setOption(.linger(milliseconds: 0))
@@ -20,7 +34,7 @@ final class FakeCloud: @unchecked Sendable {
         endpoint = CloudEndpoint(address: try router.lastEndpoint, serverKey: nil)
         let box = UncheckedBox(router)
         Thread { [self] in
-            serve(box.value, hiddenSize: hiddenSize, layerCount: layerCount, code: code)
+            serve(box.value, hiddenSize: hiddenSize, layerCount: layerCount, answer: answer)
             box.value.close()
             finished.signal()
         }.start()
@@ -34,7 +48,7 @@ final class FakeCloud: @unchecked Sendable {
         finished.wait()
     }
 
-    private func serve(_ router: ZMQSocket, hiddenSize: Int, layerCount: Int, code: WireMessage.ErrorCode) {
+    private func serve(_ router: ZMQSocket, hiddenSize: Int, layerCount: Int, answer failure: Answer) {
         let poller = ZMQPoller()
         _ = poller.add(router)
         let decoder = WireDecoder()
@@ -52,8 +66,13 @@ final class FakeCloud: @unchecked Sendable {
                                          limits: WireLimits()))
             case .prefill(let request), .step(let request):
                 counts.withLock { $0.forwards += 1 }
-                answer = .error(.init(code: code, sessionID: request.sessionID, requestID: request.requestID,
-                                      message: "fake cloud always answers \(code)"))
+                switch failure {
+                case .error(let code):
+                    answer = .error(.init(code: code, sessionID: request.sessionID, requestID: request.requestID,
+                                          message: "fake cloud always answers \(code)"))
+                case .rebuildNeeded:
+                    answer = .rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: 0))
+                }
             case .heartbeat(let beat) where beat.kind == .ping:
                 answer = .heartbeat(.init(kind: .pong, timestampNanoseconds: beat.timestampNanoseconds))
             default:

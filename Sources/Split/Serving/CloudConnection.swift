@@ -58,12 +58,12 @@ public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether trying another cloud node could help.
+    /// Whether trying another cloud node could help. A rebuild is first retried on the same
+    /// node (`SplitGenerator` bounds how often); one past that bound means the node is failing.
     public var warrantsFailover: Bool {
         switch self {
-        case .peerDead, .transport: return true
+        case .peerDead, .transport, .rebuildNeeded: return true
         case .remote(let code, _): return code == .overloaded || code == .internal || code == .rebuildRequired
-        case .rebuildNeeded: return false
         }
     }
 }

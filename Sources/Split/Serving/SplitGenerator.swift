@@ -34,6 +34,9 @@ public final class SplitGenerator {
     private let workspace = Workspace()
     /// Endpoint to start with; moves on after a failure so later generations avoid a dead node.
     private var preferredEndpoint = 0
+    /// Rebuilds one token may ask of a node before the node counts as failed. A real cloud
+    /// needs at most one or two (a session evicted between the chunks of a long prefill).
+    static let maxRebuildsPerToken = 4
 
     /// - Parameters:
     ///   - model: the edge part; must hold the embedding and layers [0, splitLayer).
@@ -149,6 +152,7 @@ public final class SplitGenerator {
                                             topP: parameters.topP, uniform: uniform)
         var from = start
         var saidHelloAgain = false
+        var rebuildsInARow = 0
         while true {
             do {
                 if session.connection == nil {
@@ -168,7 +172,9 @@ public final class SplitGenerator {
                 saidHelloAgain = true
                 session.retire()
                 session.rebuilds += 1
-            } catch LinkError.rebuildNeeded(let cachedLength) {
+            } catch LinkError.rebuildNeeded(let cachedLength) where rebuildsInARow < Self.maxRebuildsPerToken {
+                // Past the bound, the node keeps losing what it was just sent: fail over below.
+                rebuildsInARow += 1
                 session.rebuilds += 1
                 logger.info("cloud lost the session; rebuilding", metadata: ["from": "\(cachedLength)"])
                 from = min(cachedLength, from)
