@@ -15,11 +15,16 @@ final class InProcessCloud {
     let serverKeys: CurveKeyPair
     let endpoint: CloudEndpoint
 
+    /// - Parameters:
+    ///   - layers: the layers loaded (a cloud-node's `--min-split-layer`); nil for all.
+    ///   - identity: the model identity claimed; nil for the file's own (another one makes a
+    ///     cloud that refuses every edge's hello with `modelMismatch`).
     init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30,
-         limits: WireLimits = WireLimits(), maxPeers: Int = 65_536) throws {
+         limits: WireLimits = WireLimits(), maxPeers: Int = 65_536, layers: Range<Int>? = nil,
+         identity: SHA256Digest? = nil) throws {
         let file = try ModelFile(path: modelPath)
-        let model = try file.load(.init(layers: nil, embedding: false, head: true))
-        let store = CloudSessionStore(model: model, modelIdentity: try SHA256Digest.ofFile(atPath: modelPath),
+        let model = try file.load(.init(layers: layers, embedding: false, head: true))
+        let store = CloudSessionStore(model: model, modelIdentity: try identity ?? SHA256Digest.ofFile(atPath: modelPath),
                                       limits: limits, memoryBudgetBytes: memoryBudgetBytes, maxPeers: maxPeers)
         serverKeys = try CurveKeyPair.generate()
         server = try CloudServer(

@@ -60,10 +60,16 @@ public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Whether trying another cloud node could help. A rebuild is first retried on the same
     /// node (`SplitGenerator` bounds how often); one past that bound means the node is failing.
+    /// A node that refuses the hello (another model, another protocol version, not the layers
+    /// this split needs) says nothing about the next one, which may serve.
     public var warrantsFailover: Bool {
         switch self {
         case .peerDead, .transport, .rebuildNeeded: return true
-        case .remote(let code, _): return code == .overloaded || code == .internal || code == .rebuildRequired
+        case .remote(let code, _):
+            switch code {
+            case .overloaded, .internal, .rebuildRequired, .modelMismatch, .unsupportedVersion, .limitExceeded: return true
+            case .malformedMessage, .unknownSession: return false  // the edge's own mistake
+            }
         }
     }
 }
