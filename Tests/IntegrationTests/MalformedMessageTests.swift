@@ -290,3 +290,48 @@ struct CloudConnectionTableTests {
         }
     }
 }
+
+/// A peer sending large requests faster than the cloud computes them.
+@Suite("A cloud node under a burst of large requests", .serialized)
+struct RequestBurstTests {
+    static let modelPath = TestPaths.fixture("models/llama/model.gguf")
+
+    @Test("requests past the cloud's queued-bytes budget are answered overloaded instead of piling up in memory, and the cloud serves again after")
+    func queuedBytesAreBounded() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let keys = try CurveKeyPair.generate()
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [keys.publicKey], maxQueuedBytes: 64 << 10)
+        defer { cloud.stop() }
+        let raw = try RawPeer(cloud: cloud, keys: keys)
+        guard case .helloAck? = try raw.exchange(try WireBytes.hello(try file.identity(), k: 0)) else {
+            Issue.record("no helloAck")
+            return
+        }
+        // 300 prefills of 60 rows (about 15 KiB each), sent at once: far more than 64 KiB queued.
+        let burst = 300
+        for session in 1...burst {
+            try raw.send(try WireBytes.forward(session: UInt64(session), request: UInt64(session), start: 0, rows: 60,
+                                               hiddenSize: file.configuration.hiddenSize))
+        }
+        var results = 0, overloaded = 0, other: [WireMessage] = []
+        while results + overloaded + other.count < burst, let reply = try raw.nextReply(timeoutSeconds: 10) {
+            switch reply {
+            case .result: results += 1
+            case .error(let report) where report.code == .overloaded: overloaded += 1
+            default: other.append(reply)
+            }
+        }
+        #expect(other.isEmpty, "\(other.prefix(3))")
+        #expect(results + overloaded == burst)
+        #expect(results >= 1)
+        #expect(overloaded >= 1)
+        #expect(cloud.server.statistics.overloaded == overloaded)
+
+        let expected = try LocalGenerator(model: try file.load(), tokenizer: file.tokenizer!)
+            .generate(CompletionRequest(prompt: "Hello, Split!", maxTokens: 6)).tokens
+        let generator = try SplitGenerator(
+            model: try file.load(), tokenizer: file.tokenizer!, splitLayer: 1, encoding: .f32, modelIdentity: try file.identity(),
+            link: EdgeLinkConfiguration(endpoints: [cloud.endpoint], clientKeys: keys), context: try ZMQContext())
+        #expect(try generator.generate(CompletionRequest(prompt: "Hello, Split!", maxTokens: 6)).result.tokens == expected)
+    }
+}

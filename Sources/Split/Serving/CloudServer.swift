@@ -12,14 +12,18 @@ public struct CloudServerConfiguration: Sendable {
     public var limits: WireLimits
     /// Requests waiting for compute beyond this are answered `overloaded` (back-pressure).
     public var maxQueuedRequests: Int
+    /// Message bytes waiting for compute beyond this are answered `overloaded` too: with
+    /// messages of up to `limits.maxMessageBytes` (256 MiB), a count alone bounds nothing.
+    public var maxQueuedBytes: Int
 
     public init(endpoints: [String], serverKeys: CurveKeyPair?, allowedClients: Set<CurveKey>,
-                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024) {
+                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30) {
         self.endpoints = endpoints
         self.serverKeys = serverKeys
         self.allowedClients = allowedClients
         self.limits = limits
         self.maxQueuedRequests = maxQueuedRequests
+        self.maxQueuedBytes = maxQueuedBytes
     }
 }
 
@@ -36,10 +40,16 @@ public final class CloudServer: @unchecked Sendable {
     private let authenticator: ZAPAuthenticator?
     private let logger: Logger
     private let resultsEndpoint = "inproc://split-cloud-results-\(UUID().uuidString)"
-    private let queue = Locked<[(peer: [UInt8], message: WireMessage)]>([])
+    private let queue = Locked(PendingRequests())
     private let queueSignal = DispatchSemaphore(value: 0)
     private let state = Locked<State>(State())
     private let stopped = DispatchGroup()
+
+    /// Decoded requests waiting for the compute thread, and the bytes they arrived as.
+    struct PendingRequests: Sendable {
+        var jobs: [(peer: [UInt8], message: WireMessage, bytes: Int)] = []
+        var bytes = 0
+    }
 
     struct State: Sendable {
         var stopping = false
@@ -171,9 +181,14 @@ public final class CloudServer: @unchecked Sendable {
                     }
                     continue
                 }
+                let size = frames[1].count
                 let accepted = queue.withLock { pending -> Bool in
-                    guard pending.count < configuration.maxQueuedRequests else { return false }
-                    pending.append((peer, message))
+                    // One request is always taken, however large, so that a message within the
+                    // limits but above the byte budget is delayed, never refused for good.
+                    guard pending.jobs.count < configuration.maxQueuedRequests,
+                          pending.jobs.isEmpty || pending.bytes + size <= configuration.maxQueuedBytes else { return false }
+                    pending.jobs.append((peer, message, size))
+                    pending.bytes += size
                     return true
                 }
                 if accepted {
@@ -208,7 +223,12 @@ public final class CloudServer: @unchecked Sendable {
         while true {
             queueSignal.wait()
             if stopping { return }
-            guard let job = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            guard let job = queue.withLock({ pending -> (peer: [UInt8], message: WireMessage, bytes: Int)? in
+                guard !pending.jobs.isEmpty else { return nil }
+                let job = pending.jobs.removeFirst()
+                pending.bytes -= job.bytes
+                return job
+            }) else { continue }
             let answer = store.handle(job.message, from: job.peer)
             let connections = store.peerCount
             state.withLock { $0.statistics.connections = connections }
