@@ -97,5 +97,13 @@ struct EdgeFailoverTests {
         #expect(DaemonStack.field(degraded.body, "split", "degraded") as? Bool == true)
         #expect((DaemonStack.field(degraded.body, "split", "strategy") as? String)?.hasPrefix("edge-only") == true)
         #expect(DaemonStack.field(degraded.body, "usage", "completion_tokens") as? Int == 8)
+
+        // Streamed too: the last chunk carries the flag, and the stream ends with [DONE].
+        let streamed = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(
+            prompt: Self.prompt, maxTokens: 8, stream: true, extra: ["allow_degraded": true]))
+        let events = DaemonStack.streamedText(streamed.body)
+        #expect(events.done, "\(streamed.body)")
+        #expect(events.last.flatMap { DaemonStack.field($0, "split", "degraded") as? Bool } == true, "\(streamed.body)")
+        #expect(events.text == DaemonStack.field(degraded.body, "choices", 0, "text") as? String)
     }
 }
