@@ -30,3 +30,32 @@ struct CloudRestartTests {
         #expect(!report.degraded)
     }
 }
+
+/// The cloud daemon's own accounting, read from its log.
+@Suite("cloud-node's counters", .serialized)
+struct CloudDaemonCounterTests {
+    @Test("cloud-node answers malformed messages from a raw peer, keeps serving, and on SIGTERM stops cleanly and logs how many it refused")
+    func malformedCountedByTheDaemon() throws {
+        let processes = CloudProcessTests()
+        let keys = try CloudProcessTests.Keys()
+        let port = freePort()
+        let cloud = try processes.startCloud(keys, port: port)
+        defer { cloud.kill9() }
+        let raw = try RawPeer(endpoint: CloudEndpoint(address: "tcp://127.0.0.1:\(port)", serverKey: keys.cloud.publicKey),
+                              keys: keys.edge)
+        for garbage: [UInt8] in [[], [1, 2, 3], Array("SPLT".utf8) + [9, 1, 0, 0]] {
+            #expect(try raw.exchange(garbage)?.errorCode != nil, "\(garbage)")
+        }
+        try raw.send(multipart: [[1], [2]])
+        #expect(try raw.pingAnswered())
+        let expected = try processes.localTokens(maxTokens: 6)
+        #expect(try processes.generator(k: 2, ports: [port], keys: keys)
+            .generate(CompletionRequest(prompt: CloudProcessTests.prompt, maxTokens: 6)).result.tokens == expected)
+
+        cloud.process.terminate()
+        cloud.process.waitUntilExit()
+        #expect(cloud.process.terminationStatus == 0, "\(cloud.output)")
+        #expect(cloud.output.contains("cloud node stopped"), "\(cloud.output)")
+        #expect(cloud.output.contains("malformed=4"), "\(cloud.output)")
+    }
+}

@@ -11,17 +11,23 @@ final class RawPeer {
 
     /// Connects with `keys` (which the cloud must allow-list) to `cloud`.
     /// - Throws: `ZMQError` for a bad endpoint or key.
-    init(cloud: InProcessCloud, keys: CurveKeyPair) throws {
+    convenience init(cloud: InProcessCloud, keys: CurveKeyPair) throws {
+        try self.init(endpoint: cloud.endpoint, keys: keys)
+    }
+
+    /// Connects with `keys` (which the cloud must allow-list) to a cloud at `endpoint`.
+    /// - Throws: `ZMQError` for a bad endpoint or key.
+    init(endpoint: CloudEndpoint, keys: CurveKeyPair) throws {
         context = try ZMQContext()
         socket = try context.socket(.dealer)
         try socket.setOption(.linger(milliseconds: 0))
         try socket.setOption(.reconnectInterval(milliseconds: 50))
-        if let serverKey = cloud.endpoint.serverKey {
+        if let serverKey = endpoint.serverKey {
             try socket.setOption(.curveServerKey(serverKey))
             try socket.setOption(.curvePublicKey(keys.publicKey))
             try socket.setOption(.curveSecretKey(keys.secretKey))
         }
-        try socket.connect(cloud.endpoint.address)
+        try socket.connect(endpoint.address)
     }
 
     deinit { socket.close() }
