@@ -140,6 +140,9 @@ public final class CloudServer: @unchecked Sendable {
 
     private var stopping: Bool { state.withLock { $0.stopping } }
 
+    /// Messages the network thread takes from the ROUTER before it forwards waiting results.
+    static let maxMessagesPerBatch = 256
+
     private func networkLoop(router: ZMQSocket, results: ZMQSocket) {
         defer {
             router.close()
@@ -159,7 +162,11 @@ public final class CloudServer: @unchecked Sendable {
                 }
             }
             guard events[0].contains(.readable) else { continue }
-            while let frames = try? router.receiveMultipart(flags: .dontWait) {
+            // A bounded batch, then back to the results: a peer sending without pause (pings
+            // are answered right here) must not keep every other edge's results waiting.
+            var batch = 0
+            while batch < Self.maxMessagesPerBatch, let frames = try? router.receiveMultipart(flags: .dontWait) {
+                batch += 1
                 state.withLock { $0.statistics.received += 1 }
                 guard frames.count == 2 else {
                     state.withLock { $0.statistics.malformed += 1 }
