@@ -79,7 +79,7 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
         self.o_proj = nn.Linear(cfg.n_heads * hd, cfg.dim, bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, cache=None):
         B, T, _ = x.shape
         c = self.cfg
         hd = c.head_dim
@@ -88,11 +88,23 @@ class Attention(nn.Module):
         v = self.v_proj(x).view(B, T, c.n_kv_heads, hd).transpose(1, 2)
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
+        past = 0
+        if cache is not None:
+            if "k" in cache:
+                past = cache["k"].shape[2]
+                k = torch.cat([cache["k"], k], dim=2)
+                v = torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
         if c.n_kv_heads != c.n_heads:
             rep = c.n_heads // c.n_kv_heads
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        if past == 0:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            S = k.shape[2]
+            mask = torch.ones(T, S, dtype=torch.bool).tril(diagonal=past)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).reshape(B, T, c.n_heads * hd)
         return self.o_proj(y)
 
@@ -116,8 +128,8 @@ class Block(nn.Module):
         self.input_layernorm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.post_attention_layernorm = RMSNorm(cfg.dim, cfg.norm_eps)
 
-    def forward(self, x, cos, sin):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin)
+    def forward(self, x, cos, sin, cache=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, cache)
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x
 
@@ -169,6 +181,23 @@ class LlamaLM(nn.Module):
         if return_hidden:
             return logits, hidden
         return logits
+
+    @torch.no_grad()
+    def forward_cached(self, idx, caches, pos):
+        """Incremental forward: idx (B, T) at absolute positions pos..pos+T-1.
+        caches: list of dicts (one per layer), filled in place. Returns (logits, hidden)."""
+        B, T = idx.shape
+        if pos + T > self.rope_cos.shape[0]:
+            cos, sin = rope_cache(self.cfg, pos + T, idx.device)
+        else:
+            cos, sin = self.rope_cos, self.rope_sin
+        cos, sin = cos[pos:pos + T], sin[pos:pos + T]
+        x = self.model.embed_tokens(idx)
+        hidden = []
+        for layer, cache in zip(self.model.layers, caches):
+            x = layer(x, cos, sin, cache)
+            hidden.append(x)
+        return self.head(x), hidden
 
     def n_params(self):
         return sum(p.numel() for p in self.parameters())
