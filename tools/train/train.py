@@ -41,7 +41,7 @@ def parse():
     ap.add_argument("--kv-heads", type=int, default=8)
     ap.add_argument("--ffn", type=int, default=688)
     ap.add_argument("--ctx", type=int, default=256)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=None, help="default 16; on --resume, overrides the saved value")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-frac", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=100)
@@ -184,11 +184,16 @@ def main():
         cfg = Config(**ck["config"])
         saved_args = ck["args"]
         # keep the schedule/loss hyper-parameters of the run; allow overriding time limits
+        # and (explicitly) the batch size
         for key in ("lr", "min_lr_frac", "warmup", "wd", "schedule", "max_steps", "budget_minutes",
-                    "exit_frac", "exit_weights", "exit_total", "distill", "batch", "ctx", "seed"):
+                    "exit_frac", "exit_weights", "exit_total", "distill", "ctx", "seed"):
             setattr(args, key, saved_args[key])
+        if args.batch is None:
+            args.batch = saved_args["batch"]
     else:
         ck = None
+        if args.batch is None:
+            args.batch = 16
         cfg = Config(vocab_size=4096, dim=args.dim, n_layers=args.layers, n_heads=args.heads,
                      n_kv_heads=args.kv_heads, ffn_dim=args.ffn, max_seq_len=args.ctx)
 
@@ -209,7 +214,9 @@ def main():
         gen.set_state(ck["torch_gen"])
         torch.set_rng_state(ck["torch_rng"])
         step, elapsed, tokens = ck["step"], ck["elapsed"], ck["tokens"]
-        say(f"resumed from {ckpt_path} at step {step}, tokens {tokens}, elapsed {elapsed/60:.1f} min")
+        batcher.batch = args.batch
+        say(f"resumed from {ckpt_path} at step {step}, tokens {tokens}, elapsed {elapsed/60:.1f} min, "
+            f"batch {args.batch}, args {vars(args)}")
     else:
         say(f"new run: config {cfg.to_dict()} params {model.n_params()} args {vars(args)}")
     weights = exit_weights(cfg.n_layers, args.exit_weights, args.exit_total)
