@@ -14,7 +14,7 @@ struct EdgeNode: AsyncParsableCommand {
 /// Options every command that loads a model shares.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Model: a .gguf file, or a Hugging Face directory (config.json, *.safetensors, tokenizer.json).")
-    var model: String = "models/split-code.gguf"
+    var model: String = "models/split-code-7m.gguf"
 
     @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
     var threads: Int?
