@@ -8,6 +8,21 @@ struct EdgeNode: AsyncParsableCommand {
         abstract: "Split edge node: runs the first layers of a model on this device.",
         subcommands: [ServeCommand.self, CompleteCommand.self, GenerateCommand.self, BenchCommand.self, BenchSplitCommand.self, RelayCommand.self, KeygenCommand.self]
     )
+
+    /// Expands `--config FILE` (YAML: option names to values) before parsing.
+    static func main() async {
+        do {
+            let arguments = try ConfigurationFile.expand(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 
