@@ -12,7 +12,11 @@ Method (tokenization and sampling excluded; only llama_decode is timed):
     prefill = prompt_tokens / time(one eval of the whole prompt), logits only for the last position
     (llama-cpp-python's default when logits_all=False);
     decode  = decode_tokens / time(decode_tokens evals of one token each, logits for that token);
-  * reports the median (and all runs). Default KV cache type (f16) and flash-attention setting of
+  * reports the median (and all runs).
+  * llama-cpp-python's wheel links ggml-cpu with OpenMP (libgomp). On a busy machine, 2 threads
+    spin-waiting at ggml barriers lose most of their time (we saw 2 tok/s decode instead of ~25);
+    OMP_WAIT_POLICY=passive in the environment helps a lot there. Prefer a quiet machine; the
+    OMP_/GOMP_/GGML_/OPENBLAS_ environment is recorded in the JSON. Default KV cache type (f16) and flash-attention setting of
     llama-cpp-python are kept unless --kv-f32 / --flash-attn are given.
 Prints one JSON object with --json, else a short text summary.
 """
@@ -81,6 +85,7 @@ def run(args) -> dict:
         "load_seconds": round(load_s, 3),
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "cpu": platform.processor() or platform.machine(),
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "GOMP_", "GGML_", "OPENBLAS_"))},
     }
 
 
