@@ -172,6 +172,9 @@ def main():
         summary.append({"model": m, "llamacpp_prefill": lp, "llamacpp_decode": ld, "split_prefill": sp,
                         "split_decode": sd, "errors": res[m]["errors"]})
     notes = [swift_note] if swift_note else []
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "GOMP_", "GGML_", "OPENBLAS_"))}
+    if env:
+        notes.append("environment: " + " ".join(f"{k}={v}" for k, v in sorted(env.items())))
     for s in summary:
         notes += [f"{label(s['model'], args.model)}: {e}" for e in sorted(set(s["errors"]))]
     if args.skip_swift:
