@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The project's test command: installs what is missing, builds, and runs every test.
+# The project's test command: installs what is missing, builds (release daemons, debug for the
+# tests, whose integration half starts the debug daemons as processes) and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release --product edge-node
 swift build -c release --product cloud-node
-swift test 2>&1 | tee .build/test-output.txt
+swift build
+# Serial: several suites start servers and daemons; in parallel on two cores their timing checks
+# and loopback ports compete.
+swift test --no-parallel

@@ -8,7 +8,7 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve edge nodes.")
 
     @Option(name: .long, help: "Model file (.gguf) or Hugging Face directory; must be the edge's model.")
-    var model: String = "models/split-code.gguf"
+    var model: String = "models/split-code-7m.gguf"
 
     @Option(name: .long, help: "ZeroMQ endpoint to bind (repeatable).")
     var bind: [String] = ["tcp://127.0.0.1:5555"]

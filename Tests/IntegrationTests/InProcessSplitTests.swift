@@ -80,16 +80,15 @@ struct InProcessSplitTests {
         defer { cloud.stop() }
         let a = try splitGenerator(file, k: 1, endpoints: [cloud.endpoint], keys: edgeKeys)
         let b = try splitGenerator(file, k: 2, endpoints: [cloud.endpoint], keys: edgeKeys)
-        // b runs a whole generation in the middle of a's, so each evicts the other's session
-        // (deterministically: two threads racing may not overlap on a loaded machine).
-        var inner: SplitReport?
+        // While a is mid-generation, b's session takes the cloud's whole budget and evicts a's.
         var pieces = 0
-        let outer = try a.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 10)) { _ in
+        var other: SplitReport?
+        let report = try a.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 10)) { _ in
             pieces += 1
-            if pieces == 3 { inner = try? b.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 10)) }
+            if pieces == 3 { other = try? b.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 10)) }
         }
-        #expect(outer.result.tokens == expected)
-        #expect(inner?.result.tokens == expected)
-        #expect(outer.rebuilds > 0)
+        #expect(report.result.tokens == expected)
+        #expect(other?.result.tokens == expected)
+        #expect(report.rebuilds >= 1)
     }
 }

@@ -87,7 +87,8 @@ struct ClientAPICurlTests {
         }
         #expect(output.hasSuffix("\n413"), "\(output.suffix(200))")
         #expect(output.contains("too_large"))
-        #expect(Date().timeIntervalSince(start) < 5)
+        // Reading the whole body would take far longer; loose for a busy 2-core machine.
+        #expect(Date().timeIntervalSince(start) < 20)
     }
 
     @Test("curl sees each piece of a streamed completion as soon as it is produced")

@@ -113,7 +113,8 @@ struct ClientAPISocketServerTests {
             try await exchange(context, endpoint: tcp, messages: [#"{"type":"complete","id":"x","prompt":"x"}"#]) { $0.count == 1 }
         }
         #expect(replies == [.token(id: "x", text: "first", tokens: [1])])
-        #expect(Date().timeIntervalSince(start) < 5)
+        // A hang would never return; the bound is loose because a busy 2-core CI machine is slow.
+        #expect(Date().timeIntervalSince(start) < 20)
     }
 
     @Test("the Python client's example streams a completion from the server",

@@ -21,3 +21,15 @@ void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begi
 /// Same as split_gemv_f16 for single-precision weights.
 void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols);
 #endif
+
+#ifndef SPLIT_KERNELS_ELEMENTWISE_H
+#define SPLIT_KERNELS_ELEMENTWISE_H
+/// In-place softmax over `count` values; returns the maximum input.
+float split_softmax(float *x, size_t count);
+/// gate[i] = silu(gate[i]) * up[i] (the SwiGLU of Llama-family MLPs).
+void split_silu_gate(float *gate, const float *up, size_t count);
+/// x[i] = gelu(x[i]) with the tanh approximation (GPT-2's gelu_new).
+void split_gelu_tanh(float *x, size_t count);
+/// x = x / sqrt(mean(x^2) + eps) * weight over one row of `width`.
+void split_rms_norm(float *x, const float *weight, size_t width, float eps);
+#endif

@@ -1,3 +1,4 @@
+import CSplitKernels
 import Foundation
 
 /// Normalisation layers over rows of a `[n × width]` buffer, in place.
@@ -7,13 +8,7 @@ public enum Norms {
         _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>,
         epsilon: Float
     ) {
-        for row in 0..<rows {
-            let v = x + row * width
-            var sumSquares: Float = 0
-            for i in 0..<width { sumSquares += v[i] * v[i] }
-            let scale = 1 / (sumSquares / Float(width) + epsilon).squareRoot()
-            for i in 0..<width { v[i] = v[i] * scale * weight[i] }
-        }
+        for row in 0..<rows { split_rms_norm(x + row * width, weight, width, epsilon) }
     }
 
     /// LayerNorm: `x ← (x − mean) / sqrt(var + ε) · weight + bias`.
@@ -46,35 +41,18 @@ public enum Norms {
 public enum Activations {
     /// `gate ← silu(gate) · up`, the SwiGLU of Llama-family MLPs.
     public static func siluGate(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + Foundation.exp(-g)) * up[i]
-        }
+        split_silu_gate(gate, up, count)
     }
 
     /// `x ← gelu(x)` with the tanh approximation GPT-2 uses (`gelu_new`).
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let c: Float = 0.7978845608028654  // sqrt(2/π)
-        for i in 0..<count {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v)))
-        }
+        split_gelu_tanh(x, count)
     }
 
     /// Softmax over `count` values in place; returns the max logit (for log-probabilities).
     @discardableResult
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        var maxValue = -Float.infinity
-        for i in 0..<count where x[i] > maxValue { maxValue = x[i] }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = Foundation.exp(x[i] - maxValue)
-            x[i] = e
-            sum += e
-        }
-        let inverse = 1 / sum
-        for i in 0..<count { x[i] *= inverse }
-        return maxValue
+        split_softmax(x, count)
     }
 
     /// `x += y`, element-wise.

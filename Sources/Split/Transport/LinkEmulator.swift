@@ -63,7 +63,11 @@ public final class LinkEmulator: Sendable {
         var listener: Int32?
         var stopping = false
         var pipes: [LinkPipe] = []
-        var sockets: [Int32] = []
+        /// Open connections' sockets by connection index. Keyed by index, not by descriptor:
+        /// after a restart a new connection can get the numbers of an old one, and a late
+        /// clean-up of the old one must not close the new one's sockets.
+        var sockets: [UInt64: [Int32]] = [:]
+        var connectionsMade: UInt64 = 0
     }
 
     /// The behaviour of the link.
@@ -112,13 +116,13 @@ public final class LinkEmulator: Sendable {
         // their descriptor numbers be reused under them; under the lock, so a connection that
         // ends meanwhile cannot close one of them first.
         state.withLock { state in
-            for fd in state.sockets { shutdown(fd, Int32(SHUT_RDWR)) }
+            for fd in state.sockets.values.joined() { shutdown(fd, Int32(SHUT_RDWR)) }
         }
         threads.wait()
         state.withLock { state in
-            for fd in state.sockets { close(fd) }
+            for fd in state.sockets.values.joined() { close(fd) }
             if let listener = state.listener { close(listener) }
-            state.sockets = []
+            state.sockets = [:]
             state.pipes = []
             state.listener = nil
             state.stopping = false  // May be started again.
@@ -126,7 +130,6 @@ public final class LinkEmulator: Sendable {
     }
 
     private func acceptLoop(_ listener: Int32) {
-        var connectionIndex: UInt64 = 0
         while !state.withLock({ $0.stopping }) {
             let client: Int32
             do {
@@ -140,8 +143,12 @@ public final class LinkEmulator: Sendable {
                 close(client)  // Nothing to forward to: refuse by closing, as a dead host would.
                 continue
             }
-            connectionIndex += 1
-            relay(client: client, target: target, index: connectionIndex)
+            // Numbered across restarts, so a connection's clean-up can never touch a later one's.
+            let index = state.withLock { state -> UInt64 in
+                state.connectionsMade += 1
+                return state.connectionsMade
+            }
+            relay(client: client, target: target, index: index)
         }
     }
 
@@ -162,7 +169,7 @@ public final class LinkEmulator: Sendable {
             guard !state.stopping else { return false }
             state.statistics.connections += 1
             state.pipes += [up, down]
-            state.sockets += [client, target]
+            state.sockets[index] = [client, target]
             return true
         }
         guard accepted else {
@@ -184,9 +191,8 @@ public final class LinkEmulator: Sendable {
         connection.notify(queue: .global()) {
             state.withLock { state in
                 state.pipes.removeAll { $0 === up || $0 === down }
-                for fd in [client, target] where state.sockets.contains(fd) {
-                    state.sockets.removeAll { $0 == fd }
-                    close(fd)
+                if let fds = state.sockets.removeValue(forKey: index) {
+                    for fd in fds { close(fd) }
                 }
             }
         }

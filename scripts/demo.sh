@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The main job: a cloud node and an edge node on loopback, CURVE keys and all, serving the
+# bundled code model through the split; a completion over the socket API and over HTTP, and the
+# same prompt run locally for comparison.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+MODEL=${MODEL:-models/split-code-7m.gguf}
+SPLIT_LAYER=${SPLIT_LAYER:-3}
+CLOUD_PORT=${CLOUD_PORT:-5555}
+HTTP_PORT=${HTTP_PORT:-8080}
+PROMPT=${PROMPT:-$'import os\n\n\ndef read_lines(path):\n    with open(path) as f:\n        '}
+
+echo "== building (release)"
+swift build -c release --product edge-node
+swift build -c release --product cloud-node
+BIN=.build/release
+
+WORK=$(mktemp -d /tmp/split-demo.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_for() {  # file text
+    for _ in $(seq 1 200); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
+}
+
+echo "== keys"
+$BIN/cloud-node keygen --secret-file "$WORK/cloud.key" --public-file "$WORK/cloud.pub"
+$BIN/edge-node keygen --secret-file "$WORK/edge.key" --public-file "$WORK/edge.pub"
+
+echo "== cloud node: layers [$SPLIT_LAYER, L) of $MODEL on tcp://127.0.0.1:$CLOUD_PORT"
+$BIN/cloud-node serve --model "$MODEL" --bind "tcp://127.0.0.1:$CLOUD_PORT" \
+    --key "$WORK/cloud.key" --allow "$WORK/edge.pub" >"$WORK/cloud.log" 2>&1 &
+PIDS+=($!)
+wait_for "$WORK/cloud.log" "serving"
+
+echo "== edge node: layers [0, $SPLIT_LAYER), socket API ipc://$WORK/edge.sock, HTTP 127.0.0.1:$HTTP_PORT"
+$BIN/edge-node serve --model "$MODEL" --split-layer "$SPLIT_LAYER" \
+    --cloud "tcp://127.0.0.1:$CLOUD_PORT" --cloud-key "$WORK/cloud.pub" --key "$WORK/edge.key" \
+    --listen "ipc://$WORK/edge.sock" --http-port "$HTTP_PORT" >"$WORK/edge.log" 2>&1 &
+PIDS+=($!)
+wait_for "$WORK/edge.log" "edge node serving"
+
+echo; echo "== completion through the split (socket API)"
+$BIN/edge-node complete --connect "ipc://$WORK/edge.sock" --prompt "$PROMPT" --max-tokens 48
+
+echo; echo "== the same prompt, whole model on the edge (local strategy)"
+$BIN/edge-node complete --connect "ipc://$WORK/edge.sock" --prompt "$PROMPT" --max-tokens 48 --strategy local
+
+echo; echo "== OpenAI-compatible HTTP: POST /v1/completions"
+curl -s "http://127.0.0.1:$HTTP_PORT/v1/completions" -H 'Content-Type: application/json' \
+    -d '{"prompt": "def is_prime(n):\n    ", "max_tokens": 32, "temperature": 0}'
+echo
+echo; echo "== done: both nodes stop now"
