@@ -60,6 +60,11 @@ def parse():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--new-cycle-minutes", type=float, default=None,
+                    help="with --resume (time schedule): start a new warmup+cosine cycle of this many "
+                         "training minutes from the checkpoint (peak --new-cycle-lr), to continue a "
+                         "finished/annealed run in a later session")
+    ap.add_argument("--new-cycle-lr", type=float, default=1e-3)
     return ap.parse_args()
 
 
@@ -107,6 +112,9 @@ def exit_weights(L, kind, total):
 
 
 def lr_at(args, step, elapsed):
+    c_step = getattr(args, "cycle_start_step", 0)
+    c_el = getattr(args, "cycle_start_elapsed", 0.0)
+    step, elapsed = step - c_step, elapsed - c_el
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     if args.schedule == "steps":
@@ -215,6 +223,13 @@ def main():
         torch.set_rng_state(ck["torch_rng"])
         step, elapsed, tokens = ck["step"], ck["elapsed"], ck["tokens"]
         batcher.batch = args.batch
+        args.cycle_start_step = saved_args.get("cycle_start_step", 0)
+        args.cycle_start_elapsed = saved_args.get("cycle_start_elapsed", 0.0)
+        if args.new_cycle_minutes:
+            args.schedule = "time"
+            args.cycle_start_step, args.cycle_start_elapsed = step, elapsed
+            args.budget_minutes, args.lr = args.new_cycle_minutes, args.new_cycle_lr
+            args.new_cycle_minutes = None
         say(f"resumed from {ckpt_path} at step {step}, tokens {tokens}, elapsed {elapsed/60:.1f} min, "
             f"batch {args.batch}, args {vars(args)}")
     else:
@@ -239,7 +254,7 @@ def main():
     while True:
         if args.schedule == "steps" and step >= args.max_steps:
             break
-        if args.schedule == "time" and elapsed >= args.budget_minutes * 60:
+        if args.schedule == "time" and elapsed - getattr(args, "cycle_start_elapsed", 0.0) >= args.budget_minutes * 60:
             break
         if (time.time() - session_start) / 60 >= args.max_minutes:
             break
