@@ -64,6 +64,33 @@ struct CloudProcessTests {
         }
     }
 
+    @Test("greedy generation of the bundled model through a cloud-node process equals local generation for every split layer")
+    func bundledModelEverySplitLayer() throws {
+        let path = TestPaths.repository.appendingPathComponent("models/split-code-7m.gguf").path
+        let keys = try Keys()
+        let port = freePort()
+        let cloud = try Daemon("cloud-node", [
+            "serve", "--model", path, "--bind", "tcp://127.0.0.1:\(port)",
+            "--key", keys.cloudSecret, "--allow", keys.allowList, "--threads", "1"], name: "cloud-bundled-\(port)")
+        try cloud.waitFor("serving")
+        defer { cloud.kill9() }
+        let file = try ModelFile(path: path)
+        let prompt = "def read_lines(path):\n    with open(path) as f:\n        "
+        let expected = try LocalGenerator(model: try file.load(), tokenizer: file.tokenizer!)
+            .generate(CompletionRequest(prompt: prompt, maxTokens: 12)).tokens
+        for k in 0...file.configuration.layerCount {
+            let generator = try SplitGenerator(
+                model: try file.load(), tokenizer: file.tokenizer!, splitLayer: k, encoding: .f32,
+                modelIdentity: try file.identity(),
+                link: EdgeLinkConfiguration(
+                    endpoints: [CloudEndpoint(address: "tcp://127.0.0.1:\(port)", serverKey: keys.cloud.publicKey)],
+                    clientKeys: keys.edge, heartbeatIntervalSeconds: 0.1, deadAfterSeconds: 5),
+                context: try ZMQContext())
+            let report = try generator.generate(CompletionRequest(prompt: prompt, maxTokens: 12))
+            #expect(report.result.tokens == expected, "split layer \(k)")
+        }
+    }
+
     @Test("killing the serving cloud node mid-generation fails over to the second, output unchanged")
     func killNineFailover() throws {
         let keys = try Keys()
