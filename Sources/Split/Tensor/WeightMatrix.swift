@@ -45,28 +45,28 @@ public final class WeightMatrix: @unchecked Sendable {
     public func multiply(
         _ input: UnsafePointer<Float>, count n: Int, into output: UnsafeMutablePointer<Float>
     ) {
+        if n == 1 {
+            multiplyRow(input, into: output)
+            return
+        }
         switch storage {
         case .f32(let weights):
-            if n == 1 {
-                let rowCount = rows, columnCount = columns
-                let inputBox = UncheckedBox(input), outputBox = UncheckedBox(output), weightBox = UncheckedBox(weights)
-                Parallel.forEachChunk(total: rowCount, minimumPerChunk: 256) { _, begin, end in
-                    split_gemv_f32(weightBox.value, inputBox.value, outputBox.value, begin, end, columnCount)
-                }
-            } else {
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(columns),
-                    1, input, Int32(columns), weights, Int32(columns), 0, output, Int32(rows))
-            }
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(columns),
+                1, input, Int32(columns), weights, Int32(columns), 0, output, Int32(rows))
         case .f16(let weights):
-            if n == 1 {
-                let rowCount = rows, columnCount = columns
-                let inputBox = UncheckedBox(input), outputBox = UncheckedBox(output), weightBox = UncheckedBox(weights)
-                Parallel.forEachChunk(total: rowCount, minimumPerChunk: 256) { _, begin, end in
-                    split_gemv_f16(weightBox.value, inputBox.value, outputBox.value, begin, end, columnCount)
-                }
-            } else {
-                multiplyF16Tiled(weights, input, n, output)
+            multiplyF16Tiled(weights, input, n, output)
+        }
+    }
+
+    /// GEMV for one row, its output rows split across the kernel threads.
+    private func multiplyRow(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        let columnCount = columns
+        let inputBox = UncheckedBox(input), outputBox = UncheckedBox(output), storageBox = UncheckedBox(storage)
+        Parallel.forEachChunk(total: rows, minimumPerChunk: 256) { _, begin, end in
+            switch storageBox.value {
+            case .f32(let weights): split_gemv_f32(weights, inputBox.value, outputBox.value, begin, end, columnCount)
+            case .f16(let weights): split_gemv_f16(weights, inputBox.value, outputBox.value, begin, end, columnCount)
             }
         }
     }
