@@ -75,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         if httpPort > 0 {
             let app = OpenAIServer.buildApplication(
                 configuration: OpenAIServerConfiguration(port: httpPort), service: service,
-                status: { service.status() }, logger: logger)
+                status: { service.status() }, metrics: service.metrics.registry, logger: logger)
             try await app.runService()  // returns on SIGINT/SIGTERM
         } else {
             _ = ShutdownSignals.wait()

@@ -36,6 +36,8 @@ public final class CloudServer: @unchecked Sendable {
     // used by exactly one of the two threads.
     public let configuration: CloudServerConfiguration
     private let store: CloudSessionStore
+    /// Prometheus metrics, served by `cloud-node serve --http-port`.
+    public let metrics: CloudMetrics
     private let context: ZMQContext
     private let authenticator: ZAPAuthenticator?
     private let logger: Logger
@@ -47,8 +49,16 @@ public final class CloudServer: @unchecked Sendable {
 
     /// Decoded requests waiting for the compute thread, and the bytes they arrived as.
     struct PendingRequests: Sendable {
-        var jobs: [(peer: [UInt8], message: WireMessage, bytes: Int)] = []
+        var jobs: [Job] = []
         var bytes = 0
+    }
+
+    /// A decoded request, who sent it, its size on the wire and when it arrived.
+    struct Job: Sendable {
+        let peer: [UInt8]
+        let message: WireMessage
+        let bytes: Int
+        let arrivedNanoseconds: UInt64
     }
 
     struct State: Sendable {
@@ -69,9 +79,11 @@ public final class CloudServer: @unchecked Sendable {
         public var connections = 0
     }
 
-    public init(configuration: CloudServerConfiguration, store: CloudSessionStore, logger: Logger = Logger(label: "split.cloud")) throws {
+    public init(configuration: CloudServerConfiguration, store: CloudSessionStore, metrics: CloudMetrics = CloudMetrics(),
+                logger: Logger = Logger(label: "split.cloud")) throws {
         self.configuration = configuration
         self.store = store
+        self.metrics = metrics
         self.logger = logger
         context = try ZMQContext()
         authenticator = configuration.serverKeys == nil ? nil
@@ -140,6 +152,9 @@ public final class CloudServer: @unchecked Sendable {
 
     private var stopping: Bool { state.withLock { $0.stopping } }
 
+    /// Whether the server is bound and taking requests (what a readiness probe reports).
+    public var isRunning: Bool { state.withLock { !$0.boundEndpoints.isEmpty && !$0.stopping } }
+
     /// Messages the network thread takes from the ROUTER before it forwards waiting results.
     static let maxMessagesPerBatch = 256
 
@@ -159,6 +174,7 @@ public final class CloudServer: @unchecked Sendable {
                 while let frames = try? results.receiveMultipart(flags: .dontWait), frames.count == 2 {
                     _ = try? router.send(multipart: frames, flags: .dontWait)
                     state.withLock { $0.statistics.replies += 1 }
+                    metrics.replies.increment()
                 }
             }
             guard events[0].contains(.readable) else { continue }
@@ -168,8 +184,9 @@ public final class CloudServer: @unchecked Sendable {
             while batch < Self.maxMessagesPerBatch, let frames = try? router.receiveMultipart(flags: .dontWait) {
                 batch += 1
                 state.withLock { $0.statistics.received += 1 }
+                metrics.received.increment()
                 guard frames.count == 2 else {
-                    state.withLock { $0.statistics.malformed += 1 }
+                    countMalformed()
                     continue  // A peer must send exactly one payload frame; drop anything else.
                 }
                 let peer = frames[0]
@@ -177,7 +194,7 @@ public final class CloudServer: @unchecked Sendable {
                 do {
                     message = try decoder.decode(frames[1])
                 } catch {
-                    state.withLock { $0.statistics.malformed += 1 }
+                    countMalformed()
                     logger.debug("malformed message", metadata: ["error": "\(error)"])
                     reply(.error(.init(code: error.replyCode, message: error.description)), to: peer, router, encoder)
                     continue
@@ -189,19 +206,22 @@ public final class CloudServer: @unchecked Sendable {
                     continue
                 }
                 let size = frames[1].count
-                let accepted = queue.withLock { pending -> Bool in
+                let arrived = MonotonicClock.nanoseconds()
+                let depth = queue.withLock { pending -> Int? in
                     // One request is always taken, however large, so that a message within the
                     // limits but above the byte budget is delayed, never refused for good.
                     guard pending.jobs.count < configuration.maxQueuedRequests,
-                          pending.jobs.isEmpty || pending.bytes + size <= configuration.maxQueuedBytes else { return false }
-                    pending.jobs.append((peer, message, size))
+                          pending.jobs.isEmpty || pending.bytes + size <= configuration.maxQueuedBytes else { return nil }
+                    pending.jobs.append(Job(peer: peer, message: message, bytes: size, arrivedNanoseconds: arrived))
                     pending.bytes += size
-                    return true
+                    return pending.jobs.count
                 }
-                if accepted {
+                if let depth {
+                    metrics.queueDepth.set(to: Double(depth))
                     queueSignal.signal()
                 } else {
                     state.withLock { $0.statistics.overloaded += 1 }
+                    metrics.overloaded.increment()
                     reply(.error(.init(code: .overloaded, message: "cloud queue full")), to: peer, router, encoder)
                 }
             }
@@ -230,20 +250,25 @@ public final class CloudServer: @unchecked Sendable {
         while true {
             queueSignal.wait()
             if stopping { return }
-            guard let job = queue.withLock({ pending -> (peer: [UInt8], message: WireMessage, bytes: Int)? in
+            guard let (job, depth) = queue.withLock({ pending -> (Job, Int)? in
                 guard !pending.jobs.isEmpty else { return nil }
                 let job = pending.jobs.removeFirst()
                 pending.bytes -= job.bytes
-                return job
+                return (job, pending.jobs.count)
             }) else { continue }
+            let started = MonotonicClock.nanoseconds()
+            metrics.queueDepth.set(to: Double(depth))
+            metrics.queueSeconds.record(.nanoseconds(Int64(started &- job.arrivedNanoseconds)))
+            let evictionsBefore = store.evictions
             let answer = store.handle(job.message, from: job.peer)
+            recordCompute(of: job.message, answer: answer, since: started, evictionsBefore: evictionsBefore)
             let connections = store.peerCount
             state.withLock { $0.statistics.connections = connections }
             guard let answer else { continue }
             if case .error(let report) = answer, report.code == .malformedMessage || report.code == .limitExceeded {
                 // Decoded but unusable (wrong hidden size, positions past the context):
                 // as malformed as a message that did not decode.
-                state.withLock { $0.statistics.malformed += 1 }
+                countMalformed()
             }
             do {
                 let bytes = try encoder.encode(answer)
@@ -252,5 +277,34 @@ public final class CloudServer: @unchecked Sendable {
                 logger.error("cannot send a reply", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    private func countMalformed() {
+        state.withLock { $0.statistics.malformed += 1 }
+        metrics.malformed.increment()
+    }
+
+    /// Metrics of one handled message; runs on the compute thread, which owns the store.
+    private func recordCompute(of message: WireMessage, answer: WireMessage?, since started: UInt64, evictionsBefore: Int) {
+        switch message {
+        case .prefill(let request), .step(let request):
+            metrics.computeSeconds.record(.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started)))
+            if case .result = answer {
+                metrics.forwardPasses.increment()
+                metrics.positions.increment(by: Int64(request.positionCount))
+                metrics.batchRows.record(Double(request.positionCount))
+            }
+        default:
+            break
+        }
+        switch answer {
+        case .rebuildNeeded?: metrics.rebuilds.increment()
+        case .error(let report)? where report.code == .rebuildRequired: metrics.rebuilds.increment()
+        default: break
+        }
+        if store.evictions > evictionsBefore { metrics.evictions.increment(by: Int64(store.evictions - evictionsBefore)) }
+        metrics.kvBytes.set(to: Double(store.cacheBytes))
+        metrics.sessions.set(to: Double(store.sessionCount))
+        metrics.connections.set(to: Double(store.peerCount))
     }
 }
