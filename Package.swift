@@ -1,5 +1,10 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// The C kernels are tuned for the CPU that builds them. A container image or a package built on
+// one machine for others sets SPLIT_MARCH to a portable level (e.g. x86-64-v3, armv8.2-a).
+let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
 
 let package = Package(
     name: "Split",
@@ -24,7 +29,7 @@ let package = Package(
         // Our own hot kernels (f16 conversion, dot products), kept in plain C.
         .target(
             name: "CSplitKernels",
-            cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffast-math"])]
+            cSettings: [.unsafeFlags(["-O3", "-march=\(targetCPU)", "-ffast-math"])]
         ),
         .target(
             name: "Split",
