@@ -31,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "Sessions whose requests share one forward pass (continuous batching; 1 = one request at a time).")
+    var maxBatchSessions: Int = 64
+
+    @Option(name: .long, help: "Prompts longer than this run in chunks of this many positions, so they do not stall others' decode steps.")
+    var prefillChunkRows: Int = 64
+
     @Option(name: .long, help: "Port for GET /metrics (Prometheus), /health and /ready (0 = off).")
     var httpPort: Int = 0
 
@@ -41,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !insecure && key == nil { throw ValidationError("give --key (CURVE secret key file) or --insecure") }
         if !insecure && allow.isEmpty { throw ValidationError("give --allow with the edges' public keys") }
         guard memoryBudgetMb > 0 else { throw ValidationError("--memory-budget-mb must be positive") }
+        guard maxBatchSessions > 0, prefillChunkRows > 0 else {
+            throw ValidationError("--max-batch-sessions and --prefill-chunk-rows must be positive")
+        }
         guard (0...65_535).contains(httpPort) else { throw ValidationError("--http-port must be within 0…65535") }
     }
 
@@ -60,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
         for path in allow { allowed.formUnion(try AllowList.read(path)) }
         let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: memoryBudgetMb << 20)
         let server = try CloudServer(
-            configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed),
+            configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed,
+                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
             store: store, logger: logger)
         try server.start()
         logger.info("serving", metadata: [

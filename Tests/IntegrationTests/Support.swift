@@ -21,7 +21,8 @@ final class InProcessCloud {
     ///     cloud that refuses every edge's hello with `modelMismatch`).
     init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30,
          limits: WireLimits = WireLimits(), maxPeers: Int = 65_536, layers: Range<Int>? = nil,
-         identity: SHA256Digest? = nil, maxQueuedBytes: Int = 1 << 30) throws {
+         identity: SHA256Digest? = nil, maxQueuedBytes: Int = 1 << 30,
+         maxBatchSessions: Int = 64, prefillChunkRows: Int = 64) throws {
         let file = try ModelFile(path: modelPath)
         let model = try file.load(.init(layers: layers, embedding: false, head: true))
         let store = CloudSessionStore(model: model, modelIdentity: try identity ?? SHA256Digest.ofFile(atPath: modelPath),
@@ -29,7 +30,8 @@ final class InProcessCloud {
         serverKeys = try CurveKeyPair.generate()
         server = try CloudServer(
             configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed,
-                                 limits: limits, maxQueuedBytes: maxQueuedBytes),
+                                 limits: limits, maxQueuedBytes: maxQueuedBytes,
+                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
             store: store)
         try server.start()
         endpoint = CloudEndpoint(address: server.boundEndpoints[0], serverKey: curve ? serverKeys.publicKey : nil)

@@ -16,8 +16,18 @@ public struct CloudServerConfiguration: Sendable {
     /// messages of up to `limits.maxMessageBytes` (256 MiB), a count alone bounds nothing.
     public var maxQueuedBytes: Int
 
+    /// Sessions whose requests run together in one forward pass (continuous batching); 1 runs
+    /// requests one at a time, each to completion.
+    public var maxBatchSessions: Int
+    /// A prefill longer than this runs in chunks of this many rows, one chunk per pass, so that
+    /// it does not hold up the decode steps of the sessions batched with it.
+    public var prefillChunkRows: Int
+
     public init(endpoints: [String], serverKeys: CurveKeyPair?, allowedClients: Set<CurveKey>,
-                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30) {
+                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30,
+                maxBatchSessions: Int = 64, prefillChunkRows: Int = 64) {
+        self.maxBatchSessions = max(1, maxBatchSessions)
+        self.prefillChunkRows = max(1, prefillChunkRows)
         self.endpoints = endpoints
         self.serverKeys = serverKeys
         self.allowedClients = allowedClients
@@ -247,64 +257,78 @@ public final class CloudServer: @unchecked Sendable {
             return
         }
         let encoder = WireEncoder(limits: configuration.limits)
-        while true {
-            queueSignal.wait()
-            if stopping { return }
-            guard let (job, depth) = queue.withLock({ pending -> (Job, Int)? in
-                guard !pending.jobs.isEmpty else { return nil }
-                let job = pending.jobs.removeFirst()
-                pending.bytes -= job.bytes
-                return (job, pending.jobs.count)
-            }) else { continue }
-            let started = MonotonicClock.nanoseconds()
-            metrics.queueDepth.set(to: Double(depth))
-            metrics.queueSeconds.record(.nanoseconds(Int64(started &- job.arrivedNanoseconds)))
-            let evictionsBefore = store.evictions
-            let answer = store.handle(job.message, from: job.peer)
-            recordCompute(of: job.message, answer: answer, since: started, evictionsBefore: evictionsBefore)
-            let connections = store.peerCount
-            state.withLock { $0.statistics.connections = connections }
-            guard let answer else { continue }
+        let send = { [self] (answer: WireMessage, peer: [UInt8]) in
             if case .error(let report) = answer, report.code == .malformedMessage || report.code == .limitExceeded {
                 // Decoded but unusable (wrong hidden size, positions past the context):
                 // as malformed as a message that did not decode.
                 countMalformed()
             }
+            switch answer {
+            case .rebuildNeeded: metrics.rebuilds.increment()
+            case .error(let report) where report.code == .rebuildRequired: metrics.rebuilds.increment()
+            default: break
+            }
             do {
-                let bytes = try encoder.encode(answer)
-                _ = try results.send(multipart: [job.peer, bytes])
+                _ = try results.send(multipart: [peer, try encoder.encode(answer)])
             } catch {
                 logger.error("cannot send a reply", metadata: ["error": "\(error)"])
             }
+        }
+        // Continuous batching: each turn admits what has arrived, runs one pass over every
+        // admitted request (a chunk of each long prefill), and answers those that are complete.
+        var active: [(job: CloudSessionStore.ForwardJob, started: UInt64)] = []
+        while true {
+            if active.isEmpty { queueSignal.wait() }
+            if stopping { return }
+            let room = configuration.maxBatchSessions - active.count
+            let (arrived, depth) = queue.withLock { pending -> ([Job], Int) in
+                let taken = Array(pending.jobs.prefix(max(0, room)))
+                pending.jobs.removeFirst(taken.count)
+                pending.bytes -= taken.reduce(0) { $0 + $1.bytes }
+                return (taken, pending.jobs.count)
+            }
+            metrics.queueDepth.set(to: Double(depth))
+            for job in arrived {
+                let now = MonotonicClock.nanoseconds()
+                metrics.queueSeconds.record(.nanoseconds(Int64(now &- job.arrivedNanoseconds)))
+                switch job.message {
+                case .prefill(let request), .step(let request):
+                    switch store.begin(request, from: job.peer) {
+                    case .started(let forward): active.append((forward, now))
+                    case .reply(let answer): send(answer, job.peer)
+                    }
+                default:
+                    if let answer = store.handle(job.message, from: job.peer) { send(answer, job.peer) }
+                }
+            }
+            state.withLock { $0.statistics.connections = store.peerCount }
+            guard !active.isEmpty else { continue }
+            let before = active.reduce(0) { $0 + $1.job.computedRows }
+            let evictionsBefore = store.evictions
+            store.runChunk(active.map(\.job), maxRows: configuration.prefillChunkRows)
+            let rows = active.reduce(0) { $0 + $1.job.computedRows } - before
+            metrics.forwardPasses.increment()
+            metrics.positions.increment(by: Int64(rows))
+            metrics.batchRows.record(Double(rows))
+            let done = active.filter { $0.job.isComputed }
+            active.removeAll { $0.job.isComputed }
+            if !done.isEmpty {
+                let answers = store.finish(done.map(\.job))
+                let finished = MonotonicClock.nanoseconds()
+                for (entry, answer) in zip(done, answers) {
+                    metrics.computeSeconds.record(.nanoseconds(Int64(finished &- entry.started)))
+                    send(answer, entry.job.peer)
+                }
+            }
+            if store.evictions > evictionsBefore { metrics.evictions.increment(by: Int64(store.evictions - evictionsBefore)) }
+            metrics.kvBytes.set(to: Double(store.cacheBytes))
+            metrics.sessions.set(to: Double(store.sessionCount))
+            metrics.connections.set(to: Double(store.peerCount))
         }
     }
 
     private func countMalformed() {
         state.withLock { $0.statistics.malformed += 1 }
         metrics.malformed.increment()
-    }
-
-    /// Metrics of one handled message; runs on the compute thread, which owns the store.
-    private func recordCompute(of message: WireMessage, answer: WireMessage?, since started: UInt64, evictionsBefore: Int) {
-        switch message {
-        case .prefill(let request), .step(let request):
-            metrics.computeSeconds.record(.nanoseconds(Int64(MonotonicClock.nanoseconds() &- started)))
-            if case .result = answer {
-                metrics.forwardPasses.increment()
-                metrics.positions.increment(by: Int64(request.positionCount))
-                metrics.batchRows.record(Double(request.positionCount))
-            }
-        default:
-            break
-        }
-        switch answer {
-        case .rebuildNeeded?: metrics.rebuilds.increment()
-        case .error(let report)? where report.code == .rebuildRequired: metrics.rebuilds.increment()
-        default: break
-        }
-        if store.evictions > evictionsBefore { metrics.evictions.increment(by: Int64(store.evictions - evictionsBefore)) }
-        metrics.kvBytes.set(to: Double(store.cacheBytes))
-        metrics.sessions.set(to: Double(store.sessionCount))
-        metrics.connections.set(to: Double(store.peerCount))
     }
 }
