@@ -18,27 +18,13 @@ struct CloudBatchingTests {
         let edge = try file.load(.init(layers: 0..<splitLayer, embedding: true, head: true))
         let identity = try SHA256Digest.ofFile(atPath: modelPath)
         let endpoint = cloud.endpoint
-        let results = Locked<[Int: Result<SplitReport, any Error>]>([:])
-        let group = DispatchGroup()
-        for (index, prompt) in prompts.enumerated() {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                let outcome = Result {
-                    let generator = try SplitGenerator(
-                        model: edge, tokenizer: file.tokenizer!, splitLayer: splitLayer, encoding: .f32,
-                        modelIdentity: identity,
-                        link: EdgeLinkConfiguration(endpoints: [endpoint], clientKeys: nil, deadAfterSeconds: 10),
-                        context: try ZMQContext())
-                    return try generator.generate(CompletionRequest(prompt: prompt, maxTokens: maxTokens))
-                }
-                results.withLock { $0[index] = outcome }
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
+        return try concurrently(prompts.count) { index in
+            let generator = try SplitGenerator(
+                model: edge, tokenizer: file.tokenizer!, splitLayer: splitLayer, encoding: .f32, modelIdentity: identity,
+                link: EdgeLinkConfiguration(endpoints: [endpoint], clientKeys: nil, deadAfterSeconds: 10),
+                context: try ZMQContext())
+            return try generator.generate(CompletionRequest(prompt: prompts[index], maxTokens: maxTokens))
         }
-        group.wait()
-        return try (0..<prompts.count).map { index in try results.withLock { $0[index]! }.get() }
     }
 
     static func localTokens(maxTokens: Int) throws -> [[Int32]] {

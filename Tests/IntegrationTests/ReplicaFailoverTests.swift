@@ -37,41 +37,29 @@ struct ReplicaFailoverTests {
         let victim = UncheckedBox(clouds[0])
         let tokensSoFar = Locked(0)
         let killed = Locked(false)
-        let reports = Locked<[Int: Result<SplitReport, any Error>]>([:])
-        let group = DispatchGroup()
-        for (index, prompt) in prompts.enumerated() {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                let outcome = Result {
-                    let generator = try SplitGenerator(
-                        model: edge, tokenizer: file.tokenizer!, splitLayer: 2, encoding: .f32, modelIdentity: identity,
-                        link: EdgeLinkConfiguration(endpoints: endpoints, clientKeys: edgeKeys, heartbeatIntervalSeconds: 0.1,
-                                                    deadAfterSeconds: 1),
-                        context: try ZMQContext())
-                    return try generator.generate(CompletionRequest(prompt: prompt, maxTokens: maxTokens)) { text in
-                        guard !text.isEmpty else { return }
-                        // Once a third of all tokens are out, kill the first replica.
-                        let total = tokensSoFar.withLock { count -> Int in count += 1; return count }
-                        guard total >= prompts.count * maxTokens / 3 else { return }
-                        let first = killed.withLock { done -> Bool in
-                            defer { done = true }
-                            return !done
-                        }
-                        if first { victim.value.kill9() }
-                    }
+        let reports = try concurrently(prompts.count) { index in
+            let generator = try SplitGenerator(
+                model: edge, tokenizer: file.tokenizer!, splitLayer: 2, encoding: .f32, modelIdentity: identity,
+                link: EdgeLinkConfiguration(endpoints: endpoints, clientKeys: edgeKeys, heartbeatIntervalSeconds: 0.1,
+                                            deadAfterSeconds: 1),
+                context: try ZMQContext())
+            return try generator.generate(CompletionRequest(prompt: prompts[index], maxTokens: maxTokens)) { text in
+                guard !text.isEmpty else { return }
+                // Once a third of all tokens are out, kill the first replica.
+                let total = tokensSoFar.withLock { count -> Int in count += 1; return count }
+                guard total >= prompts.count * maxTokens / 3 else { return }
+                let first = killed.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
                 }
-                reports.withLock { $0[index] = outcome }
+                if first { victim.value.kill9() }
             }
-            thread.stackSize = 8 << 20
-            thread.start()
         }
-        group.wait()
         #expect(killed.withLock { $0 })
         var failovers = 0
         var servedBy: Set<String> = []
         for index in prompts.indices {
-            let report = try #require(try reports.withLock { $0[index] }).get()
+            let report = reports[index]
             #expect(report.result.tokens == expected[index], "session \(index)")
             #expect(!report.degraded)
             failovers += report.failovers

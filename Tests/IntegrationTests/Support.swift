@@ -39,3 +39,23 @@ final class InProcessCloud {
 
     func stop() { server.stop() }
 }
+
+/// Runs `body(index)` for `count` indices at once, one thread each (generations block on their
+/// sockets, so a thread pool sized to the cores would serialise them), and returns the results
+/// in index order. - Throws: the first index's error, if any failed.
+func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    let results = Locked<[Int: Result<T, any Error>]>([:])
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            defer { group.leave() }
+            let outcome = Result { try body(index) }
+            results.withLock { $0[index] = outcome }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    group.wait()
+    return try (0..<count).map { index in try results.withLock { $0[index]! }.get() }
+}
