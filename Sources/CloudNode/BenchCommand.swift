@@ -23,6 +23,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Decode steps each session then sends, one at a time.")
     var decodeSteps: Int = 24
 
+    @Option(name: .long, help: "Rounds over every configuration; each row is its median round.")
+    var rounds: Int = 3
+
     @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
     var threads: Int?
 
@@ -38,14 +41,14 @@ struct BenchCommand: ParsableCommand {
         let layerCount = try ModelFile(path: model).configuration.layerCount
         let benchmark = CloudLoadBenchmark(modelPath: model, splitLayer: splitLayer ?? layerCount / 2,
                                            promptTokens: promptTokens, decodeSteps: decodeSteps)
-        let rows = try benchmark.run(sessionCounts: counts) { FileHandle.standardError.write(Data("… \($0)\n".utf8)) }
+        let rows = try benchmark.run(sessionCounts: counts, rounds: rounds) { FileHandle.standardError.write(Data("… \($0)\n".utf8)) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
             return
         }
-        print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session")
+        print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session, median of \(rounds) rounds")
         print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB")
         let single = rows.first { $0.sessions == 1 && $0.batching }?.aggregateTokensPerSecond
         for row in rows {

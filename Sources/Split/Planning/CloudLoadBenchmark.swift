@@ -36,9 +36,11 @@ public struct CloudLoadBenchmark: Sendable {
         public var residentMegabytes: Double
     }
 
-    /// Runs every session count with and without batching.
+    /// Runs every session count with and without batching, `rounds` times interleaved (so a
+    /// burst of load on the shared machine hits every configuration alike), and reports each
+    /// configuration's median round (by aggregate tokens/s).
     /// - Throws: model, key or transport errors.
-    public func run(sessionCounts: [Int], progress: (String) -> Void = { _ in }) throws -> [Row] {
+    public func run(sessionCounts: [Int], rounds: Int = 1, progress: (String) -> Void = { _ in }) throws -> [Row] {
         let file = try ModelFile(path: modelPath)
         let c = file.configuration
         guard (0..<c.layerCount).contains(splitLayer) else {
@@ -46,14 +48,15 @@ public struct CloudLoadBenchmark: Sendable {
         }
         let tail = try file.load(.init(layers: splitLayer..<c.layerCount, embedding: false, head: true))
         let identity = try file.identity()
-        var rows: [Row] = []
-        for sessions in sessionCounts {
-            for batching in [false, true] {
-                progress("\(sessions) session(s), batching \(batching ? "on" : "off")")
-                rows.append(try measure(sessions: sessions, batching: batching, tail: tail, identity: identity))
+        let configurations = sessionCounts.flatMap { sessions in [false, true].map { (sessions, $0) } }
+        var measured = [[Row]](repeating: [], count: configurations.count)
+        for round in 1...max(1, rounds) {
+            for (index, (sessions, batching)) in configurations.enumerated() {
+                progress("round \(round): \(sessions) session(s), batching \(batching ? "on" : "off")")
+                measured[index].append(try measure(sessions: sessions, batching: batching, tail: tail, identity: identity))
             }
         }
-        return rows
+        return measured.map { rows in rows.sorted { $0.aggregateTokensPerSecond < $1.aggregateTokensPerSecond }[rows.count / 2] }
     }
 
     private func measure(sessions: Int, batching: Bool, tail: TransformerModel, identity: SHA256Digest) throws -> Row {
