@@ -7,7 +7,7 @@ struct EdgeNode: AsyncParsableCommand {
         commandName: "edge-node",
         abstract: "Split edge node: runs the first layers of a model on this device.",
         subcommands: [ServeCommand.self, CompleteCommand.self, GenerateCommand.self, BenchCommand.self, BenchSplitCommand.self, RelayCommand.self, KeygenCommand.self,
-                      ProfileCommand.self, PlanCommand.self]
+                      ProfileCommand.self, PlanCommand.self, BenchPlanCommand.self]
     )
 
     /// Expands `--config FILE` (YAML: option names to values) before parsing.
