@@ -73,8 +73,8 @@ struct BenchPlanCommand: ParsableCommand {
             guard let tokenizer = file.tokenizer else { throw ValidationError("\(model[0]) has no tokenizer") }
             let transformer = try file.load()
             let L = transformer.configuration.layerCount
-            let rows = try ActivationAgreement(model: transformer, tokenizer: tokenizer)
-                .measure(texts: texts, splitLayers: Array(Set([1, L / 2, L - 1])).sorted())
+            let rows = try ActivationAgreement(model: transformer)
+                .measure(texts: texts, tokenizer: tokenizer, splitLayers: Array(Set([1, L / 2, L - 1])).sorted())
             report.agreement = rows
             report.agreementModel = (model[0] as NSString).lastPathComponent
             report.agreementTexts = texts.count

@@ -24,20 +24,26 @@ public struct ActivationAgreement: Sendable {
     }
 
     public let model: TransformerModel
-    public let tokenizer: BPETokenizer
     /// Tokens per text (the first ones; at most the model's context).
     public var tokensPerText: Int
 
-    /// Agreement on `model` (whole) with `tokenizer`.
-    public init(model: TransformerModel, tokenizer: BPETokenizer, tokensPerText: Int = 256) {
+    /// Agreement on `model` (whole).
+    public init(model: TransformerModel, tokensPerText: Int = 256) {
         self.model = model
-        self.tokenizer = tokenizer
         self.tokensPerText = tokensPerText
     }
 
-    /// Compares every encoding with f32 at each split layer over `texts`.
+    /// Compares every encoding with f32 at each split layer over `texts`, tokenized by `tokenizer`.
     /// - Throws: model errors.
-    public func measure(texts: [String], splitLayers: [Int], encodings: [ActivationEncoding] = ActivationEncoding.allCases) throws -> [Row] {
+    public func measure(texts: [String], tokenizer: some TextTokenizer, splitLayers: [Int],
+                        encodings: [ActivationEncoding] = ActivationEncoding.allCases) throws -> [Row] {
+        try measure(tokenSequences: texts.map { tokenizer.encode($0) }, splitLayers: splitLayers, encodings: encodings)
+    }
+
+    /// Compares every encoding with f32 at each split layer over token sequences (each cut to
+    /// `tokensPerText` and the model's context).
+    /// - Throws: model errors.
+    public func measure(tokenSequences: [[Int32]], splitLayers: [Int], encodings: [ActivationEncoding] = ActivationEncoding.allCases) throws -> [Row] {
         let c = model.configuration
         let workspace = Workspace()
         let transfer = TransferModel(network: NetworkProfile.loopback, hiddenSize: c.hiddenSize)
@@ -49,8 +55,8 @@ public struct ActivationAgreement: Sendable {
                               requestBytesPerToken: transfer.requestBytes(rows: 1, encoding: encoding), maxAbsoluteError: 0))
             }
         }
-        for text in texts {
-            let tokens = Array(tokenizer.encode(text).prefix(min(tokensPerText, c.maxPositions)))
+        for sequence in tokenSequences {
+            let tokens = Array(sequence.prefix(min(tokensPerText, c.maxPositions)))
             guard tokens.count > 1 else { continue }
             var hidden = try model.embed(tokens, startPosition: 0)
             var done = 0
