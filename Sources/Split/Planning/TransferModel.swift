@@ -49,6 +49,15 @@ public struct TransferModel: Sendable {
         return bytes.count - rowBytes
     }
 
+    /// Round trips before a generation's first request: `SplitGenerator` opens a connection per
+    /// generation, and ZeroMQ's greeting, CURVE's HELLO/WELCOME and INITIATE/READY, and the split's
+    /// own hello each wait for the peer. (Measured over an emulated 600 ms link before this term
+    /// existed: time to first token was 4.4 round trips above the prediction.)
+    public static let connectionSetupRoundTrips = 4
+
+    /// Opening the connection and saying hello.
+    public var connectionSetupSeconds: Double { Double(Self.connectionSetupRoundTrips) * network.roundTripSeconds }
+
     /// One decode step: a request with one row up, a result down, one round trip.
     public func decodeSeconds(encoding: ActivationEncoding) -> Double {
         exchangeSeconds(upBytes: requestBytes(rows: 1, encoding: encoding), downBytes: resultBytes)
