@@ -18,7 +18,7 @@ struct BenchPlanCommand: ParsableCommand {
     @Option(name: .long, help: "Network profiles to emulate (repeatable).")
     var network: [String] = ["ethernet-lan", "wifi", "5g", "lte", "satellite"]
 
-    @Option(name: .long, help: "Split layers to measure (repeatable; default: every layer up to 12 layers, else a stride of L/6 plus L-1 and L).")
+    @Option(name: .long, help: "Split layers to measure (repeatable; default: every layer up to 12 layers, else a stride of L/3 plus L-1 and L).")
     var splitLayer: [Int] = []
 
     @Option(name: .long, help: "Prompt tokens.")
@@ -26,6 +26,9 @@ struct BenchPlanCommand: ParsableCommand {
 
     @Option(name: .long, help: "Tokens generated per measurement.")
     var decodeTokens = 16
+
+    @Option(name: .long, help: "Measured rounds over all split layers (median reported; 1 on links slower than 100 ms).")
+    var rounds = 3
 
     @Option(name: .long, help: "Directory holding devices/ and networks/.")
     var profiles = "profiles"
@@ -57,10 +60,10 @@ struct BenchPlanCommand: ParsableCommand {
             let file = try ModelFile(path: path)
             let L = file.configuration.layerCount
             let layers = splitLayer.isEmpty
-                ? (L <= 12 ? Array(0...L) : Array(stride(from: 0, to: L - 1, by: max(1, L / 6))) + [L - 1, L]) : splitLayer
+                ? (L <= 12 ? Array(0...L) : Array(stride(from: 0, to: L - 1, by: max(1, L / 3))) + [L - 1, L]) : splitLayer
             let bar = ProgressBar()
             let benchmark = PlanBenchmark(modelPath: path, device: device, promptTokens: promptTokens, decodeTokens: decodeTokens,
-                                          progress: bar.update)
+                                          rounds: rounds, progress: bar.update)
             let (shape, results) = try benchmark.run(networks: networks, splitLayers: layers)
             bar.finish()
             let errors = PlanBenchmark.layerErrors(device: device, shape: shape)

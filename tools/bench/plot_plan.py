@@ -22,8 +22,8 @@ def main(source: str, prefix: str) -> None:
             continue
         figure, axes = plt.subplots(1, len(networks), figsize=(3.6 * len(networks), 3.4), squeeze=False)
         for axis, network in zip(axes[0], networks):
-            rows = sorted(network["rows"], key=lambda r: (r["split_layer"], r["encoding"] or ""))
-            per_k = [r for r in rows if not r["planned"] or r["encoding"] in (None, "f16")]
+            rows = sorted(network["rows"], key=lambda r: (r["split_layer"], r.get("encoding") or ""))
+            per_k = [r for r in rows if not r["planned"] or r.get("encoding") in (None, "f16")]
             ks = [r["split_layer"] for r in per_k]
             axis.plot(ks, [r["predicted_decode_seconds"] * 1e3 for r in per_k], "o--", label="predicted")
             axis.plot(ks, [r["measured_decode_seconds"] * 1e3 for r in per_k], "s-", label="measured")

@@ -14,17 +14,20 @@ public struct PlanBenchmark: Sendable {
     public var decodeTokens: Int
     /// Encoding of the per-k measurements (the planner's pick is measured in its own encoding).
     public var encoding: ActivationEncoding
+    /// Measured rounds over all k (links slower than 100 ms round trip get one: their noise is small beside the delay).
+    public var rounds: Int
     /// Told the fraction done and what is being measured.
     public var progress: @Sendable (Double, String) -> Void
 
     /// A benchmark of `modelPath` with `device` as the profile of this machine.
     public init(modelPath: String, device: DeviceProfile, promptTokens: Int = 64, decodeTokens: Int = 16,
-                encoding: ActivationEncoding = .f16, progress: @escaping @Sendable (Double, String) -> Void = { _, _ in }) {
+                encoding: ActivationEncoding = .f16, rounds: Int = 3, progress: @escaping @Sendable (Double, String) -> Void = { _, _ in }) {
         self.modelPath = modelPath
         self.device = device
         self.promptTokens = promptTokens
         self.decodeTokens = max(2, decodeTokens)
         self.encoding = encoding
+        self.rounds = max(1, rounds)
         self.progress = progress
     }
 
@@ -92,31 +95,46 @@ public struct PlanBenchmark: Sendable {
                 bandwidthBitsPerSecond: network.uplinkBitsPerSecond)
             let cloud = try InProcessCloud(model: model, modelIdentity: identity, emulatedLink: emulated)
             defer { cloud.stop() }
-            var rows: [Row] = []
-            for (step, (k, encoding)) in wanted.enumerated() {
-                progress((Double(index) + Double(step) / Double(wanted.count)) / Double(networks.count),
-                         "\(network.name): k=\(k) \(k == c.layerCount ? "local" : "\(encoding)")")
-                let (result, bytesSent): (GenerationResult, Int)
-                if k == c.layerCount {
-                    result = try local.generate(request)
-                    bytesSent = 0
-                } else {
-                    let generator = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
-                                                       modelIdentity: identity, link: cloud.link, context: context, logger: silent)
-                    _ = try generator.generate(CompletionRequest(prompt: text, maxTokens: 2))
-                    let report = try generator.generate(request)
-                    result = report.result
-                    bytesSent = report.bytesSent
+            // Rounds over every k in turn, so a spell of load from other processes spreads over
+            // all k instead of landing on one; each row reports the median of its rounds.
+            let rounds = network.roundTripSeconds > 0.1 ? 1 : self.rounds
+            var generators: [Int: SplitGenerator] = [:]
+            var samples = [[(decode: Double, firstToken: Double, bytes: Double)]](repeating: [], count: wanted.count)
+            for round in 0..<rounds {
+                for (step, (k, encoding)) in wanted.enumerated() {
+                    let done = (Double(round) + Double(step) / Double(wanted.count)) / Double(rounds)
+                    progress((Double(index) + done) / Double(networks.count),
+                             "\(network.name): round \(round + 1)/\(rounds), k=\(k) \(k == c.layerCount ? "local" : "\(encoding)")")
+                    let (result, bytesSent): (GenerationResult, Int)
+                    if k == c.layerCount {
+                        result = try local.generate(request)
+                        bytesSent = 0
+                    } else {
+                        let generator = try generators[step] ?? {
+                            let made = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
+                                                          modelIdentity: identity, link: cloud.link, context: context, logger: silent)
+                            _ = try made.generate(CompletionRequest(prompt: text, maxTokens: 2))
+                            return made
+                        }()
+                        generators[step] = generator
+                        let report = try generator.generate(request)
+                        result = report.result
+                        bytesSent = report.bytesSent
+                    }
+                    samples[step].append((decode: result.decodeSeconds / Double(max(1, result.tokens.count - 1)),
+                                          firstToken: result.prefillSeconds,
+                                          bytes: Double(bytesSent) / Double(max(1, result.tokens.count))))
                 }
-                let estimate = costModel.estimate(splitLayer: k, encoding: encoding)
-                let steps = max(1, result.tokens.count - 1)
-                rows.append(Row(splitLayer: k, encoding: estimate.encoding,
-                                predictedDecodeSeconds: estimate.decode.totalSeconds,
-                                measuredDecodeSeconds: result.decodeSeconds / Double(steps),
-                                predictedFirstTokenSeconds: estimate.firstToken.totalSeconds,
-                                measuredFirstTokenSeconds: result.prefillSeconds,
-                                bytesSentPerToken: Double(bytesSent) / Double(max(1, result.tokens.count)),
-                                planned: k == plan.choice.splitLayer && estimate.encoding == plan.choice.encoding))
+            }
+            let rows = wanted.enumerated().map { step, wanted -> Row in
+                let estimate = costModel.estimate(splitLayer: wanted.0, encoding: wanted.1)
+                return Row(splitLayer: wanted.0, encoding: estimate.encoding,
+                           predictedDecodeSeconds: estimate.decode.totalSeconds,
+                           measuredDecodeSeconds: RuntimeBenchmark.median(samples[step].map(\.decode)),
+                           predictedFirstTokenSeconds: estimate.firstToken.totalSeconds,
+                           measuredFirstTokenSeconds: RuntimeBenchmark.median(samples[step].map(\.firstToken)),
+                           bytesSentPerToken: RuntimeBenchmark.median(samples[step].map(\.bytes)),
+                           planned: wanted.0 == plan.choice.splitLayer && estimate.encoding == plan.choice.encoding)
             }
             cloud.stop()
             guard let best = rows.min(by: { $0.measuredDecodeSeconds < $1.measuredDecodeSeconds }),
