@@ -93,7 +93,7 @@ public struct PlanBenchmark: Sendable {
             let emulated = LinkEmulatorConfiguration(
                 targetPort: 0, oneWayDelaySeconds: network.roundTripSeconds / 2, jitterSeconds: network.jitterSeconds / 2,
                 bandwidthBitsPerSecond: network.uplinkBitsPerSecond)
-            let cloud = try InProcessCloud(model: model, modelIdentity: identity, emulatedLink: emulated)
+            let cloud = try LoopbackCloud(model: model, modelIdentity: identity, emulatedLink: emulated)
             defer { cloud.stop() }
             // Rounds over every k in turn, so a spell of load from other processes spreads over
             // all k instead of landing on one; each row reports the median of its rounds.

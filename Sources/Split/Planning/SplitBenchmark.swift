@@ -58,7 +58,7 @@ public struct SplitBenchmark: Sendable {
 
         var silent = Logger(label: "split.bench")
         silent.logLevel = .critical
-        let cloud = try InProcessCloud(model: model, modelIdentity: try file.identity(), emulatedLink: link)
+        let cloud = try LoopbackCloud(model: model, modelIdentity: try file.identity(), emulatedLink: link)
         defer { cloud.stop() }
         let linkConfiguration = cloud.link
         let context = try ZMQContext()

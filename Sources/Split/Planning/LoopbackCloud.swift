@@ -4,7 +4,7 @@ import Logging
 /// A cloud server on this process's threads (real ZeroMQ sockets and CURVE on loopback),
 /// optionally reached through the link emulator, for benchmarks that need a cloud without a
 /// second process. `stop()` ends both.
-public final class InProcessCloud {
+public final class LoopbackCloud {
     public let server: CloudServer
     /// The relay in front of the server, when a link is emulated.
     public let emulator: LinkEmulator?
