@@ -44,12 +44,7 @@ public struct SplitBenchmark: Sendable {
         guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
         let model = try file.load()
         let c = model.configuration
-        // A fixed prompt of real text tokens, repeated to the requested length.
-        let seed = tokenizer.encode("def add(a, b):\n    return a + b\n\nclass Stack:\n    def push(self, item):\n        self.items.append(item)\n")
-        var prompt: [Int32] = []
-        while prompt.count < promptTokens { prompt += seed.isEmpty ? [0] : seed }
-        prompt = Array(prompt.prefix(min(promptTokens, c.maxPositions - decodeTokens - 1)))
-        let text = String(decoding: prompt.flatMap { tokenizer.tokenBytes($0) }, as: UTF8.self)
+        let text = Self.prompt(tokenizer: tokenizer, promptTokens: promptTokens, fitting: c.maxPositions - decodeTokens - 1)
         let request = CompletionRequest(prompt: text, maxTokens: decodeTokens)
 
         let local = try LocalGenerator(model: model, tokenizer: tokenizer)
@@ -63,29 +58,9 @@ public struct SplitBenchmark: Sendable {
 
         var silent = Logger(label: "split.bench")
         silent.logLevel = .critical
-        let serverKeys = try CurveKeyPair.generate()
-        let edgeKeys = try CurveKeyPair.generate()
-        let store = CloudSessionStore(model: model, modelIdentity: try file.identity())
-        let server = try CloudServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys,
-                                                          allowedClients: [edgeKeys.publicKey]),
-                                     store: store, logger: silent)
-        try server.start()
-        defer { server.stop() }
-        var address = server.boundEndpoints[0]
-        var emulator: LinkEmulator?
-        if var configuration = link {
-            guard let port = UInt16(address.split(separator: ":").last ?? "") else {
-                throw ModelError.invalidConfiguration("cannot read the port of \(address)")
-            }
-            configuration.targetPort = port
-            let relay = LinkEmulator(configuration: configuration)
-            address = "tcp://127.0.0.1:\(try relay.start())"
-            emulator = relay
-        }
-        defer { emulator?.stop() }
-        let linkConfiguration = EdgeLinkConfiguration(
-            endpoints: [CloudEndpoint(address: address, serverKey: serverKeys.publicKey)], clientKeys: edgeKeys,
-            deadAfterSeconds: 10)
+        let cloud = try LoopbackCloud(model: model, modelIdentity: try file.identity(), emulatedLink: link)
+        defer { cloud.stop() }
+        let linkConfiguration = cloud.link
         let context = try ZMQContext()
 
         let probe = try CloudConnection(context: context, endpoint: linkConfiguration.endpoints[0], configuration: linkConfiguration)
@@ -114,5 +89,14 @@ public struct SplitBenchmark: Sendable {
             }
         }
         return (rows, roundTrip)
+    }
+
+    /// A fixed prompt of real text tokens, repeated to `promptTokens` (at most `limit`), as text.
+    static func prompt(tokenizer: BPETokenizer, promptTokens: Int, fitting limit: Int) -> String {
+        let seed = tokenizer.encode("def add(a, b):\n    return a + b\n\nclass Stack:\n    def push(self, item):\n        self.items.append(item)\n")
+        var prompt: [Int32] = []
+        while prompt.count < promptTokens { prompt += seed.isEmpty ? [0] : seed }
+        prompt = Array(prompt.prefix(max(1, min(promptTokens, limit))))
+        return String(decoding: prompt.flatMap { tokenizer.tokenBytes($0) }, as: UTF8.self)
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+
+/// A cloud server on this process's threads (real ZeroMQ sockets and CURVE on loopback),
+/// optionally reached through the link emulator, for benchmarks that need a cloud without a
+/// second process. `stop()` ends both.
+public final class LoopbackCloud {
+    public let server: CloudServer
+    /// The relay in front of the server, when a link is emulated.
+    public let emulator: LinkEmulator?
+    /// What an edge needs to reach the server (through the relay when there is one).
+    public let link: EdgeLinkConfiguration
+    private var stopped = false
+
+    /// Starts a server for `model` and, when `emulatedLink` is given, a relay in front of it.
+    /// - Throws: key, socket or relay errors.
+    public init(model: TransformerModel, modelIdentity: SHA256Digest, emulatedLink: LinkEmulatorConfiguration?) throws {
+        var silent = Logger(label: "split.bench")
+        silent.logLevel = .critical
+        let serverKeys = try CurveKeyPair.generate()
+        let edgeKeys = try CurveKeyPair.generate()
+        let store = CloudSessionStore(model: model, modelIdentity: modelIdentity)
+        server = try CloudServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys,
+                                                      allowedClients: [edgeKeys.publicKey]),
+                                 store: store, logger: silent)
+        try server.start()
+        var address = server.boundEndpoints[0]
+        if var configuration = emulatedLink {
+            guard let port = UInt16(address.split(separator: ":").last ?? "") else {
+                server.stop()
+                throw ModelError.invalidConfiguration("cannot read the port of \(address)")
+            }
+            configuration.targetPort = port
+            let relay = LinkEmulator(configuration: configuration)
+            do {
+                address = "tcp://127.0.0.1:\(try relay.start())"
+            } catch {
+                server.stop()
+                throw error
+            }
+            emulator = relay
+        } else {
+            emulator = nil
+        }
+        link = EdgeLinkConfiguration(endpoints: [CloudEndpoint(address: address, serverKey: serverKeys.publicKey)],
+                                     clientKeys: edgeKeys, deadAfterSeconds: 10)
+    }
+
+    /// Stops the relay and the server (once; later calls do nothing).
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        emulator?.stop()
+        server.stop()
+    }
+
+    deinit { stop() }
+}
