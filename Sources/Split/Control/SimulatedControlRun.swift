@@ -1,0 +1,53 @@
+/// Runs the control loop on a simulated discrete-event clock: the robot steps at the control
+/// rate, each chunk request is answered by `policy` and delivered after a delay drawn from
+/// `latency` (in whole steps), so every run is exactly reproducible.
+public enum SimulatedControlRun {
+    /// Runs `scenario` under `settings` and returns what happened.
+    /// - Parameter failAfterStep: requests made after this step fail (a cloud that died), to
+    ///   show the loop keeps executing its buffer.
+    /// - Throws: only programmer errors of the policy are turned into failed requests; nothing throws.
+    public static func run(scenario: TargetScenario, settings: ControlSettings, policy: any ChunkPolicy,
+                           latency: LatencyModel, robot: PointMassRobot = PointMassRobot(),
+                           start: RobotState = RobotState(position: .zero), failAfterStep: Int? = nil) -> ControlTrace {
+        var scenario = scenario
+        var latency = latency
+        var session = ControlSession(settings: settings)
+        var trace = ControlTrace()
+        trace.isCourse = scenario.kind == .course
+        var state = start
+        // (arrival step, request id, chunk or nil for a failure, latency in steps)
+        var pending: [(arrival: Int, id: Int, chunk: [Point2]?, latency: Int)] = []
+        for step in 0..<scenario.maxSteps {
+            let (target, jumped) = scenario.advance(step: step, robot: state.position)
+            if scenario.finished {
+                trace.completionStep = step
+                break
+            }
+            if let request = session.plan(step: step, state: state, target: target) {
+                trace.requests += 1
+                let delay = latency.next()
+                let dead = failAfterStep.map { step > $0 } ?? false
+                let chunk = dead ? nil : try? policy.chunk(state: request.state, target: request.target)
+                pending.append((step + delay, request.id, chunk, delay))
+            }
+            pending.sort { ($0.arrival, $0.id) < ($1.arrival, $1.id) }
+            while let first = pending.first, first.arrival <= step {
+                pending.removeFirst()
+                if let chunk = first.chunk {
+                    trace.replies += 1
+                    trace.latencySteps.append(Double(first.latency))
+                    session.receive(chunk, for: first.id, atStep: step, latencySteps: Double(first.latency))
+                } else {
+                    trace.failures += 1
+                    session.fail(first.id)
+                }
+            }
+            let action = session.execute(step: step, state: state)
+            if session.degraded { trace.degradedSteps += 1 }
+            trace.steps.append(.init(position: state.position, target: target, command: action.command, idle: action.idle,
+                                     observedAtStep: action.observedAtStep, jumped: jumped))
+            state = robot.step(state, command: action.command)
+        }
+        return trace
+    }
+}
