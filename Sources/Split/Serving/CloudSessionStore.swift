@@ -98,7 +98,7 @@ public final class CloudSessionStore {
             return nil
         case .heartbeat(let beat) where beat.kind == .ping:
             return .heartbeat(.init(kind: .pong, timestampNanoseconds: beat.timestampNanoseconds))
-        case .heartbeat, .helloAck, .result, .error, .rebuildNeeded:
+        case .heartbeat, .helloAck, .result, .error, .rebuildNeeded, .actions:
             return nil  // Not for the cloud; ignore rather than echo errors back and forth.
         }
     }
@@ -180,6 +180,13 @@ public final class CloudSessionStore {
                           cache: session.cache, workspace: workspace)
         session.length = start + rows
         forwardedPositions += rows
+        if c.isPolicy {
+            // A robot policy answers with its action chunk, read from the last position.
+            let values = try model.actions(hidden, rows: rows, workspace: workspace)
+            enforceBudget(keeping: key)
+            return .actions(.init(sessionID: request.sessionID, requestID: request.requestID,
+                                  horizon: UInt32(c.actionHorizon), dimensions: UInt32(c.actionDimensions), values: values))
+        }
         let firstRow = request.flags.contains(.allRows) ? 0 : rows - 1
         let outputRows = Array(hidden[(firstRow * c.hiddenSize)...])
         let logits = try model.logits(outputRows, rows: rows - firstRow, workspace: workspace)
