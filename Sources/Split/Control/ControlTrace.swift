@@ -36,6 +36,32 @@ public struct ControlTrace: Sendable {
     public init() {}
 }
 
+extension ControlTrace {
+    /// Hands an answer (a chunk or a failure) to `session` and counts it.
+    mutating func deliver(_ outcome: Result<[Point2], any Error>, for id: Int, session: inout ControlSession, step: Int,
+                          latencySteps: Double) {
+        switch outcome {
+        case .success(let chunk):
+            replies += 1
+            self.latencySteps.append(latencySteps)
+            session.receive(chunk, for: id, atStep: step, latencySteps: latencySteps)
+        case .failure:
+            failures += 1
+            session.fail(id)
+        }
+    }
+
+    /// Executes the session's action for `step` on `robot`, records the step, and returns the next state.
+    mutating func executeStep(_ step: Int, session: inout ControlSession, robot: PointMassRobot, state: RobotState,
+                              target: Point2, jumped: Bool) -> RobotState {
+        let action = session.execute(step: step, state: state)
+        if session.degraded { degradedSteps += 1 }
+        steps.append(.init(position: state.position, target: target, command: action.command, idle: action.idle,
+                           observedAtStep: action.observedAtStep, jumped: jumped))
+        return robot.step(state, command: action.command)
+    }
+}
+
 /// The figures a control run is judged by (see BENCHMARKS.md, robot section).
 public struct ControlMetrics: Sendable, Equatable, Codable {
     /// Fraction of jumps after which the robot came within `radius` of the target within `window` steps.

@@ -33,20 +33,10 @@ public enum SimulatedControlRun {
             pending.sort { ($0.arrival, $0.id) < ($1.arrival, $1.id) }
             while let first = pending.first, first.arrival <= step {
                 pending.removeFirst()
-                if let chunk = first.chunk {
-                    trace.replies += 1
-                    trace.latencySteps.append(Double(first.latency))
-                    session.receive(chunk, for: first.id, atStep: step, latencySteps: Double(first.latency))
-                } else {
-                    trace.failures += 1
-                    session.fail(first.id)
-                }
+                trace.deliver(first.chunk.map { .success($0) } ?? .failure(ControlError.badChunk("the cloud is dead")),
+                              for: first.id, session: &session, step: step, latencySteps: Double(first.latency))
             }
-            let action = session.execute(step: step, state: state)
-            if session.degraded { trace.degradedSteps += 1 }
-            trace.steps.append(.init(position: state.position, target: target, command: action.command, idle: action.idle,
-                                     observedAtStep: action.observedAtStep, jumped: jumped))
-            state = robot.step(state, command: action.command)
+            state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped)
         }
         return trace
     }
