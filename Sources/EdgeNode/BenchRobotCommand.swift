@@ -23,6 +23,9 @@ struct BenchRobotCommand: ParsableCommand {
     @Option(name: .long, help: "Async: steps between requests.")
     var executionHorizon: Int = 4
 
+    @Option(name: .long, help: "Sync: actions executed from each chunk before the next request (default: the whole chunk).")
+    var syncExecutionHorizon: Int?
+
     @Option(name: .long, help: "Async: requests in flight at once.")
     var maxInFlight: Int = 1
 
@@ -52,12 +55,13 @@ struct BenchRobotCommand: ParsableCommand {
         let horizon = chunkPolicy.horizon
         let execution = executionHorizon
         let inFlight = maxInFlight
+        let syncExecution = syncExecutionHorizon
         let roll: any StateRollForward = rollForward == "dynamics" ? DynamicsRollForward() : CommandedTargetRollForward()
         let benchmark = RobotBenchmark(delays: delay, seeds: (1...UInt64(max(1, seeds))).map { $0 }, jitterSteps: jitter) { mode in
-            ControlSettings(mode: mode, horizon: horizon, executionHorizon: mode == .sync ? nil : execution,
+            ControlSettings(mode: mode, horizon: horizon, executionHorizon: mode == .sync ? syncExecution : execution,
                             maxInFlight: inFlight, aggregation: blend, rollForward: roll)
         }
-        print("policy \(policy), H=\(horizon), 30 Hz, async request every \(execution) steps, \(inFlight) in flight, \(blend), roll-forward \(rollForward), "
+        print("policy \(policy), H=\(horizon), 30 Hz, sync executes \(syncExecution ?? horizon) of each chunk, async request every \(execution) steps, \(inFlight) in flight, \(blend), roll-forward \(rollForward), "
               + "\(seeds) seeds, jitter \(jitter)")
         print("| d | mode | success % | mean err | p95 err | reaction steps | course s | idle % | max action jump |")
         print("|---|---|---|---|---|---|---|---|---|")
