@@ -52,6 +52,8 @@ struct RobotControlTests {
         #expect(estimator.steps == 8)
         for _ in 0..<10 { estimator.record(steps: 2.5) }
         #expect(estimator.steps == 3)
+        for _ in 0..<10 { estimator.record(steps: 2.0004) }  // a wall clock's "2 periods"
+        #expect(estimator.steps == 2)
         estimator.record(steps: .nan)
         #expect(estimator.sampleCount == 10)
     }

@@ -34,6 +34,8 @@ public struct DelayEstimator: Sendable {
         guard !samples.isEmpty else { return initialSteps }
         let sorted = samples.sorted()
         let index = min(sorted.count - 1, Int((quantile * Double(sorted.count - 1)).rounded(.up)))
-        return Int(sorted[index].rounded(.up))
+        // Up to whole steps, but a wall-clock loop that sees answers only at its period measures
+        // "2 periods" as 2.0001: 5% of a period is not worth planning a whole step later for.
+        return max(0, Int((sorted[index] - 0.05).rounded(.up)))
     }
 }
