@@ -1,5 +1,10 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// The C kernels are tuned for the CPU that builds them. A container image or a package built on
+// one machine for others sets SPLIT_MARCH to a portable level (e.g. x86-64-v3, armv8.2-a).
+let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
 
 let package = Package(
     name: "Split",
@@ -14,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C libraries enter through one system-library target each.
@@ -23,7 +29,7 @@ let package = Package(
         // Our own hot kernels (f16 conversion, dot products), kept in plain C.
         .target(
             name: "CSplitKernels",
-            cSettings: [.unsafeFlags(["-O3", "-march=native", "-ffast-math"])]
+            cSettings: [.unsafeFlags(["-O3", "-march=\(targetCPU)", "-ffast-math"])]
         ),
         .target(
             name: "Split",
@@ -32,6 +38,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),

@@ -7,6 +7,9 @@ scripts/install-deps.sh
 swift build -c release --product edge-node
 swift build -c release --product cloud-node
 swift build
+# deploy/: manifests against the Kubernetes schemas, units, compose and configurations against
+# the daemons just built.
+scripts/validate-deploy.sh .build/release
 # Serial: several suites start servers and daemons; in parallel on two cores their timing checks
 # and loopback ports compete.
 swift test --no-parallel

@@ -6,7 +6,7 @@ struct CloudNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloud-node",
         abstract: "Split cloud node: runs the remaining layers of a model for many edge nodes.",
-        subcommands: [ServeCommand.self, KeygenCommand.self],
+        subcommands: [ServeCommand.self, KeygenCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

@@ -4,7 +4,7 @@ import Logging
 import Split
 
 /// `cloud-node serve`: loads the model's tail and serves edge nodes over ZeroMQ.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve edge nodes.")
 
     @Option(name: .long, help: "Model file (.gguf) or Hugging Face directory; must be the edge's model.")
@@ -31,13 +31,29 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "Sessions whose requests share one forward pass (continuous batching; 1 = one request at a time).")
+    var maxBatchSessions: Int = 64
+
+    @Option(name: .long, help: "Prompts longer than this run in chunks of this many positions, so they do not stall others' decode steps.")
+    var prefillChunkRows: Int = 64
+
+    @Option(name: .long, help: "Port for GET /metrics (Prometheus), /health and /ready (0 = off).")
+    var httpPort: Int = 0
+
+    @Option(name: .long, help: "Address the HTTP port listens on (0.0.0.0 in a container, so probes and scrapers reach it).")
+    var httpHost: String = "127.0.0.1"
+
     func validate() throws {
         if !insecure && key == nil { throw ValidationError("give --key (CURVE secret key file) or --insecure") }
         if !insecure && allow.isEmpty { throw ValidationError("give --allow with the edges' public keys") }
         guard memoryBudgetMb > 0 else { throw ValidationError("--memory-budget-mb must be positive") }
+        guard maxBatchSessions > 0, prefillChunkRows > 0 else {
+            throw ValidationError("--max-batch-sessions and --prefill-chunk-rows must be positive")
+        }
+        guard (0...65_535).contains(httpPort) else { throw ValidationError("--http-port must be within 0…65535") }
     }
 
-    func run() throws {
+    func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "split.cloud")
         if let threads { RuntimeBenchmark.setThreads(threads) }
@@ -53,14 +69,22 @@ struct ServeCommand: ParsableCommand {
         for path in allow { allowed.formUnion(try AllowList.read(path)) }
         let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: memoryBudgetMb << 20)
         let server = try CloudServer(
-            configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed),
+            configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed,
+                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
             store: store, logger: logger)
         try server.start()
         logger.info("serving", metadata: [
             "model": "\(model)", "identity": "\(identity.hex.prefix(16))", "layers": "\(tail.layers)",
             "endpoints": "\(server.boundEndpoints)", "allowed-edges": "\(allowed.count)"])
-        let signal = ShutdownSignals.wait()
-        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        if httpPort > 0 {
+            let app = MetricsServer.buildApplication(host: httpHost, port: httpPort, registry: server.metrics.registry,
+                                                     ready: { server.isRunning }, logger: logger)
+            try await app.runService()  // returns on SIGINT/SIGTERM
+            logger.info("stopping")
+        } else {
+            let signal = ShutdownSignals.wait()
+            logger.info("stopping", metadata: ["signal": "\(signal)"])
+        }
         server.stop()
     }
 }

@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Activation encoding on the link: f32, f16, int8-32, int8-64.")
     var encoding: String = "f16"
 
-    @Option(name: .long, help: "Cloud node endpoint, e.g. tcp://127.0.0.1:5555 (repeatable; failover in order).")
+    @Option(name: .long, help: "Cloud node endpoint, e.g. tcp://127.0.0.1:5555 (repeatable: sessions spread over the replicas and fail over between them).")
     var cloud: [String] = []
 
     @Option(name: .long, help: "Cloud public key file (one for all clouds, or one per --cloud, in order).")
@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         if httpPort > 0 {
             let app = OpenAIServer.buildApplication(
                 configuration: OpenAIServerConfiguration(port: httpPort), service: service,
-                status: { service.status() }, logger: logger)
+                status: { service.status() }, metrics: service.metrics.registry, logger: logger)
             try await app.runService()  // returns on SIGINT/SIGTERM
         } else {
             _ = ShutdownSignals.wait()

@@ -25,12 +25,15 @@ struct DaemonStack {
         }
     }
 
-    /// Starts `cloud-node serve` on loopback `port` and waits until it serves.
-    static func startCloud(_ keys: KeyFiles, port: Int) throws -> Daemon {
-        let daemon = try Daemon("cloud-node", [
-            "serve", "--model", modelPath, "--bind", "tcp://127.0.0.1:\(port)",
-            "--key", keys.cloudSecret, "--allow", keys.edgePublic, "--threads", "1"], name: "cloud-\(port)")
+    /// Starts `cloud-node serve` on loopback `port` and waits until it serves; with `httpPort`,
+    /// also its metrics/health endpoint.
+    static func startCloud(_ keys: KeyFiles, port: Int, httpPort: Int? = nil) throws -> Daemon {
+        var arguments = ["serve", "--model", modelPath, "--bind", "tcp://127.0.0.1:\(port)",
+                         "--key", keys.cloudSecret, "--allow", keys.edgePublic, "--threads", "1"]
+        if let httpPort { arguments += ["--http-port", "\(httpPort)"] }
+        let daemon = try Daemon("cloud-node", arguments, name: "cloud-\(port)")
         try daemon.waitFor("serving")
+        if let httpPort { try waitForPort(httpPort) }
         return daemon
     }
 
@@ -127,6 +130,26 @@ struct DaemonStack {
             throw ProcessError("curl failed (\(process.terminationStatus)): \(text)")
         }
         return (status, String(text[..<split.lowerBound]))
+    }
+
+    /// What `curl` got back from a `GET`: the HTTP status and the body.
+    static func get(_ url: String, timeoutSeconds: Int = 10) throws -> (status: Int, body: String) {
+        let run = try runTool("/usr/bin/curl", ["-sS", "-m", "\(timeoutSeconds)", url, "-w", "\n%{http_code}"],
+                              timeoutSeconds: Double(timeoutSeconds + 5))
+        guard run.status == 0, let split = run.standardOutput.range(of: "\n", options: .backwards),
+              let status = Int(run.standardOutput[split.upperBound...]) else {
+            throw ProcessError("curl \(url) failed (\(run.status)): \(run.standardError)")
+        }
+        return (status, String(run.standardOutput[..<split.lowerBound]))
+    }
+
+    /// The value of the Prometheus sample whose name and labels are `series` (e.g.
+    /// `split_edge_requests_total{outcome="completed"}`) in an exposition text.
+    static func sample(_ exposition: String, _ series: String) -> Double? {
+        for line in exposition.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
     }
 
     /// A JSON object's value at `path` of keys and indices.

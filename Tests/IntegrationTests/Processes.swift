@@ -12,7 +12,9 @@ enum Executables {
         return url
     }
 
+    /// The built executable `name`, or `name` itself when it is an absolute path (e.g. /usr/bin/curl).
     static func path(_ name: String) throws -> String {
+        if name.hasPrefix("/") { return name }
         let candidate = directory.appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: candidate) else {
             throw ProcessError("\(name) is not built next to the tests; run `swift build` first")

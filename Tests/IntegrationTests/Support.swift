@@ -21,7 +21,8 @@ final class InProcessCloud {
     ///     cloud that refuses every edge's hello with `modelMismatch`).
     init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30,
          limits: WireLimits = WireLimits(), maxPeers: Int = 65_536, layers: Range<Int>? = nil,
-         identity: SHA256Digest? = nil, maxQueuedBytes: Int = 1 << 30) throws {
+         identity: SHA256Digest? = nil, maxQueuedBytes: Int = 1 << 30,
+         maxBatchSessions: Int = 64, prefillChunkRows: Int = 64) throws {
         let file = try ModelFile(path: modelPath)
         let model = try file.load(.init(layers: layers, embedding: false, head: true))
         let store = CloudSessionStore(model: model, modelIdentity: try identity ?? SHA256Digest.ofFile(atPath: modelPath),
@@ -29,11 +30,32 @@ final class InProcessCloud {
         serverKeys = try CurveKeyPair.generate()
         server = try CloudServer(
             configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed,
-                                 limits: limits, maxQueuedBytes: maxQueuedBytes),
+                                 limits: limits, maxQueuedBytes: maxQueuedBytes,
+                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
             store: store)
         try server.start()
         endpoint = CloudEndpoint(address: server.boundEndpoints[0], serverKey: curve ? serverKeys.publicKey : nil)
     }
 
     func stop() { server.stop() }
+}
+
+/// Runs `body(index)` for `count` indices at once, one thread each (generations block on their
+/// sockets, so a thread pool sized to the cores would serialise them), and returns the results
+/// in index order. - Throws: the first index's error, if any failed.
+func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+    let results = Locked<[Int: Result<T, any Error>]>([:])
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            defer { group.leave() }
+            let outcome = Result { try body(index) }
+            results.withLock { $0[index] = outcome }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    group.wait()
+    return try (0..<count).map { index in try results.withLock { $0[index]! }.get() }
 }

@@ -20,6 +20,14 @@ void split_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
 void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols);
 /// Same as split_gemv_f16 for single-precision weights.
 void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols);
+/// y[j * ldy + r] = dot(w[r, :], x[j * cols, ...]) for the `n` vectors of x and r in
+/// [row_begin, row_end): a batch of GEMVs sharing each load of w. Every output is bit-identical
+/// to split_gemv_f16 of its own vector, whatever n is.
+void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                    size_t row_begin, size_t row_end, size_t cols);
+/// Same as split_gemm_f16 for single-precision weights.
+void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
+                    size_t row_begin, size_t row_end, size_t cols);
 #endif
 
 #ifndef SPLIT_KERNELS_ELEMENTWISE_H

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 
 /// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`, `GET /v1/models`,
 /// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), so editor plugins that speak OpenAI's API work unchanged.
@@ -9,11 +10,13 @@ public enum OpenAIServer {
     /// tests with `run()` inside a task they cancel.
     /// - Parameters:
     ///   - status: what `GET /ready` reports; by default the service's model, always ready.
+    ///   - metrics: served at `GET /metrics` when given.
     ///   - onServerRunning: called with the bound port once the server listens (useful with port 0).
     public static func buildApplication(
         configuration: OpenAIServerConfiguration,
         service: some CompletionService,
         status: (@Sendable () async -> ClientStatus)? = nil,
+        metrics: PrometheusCollectorRegistry? = nil,
         logger: Logger? = nil,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -38,6 +41,7 @@ public enum OpenAIServer {
         router.get("/health") { _, _ in
             jsonResponse(["status": "ok"])
         }
+        if let metrics { MetricsServer.addMetricsRoute(to: router, registry: metrics) }
         router.get("/ready") { _, _ in
             let current = await status()
             return jsonResponse(current, status: current.ready ? .ok : .serviceUnavailable)

@@ -72,40 +72,70 @@ public final class TransformerBlock: @unchecked Sendable {
     func forward(
         _ x: UnsafeMutablePointer<Float>, rows: Int, start: Int, cache: KVCache, workspace: Workspace
     ) throws {
+        try forward(x, segments: [BatchSegment(rows: rows, startPosition: start, cache: cache)], workspace: workspace)
+    }
+
+    /// Runs the layer over several sequences at once: `x` holds their rows one segment after
+    /// another. Every matrix multiply covers all rows (one pass over the weights for the whole
+    /// batch); RoPE and attention run per segment against its own cache. Each row's result is
+    /// bit-identical to running its segment alone (the matrix kernel is row-independent).
+    /// - Throws: when a segment's cache does not hold every earlier position of this layer.
+    func forward(_ x: UnsafeMutablePointer<Float>, segments: [BatchSegment], workspace: Workspace) throws {
         let c = configuration
         let d = c.hiddenSize
-        let held = cache.length(layer: index)
-        guard start <= held else {
-            throw ModelError.invalidConfiguration(
-                "layer \(index) holds \(held) positions; cannot run position \(start) without the ones before it")
+        let rows = segments.reduce(0) { $0 + $1.rows }
+        for segment in segments {
+            let held = segment.cache.length(layer: index)
+            guard segment.startPosition <= held else {
+                throw ModelError.invalidConfiguration(
+                    "layer \(index) holds \(held) positions; cannot run position \(segment.startPosition) without the ones before it")
+            }
+            try segment.cache.reserve(upTo: segment.startPosition + segment.rows)
         }
-        try cache.reserve(upTo: start + rows)
 
         let normed = workspace.buffer(.normed, count: rows * d)
         normed.update(from: x, count: rows * d)
         weights.attentionNorm.apply(normed, rows: rows)
 
         let query = workspace.buffer(.query, count: rows * c.queryWidth)
-        let keyRows = cache.keys(layer: index) + start * c.kvWidth
-        let valueRows = cache.values(layer: index) + start * c.kvWidth
         weights.query.multiply(normed, count: rows, into: query)
+        // One sequence writes its keys and values straight into its cache; several go through
+        // a scratch buffer, since their caches are not one contiguous block.
+        let single = segments.count == 1 ? segments[0] : nil
+        let keyRows = single.map { $0.cache.keys(layer: index) + $0.startPosition * c.kvWidth }
+            ?? workspace.buffer(.key, count: rows * c.kvWidth)
+        let valueRows = single.map { $0.cache.values(layer: index) + $0.startPosition * c.kvWidth }
+            ?? workspace.buffer(.value, count: rows * c.kvWidth)
         weights.key.multiply(normed, count: rows, into: keyRows)
         weights.value.multiply(normed, count: rows, into: valueRows)
         if let bias = weights.queryBias { Activations.addBias(query, rows: rows, bias: bias.pointer, width: c.queryWidth) }
         if let bias = weights.keyBias { Activations.addBias(keyRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
         if let bias = weights.valueBias { Activations.addBias(valueRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
-        if let rotary {
-            for row in 0..<rows {
-                rotary.apply(query + row * c.queryWidth, headCount: c.headCount, position: start + row)
-                rotary.apply(keyRows + row * c.kvWidth, headCount: c.kvHeadCount, position: start + row)
-            }
-        }
-        cache.setLength(start + rows, layer: index)
 
         let attention = workspace.buffer(.attention, count: rows * c.queryWidth)
-        Attention.compute(
-            query: query, rows: rows, start: start, keys: cache.keys(layer: index),
-            values: cache.values(layer: index), configuration: c, output: attention, workspace: workspace)
+        var offset = 0
+        for segment in segments {
+            let start = segment.startPosition
+            let segmentQuery = query + offset * c.queryWidth
+            let segmentKeys = keyRows + offset * c.kvWidth
+            if let rotary {
+                for row in 0..<segment.rows {
+                    rotary.apply(segmentQuery + row * c.queryWidth, headCount: c.headCount, position: start + row)
+                    rotary.apply(segmentKeys + row * c.kvWidth, headCount: c.kvHeadCount, position: start + row)
+                }
+            }
+            if single == nil {
+                (segment.cache.keys(layer: index) + start * c.kvWidth).update(from: segmentKeys, count: segment.rows * c.kvWidth)
+                (segment.cache.values(layer: index) + start * c.kvWidth)
+                    .update(from: valueRows + offset * c.kvWidth, count: segment.rows * c.kvWidth)
+            }
+            segment.cache.setLength(start + segment.rows, layer: index)
+            Attention.compute(
+                query: segmentQuery, rows: segment.rows, start: start, keys: segment.cache.keys(layer: index),
+                values: segment.cache.values(layer: index), configuration: c,
+                output: attention + offset * c.queryWidth, workspace: workspace)
+            offset += segment.rows
+        }
 
         let projection = workspace.buffer(.projection, count: rows * d)
         weights.output.multiply(attention, count: rows, into: projection)
@@ -129,5 +159,21 @@ public final class TransformerBlock: @unchecked Sendable {
         }
         if let bias = weights.downBias { Activations.addBias(projection, rows: rows, bias: bias.pointer, width: d) }
         Activations.add(x, projection, count: rows * d)
+    }
+}
+
+/// One sequence's share of a batched forward pass: `rows` consecutive positions from
+/// `startPosition`, with the KV cache they extend.
+public struct BatchSegment: @unchecked Sendable {
+    // Safe to send only to the thread that owns `cache` (the cloud's compute thread).
+    public var rows: Int
+    public var startPosition: Int
+    public var cache: KVCache
+
+    /// A segment of `rows` positions from `startPosition`, extending `cache`.
+    public init(rows: Int, startPosition: Int, cache: KVCache) {
+        self.rows = rows
+        self.startPosition = startPosition
+        self.cache = cache
     }
 }

@@ -187,6 +187,32 @@ public final class TransformerModel: @unchecked Sendable {
         }
     }
 
+    /// Runs `layers` over several sequences in one pass: `hidden` holds each segment's rows in
+    /// order, `[Σ rows × hiddenSize]`, and is updated in place. Each matrix multiply covers
+    /// every row, so the weights are read once for the whole batch; each row's result equals
+    /// running its sequence alone, bit for bit.
+    /// - Throws: on a layer range outside this part, a shape mismatch or a position past the context.
+    public func forward(
+        _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
+    ) throws {
+        guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
+            throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
+        }
+        let rows = segments.reduce(0) { $0 + $1.rows }
+        guard hidden.count == rows * configuration.hiddenSize else {
+            throw ModelError.shapeMismatch(tensor: "hidden", expected: [rows, configuration.hiddenSize], found: [hidden.count])
+        }
+        for segment in segments where segment.startPosition + segment.rows > configuration.maxPositions {
+            throw ModelError.contextOverflow(position: segment.startPosition + segment.rows - 1, limit: configuration.maxPositions)
+        }
+        try hidden.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for layer in range {
+                try blocks[layer - layers.lowerBound].forward(base, segments: segments, workspace: workspace)
+            }
+        }
+    }
+
     /// Logits `[rows × vocab]` from hidden states: final norm then LM head. Applied to an
     /// intermediate layer's hidden state this is that layer's exit head.
     /// - Throws: when this part lacks the head.

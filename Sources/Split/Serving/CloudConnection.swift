@@ -25,6 +25,8 @@ public struct EdgeLinkConfiguration: Sendable {
     public var limits: WireLimits
     /// Name sent in hello, for the cloud's logs.
     public var clientName: String
+    /// Told the seconds from sending each forward request to its result (for metrics).
+    public var onRoundTrip: (@Sendable (_ seconds: Double) -> Void)?
 
     public init(endpoints: [CloudEndpoint], clientKeys: CurveKeyPair?, heartbeatIntervalSeconds: Double = 0.25,
                 deadAfterSeconds: Double = 2.0, limits: WireLimits = WireLimits(), clientName: String = "edge") {
@@ -153,6 +155,8 @@ public final class CloudConnection {
     }
 
     private func forward(_ request: WireMessage.ForwardRequest, _ message: WireMessage) throws -> WireMessage.ForwardResult {
+        let sent = MonotonicClock.nanoseconds()
+        defer { configuration.onRoundTrip?(Double(MonotonicClock.nanoseconds() &- sent) / 1e9) }
         let reply = try exchange(message) { reply in
             switch reply {
             case .result(let result): return result.requestID == request.requestID

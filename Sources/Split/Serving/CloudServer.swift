@@ -16,8 +16,18 @@ public struct CloudServerConfiguration: Sendable {
     /// messages of up to `limits.maxMessageBytes` (256 MiB), a count alone bounds nothing.
     public var maxQueuedBytes: Int
 
+    /// Sessions whose requests run together in one forward pass (continuous batching); 1 runs
+    /// requests one at a time, each to completion.
+    public var maxBatchSessions: Int
+    /// A prefill longer than this runs in chunks of this many rows, one chunk per pass, so that
+    /// it does not hold up the decode steps of the sessions batched with it.
+    public var prefillChunkRows: Int
+
     public init(endpoints: [String], serverKeys: CurveKeyPair?, allowedClients: Set<CurveKey>,
-                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30) {
+                limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30,
+                maxBatchSessions: Int = 64, prefillChunkRows: Int = 64) {
+        self.maxBatchSessions = max(1, maxBatchSessions)
+        self.prefillChunkRows = max(1, prefillChunkRows)
         self.endpoints = endpoints
         self.serverKeys = serverKeys
         self.allowedClients = allowedClients
@@ -36,6 +46,8 @@ public final class CloudServer: @unchecked Sendable {
     // used by exactly one of the two threads.
     public let configuration: CloudServerConfiguration
     private let store: CloudSessionStore
+    /// Prometheus metrics, served by `cloud-node serve --http-port`.
+    public let metrics: CloudMetrics
     private let context: ZMQContext
     private let authenticator: ZAPAuthenticator?
     private let logger: Logger
@@ -47,8 +59,16 @@ public final class CloudServer: @unchecked Sendable {
 
     /// Decoded requests waiting for the compute thread, and the bytes they arrived as.
     struct PendingRequests: Sendable {
-        var jobs: [(peer: [UInt8], message: WireMessage, bytes: Int)] = []
+        var jobs: [Job] = []
         var bytes = 0
+    }
+
+    /// A decoded request, who sent it, its size on the wire and when it arrived.
+    struct Job: Sendable {
+        let peer: [UInt8]
+        let message: WireMessage
+        let bytes: Int
+        let arrivedNanoseconds: UInt64
     }
 
     struct State: Sendable {
@@ -69,9 +89,11 @@ public final class CloudServer: @unchecked Sendable {
         public var connections = 0
     }
 
-    public init(configuration: CloudServerConfiguration, store: CloudSessionStore, logger: Logger = Logger(label: "split.cloud")) throws {
+    public init(configuration: CloudServerConfiguration, store: CloudSessionStore, metrics: CloudMetrics = CloudMetrics(),
+                logger: Logger = Logger(label: "split.cloud")) throws {
         self.configuration = configuration
         self.store = store
+        self.metrics = metrics
         self.logger = logger
         context = try ZMQContext()
         authenticator = configuration.serverKeys == nil ? nil
@@ -140,6 +162,9 @@ public final class CloudServer: @unchecked Sendable {
 
     private var stopping: Bool { state.withLock { $0.stopping } }
 
+    /// Whether the server is bound and taking requests (what a readiness probe reports).
+    public var isRunning: Bool { state.withLock { !$0.boundEndpoints.isEmpty && !$0.stopping } }
+
     /// Messages the network thread takes from the ROUTER before it forwards waiting results.
     static let maxMessagesPerBatch = 256
 
@@ -159,6 +184,7 @@ public final class CloudServer: @unchecked Sendable {
                 while let frames = try? results.receiveMultipart(flags: .dontWait), frames.count == 2 {
                     _ = try? router.send(multipart: frames, flags: .dontWait)
                     state.withLock { $0.statistics.replies += 1 }
+                    metrics.replies.increment()
                 }
             }
             guard events[0].contains(.readable) else { continue }
@@ -168,8 +194,9 @@ public final class CloudServer: @unchecked Sendable {
             while batch < Self.maxMessagesPerBatch, let frames = try? router.receiveMultipart(flags: .dontWait) {
                 batch += 1
                 state.withLock { $0.statistics.received += 1 }
+                metrics.received.increment()
                 guard frames.count == 2 else {
-                    state.withLock { $0.statistics.malformed += 1 }
+                    countMalformed()
                     continue  // A peer must send exactly one payload frame; drop anything else.
                 }
                 let peer = frames[0]
@@ -177,7 +204,7 @@ public final class CloudServer: @unchecked Sendable {
                 do {
                     message = try decoder.decode(frames[1])
                 } catch {
-                    state.withLock { $0.statistics.malformed += 1 }
+                    countMalformed()
                     logger.debug("malformed message", metadata: ["error": "\(error)"])
                     reply(.error(.init(code: error.replyCode, message: error.description)), to: peer, router, encoder)
                     continue
@@ -189,19 +216,22 @@ public final class CloudServer: @unchecked Sendable {
                     continue
                 }
                 let size = frames[1].count
-                let accepted = queue.withLock { pending -> Bool in
+                let arrived = MonotonicClock.nanoseconds()
+                let depth = queue.withLock { pending -> Int? in
                     // One request is always taken, however large, so that a message within the
                     // limits but above the byte budget is delayed, never refused for good.
                     guard pending.jobs.count < configuration.maxQueuedRequests,
-                          pending.jobs.isEmpty || pending.bytes + size <= configuration.maxQueuedBytes else { return false }
-                    pending.jobs.append((peer, message, size))
+                          pending.jobs.isEmpty || pending.bytes + size <= configuration.maxQueuedBytes else { return nil }
+                    pending.jobs.append(Job(peer: peer, message: message, bytes: size, arrivedNanoseconds: arrived))
                     pending.bytes += size
-                    return true
+                    return pending.jobs.count
                 }
-                if accepted {
+                if let depth {
+                    metrics.queueDepth.set(to: Double(depth))
                     queueSignal.signal()
                 } else {
                     state.withLock { $0.statistics.overloaded += 1 }
+                    metrics.overloaded.increment()
                     reply(.error(.init(code: .overloaded, message: "cloud queue full")), to: peer, router, encoder)
                 }
             }
@@ -227,30 +257,78 @@ public final class CloudServer: @unchecked Sendable {
             return
         }
         let encoder = WireEncoder(limits: configuration.limits)
-        while true {
-            queueSignal.wait()
-            if stopping { return }
-            guard let job = queue.withLock({ pending -> (peer: [UInt8], message: WireMessage, bytes: Int)? in
-                guard !pending.jobs.isEmpty else { return nil }
-                let job = pending.jobs.removeFirst()
-                pending.bytes -= job.bytes
-                return job
-            }) else { continue }
-            let answer = store.handle(job.message, from: job.peer)
-            let connections = store.peerCount
-            state.withLock { $0.statistics.connections = connections }
-            guard let answer else { continue }
+        let send = { [self] (answer: WireMessage, peer: [UInt8]) in
             if case .error(let report) = answer, report.code == .malformedMessage || report.code == .limitExceeded {
                 // Decoded but unusable (wrong hidden size, positions past the context):
                 // as malformed as a message that did not decode.
-                state.withLock { $0.statistics.malformed += 1 }
+                countMalformed()
+            }
+            switch answer {
+            case .rebuildNeeded: metrics.rebuilds.increment()
+            case .error(let report) where report.code == .rebuildRequired: metrics.rebuilds.increment()
+            default: break
             }
             do {
-                let bytes = try encoder.encode(answer)
-                _ = try results.send(multipart: [job.peer, bytes])
+                _ = try results.send(multipart: [peer, try encoder.encode(answer)])
             } catch {
                 logger.error("cannot send a reply", metadata: ["error": "\(error)"])
             }
         }
+        // Continuous batching: each turn admits what has arrived, runs one pass over every
+        // admitted request (a chunk of each long prefill), and answers those that are complete.
+        var active: [(job: CloudSessionStore.ForwardJob, started: UInt64)] = []
+        while true {
+            if active.isEmpty { queueSignal.wait() }
+            if stopping { return }
+            let room = configuration.maxBatchSessions - active.count
+            let (arrived, depth) = queue.withLock { pending -> ([Job], Int) in
+                let taken = Array(pending.jobs.prefix(max(0, room)))
+                pending.jobs.removeFirst(taken.count)
+                pending.bytes -= taken.reduce(0) { $0 + $1.bytes }
+                return (taken, pending.jobs.count)
+            }
+            metrics.queueDepth.set(to: Double(depth))
+            for job in arrived {
+                let now = MonotonicClock.nanoseconds()
+                metrics.queueSeconds.record(.nanoseconds(Int64(now &- job.arrivedNanoseconds)))
+                switch job.message {
+                case .prefill(let request), .step(let request):
+                    switch store.begin(request, from: job.peer) {
+                    case .started(let forward): active.append((forward, now))
+                    case .reply(let answer): send(answer, job.peer)
+                    }
+                default:
+                    if let answer = store.handle(job.message, from: job.peer) { send(answer, job.peer) }
+                }
+            }
+            state.withLock { $0.statistics.connections = store.peerCount }
+            guard !active.isEmpty else { continue }
+            let before = active.reduce(0) { $0 + $1.job.computedRows }
+            let evictionsBefore = store.evictions
+            store.runChunk(active.map(\.job), maxRows: configuration.prefillChunkRows)
+            let rows = active.reduce(0) { $0 + $1.job.computedRows } - before
+            metrics.forwardPasses.increment()
+            metrics.positions.increment(by: Int64(rows))
+            metrics.batchRows.record(Double(rows))
+            let done = active.filter { $0.job.isComputed }
+            active.removeAll { $0.job.isComputed }
+            if !done.isEmpty {
+                let answers = store.finish(done.map(\.job))
+                let finished = MonotonicClock.nanoseconds()
+                for (entry, answer) in zip(done, answers) {
+                    metrics.computeSeconds.record(.nanoseconds(Int64(finished &- entry.started)))
+                    send(answer, entry.job.peer)
+                }
+            }
+            if store.evictions > evictionsBefore { metrics.evictions.increment(by: Int64(store.evictions - evictionsBefore)) }
+            metrics.kvBytes.set(to: Double(store.cacheBytes))
+            metrics.sessions.set(to: Double(store.sessionCount))
+            metrics.connections.set(to: Double(store.peerCount))
+        }
+    }
+
+    private func countMalformed() {
+        state.withLock { $0.statistics.malformed += 1 }
+        metrics.malformed.increment()
     }
 }

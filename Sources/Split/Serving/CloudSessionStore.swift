@@ -26,6 +26,8 @@ public final class CloudSessionStore {
         /// last layer leaves the cloud no layers (and so an empty cache) but still a sequence.
         var length = 0
         var lastUsed: UInt64
+        /// A forward request for this session is being computed (possibly in chunks).
+        var busy = false
         init(cache: KVCache, lastUsed: UInt64) {
             self.cache = cache
             self.lastUsed = lastUsed
@@ -77,14 +79,12 @@ public final class CloudSessionStore {
         case .hello(let hello):
             return handleHello(hello, from: peer)
         case .prefill(let request), .step(let request):
-            do {
-                return try forward(request, from: peer)
-            } catch let error as CloudError {
-                return .error(.init(code: error.code, sessionID: request.sessionID, requestID: request.requestID,
-                                    message: error.message))
-            } catch {
-                return .error(.init(code: .internal, sessionID: request.sessionID, requestID: request.requestID,
-                                    message: String(describing: error)))
+            // One request on its own: admit it, run every row, answer.
+            switch begin(request, from: peer) {
+            case .reply(let reply): return reply
+            case .started(let job):
+                while !job.isComputed { runChunk([job], maxRows: Int.max) }
+                return finish([job])[0]
             }
         case .truncate(let truncate):
             guard let session = sessions[Key(peer: peer, session: truncate.sessionID)] else {
@@ -133,7 +133,58 @@ public final class CloudSessionStore {
                                limits: limits))
     }
 
-    private func forward(_ request: WireMessage.ForwardRequest, from peer: [UInt8]) throws -> WireMessage {
+    /// What admitting a forward request gave: a job to compute, or an answer right away
+    /// (an error, or a request to rebuild the session).
+    public enum Admission {
+        case started(ForwardJob)
+        case reply(WireMessage)
+    }
+
+    /// A forward request being computed: its session, its hidden states (updated in place, layer
+    /// by layer, chunk by chunk) and how many of its rows have passed every layer.
+    public final class ForwardJob {
+        public let peer: [UInt8]
+        public let request: WireMessage.ForwardRequest
+        let key: Key
+        let session: Session
+        let splitLayer: Int
+        var hidden: [Float]
+        /// Rows of `hidden` that have been through all of the cloud's layers.
+        public private(set) var computedRows = 0
+        /// Set when a chunk failed; the job's answer is this error.
+        var failure: WireMessage?
+
+        init(peer: [UInt8], request: WireMessage.ForwardRequest, key: Key, session: Session, splitLayer: Int, hidden: [Float]) {
+            self.peer = peer
+            self.request = request
+            self.key = key
+            self.session = session
+            self.splitLayer = splitLayer
+            self.hidden = hidden
+        }
+
+        public var rowCount: Int { request.positionCount }
+        public var isComputed: Bool { computedRows == rowCount || failure != nil }
+        var start: Int { Int(request.startPosition) }
+        func advance(by rows: Int) { computedRows += rows }
+    }
+
+    /// Checks a forward request and readies its session (new, continued or rolled back); the
+    /// rows are computed by `runChunk` and answered by `finish`. Never throws: problems become
+    /// replies naming them.
+    public func begin(_ request: WireMessage.ForwardRequest, from peer: [UInt8]) -> Admission {
+        do {
+            return try admit(request, from: peer)
+        } catch let error as CloudError {
+            return .reply(.error(.init(code: error.code, sessionID: request.sessionID, requestID: request.requestID,
+                                       message: error.message)))
+        } catch {
+            return .reply(.error(.init(code: .internal, sessionID: request.sessionID, requestID: request.requestID,
+                                       message: String(describing: error))))
+        }
+    }
+
+    private func admit(_ request: WireMessage.ForwardRequest, from peer: [UInt8]) throws -> Admission {
         guard let settings = peers[peer] else {
             // Also what an edge sees after its socket reconnected (a new routing id) or this node
             // restarted: not malformed, just unknown; the edge says hello again and resends.
@@ -155,9 +206,13 @@ public final class CloudSessionStore {
         let session: Session
         if let existing = sessions[key] {
             session = existing
+            guard !session.busy else {
+                // An edge waits for each result before sending the next request of a session.
+                throw CloudError(code: .malformedMessage, message: "session \(request.sessionID) already has a request being computed")
+            }
         } else {
             guard start == 0 else {
-                return .rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: 0))
+                return .reply(.rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: 0)))
             }
             // Only the layers this peer's split leaves to the cloud: a position is complete when
             // they all hold it.
@@ -168,43 +223,126 @@ public final class CloudSessionStore {
         session.lastUsed = clock
         let cached = session.length
         if start > cached {
-            return .rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: UInt32(cached)))
+            return .reply(.rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: UInt32(cached))))
         }
         if start < cached {
             session.cache.truncate(to: start)
             session.length = start
         }
+        session.busy = true
+        return .started(ForwardJob(peer: peer, request: request, key: key, session: session,
+                                   splitLayer: settings.splitLayer, hidden: request.activations.decoded()))
+    }
 
-        var hidden = request.activations.decoded()
-        try model.forward(&hidden, rows: rows, startPosition: start, layers: settings.splitLayer..<c.layerCount,
-                          cache: session.cache, workspace: workspace)
-        session.length = start + rows
-        forwardedPositions += rows
-        if c.isPolicy {
-            // A robot policy answers with its action chunk, read from the last position.
-            let values = try model.actions(hidden, rows: rows, workspace: workspace)
-            enforceBudget(keeping: key)
-            return .actions(.init(sessionID: request.sessionID, requestID: request.requestID,
-                                  horizon: UInt32(c.actionHorizon), dimensions: UInt32(c.actionDimensions), values: values))
-        }
-        let firstRow = request.flags.contains(.allRows) ? 0 : rows - 1
-        let outputRows = Array(hidden[(firstRow * c.hiddenSize)...])
-        let logits = try model.logits(outputRows, rows: rows - firstRow, workspace: workspace)
-        let parameters = SamplingParameters(
-            temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
-        var results: [WireMessage.ResultRow] = []
-        logits.withUnsafeBufferPointer { all in
-            for row in 0..<(rows - firstRow) {
-                let slice = UnsafeBufferPointer(rebasing: all[(row * c.vocabularySize)..<((row + 1) * c.vocabularySize)])
-                let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
-                results.append(.init(
-                    token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
-                    topK: Self.topK(slice, count: Int(request.topK))))
+    /// Runs the next rows of each job through the cloud's layers in one batched pass per split
+    /// layer (sessions of edges splitting at the same layer share every matrix multiply). A job
+    /// takes at most `maxRows` rows per call, so a long prefill advances in chunks while
+    /// other sessions' decode steps keep going.
+    public func runChunk(_ jobs: [ForwardJob], maxRows: Int) {
+        let c = model.configuration
+        let d = c.hiddenSize
+        let pending = jobs.filter { !$0.isComputed }
+        for splitLayer in Set(pending.map(\.splitLayer)).sorted() {
+            let group = pending.filter { $0.splitLayer == splitLayer }
+            let counts = group.map { min(maxRows, $0.rowCount - $0.computedRows) }
+            var segments: [BatchSegment] = []
+            var hidden: [Float] = []
+            hidden.reserveCapacity(counts.reduce(0, +) * d)
+            for (job, count) in zip(group, counts) {
+                segments.append(BatchSegment(rows: count, startPosition: job.start + job.computedRows, cache: job.session.cache))
+                hidden += job.hidden[(job.computedRows * d)..<((job.computedRows + count) * d)]
+            }
+            do {
+                try model.forward(&hidden, segments: segments, layers: splitLayer..<c.layerCount, workspace: workspace)
+            } catch {
+                // A batch fails as a whole only for a reason one of its jobs caused; rerun them
+                // one by one so that the others still get their rows.
+                if group.count > 1 {
+                    for job in group { runChunk([job], maxRows: maxRows) }
+                } else if let job = group.first {
+                    job.failure = .error(.init(code: .internal, sessionID: job.request.sessionID,
+                                               requestID: job.request.requestID, message: String(describing: error)))
+                }
+                continue
+            }
+            var offset = 0
+            for (job, count) in zip(group, counts) {
+                job.hidden.replaceSubrange((job.computedRows * d)..<((job.computedRows + count) * d),
+                                           with: hidden[(offset * d)..<((offset + count) * d)])
+                job.advance(by: count)
+                job.session.length = job.start + job.computedRows
+                forwardedPositions += count
+                offset += count
             }
         }
-        enforceBudget(keeping: key)
-        return .result(.init(sessionID: request.sessionID, requestID: request.requestID,
-                             startPosition: UInt32(start + firstRow), rows: results))
+    }
+
+    /// Answers computed jobs: the final norm and head over every job's output rows in one
+    /// pass, then each row's token (sampled with the edge's draw) and top-k.
+    public func finish(_ jobs: [ForwardJob]) -> [WireMessage] {
+        let c = model.configuration
+        let d = c.hiddenSize
+        var answers = [WireMessage?](repeating: nil, count: jobs.count)
+        var outputRows: [Float] = []
+        var rowCounts: [Int] = []
+        for (index, job) in jobs.enumerated() {
+            job.session.busy = false
+            if let failure = job.failure {
+                answers[index] = failure
+                rowCounts.append(0)
+                continue
+            }
+            let firstRow = job.request.flags.contains(.allRows) ? 0 : job.rowCount - 1
+            outputRows += job.hidden[(firstRow * d)...]
+            rowCounts.append(job.rowCount - firstRow)
+        }
+        if c.isPolicy {
+            // A robot policy answers with its action chunk, read from each job's last position.
+            for (index, job) in jobs.enumerated() where answers[index] == nil {
+                let request = job.request
+                do {
+                    let values = try model.actions(job.hidden, rows: job.rowCount, workspace: workspace)
+                    answers[index] = .actions(.init(sessionID: request.sessionID, requestID: request.requestID,
+                                                    horizon: UInt32(c.actionHorizon), dimensions: UInt32(c.actionDimensions),
+                                                    values: values))
+                } catch {
+                    answers[index] = .error(.init(code: .internal, sessionID: request.sessionID, requestID: request.requestID,
+                                                  message: String(describing: error)))
+                }
+            }
+            for job in jobs { enforceBudget(keeping: job.key) }
+            return answers.map { $0! }
+        }
+        let logits: [Float]
+        do {
+            logits = try model.logits(outputRows, rows: rowCounts.reduce(0, +), workspace: workspace)
+        } catch {
+            return jobs.map { job in
+                .error(.init(code: .internal, sessionID: job.request.sessionID, requestID: job.request.requestID,
+                             message: String(describing: error)))
+            }
+        }
+        var row = 0
+        logits.withUnsafeBufferPointer { all in
+            for (index, job) in jobs.enumerated() where answers[index] == nil {
+                let request = job.request
+                let parameters = SamplingParameters(
+                    temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
+                var results: [WireMessage.ResultRow] = []
+                for _ in 0..<rowCounts[index] {
+                    let slice = UnsafeBufferPointer(rebasing: all[(row * c.vocabularySize)..<((row + 1) * c.vocabularySize)])
+                    let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
+                    results.append(.init(
+                        token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
+                        topK: Self.topK(slice, count: Int(request.topK))))
+                    row += 1
+                }
+                answers[index] = .result(.init(sessionID: request.sessionID, requestID: request.requestID,
+                                               startPosition: UInt32(job.start + job.rowCount - rowCounts[index]), rows: results))
+            }
+        }
+        for job in jobs { enforceBudget(keeping: job.key) }
+        return answers.map { $0! }
     }
 
     /// The `count` most likely tokens with their log-probabilities.
@@ -224,7 +362,7 @@ public final class CloudSessionStore {
     private func enforceBudget(keeping: Key) {
         var total = cacheBytes
         while total > memoryBudgetBytes {
-            guard let victim = sessions.filter({ $0.key != keeping }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
+            guard let victim = sessions.filter({ $0.key != keeping && !$0.value.busy }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
             total -= victim.value.cache.byteCount
             sessions[victim.key] = nil
             evictions += 1

@@ -45,6 +45,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     }
 
     public let configuration: Configuration
+    /// Prometheus metrics, served at `GET /metrics` on the HTTP port.
+    public let metrics: EdgeMetrics
     public let modelName: String
     public let file: ModelFile
     private let model: TransformerModel
@@ -59,8 +61,13 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
 
     /// Loads the model and starts the workers.
     /// - Throws: model and key errors naming the problem.
-    public init(configuration: Configuration, logger: Logger = Logger(label: "split.edge")) throws {
+    public init(configuration: Configuration, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "split.edge")) throws {
+        var configuration = configuration
+        configuration.link?.onRoundTrip = { [metrics] seconds in
+            metrics.roundTripSeconds.record(.nanoseconds(Int64(seconds * 1e9)))
+        }
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
         file = try ModelFile(path: configuration.modelPath)
         guard let tokenizer = file.tokenizer else {
@@ -101,14 +108,16 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
 
     public func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = jobs.withLock { queue -> Bool in
-                guard queue.count < configuration.maxQueuedRequests else { return false }
+            let queued = jobs.withLock { queue -> Int? in
+                guard queue.count < configuration.maxQueuedRequests else { return nil }
                 queue.append(Job(request: request, onEvent: onEvent, continuation: continuation))
-                return true
+                return queue.count
             }
-            if accepted {
+            if let queued {
+                metrics.queued.set(to: Double(queued))
                 jobSignal.signal()
             } else {
+                metrics.overloaded.increment()
                 continuation.resume(throwing: CompletionError.overloaded("\(configuration.maxQueuedRequests) requests already waiting"))
             }
         }
@@ -119,8 +128,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         var split: SplitGenerator?
         while true {
             jobSignal.wait()
-            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            guard let (job, queued) = jobs.withLock({ $0.isEmpty ? nil : ($0.removeFirst(), $0.count) }) else { continue }
             counters.withLock { $0.active += 1 }
+            metrics.queued.set(to: Double(queued))
+            metrics.active.increment()
+            defer { metrics.active.decrement() }
             let start = DispatchTime.now()
             var firstToken: Double?
             let emit: (String) -> Void = { text in
@@ -153,6 +165,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                                                    modelIdentity: identity, link: link, context: context, logger: logger)
                     }
                     let report = try split!.generate(job.request, allowDegraded: job.request.allowDegraded, onText: emit)
+                    metrics.failovers.increment(by: Int64(report.failovers))
+                    if report.degraded { metrics.degraded.increment() }
                     counters.withLock {
                         $0.failovers += report.failovers
                         $0.degraded += report.degraded ? 1 : 0
@@ -167,6 +181,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         totalSeconds: LocalGenerator.seconds(since: start))
                 }
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
+                metrics.completed.increment()
+                metrics.promptTokens.increment(by: Int64(summary.promptTokenCount))
+                metrics.generatedTokens.increment(by: Int64(summary.completionTokenCount))
+                metrics.requestSeconds.record(.nanoseconds(Int64(summary.totalSeconds * 1e9)))
                 job.continuation.resume(returning: summary)
             } catch {
                 counters.withLock {
@@ -174,6 +192,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                     $0.active -= 1
                     if case CompletionError.cloudUnavailable = error { $0.lastCloudEndpoint = nil }
                 }
+                metrics.failed.increment()
                 logger.warning("request failed", metadata: ["error": "\(error)"])
                 job.continuation.resume(throwing: error)
             }

@@ -32,8 +32,8 @@ public final class SplitGenerator {
     private let context: ZMQContext
     private let logger: Logger
     private let workspace = Workspace()
-    /// Endpoint to start with; moves on after a failure so later generations avoid a dead node.
-    private var preferredEndpoint = 0
+    /// Spreads sessions over the cloud endpoints (rendezvous hashing) and keeps failed ones last.
+    private var replicas: ReplicaSelector
     /// Rebuilds one token may ask of a node before the node counts as failed. A real cloud
     /// needs at most one or two (a session evicted between the chunks of a long prefill).
     static let maxRebuildsPerToken = 4
@@ -54,6 +54,7 @@ public final class SplitGenerator {
         self.encoding = encoding
         self.modelIdentity = modelIdentity
         self.link = link
+        replicas = ReplicaSelector(endpoints: link.endpoints)
         self.context = context
         self.logger = logger
     }
@@ -64,15 +65,17 @@ public final class SplitGenerator {
         let cache: KVCache
         var hidden: [Float] = []
         var connection: CloudConnection?
-        var endpointIndex: Int
+        /// Endpoint indices to try, best first, and the one in use.
+        var order: [Int] = [0]
+        var orderPosition = 0
+        var endpointIndex: Int { order[orderPosition] }
         /// Nodes failed in a row since the last served request; all of them means give up.
         var triedEndpoints = 0
         var failovers = 0
         var rebuilds = 0
         var bytesSent = 0, bytesReceived = 0, roundTrips = 0
-        init(cache: KVCache, endpointIndex: Int) {
+        init(cache: KVCache) {
             self.cache = cache
-            self.endpointIndex = endpointIndex
         }
         func retire() {
             if let connection {
@@ -97,7 +100,8 @@ public final class SplitGenerator {
         guard prompt.count < c.maxPositions else {
             throw CompletionError.invalidRequest("prompt of \(prompt.count) tokens does not fit the context of \(c.maxPositions)")
         }
-        let session = Session(cache: model.makeCache(layers: 0..<splitLayer), endpointIndex: preferredEndpoint)
+        let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
+        session.order = replicas.order(for: session.id)
         defer {
             if let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
             session.retire()
@@ -163,6 +167,7 @@ public final class SplitGenerator {
                 // Only a served request proves a node good again; a hello alone does not (a node
                 // can accept hellos and still fail every request, and the edge would cycle forever).
                 session.triedEndpoints = 0
+                replicas.markHealthy(session.endpointIndex)
                 return token
             } catch LinkError.remote(.rebuildRequired, _) where !saidHelloAgain {
                 // The node does not know this connection: it restarted at the same address, or
@@ -182,8 +187,8 @@ public final class SplitGenerator {
                 logger.warning("cloud failed; failing over", metadata: ["error": "\(error)"])
                 session.retire()
                 session.failovers += 1
-                session.endpointIndex = (session.endpointIndex + 1) % link.endpoints.count
-                preferredEndpoint = session.endpointIndex
+                replicas.markFailed(session.endpointIndex)
+                session.orderPosition = (session.orderPosition + 1) % session.order.count
                 session.triedEndpoints += 1
                 if session.triedEndpoints >= link.endpoints.count {
                     guard allowDegraded else {

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Split
+
+/// `cloud-node bench`: one cloud node under 1…N concurrent edge sessions, with and without
+/// continuous batching, in one process (see `CloudLoadBenchmark`).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Aggregate throughput and step latency of one cloud node under concurrent sessions.")
+
+    @Option(name: .long, help: "Model file (.gguf) or Hugging Face directory.")
+    var model: String = "models/split-code-7m.gguf"
+
+    @Option(name: .long, help: "Split layer: the cloud runs layers [k, L) and the head (default L/2).")
+    var splitLayer: Int?
+
+    @Option(name: .long, help: "Concurrent session counts, comma-separated.")
+    var sessions: String = "1,4,16,64"
+
+    @Option(name: .long, help: "Prompt positions each session sends first.")
+    var promptTokens: Int = 32
+
+    @Option(name: .long, help: "Decode steps each session then sends, one at a time.")
+    var decodeSteps: Int = 24
+
+    @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
+    var threads: Int?
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        if let threads { RuntimeBenchmark.setThreads(threads) }
+        let counts = sessions.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
+            throw ValidationError("--sessions takes positive counts up to 1024, e.g. 1,4,16,64")
+        }
+        let layerCount = try ModelFile(path: model).configuration.layerCount
+        let benchmark = CloudLoadBenchmark(modelPath: model, splitLayer: splitLayer ?? layerCount / 2,
+                                           promptTokens: promptTokens, decodeSteps: decodeSteps)
+        let rows = try benchmark.run(sessionCounts: counts) { FileHandle.standardError.write(Data("… \($0)\n".utf8)) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            return
+        }
+        print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session")
+        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB")
+        let single = rows.first { $0.sessions == 1 && $0.batching }?.aggregateTokensPerSecond
+        for row in rows {
+            let ratio = single.map { String(format: "%.2fx", row.aggregateTokensPerSecond / $0) } ?? "-"
+            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %6.0f", row.sessions,
+                         row.batching ? "on" : "off", row.aggregateTokensPerSecond, ratio,
+                         row.stepP50Milliseconds, row.stepP99Milliseconds, row.rowsPerPass, row.residentMegabytes))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Prometheus
+
+/// The cloud node's Prometheus metrics (`GET /metrics` on `cloud-node serve --http-port`):
+/// traffic, compute, batch sizes, queue time, KV memory, evictions and rebuilds.
+public final class CloudMetrics: Sendable {
+    /// Where every metric below is registered; `emitToString()` gives the exposition text.
+    public let registry: PrometheusCollectorRegistry
+    /// Messages taken from the ROUTER socket (heartbeats included).
+    public let received: Counter
+    /// Messages refused for their content (undecodable, extra frames, unusable values).
+    public let malformed: Counter
+    /// Requests refused because the compute queue was full.
+    public let overloaded: Counter
+    /// Replies sent back to edges.
+    public let replies: Counter
+    /// Forward passes of the tail layers, and the positions (rows) they computed.
+    public let forwardPasses: Counter
+    public let positions: Counter
+    /// Rows per forward pass: how much work one pass over the weights did.
+    public let batchRows: ValueHistogram
+    /// From arrival on the socket to the start of compute.
+    public let queueSeconds: DurationHistogram
+    /// Compute time of one request (tail layers + head).
+    public let computeSeconds: DurationHistogram
+    /// KV bytes held, live sessions and connections with a hello.
+    public let kvBytes: Gauge
+    public let sessions: Gauge
+    public let connections: Gauge
+    /// Requests waiting for compute now.
+    public let queueDepth: Gauge
+    /// Sessions evicted under the KV budget; replies asking an edge to rebuild a session.
+    public let evictions: Counter
+    public let rebuilds: Counter
+
+    /// Registers the metrics in `registry` (a fresh one by default).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        received = registry.makeCounter(descriptor: .cloud("messages_received", unit: "total", help: "Messages received from edges, heartbeats included."))
+        malformed = registry.makeCounter(descriptor: .cloud("messages_malformed", unit: "total", help: "Messages refused for their content."))
+        overloaded = registry.makeCounter(descriptor: .cloud("requests_overloaded", unit: "total", help: "Requests refused because the compute queue was full."))
+        replies = registry.makeCounter(descriptor: .cloud("replies", unit: "total", help: "Replies sent to edges."))
+        forwardPasses = registry.makeCounter(descriptor: .cloud("forward_passes", unit: "total", help: "Forward passes of the tail layers."))
+        positions = registry.makeCounter(descriptor: .cloud("positions", unit: "total", help: "Positions (rows) computed by the tail layers."))
+        batchRows = registry.makeValueHistogram(descriptor: .cloud("batch_rows", unit: "", help: "Rows per forward pass."), buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+        let latencyBuckets: [Duration] = [.microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                                          .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                          .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        queueSeconds = registry.makeDurationHistogram(descriptor: .cloud("queue", unit: "seconds", help: "Time a request waited for compute."), buckets: latencyBuckets)
+        computeSeconds = registry.makeDurationHistogram(descriptor: .cloud("compute", unit: "seconds", help: "Compute time of one request."), buckets: latencyBuckets)
+        kvBytes = registry.makeGauge(descriptor: .cloud("kv", unit: "bytes", help: "KV-cache bytes held by all sessions."))
+        sessions = registry.makeGauge(descriptor: .cloud("sessions", unit: "", help: "Live sessions."))
+        connections = registry.makeGauge(descriptor: .cloud("connections", unit: "", help: "Edge connections with a hello on record."))
+        queueDepth = registry.makeGauge(descriptor: .cloud("queue_depth", unit: "", help: "Requests waiting for compute."))
+        evictions = registry.makeCounter(descriptor: .cloud("evictions", unit: "total", help: "Sessions evicted under the KV budget."))
+        rebuilds = registry.makeCounter(descriptor: .cloud("rebuilds", unit: "total", help: "Replies asking an edge to rebuild a session."))
+    }
+}
+
+extension MetricNameDescriptor {
+    /// `split_cloud_<name>_<unit>`.
+    static func cloud(_ name: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "split", subsystem: "cloud", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// `split_edge_<name>_<unit>`.
+    static func edge(_ name: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "split", subsystem: "edge", metricName: name, unitName: unit, helpText: help)
+    }
+}

@@ -1,0 +1,49 @@
+import Prometheus
+
+/// The edge node's Prometheus metrics (`GET /metrics` on its HTTP port): requests by outcome,
+/// tokens, failovers, degraded answers and the round-trip time to the cloud.
+public final class EdgeMetrics: Sendable {
+    /// Where every metric below is registered; `emitToString()` gives the exposition text.
+    public let registry: PrometheusCollectorRegistry
+    /// Requests by outcome: completed, failed, or refused because the queue was full.
+    public let completed: Counter
+    public let failed: Counter
+    public let overloaded: Counter
+    /// Completed requests answered by the edge's exit head alone, no cloud being left.
+    public let degraded: Counter
+    /// Prompt and generated tokens of finished requests.
+    public let promptTokens: Counter
+    public let generatedTokens: Counter
+    /// Moves of a generation to the next cloud endpoint.
+    public let failovers: Counter
+    /// Requests being generated now, and waiting for a worker.
+    public let active: Gauge
+    public let queued: Gauge
+    /// One forward request to the cloud until its result: network plus the cloud's work.
+    public let roundTripSeconds: DurationHistogram
+    /// Whole requests, from the worker picking them up to the last token.
+    public let requestSeconds: DurationHistogram
+
+    /// Registers the metrics in `registry` (a fresh one by default).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        let requests = MetricNameDescriptor.edge("requests", unit: "total", help: "Finished requests by outcome.")
+        completed = registry.makeCounter(descriptor: requests, labels: [("outcome", "completed")])
+        failed = registry.makeCounter(descriptor: requests, labels: [("outcome", "failed")])
+        degraded = registry.makeCounter(descriptor: .edge("degraded_answers", unit: "total", help: "Completed requests answered by the edge alone (no cloud left)."))
+        overloaded = registry.makeCounter(descriptor: requests, labels: [("outcome", "overloaded")])
+        promptTokens = registry.makeCounter(descriptor: .edge("prompt_tokens", unit: "total", help: "Prompt tokens of finished requests."))
+        generatedTokens = registry.makeCounter(descriptor: .edge("generated_tokens", unit: "total", help: "Tokens generated for finished requests."))
+        failovers = registry.makeCounter(descriptor: .edge("failovers", unit: "total", help: "Generations moved to the next cloud endpoint."))
+        active = registry.makeGauge(descriptor: .edge("active_requests", unit: "", help: "Requests being generated."))
+        queued = registry.makeGauge(descriptor: .edge("queued_requests", unit: "", help: "Requests waiting for a worker."))
+        roundTripSeconds = registry.makeDurationHistogram(
+            descriptor: .edge("cloud_round_trip", unit: "seconds", help: "Forward request to result, network and cloud compute together."),
+            buckets: [.microseconds(250), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+                      .milliseconds(40), .milliseconds(80), .milliseconds(160), .milliseconds(320), .seconds(1), .seconds(5)])
+        requestSeconds = registry.makeDurationHistogram(
+            descriptor: .edge("request", unit: "seconds", help: "Whole requests, first worker step to last token."),
+            buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                      .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(120)])
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+
+/// Measures one cloud node under many concurrent edge sessions: aggregate decode tokens/s and
+/// per-step latency, with continuous batching and without it (requests one at a time), in one
+/// process. The cloud is the real server (ROUTER, CURVE, ZAP, session store) on its own threads;
+/// each session is a real edge connection on its own thread that sends a prompt's hidden states
+/// at the split layer, then one step at a time, waiting for each result as an edge does. The
+/// hidden states are random (the edge's layers are not what is measured here).
+public struct CloudLoadBenchmark: Sendable {
+    public var modelPath: String
+    public var splitLayer: Int
+    public var promptTokens: Int
+    public var decodeSteps: Int
+    public var encoding: ActivationEncoding
+
+    public init(modelPath: String, splitLayer: Int, promptTokens: Int = 32, decodeSteps: Int = 24, encoding: ActivationEncoding = .f16) {
+        self.modelPath = modelPath
+        self.splitLayer = splitLayer
+        self.promptTokens = promptTokens
+        self.decodeSteps = decodeSteps
+        self.encoding = encoding
+    }
+
+    /// One measured configuration.
+    public struct Row: Sendable, Codable {
+        public var sessions: Int
+        public var batching: Bool
+        /// Decode steps of all sessions per second of the window in which they ran.
+        public var aggregateTokensPerSecond: Double
+        public var stepP50Milliseconds: Double
+        public var stepP99Milliseconds: Double
+        /// Positions per forward pass of the cloud's layers (1 = no sharing).
+        public var rowsPerPass: Double
+        /// Resident memory of the process after the run.
+        public var residentMegabytes: Double
+    }
+
+    /// Runs every session count with and without batching.
+    /// - Throws: model, key or transport errors.
+    public func run(sessionCounts: [Int], progress: (String) -> Void = { _ in }) throws -> [Row] {
+        let file = try ModelFile(path: modelPath)
+        let c = file.configuration
+        guard (0..<c.layerCount).contains(splitLayer) else {
+            throw ModelError.invalidConfiguration("split layer \(splitLayer) outside 0..<\(c.layerCount)")
+        }
+        let tail = try file.load(.init(layers: splitLayer..<c.layerCount, embedding: false, head: true))
+        let identity = try file.identity()
+        var rows: [Row] = []
+        for sessions in sessionCounts {
+            for batching in [false, true] {
+                progress("\(sessions) session(s), batching \(batching ? "on" : "off")")
+                rows.append(try measure(sessions: sessions, batching: batching, tail: tail, identity: identity))
+            }
+        }
+        return rows
+    }
+
+    private func measure(sessions: Int, batching: Bool, tail: TransformerModel, identity: SHA256Digest) throws -> Row {
+        let c = tail.configuration
+        let edgeKeys = try CurveKeyPair.generate()
+        let serverKeys = try CurveKeyPair.generate()
+        let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: 8 << 30)
+        let server = try CloudServer(
+            configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys, allowedClients: [edgeKeys.publicKey],
+                                 maxBatchSessions: batching ? max(sessions, 1) : 1),
+            store: store, logger: Logger(label: "split.bench.cloud", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try server.start()
+        defer { server.stop() }
+        let endpoint = CloudEndpoint(address: server.boundEndpoints[0], serverKey: serverKeys.publicKey)
+        let link = EdgeLinkConfiguration(endpoints: [endpoint], clientKeys: edgeKeys, deadAfterSeconds: 600)
+        let context = try ZMQContext()
+        let hello = WireMessage.Hello(modelIdentity: identity, splitLayer: UInt32(splitLayer),
+                                      activationEncoding: encoding, clientName: "bench")
+        let prompt = try Self.randomActivations(rows: promptTokens, width: c.hiddenSize, encoding: encoding, seed: 1)
+        let step = try Self.randomActivations(rows: 1, width: c.hiddenSize, encoding: encoding, seed: 2)
+
+        // Every session connects and sends its prompt first; decode starts together.
+        let ready = DispatchGroup()
+        let go = DispatchSemaphore(value: 0)
+        let finished = DispatchGroup()
+        let outcomes = Locked<[(latencies: [Double], start: UInt64, end: UInt64)]>([])
+        let failure = Locked<(any Error)?>(nil)
+        for session in 0..<sessions {
+            ready.enter()
+            finished.enter()
+            let thread = Thread {
+                defer { finished.leave() }
+                var signalled = false
+                do {
+                    let connection = try CloudConnection(context: context, endpoint: endpoint, configuration: link)
+                    defer { connection.close() }
+                    _ = try connection.hello(hello)
+                    let id = UInt64(session + 1)
+                    _ = try connection.forward(.prefill(.init(sessionID: id, requestID: connection.makeRequestID(),
+                                                              startPosition: 0, activations: prompt)))
+                    ready.leave()
+                    signalled = true
+                    go.wait()
+                    var latencies: [Double] = []
+                    let start = MonotonicClock.nanoseconds()
+                    for index in 0..<decodeSteps {
+                        let sent = MonotonicClock.nanoseconds()
+                        _ = try connection.forward(.step(.init(sessionID: id, requestID: connection.makeRequestID(),
+                                                               startPosition: UInt32(promptTokens + index), activations: step)))
+                        latencies.append(Double(MonotonicClock.nanoseconds() - sent) / 1e9)
+                    }
+                    let end = MonotonicClock.nanoseconds()
+                    outcomes.withLock { $0.append((latencies, start, end)) }
+                } catch {
+                    failure.withLock { $0 = error }
+                    if !signalled { ready.leave() }
+                }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        ready.wait()
+        for _ in 0..<sessions { go.signal() }
+        finished.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+        let results = outcomes.withLock { $0 }
+        let window = Double((results.map(\.end).max() ?? 0) - (results.map(\.start).min() ?? 0)) / 1e9
+        let latencies = results.flatMap(\.latencies).sorted()
+        let exposition = server.metrics.registry.emitToString()
+        let passes = Self.sample(exposition, "split_cloud_forward_passes_total")
+        let positions = Self.sample(exposition, "split_cloud_positions_total")
+        return Row(sessions: sessions, batching: batching,
+                   aggregateTokensPerSecond: Double(latencies.count) / max(window, 1e-9),
+                   stepP50Milliseconds: Self.quantile(latencies, 0.5) * 1000,
+                   stepP99Milliseconds: Self.quantile(latencies, 0.99) * 1000,
+                   rowsPerPass: passes > 0 ? positions / passes : 0,
+                   residentMegabytes: ProcessMemory.residentBytes.map { Double($0) / 1_048_576 } ?? 0)
+    }
+
+    static func randomActivations(rows: Int, width: Int, encoding: ActivationEncoding, seed: UInt64) throws -> EncodedActivations {
+        var random = SplitMix64(state: seed)
+        let values = (0..<(rows * width)).map { _ in Float(random.next() >> 40) / Float(1 << 24) * 2 - 1 }
+        return try EncodedActivations(encoding: encoding, rows: rows, hiddenSize: width, values: values)
+    }
+
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
+    }
+
+    static func sample(_ exposition: String, _ name: String) -> Double {
+        for line in exposition.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1)) ?? 0
+        }
+        return 0
+    }
+}

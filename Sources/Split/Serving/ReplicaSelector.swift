@@ -1,0 +1,52 @@
+/// Which cloud replica each session uses, and where it goes when that one fails: rendezvous
+/// (highest-random-weight) hashing of the session id over the endpoint addresses. Sessions
+/// spread evenly over the replicas; adding or removing one moves only the sessions that hashed
+/// to it; and every edge computes the same order for a session without talking to the others.
+/// A replica that failed recently goes to the end of every order until its quarantine ends, so
+/// new sessions do not each wait out a dead node's timeout before failing over.
+public struct ReplicaSelector: Sendable {
+    public let endpoints: [CloudEndpoint]
+    /// How long a failed replica is tried last.
+    public var quarantineNanoseconds: UInt64
+    private var failedAt: [Int: UInt64] = [:]
+
+    /// Selects among `endpoints` (at least one).
+    public init(endpoints: [CloudEndpoint], quarantineSeconds: Double = 30) {
+        self.endpoints = endpoints
+        quarantineNanoseconds = UInt64(max(0, quarantineSeconds) * 1e9)
+    }
+
+    /// Endpoint indices in the order `sessionID` should try them: healthy replicas by score,
+    /// then quarantined ones by score.
+    public func order(for sessionID: UInt64, now: UInt64 = MonotonicClock.nanoseconds()) -> [Int] {
+        let scored = endpoints.indices.map { index -> (index: Int, quarantined: Bool, score: UInt64) in
+            let quarantined = failedAt[index].map { now &- $0 < quarantineNanoseconds } ?? false
+            return (index, quarantined, Self.score(sessionID: sessionID, address: endpoints[index].address))
+        }
+        return scored.sorted { a, b in
+            a.quarantined != b.quarantined ? !a.quarantined : (a.score != b.score ? a.score > b.score : a.index < b.index)
+        }.map(\.index)
+    }
+
+    /// Records that the replica at `index` failed now.
+    public mutating func markFailed(_ index: Int, now: UInt64 = MonotonicClock.nanoseconds()) {
+        failedAt[index] = now
+    }
+
+    /// Records that the replica at `index` served a request.
+    public mutating func markHealthy(_ index: Int) {
+        failedAt[index] = nil
+    }
+
+    /// The weight of (session, replica): a 64-bit mix of the session id and the address's
+    /// FNV-1a hash (stable across processes and runs, unlike `Hasher`).
+    static func score(sessionID: UInt64, address: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in address.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        var mixer = SplitMix64(state: hash ^ sessionID)
+        return mixer.next()
+    }
+}
