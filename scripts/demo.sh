@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: a cloud node and an edge node on loopback, CURVE keys and all, serving the
 # bundled code model through the split; a completion over the socket API and over HTTP, and the
-# same prompt run locally for comparison.
+# same prompt run locally for comparison; then a robot control loop through the split (bundled policy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -61,4 +61,21 @@ echo; echo "== OpenAI-compatible HTTP: POST /v1/completions"
 curl -s "http://127.0.0.1:$HTTP_PORT/v1/completions" -H 'Content-Type: application/json' \
     -d '{"prompt": "def is_prime(n):\n    ", "max_tokens": 32, "temperature": 0}'
 echo
-echo; echo "== done: both nodes stop now"
+
+POLICY=${POLICY:-models/split-robot-policy.gguf}
+POLICY_SPLIT_LAYER=${POLICY_SPLIT_LAYER:-2}
+POLICY_PORT=${POLICY_PORT:-5557}
+echo; echo "== robot control: a cloud node with layers [$POLICY_SPLIT_LAYER, L) + action head of $POLICY, an edge node serving act requests"
+$BIN/cloud-node serve --model "$POLICY" --bind "tcp://127.0.0.1:$POLICY_PORT" \
+    --key "$WORK/cloud.key" --allow "$WORK/edge.pub" >"$WORK/policy-cloud.log" 2>&1 &
+PIDS+=($!)
+wait_for "$WORK/policy-cloud.log" "serving"
+$BIN/edge-node serve --policy "$POLICY" --policy-split-layer "$POLICY_SPLIT_LAYER" \
+    --policy-cloud "tcp://127.0.0.1:$POLICY_PORT" --cloud-key "$WORK/cloud.pub" --key "$WORK/edge.key" \
+    --listen "ipc://$WORK/robot.sock" --http-port 0 >"$WORK/robot-edge.log" 2>&1 &
+PIDS+=($!)
+wait_for "$WORK/robot-edge.log" "edge node serving"
+echo "== a 30 Hz control loop (simulated point mass tracking a jumping target) for 5 s per mode, through the split"
+$BIN/edge-node robot-loop --connect "ipc://$WORK/robot.sock" --steps 150
+
+echo; echo "== done: the nodes stop now"

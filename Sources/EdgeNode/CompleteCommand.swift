@@ -49,7 +49,7 @@ struct CompleteCommand: ParsableCommand {
                 return
             case .error(_, let error):
                 throw ValidationError("edge node: \(error.message)")
-            case .status:
+            case .status, .actions:
                 continue
             }
         }

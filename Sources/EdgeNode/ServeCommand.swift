@@ -34,6 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port of the OpenAI-compatible HTTP endpoint on 127.0.0.1 (0 = off).")
     var httpPort: Int = 8080
 
+    @Option(name: .long, help: "Robot policy (.gguf with an action head) to serve `act` requests with (omit for none).")
+    var policy: String?
+
+    @Option(name: .long, help: "Policy layers [0, k) run here, the rest on --policy-cloud.")
+    var policySplitLayer: Int?
+
+    @Option(name: .long, help: "Cloud node serving the policy's tail (repeatable; failover in order; keys as for --cloud).")
+    var policyCloud: [String] = []
+
     @Option(name: .long, help: "Generations served at once.")
     var workers: Int = 2
 
@@ -46,6 +55,14 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
+        if !policyCloud.isEmpty && (policy == nil || policySplitLayer == nil) {
+            throw ValidationError("--policy-cloud needs --policy and --policy-split-layer")
+        }
+        if !policyCloud.isEmpty && !insecure {
+            guard key != nil, cloudKey.count == 1 else {
+                throw ValidationError("--policy-cloud needs --key and one --cloud-key (the clouds' shared public key) or --insecure")
+            }
+        }
     }
 
     func run() async throws {
@@ -61,16 +78,30 @@ struct ServeCommand: AsyncParsableCommand {
             }
             link = EdgeLinkConfiguration(endpoints: endpoints, clientKeys: keys, clientName: ProcessInfo.processInfo.hostName)
         }
+        var policyService: PolicyService?
+        if let policy {
+            var policyLink: EdgeLinkConfiguration?
+            if !policyCloud.isEmpty {
+                let keys = insecure ? nil : try key.map { try CurveKeyPair.read(secretFile: $0) }
+                let serverKey = insecure ? nil : try cloudKey.first.map { try CurveKeyPair.readPublicKey(file: $0) }
+                policyLink = EdgeLinkConfiguration(endpoints: policyCloud.map { CloudEndpoint(address: $0, serverKey: serverKey) },
+                                                   clientKeys: keys, deadAfterSeconds: 0.5,
+                                                   clientName: ProcessInfo.processInfo.hostName)
+            }
+            policyService = try PolicyService(configuration: .init(modelPath: policy, splitLayer: policySplitLayer, link: policyLink),
+                                              logger: logger)
+        }
         let service = try EdgeService(
             configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
                                  encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers),
             logger: logger)
         let context = try ZMQContext()
-        let handler = ClientRequestHandler(service: service, status: { service.status() })
+        let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policyService)
         let sockets = ClientSocketServer(context: context, endpoints: listen, handler: handler)
         try sockets.start()
         logger.info("edge node serving", metadata: [
             "model": "\(modelOptions.model)", "strategy": "\(service.defaultStrategy)",
+            "policy": "\(policy ?? "none") \(policyService?.strategy ?? "")",
             "clients": "\(sockets.boundEndpoints)", "http": "\(httpPort)"])
         if httpPort > 0 {
             let app = OpenAIServer.buildApplication(

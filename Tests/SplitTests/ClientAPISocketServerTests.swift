@@ -47,7 +47,7 @@ func exchange(_ context: ZMQContext, endpoint: String, messages: [String],
 /// Whether the replies end with the answer to a request (done, error or status).
 func endsRequest(_ replies: [ClientReply]) -> Bool {
     switch replies.last {
-    case .done, .error, .status: return true
+    case .done, .error, .status, .actions: return true
     case .token, nil: return false
     }
 }

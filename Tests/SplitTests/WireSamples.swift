@@ -40,6 +40,8 @@ enum WireSamples {
             return .error(.init(code: .unknownSession, sessionID: 9, requestID: 8, message: "no session 9"))
         case .rebuildNeeded:
             return .rebuildNeeded(.init(sessionID: 9, requestID: 8, cachedLength: 0))
+        case .actions:
+            return .actions(.init(sessionID: 9, requestID: 8, horizon: 3, dimensions: 2, values: [0.5, -1, 0.25, 2, -0.125, 1e-3]))
         }
     }
 }

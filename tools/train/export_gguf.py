@@ -33,6 +33,20 @@ def permute(w, n_head):
              .reshape(w.shape))
 
 
+def add_llama_shape(w, cfg):
+    """The llama.* shape metadata of a model.Config (shared with train_policy.py)."""
+    w.add_context_length(cfg.max_seq_len)
+    w.add_embedding_length(cfg.dim)
+    w.add_block_count(cfg.n_layers)
+    w.add_feed_forward_length(cfg.ffn_dim)
+    w.add_head_count(cfg.n_heads)
+    w.add_head_count_kv(cfg.n_kv_heads)
+    w.add_layer_norm_rms_eps(cfg.norm_eps)
+    w.add_rope_freq_base(cfg.rope_theta)
+    w.add_rope_dimension_count(cfg.head_dim)
+    w.add_vocab_size(cfg.vocab_size)
+
+
 def tokenizer_fields(tok_path):
     tj = json.load(open(tok_path, encoding="utf-8"))
     vocab = tj["model"]["vocab"]
@@ -67,16 +81,7 @@ def main():
 
     w = gguf.GGUFWriter(args.out, "llama")
     w.add_name(args.name)
-    w.add_context_length(cfg.max_seq_len)
-    w.add_embedding_length(cfg.dim)
-    w.add_block_count(cfg.n_layers)
-    w.add_feed_forward_length(cfg.ffn_dim)
-    w.add_head_count(cfg.n_heads)
-    w.add_head_count_kv(cfg.n_kv_heads)
-    w.add_layer_norm_rms_eps(cfg.norm_eps)
-    w.add_rope_freq_base(cfg.rope_theta)
-    w.add_rope_dimension_count(cfg.head_dim)
-    w.add_vocab_size(cfg.vocab_size)
+    add_llama_shape(w, cfg)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
     # provenance
     w.add_string("split.training.step", str(ck.get("step")))

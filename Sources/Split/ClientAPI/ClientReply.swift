@@ -11,6 +11,8 @@ public enum ClientReply: Sendable, Equatable {
     case error(id: String?, ClientAPIError)
     /// The answer to a `status` request.
     case status(id: String?, ClientStatus)
+    /// The answer to an `act` request: the action chunk.
+    case actions(id: String, ActReply)
 
     /// The reply for a completion's streamed event.
     public init(id: String, event: CompletionEvent) {
@@ -45,6 +47,11 @@ public enum ClientReply: Sendable, Equatable {
         case .status(let id, let status):
             wire = WireReply(type: "status", id: id)
             wire.status = status
+        case .actions(let id, let reply):
+            wire = WireReply(type: "actions", id: id)
+            wire.actions = reply.actions
+            wire.latencySeconds = reply.latencySeconds
+            wire.strategy = reply.strategy
         }
         return ClientAPIJSON.encode(wire)
     }
@@ -77,6 +84,10 @@ public enum ClientReply: Sendable, Equatable {
             return .error(id: wire.id, ClientAPIError(code, try require(wire.message, "message"), parameter: wire.param))
         case "status":
             return .status(id: wire.id, try require(wire.status, "status"))
+        case "actions":
+            return .actions(id: try require(wire.id, "id"), ActReply(
+                actions: try require(wire.actions, "actions"), latencySeconds: wire.latencySeconds ?? 0,
+                strategy: wire.strategy ?? ""))
         default:
             throw ClientAPIError(.notFound, "unknown reply type \"\(wire.type)\"", parameter: "type")
         }
@@ -101,9 +112,12 @@ private struct WireReply: Codable {
     var message: String?
     var param: String?
     var status: ClientStatus?
+    var actions: [[Double]]?
+    var latencySeconds: Double?
 
     private enum CodingKeys: String, CodingKey {
-        case type, id, text, tokens, strategy, degraded, code, message, param
+        case type, id, text, tokens, strategy, degraded, code, message, param, actions
+        case latencySeconds = "latency_seconds"
         case finishReason = "finish_reason", promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
         case timeToFirstTokenSeconds = "time_to_first_token_seconds", totalSeconds = "total_seconds"
     }
@@ -129,6 +143,8 @@ private struct WireReply: Codable {
         code = try c.decodeIfPresent(String.self, forKey: .code)
         message = try c.decodeIfPresent(String.self, forKey: .message)
         param = try c.decodeIfPresent(String.self, forKey: .param)
+        actions = try c.decodeIfPresent([[Double]].self, forKey: .actions)
+        latencySeconds = try c.decodeIfPresent(Double.self, forKey: .latencySeconds)
         // "message" is shared: in an error it is the error's, in a status the status note.
         status = type == "status" ? try ClientStatus(from: decoder) : nil
     }
@@ -149,6 +165,8 @@ private struct WireReply: Codable {
         try c.encodeIfPresent(code, forKey: .code)
         try c.encodeIfPresent(message, forKey: .message)
         try c.encodeIfPresent(param, forKey: .param)
+        try c.encodeIfPresent(actions, forKey: .actions)
+        try c.encodeIfPresent(latencySeconds, forKey: .latencySeconds)
         try status?.encode(to: encoder)
     }
 }

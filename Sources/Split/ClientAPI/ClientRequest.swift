@@ -7,12 +7,15 @@ public enum ClientRequest: Sendable, Equatable {
     case complete(id: String, request: CompletionRequest, stream: Bool)
     /// Ask for the node's status; the reply is one `status` event.
     case status(id: String?)
+    /// Ask the robot policy for an action chunk; the reply is one `actions` event.
+    case act(id: String, ActRequest)
 
     /// The client's id for this request, echoed in every reply.
     public var id: String? {
         switch self {
         case .complete(let id, _, _): return id
         case .status(let id): return id
+        case .act(let id, _): return id
         }
     }
 
@@ -35,8 +38,13 @@ public enum ClientRequest: Sendable, Equatable {
             return .complete(id: id, request: request, stream: wire.stream ?? true)
         case "status":
             return .status(id: wire.id)
+        case "act":
+            guard let id = wire.id else { throw ClientAPIError(.invalidRequest, "id is required", parameter: "id") }
+            guard let state = wire.state else { throw ClientAPIError(.invalidRequest, "state is required", parameter: "state") }
+            guard let target = wire.target else { throw ClientAPIError(.invalidRequest, "target is required", parameter: "target") }
+            return .act(id: id, ActRequest(state: state, target: target, horizon: wire.horizon))
         default:
-            throw ClientAPIError(.notFound, "unknown request type \"\(wire.type)\"; expected \"complete\" or \"status\"",
+            throw ClientAPIError(.notFound, "unknown request type \"\(wire.type)\"; expected \"complete\", \"act\" or \"status\"",
                                  parameter: "type")
         }
     }
@@ -56,6 +64,12 @@ public enum ClientRequest: Sendable, Equatable {
         switch self {
         case .status(let id):
             return ClientAPIJSON.encode(WireRequest(type: "status", id: id))
+        case .act(let id, let act):
+            var wire = WireRequest(type: "act", id: id)
+            wire.state = act.state
+            wire.target = act.target
+            wire.horizon = act.horizon
+            return ClientAPIJSON.encode(wire)
         case .complete(let id, let request, let stream):
             var wire = WireRequest(type: "complete", id: id)
             wire.prompt = request.prompt
@@ -87,9 +101,12 @@ private struct WireRequest: Codable {
     var strategy: String?
     var allowDegraded: Bool?
     var stream: Bool?
+    var state: [Double]?
+    var target: [Double]?
+    var horizon: Int?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, id, prompt, temperature, seed, stop, strategy, stream
+        case type, id, prompt, temperature, seed, stop, strategy, stream, state, target, horizon
         case maxTokens = "max_tokens", topK = "top_k", topP = "top_p", allowDegraded = "allow_degraded"
     }
 
@@ -116,5 +133,8 @@ private struct WireRequest: Codable {
         strategy = try c.decodeField(String.self, forKey: .strategy)
         allowDegraded = try c.decodeField(Bool.self, forKey: .allowDegraded)
         stream = try c.decodeField(Bool.self, forKey: .stream)
+        state = try c.decodeField([Double].self, forKey: .state)
+        target = try c.decodeField([Double].self, forKey: .target)
+        horizon = try c.decodeField(Int.self, forKey: .horizon)
     }
 }

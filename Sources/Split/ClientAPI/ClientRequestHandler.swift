@@ -7,11 +7,15 @@ public struct ClientRequestHandler<Service: CompletionService>: Sendable {
     public let service: Service
     public let limits: ClientAPILimits
     private let status: @Sendable () async -> ClientStatus
+    /// Answers `act` requests; nil when this edge serves no robot policy.
+    public let policy: (any PolicyActing)?
 
     /// A handler for `service`; `status` answers `status` requests (by default: the service's
     /// model, always ready).
-    public init(service: Service, limits: ClientAPILimits = .standard, status: (@Sendable () async -> ClientStatus)? = nil) {
+    public init(service: Service, limits: ClientAPILimits = .standard, status: (@Sendable () async -> ClientStatus)? = nil,
+                policy: (any PolicyActing)? = nil) {
         self.service = service
+        self.policy = policy
         self.limits = limits
         let modelName = service.modelName
         self.status = status ?? { ClientStatus(model: modelName, ready: true) }
@@ -31,6 +35,16 @@ public struct ClientRequestHandler<Service: CompletionService>: Sendable {
         switch request {
         case .status(let id):
             reply(.status(id: id, await status()))
+        case .act(let id, let act):
+            guard let policy else {
+                reply(.error(id: id, ClientAPIError(.unsupported, "this edge serves no robot policy (start it with --policy)")))
+                return
+            }
+            do {
+                reply(.actions(id: id, try await policy.act(act)))
+            } catch {
+                reply(.error(id: id, ClientAPIError(serviceError: error)))
+            }
         case .complete(let id, let completion, let stream):
             do {
                 let summary = try await service.complete(completion) { event in

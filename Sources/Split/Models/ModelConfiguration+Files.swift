@@ -35,7 +35,9 @@ extension ModelConfiguration {
             maxPositions: try required("context_length"),
             attentionBias: architecture == .qwen2 || file.tensorInfo("blk.0.attn_q.bias") != nil,
             tiedEmbeddings: file.tensorInfo("output.weight") == nil)
+        inputDimensions = file.int("split.input_dimensions") ?? 0
         actionDimensions = file.int("split.action_dimensions") ?? 0
+        actionHorizon = file.int("split.action_horizon") ?? 0
     }
 
     /// Reads the configuration from a Hugging Face `config.json`.

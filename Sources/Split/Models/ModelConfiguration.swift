@@ -26,8 +26,17 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     public var maxPositions: Int
     public var attentionBias: Bool
     public var tiedEmbeddings: Bool
-    /// Action-head output size for robot policies; 0 for language models.
+    /// Robot policies: features of one input token (the input projection's width); 0 for
+    /// language models, which embed token ids instead.
+    public var inputDimensions: Int = 0
+    /// Robot policies: values per action (e.g. 2 for a planar position command).
     public var actionDimensions: Int = 0
+    /// Robot policies: actions per chunk; the action head outputs `actionHorizon × actionDimensions`.
+    public var actionHorizon: Int = 0
+
+    /// Whether this is a robot policy (input projection and action head instead of token
+    /// embedding and LM head).
+    public var isPolicy: Bool { inputDimensions > 0 }
 
     /// Width of all query heads together.
     public var queryWidth: Int { headCount * headDimension }
@@ -42,7 +51,13 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
         func check(_ condition: Bool, _ message: String) throws {
             if !condition { throw ModelError.invalidConfiguration(message) }
         }
-        try check(vocabularySize > 0 && vocabularySize <= 1 << 22, "vocabulary size \(vocabularySize) out of range")
+        try check((vocabularySize > 0 || isPolicy) && vocabularySize >= 0 && vocabularySize <= 1 << 22,
+                  "vocabulary size \(vocabularySize) out of range")
+        if isPolicy {
+            try check(inputDimensions <= 1 << 12, "input dimensions \(inputDimensions) out of range")
+            try check(actionDimensions > 0 && actionHorizon > 0 && actionDimensions * actionHorizon <= 1 << 16,
+                      "action chunk \(actionHorizon) × \(actionDimensions) out of range")
+        }
         try check(hiddenSize > 0 && hiddenSize <= 1 << 16, "hidden size \(hiddenSize) out of range")
         try check(intermediateSize > 0 && intermediateSize <= 1 << 18, "intermediate size \(intermediateSize) out of range")
         try check(layerCount > 0 && layerCount <= 1024, "layer count \(layerCount) out of range")

@@ -14,6 +14,9 @@ public final class TransformerModel: @unchecked Sendable {
     let blocks: [TransformerBlock]
     let finalNorm: NormWeights?
     let outputHead: WeightMatrix?
+    /// Robot policies: input projection (edge) and action head (cloud), each with its bias.
+    let inputProjection: (weight: WeightMatrix, bias: FloatBuffer)?
+    let actionHead: (weight: WeightMatrix, bias: FloatBuffer)?
 
     /// Which pieces of the model a part should load.
     public struct Parts: Sendable, Equatable {
@@ -49,8 +52,15 @@ public final class TransformerModel: @unchecked Sendable {
                         epsilon: c.normEpsilon, kind: c.normKind)
         }
         // Embeddings are never transposed, whatever the linear layers' convention.
-        tokenEmbedding = parts.embedding || parts.head
+        tokenEmbedding = !c.isPolicy && (parts.embedding || parts.head)
             ? try loader.matrix(naming.tokenEmbedding, rows: c.vocabularySize, columns: d, transposed: false) : nil
+        inputProjection = c.isPolicy && parts.embedding
+            ? (try loader.matrix(naming.inputProjection.weight, rows: d, columns: c.inputDimensions, transposed: false),
+               try loader.vector(naming.inputProjection.bias, count: d)) : nil
+        let actionWidth = c.actionHorizon * c.actionDimensions
+        actionHead = c.isPolicy && parts.head
+            ? (try loader.matrix(naming.actionHead.weight, rows: actionWidth, columns: d, transposed: false),
+               try loader.vector(naming.actionHead.bias, count: actionWidth)) : nil
         if parts.embedding, let name = naming.positionEmbedding {
             positionEmbedding = try loader.matrix(name, rows: c.maxPositions, columns: d, transposed: false)
         } else {
@@ -94,7 +104,9 @@ public final class TransformerModel: @unchecked Sendable {
         }
         if parts.head {
             finalNorm = try norm(naming.finalNorm)
-            if !c.tiedEmbeddings, store.contains(naming.outputHead) {
+            if c.isPolicy {
+                outputHead = nil
+            } else if !c.tiedEmbeddings, store.contains(naming.outputHead) {
                 outputHead = try loader.matrix(naming.outputHead, rows: c.vocabularySize, columns: d, transposed: false)
             } else {
                 outputHead = tokenEmbedding
@@ -105,10 +117,10 @@ public final class TransformerModel: @unchecked Sendable {
         }
     }
 
-    /// Whether this part can embed tokens.
-    public var hasEmbedding: Bool { tokenEmbedding != nil }
-    /// Whether this part can turn hidden states into logits.
-    public var hasHead: Bool { outputHead != nil && finalNorm != nil }
+    /// Whether this part can embed tokens (or, for a policy, project its inputs).
+    public var hasEmbedding: Bool { tokenEmbedding != nil || inputProjection != nil }
+    /// Whether this part can turn hidden states into logits (or, for a policy, actions).
+    public var hasHead: Bool { (outputHead != nil || actionHead != nil) && finalNorm != nil }
 
     /// A fresh cache for `range` (default: every layer this part holds).
     public func makeCache(layers range: Range<Int>? = nil, maxPositions: Int? = nil) -> KVCache {
@@ -216,6 +228,47 @@ public final class TransformerModel: @unchecked Sendable {
         var result = [Float](repeating: 0, count: rows * configuration.vocabularySize)
         result.withUnsafeMutableBufferPointer { out in
             outputHead.multiply(normed, count: rows, into: out.baseAddress!)
+        }
+        return result
+    }
+
+    /// Robot policies: the input hidden states `[rows × hiddenSize]` of `rows` input tokens
+    /// `inputs[rows × inputDimensions]` (input projection plus bias; positions come from RoPE).
+    /// - Throws: when this part lacks the projection, or for a size mismatch or a non-finite input.
+    public func project(_ inputs: [Float], rows: Int) throws -> [Float] {
+        guard let inputProjection else { throw ModelError.notLoaded("input projection") }
+        let c = configuration
+        guard rows > 0, rows <= c.maxPositions else { throw ModelError.contextOverflow(position: rows - 1, limit: c.maxPositions) }
+        guard inputs.count == rows * c.inputDimensions else {
+            throw ModelError.shapeMismatch(tensor: "policy input", expected: [rows, c.inputDimensions], found: [inputs.count])
+        }
+        guard inputs.allSatisfy(\.isFinite) else { throw ModelError.invalidConfiguration("policy input holds a NaN or infinity") }
+        var hidden = [Float](repeating: 0, count: rows * c.hiddenSize)
+        inputs.withUnsafeBufferPointer { input in
+            hidden.withUnsafeMutableBufferPointer { out in
+                inputProjection.weight.multiply(input.baseAddress!, count: rows, into: out.baseAddress!)
+                Activations.addBias(out.baseAddress!, rows: rows, bias: inputProjection.bias.pointer, width: c.hiddenSize)
+            }
+        }
+        return hidden
+    }
+
+    /// Robot policies: the action chunk `[actionHorizon × actionDimensions]` read from the last
+    /// of `rows` hidden states: final norm, then action head plus bias.
+    /// - Throws: when this part lacks the action head, or for a size mismatch.
+    public func actions(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
+        guard let finalNorm, let actionHead else { throw ModelError.notLoaded("final norm and action head") }
+        let d = configuration.hiddenSize
+        guard rows > 0, hidden.count == rows * d else {
+            throw ModelError.shapeMismatch(tensor: "hidden", expected: [rows, d], found: [hidden.count])
+        }
+        let normed = workspace.buffer(.hidden, count: d)
+        hidden.withUnsafeBufferPointer { normed.update(from: $0.baseAddress! + (rows - 1) * d, count: d) }
+        finalNorm.apply(normed, rows: 1)
+        var result = [Float](repeating: 0, count: actionHead.weight.rows)
+        result.withUnsafeMutableBufferPointer { out in
+            actionHead.weight.multiply(normed, count: 1, into: out.baseAddress!)
+            Activations.add(out.baseAddress!, actionHead.bias.pointer, count: actionHead.weight.rows)
         }
         return result
     }

@@ -18,6 +18,13 @@ public protocol WeightNaming: Sendable {
     var linearWeightsTransposed: Bool { get }
 }
 
+extension WeightNaming {
+    /// Robot policies: the input projection `[hidden × inputDimensions]` and its bias.
+    public var inputProjection: (weight: String, bias: String) { ("input_proj.weight", "input_proj.bias") }
+    /// Robot policies: the action head `[horizon·actionDimensions × hidden]` and its bias.
+    public var actionHead: (weight: String, bias: String) { ("action_head.weight", "action_head.bias") }
+}
+
 /// Names of one layer's tensors. Attention is either separate Q/K/V or one fused QKV matrix.
 public struct BlockTensorNames: Sendable {
     public var attentionNorm: (weight: String, bias: String?)

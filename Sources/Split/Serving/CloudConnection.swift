@@ -173,6 +173,25 @@ public final class CloudConnection {
         }
     }
 
+    /// Sends a robot policy's prefill and waits for its action chunk.
+    /// - Throws: `LinkError.remote` for an error reply, `.transport` for any other answer.
+    public func actions(_ request: WireMessage.ForwardRequest) throws -> WireMessage.ActionResult {
+        let reply = try exchange(.prefill(request)) { reply in
+            switch reply {
+            case .actions(let chunk): return chunk.requestID == request.requestID
+            case .result(let result): return result.requestID == request.requestID
+            case .rebuildNeeded(let rebuild): return rebuild.requestID == request.requestID
+            case .error(let report): return report.requestID == request.requestID || report.requestID == 0
+            default: return false
+            }
+        }
+        switch reply {
+        case .actions(let chunk): return chunk
+        case .error(let report): throw LinkError.remote(code: report.code, message: report.message)
+        default: throw LinkError.transport("the cloud answered a policy request with \(reply.type), not actions")
+        }
+    }
+
     /// One heartbeat round trip: the transport's own latency, with no model work on the cloud.
     /// - Throws: `LinkError.peerDead` when no pong comes back in time.
     public func ping() throws -> Double {

@@ -98,7 +98,7 @@ public final class CloudSessionStore {
             return nil
         case .heartbeat(let beat) where beat.kind == .ping:
             return .heartbeat(.init(kind: .pong, timestampNanoseconds: beat.timestampNanoseconds))
-        case .heartbeat, .helloAck, .result, .error, .rebuildNeeded:
+        case .heartbeat, .helloAck, .result, .error, .rebuildNeeded, .actions:
             return nil  // Not for the cloud; ignore rather than echo errors back and forth.
         }
     }
@@ -295,6 +295,23 @@ public final class CloudSessionStore {
             let firstRow = job.request.flags.contains(.allRows) ? 0 : job.rowCount - 1
             outputRows += job.hidden[(firstRow * d)...]
             rowCounts.append(job.rowCount - firstRow)
+        }
+        if c.isPolicy {
+            // A robot policy answers with its action chunk, read from each job's last position.
+            for (index, job) in jobs.enumerated() where answers[index] == nil {
+                let request = job.request
+                do {
+                    let values = try model.actions(job.hidden, rows: job.rowCount, workspace: workspace)
+                    answers[index] = .actions(.init(sessionID: request.sessionID, requestID: request.requestID,
+                                                    horizon: UInt32(c.actionHorizon), dimensions: UInt32(c.actionDimensions),
+                                                    values: values))
+                } catch {
+                    answers[index] = .error(.init(code: .internal, sessionID: request.sessionID, requestID: request.requestID,
+                                                  message: String(describing: error)))
+                }
+            }
+            for job in jobs { enforceBudget(keeping: job.key) }
+            return answers.map { $0! }
         }
         let logits: [Float]
         do {

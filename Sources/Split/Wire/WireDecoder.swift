@@ -102,6 +102,24 @@ public struct WireDecoder: Sendable {
             return .rebuildNeeded(.init(sessionID: try reader.u64("rebuildNeeded.sessionID"),
                                         requestID: try reader.u64("rebuildNeeded.requestID"),
                                         cachedLength: try reader.u32("rebuildNeeded.cachedLength")))
+        case .actions:
+            let sessionID = try reader.u64("actions.sessionID")
+            let requestID = try reader.u64("actions.requestID")
+            let horizon = try reader.count32("actions.horizon", limit: limits.maxRowsPerMessage)
+            let dimensions = try reader.count32("actions.dimensions", limit: limits.maxHiddenSize)
+            guard horizon >= 1, dimensions >= 1 else {
+                throw .shapeMismatch("an action chunk needs at least one action of one value, not \(horizon)×\(dimensions)")
+            }
+            // Both are bounded by the limits, so the product cannot overflow; check before reserving.
+            let count = horizon * dimensions
+            guard count * 4 == reader.remaining else {
+                throw .shapeMismatch("\(horizon)×\(dimensions) actions need \(count * 4) bytes, message has \(reader.remaining)")
+            }
+            var values: [Float] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(try reader.f32("actions.value")) }
+            return .actions(.init(sessionID: sessionID, requestID: requestID, horizon: UInt32(horizon),
+                                  dimensions: UInt32(dimensions), values: values))
         }
     }
 

@@ -90,6 +90,17 @@ public struct WireEncoder: Sendable {
             writer.u64(notice.sessionID)
             writer.u64(notice.requestID)
             writer.u32(notice.cachedLength)
+        case .actions(let chunk):
+            try limits.check("actions.horizon", Int(chunk.horizon), limit: limits.maxRowsPerMessage)
+            try limits.check("actions.dimensions", Int(chunk.dimensions), limit: limits.maxHiddenSize)
+            guard chunk.values.count == Int(chunk.horizon) * Int(chunk.dimensions) else {
+                throw .shapeMismatch("\(chunk.horizon)×\(chunk.dimensions) actions but \(chunk.values.count) values")
+            }
+            writer.u64(chunk.sessionID)
+            writer.u64(chunk.requestID)
+            writer.u32(chunk.horizon)
+            writer.u32(chunk.dimensions)
+            for value in chunk.values { writer.f32(value) }
         }
         guard writer.bytes.count <= limits.maxMessageBytes else {
             throw .tooLarge(bytes: writer.bytes.count, limit: limits.maxMessageBytes)
@@ -105,6 +116,7 @@ public struct WireEncoder: Sendable {
         switch message {
         case .prefill(let request), .step(let request): return 56 + request.activations.payload.count
         case .result(let result): return 24 + result.rows.reduce(0) { $0 + 10 + 8 * $1.topK.count }
+        case .actions(let chunk): return 24 + 4 * chunk.values.count
         default: return 64
         }
     }

@@ -25,4 +25,5 @@ public enum WireMessageType: UInt8, Sendable, CaseIterable {
     case heartbeat = 8
     case error = 9
     case rebuildNeeded = 10
+    case actions = 11
 }

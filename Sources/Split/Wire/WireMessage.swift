@@ -21,6 +21,8 @@ public enum WireMessage: Sendable, Equatable {
     case error(ErrorReport)
     /// Cloud → edge: the session's cache is gone or short; send its positions again.
     case rebuildNeeded(RebuildNeeded)
+    /// Cloud → edge: a robot policy's action chunk for a prefill (instead of `result`).
+    case actions(ActionResult)
 
     /// The type code written in the header.
     public var type: WireMessageType {
@@ -35,6 +37,7 @@ public enum WireMessage: Sendable, Equatable {
         case .heartbeat: return .heartbeat
         case .error: return .error
         case .rebuildNeeded: return .rebuildNeeded
+        case .actions: return .actions
         }
     }
 }
@@ -291,6 +294,30 @@ extension WireMessage {
             // Back up over UTF-8 continuation bytes so no scalar is split.
             while cut > 0, utf8[cut] & 0xC0 == 0x80 { cut -= 1 }
             self.message = String(decoding: utf8[..<cut], as: UTF8.self)
+        }
+    }
+
+    /// A robot policy's answer to a prefill: `horizon` actions of `dimensions` values each, read
+    /// by the action head from the last position.
+    public struct ActionResult: Sendable, Equatable {
+        /// The session.
+        public var sessionID: UInt64
+        /// The request answered.
+        public var requestID: UInt64
+        /// Actions in the chunk.
+        public var horizon: UInt32
+        /// Values per action.
+        public var dimensions: UInt32
+        /// `horizon × dimensions` values, row-major.
+        public var values: [Float]
+
+        /// Makes a result; `values.count` must be `horizon × dimensions` (the encoder checks).
+        public init(sessionID: UInt64, requestID: UInt64, horizon: UInt32, dimensions: UInt32, values: [Float]) {
+            self.sessionID = sessionID
+            self.requestID = requestID
+            self.horizon = horizon
+            self.dimensions = dimensions
+            self.values = values
         }
     }
 

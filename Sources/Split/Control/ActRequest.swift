@@ -1,0 +1,69 @@
+/// What a robot client asks the edge for with an `act` request: the chunk for a measured (or
+/// rolled-forward) state and an observed target. Checked before any model work.
+public struct ActRequest: Sendable, Equatable {
+    /// The robot state `[px, py, vx, vy]`.
+    public var state: [Double]
+    /// The observed target `[x, y]`.
+    public var target: [Double]
+    /// Actions wanted (1 … the policy's horizon); nil for the whole chunk.
+    public var horizon: Int?
+
+    /// Makes a request.
+    public init(state: [Double], target: [Double], horizon: Int? = nil) {
+        self.state = state
+        self.target = target
+        self.horizon = horizon
+    }
+
+    /// The request as simulator types, after checking every size and value.
+    /// - Throws: `ClientAPIError.invalidRequest` naming the field (wrong dimension, NaN or
+    ///   infinity, a chunk length outside 1 … `policyHorizon`).
+    public func validated(policyHorizon: Int) throws -> (state: RobotState, target: Point2, horizon: Int) {
+        guard state.count == RobotState.dimensions else {
+            throw ClientAPIError(.invalidRequest, "state must have \(RobotState.dimensions) numbers [px, py, vx, vy], not \(state.count)",
+                                 parameter: "state")
+        }
+        guard target.count == 2 else {
+            throw ClientAPIError(.invalidRequest, "target must have 2 numbers [x, y], not \(target.count)", parameter: "target")
+        }
+        if let bad = state.firstIndex(where: { !$0.isFinite || abs($0) > 1e6 }) {
+            throw ClientAPIError(.invalidRequest, "state[\(bad)] is \(state[bad]); every value must be finite (and within ±1e6)",
+                                 parameter: "state")
+        }
+        if let bad = target.firstIndex(where: { !$0.isFinite || abs($0) > 1e6 }) {
+            throw ClientAPIError(.invalidRequest, "target[\(bad)] is \(target[bad]); every value must be finite (and within ±1e6)",
+                                 parameter: "target")
+        }
+        let wanted = horizon ?? policyHorizon
+        guard wanted >= 1, wanted <= policyHorizon else {
+            throw ClientAPIError(.invalidRequest, "horizon must be 1 … \(policyHorizon) actions, not \(wanted)", parameter: "horizon")
+        }
+        return (RobotState(position: Point2(state[0], state[1]), velocity: Point2(state[2], state[3])),
+                Point2(target[0], target[1]), wanted)
+    }
+}
+
+/// The edge's answer to an `act` request.
+public struct ActReply: Sendable, Equatable {
+    /// Commanded positions `[x, y]`, one per control step, starting at the step the request's
+    /// state is for.
+    public var actions: [[Double]]
+    /// Time the edge spent on the request (edge layers, link, cloud layers), in seconds.
+    public var latencySeconds: Double
+    /// How it was computed: "split(k=N,enc)" or "local".
+    public var strategy: String
+
+    /// Makes a reply.
+    public init(actions: [[Double]], latencySeconds: Double, strategy: String) {
+        self.actions = actions
+        self.latencySeconds = latencySeconds
+        self.strategy = strategy
+    }
+}
+
+/// Something that answers `act` requests (the edge's policy service).
+public protocol PolicyActing: Sendable {
+    /// The chunk for `request`.
+    /// - Throws: `ClientAPIError` (invalid request, cloud unavailable, overloaded).
+    func act(_ request: ActRequest) async throws -> ActReply
+}

@@ -1,0 +1,48 @@
+/// How the control client overlaps inference with execution.
+public enum ControlMode: String, Sendable, CaseIterable, Codable {
+    /// The robot holds while each chunk is inferred, then executes it.
+    case sync
+    /// Chunks are requested while the robot moves, conditioned on the state at request time
+    /// (stale by the delay), and aligned by their observation's step (LeRobot-style).
+    case naiveAsync = "naive-async"
+    /// Chunks are requested while the robot moves, conditioned on the state the robot will be in
+    /// when the chunk starts (rolled forward through the buffered actions), and spliced at that
+    /// step (VLASH).
+    case futureStateAsync = "future-state-async"
+}
+
+/// The control client's knobs.
+public struct ControlSettings: Sendable {
+    /// Sync, naive async or future-state async.
+    public var mode: ControlMode
+    /// Actions per chunk the policy returns.
+    public var horizon: Int
+    /// Sync: actions executed from each chunk before the next request. Async: steps between
+    /// requests (a request is also made at once when the buffer would run dry within the delay).
+    public var executionHorizon: Int
+    /// Async: requests allowed in flight at once. 1 by default: a future state is only known
+    /// when no other chunk will land in the buffer before it (one in flight, as VLASH runs).
+    public var maxInFlight: Int
+    /// How overlapping chunks combine.
+    public var aggregation: ActionChunkBuffer.Aggregation
+    /// Delay estimation: quantile of recent latencies, and the estimate before the first.
+    public var delayQuantile: Double
+    public var initialDelaySteps: Int
+    /// How the future state is predicted (future-state mode).
+    public var rollForward: any StateRollForward
+
+    /// Settings with the defaults used by the benchmarks: H = 16; sync executes whole chunks;
+    /// async asks every 4 steps (or when the reply comes, if later), one request in flight; overlaps are replaced.
+    public init(mode: ControlMode, horizon: Int = 16, executionHorizon: Int? = nil, maxInFlight: Int = 1,
+                aggregation: ActionChunkBuffer.Aggregation = .replace, delayQuantile: Double = 0.9,
+                initialDelaySteps: Int = 4, rollForward: any StateRollForward = CommandedTargetRollForward()) {
+        self.mode = mode
+        self.horizon = max(1, horizon)
+        self.executionHorizon = max(1, min(executionHorizon ?? (mode == .sync ? horizon : 4), max(1, horizon)))
+        self.maxInFlight = max(1, maxInFlight)
+        self.aggregation = aggregation
+        self.delayQuantile = delayQuantile
+        self.initialDelaySteps = initialDelaySteps
+        self.rollForward = rollForward
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// A `ChunkTransport` over the edge node's socket API: each request is a JSON `act` message on
+/// a DEALER socket, each answer an `actions` (or `error`) reply, matched by id.
+public final class EdgeActClient: ChunkTransport {
+    private let socket: ZMQSocket
+    /// The edge endpoint, e.g. `ipc:///tmp/split-edge.sock`.
+    public let endpoint: String
+
+    /// Connects to the edge at `endpoint` (ZeroMQ connects in the background).
+    /// - Throws: `ZMQError` for a malformed endpoint.
+    public init(context: ZMQContext, endpoint: String) throws {
+        self.endpoint = endpoint
+        socket = try context.socket(.dealer)
+        try socket.setOption(.linger(milliseconds: 0))
+        try socket.connect(endpoint)
+    }
+
+    deinit { socket.close() }
+
+    public func send(_ request: ChunkRequest, horizon: Int) throws {
+        let act = ActRequest(state: request.state.vector, target: [request.target.x, request.target.y], horizon: horizon)
+        guard try socket.send(ClientRequest.act(id: String(request.id), act).encoded(), flags: .dontWait) else {
+            throw ControlError.invalidRequest("the edge at \(endpoint) is not accepting requests")
+        }
+    }
+
+    public func poll() -> [(id: Int, outcome: Result<[Point2], any Error>)] {
+        var answers: [(id: Int, outcome: Result<[Point2], any Error>)] = []
+        while let frame = try? socket.receiveData(flags: .dontWait) {
+            guard let reply = try? ClientReply.decode(frame.frame) else { continue }
+            switch reply {
+            case .actions(let id, let chunk):
+                guard let number = Int(id) else { continue }
+                let commands = chunk.actions.compactMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? Point2($0[0], $0[1]) : nil }
+                answers.append((number, commands.count == chunk.actions.count && !commands.isEmpty
+                    ? .success(commands) : .failure(ControlError.badChunk("the edge sent malformed actions"))))
+            case .error(let id, let error):
+                guard let id, let number = Int(id) else { continue }
+                answers.append((number, .failure(error)))
+            case .token, .done, .status:
+                continue
+            }
+        }
+        return answers
+    }
+}

@@ -1,0 +1,49 @@
+/// The policy's input tokens for a state and an observed target, exactly as
+/// tools/train/robot_sim.py `policy_tokens` builds them for training:
+///
+///     state token:  [px, py, vx, vy, 0, 0, 1, 0]
+///     target token: [gx − px, gy − py, 0, 0, gx, gy, 0, 1]
+public enum PolicyInput {
+    /// Tokens per request.
+    public static let tokenCount = 2
+    /// Features per token.
+    public static let tokenFeatures = 8
+
+    /// The `[2 × 8]` input, row-major.
+    public static func tokens(state: RobotState, target: Point2) -> [Float] {
+        let p = state.position, v = state.velocity
+        return [p.x, p.y, v.x, v.y, 0, 0, 1, 0,
+                target.x - p.x, target.y - p.y, 0, 0, target.x, target.y, 0, 1].map { Float($0) }
+    }
+
+    /// The commanded positions of a chunk from the action head's output: displacements
+    /// `[horizon × 2]` from the state's position.
+    /// - Throws: `ControlError.badChunk` when the output is not whole 2-D actions or not finite.
+    public static func commands(from output: [Float], state: RobotState) throws -> [Point2] {
+        guard !output.isEmpty, output.count % 2 == 0 else {
+            throw ControlError.badChunk("the policy returned \(output.count) values, not a whole number of 2-D actions")
+        }
+        guard output.allSatisfy(\.isFinite) else { throw ControlError.badChunk("the policy returned a NaN or infinity") }
+        return stride(from: 0, to: output.count, by: 2).map { i in
+            state.position + Point2(Double(output[i]), Double(output[i + 1]))
+        }
+    }
+}
+
+/// Errors of the control client and the act API.
+public enum ControlError: Error, Equatable, CustomStringConvertible {
+    /// A policy answer that is not a usable chunk.
+    case badChunk(String)
+    /// A request that cannot be acted on (wrong state size, NaN, chunk length 0, …).
+    case invalidRequest(String)
+    /// The model is not a robot policy of the expected shape.
+    case notAPolicy(String)
+
+    public var description: String {
+        switch self {
+        case .badChunk(let message): return "bad action chunk: \(message)"
+        case .invalidRequest(let message): return "invalid act request: \(message)"
+        case .notAPolicy(let message): return "not a usable robot policy: \(message)"
+        }
+    }
+}

@@ -1,0 +1,49 @@
+/// Runs the control loop on a simulated discrete-event clock: the robot steps at the control
+/// rate, each chunk request is answered by `policy` and delivered after a delay drawn from
+/// `latency` (in whole steps), so every run is exactly reproducible.
+public enum SimulatedControlRun {
+    /// Runs `scenario` under `settings` and returns what happened.
+    /// - Parameter failAfterStep: requests made after this step fail (a cloud that died), to
+    ///   show the loop keeps executing its buffer.
+    /// - Throws: only programmer errors of the policy are turned into failed requests; nothing throws.
+    public static func run(scenario: TargetScenario, settings: ControlSettings, policy: any ChunkPolicy,
+                           latency: LatencyModel, robot: PointMassRobot = PointMassRobot(),
+                           start: RobotState = RobotState(position: .zero), failAfterStep: Int? = nil) -> ControlTrace {
+        var scenario = scenario
+        var latency = latency
+        var session = ControlSession(settings: settings)
+        var trace = ControlTrace()
+        trace.isCourse = scenario.kind == .course
+        var state = start
+        // (arrival step, request id, chunk or nil for a failure, latency in steps)
+        var pending: [(arrival: Int, id: Int, chunk: [Point2]?, latency: Int)] = []
+        func deliverArrived(upTo step: Int) {
+            pending.sort { ($0.arrival, $0.id) < ($1.arrival, $1.id) }
+            while let first = pending.first, first.arrival <= step {
+                pending.removeFirst()
+                trace.deliver(first.chunk.map { .success($0) } ?? .failure(ControlError.badChunk("the cloud is dead")),
+                              for: first.id, session: &session, step: step, latencySteps: Double(first.latency))
+            }
+        }
+        for step in 0..<scenario.maxSteps {
+            let (target, jumped) = scenario.advance(step: step, robot: state.position)
+            if scenario.finished {
+                trace.completionStep = step
+                break
+            }
+            // As the wall-clock loop does: take arrived answers, then plan; a zero-delay answer
+            // arrives within the same step.
+            deliverArrived(upTo: step)
+            if let request = session.plan(step: step, state: state, target: target) {
+                trace.requests += 1
+                let delay = latency.next()
+                let dead = failAfterStep.map { step > $0 } ?? false
+                let chunk = dead ? nil : try? policy.chunk(state: request.state, target: request.target)
+                pending.append((step + delay, request.id, chunk, delay))
+                deliverArrived(upTo: step)
+            }
+            state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped)
+        }
+        return trace
+    }
+}

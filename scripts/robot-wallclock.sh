@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Wall-clock robot control through real daemons: a cloud-node serving the robot policy's tail,
+# an emulated 40 ms RTT link (edge-node relay), an edge-node serving the `act` API with layers
+# [0, k) of the policy, and `edge-node robot-loop` running the 30 Hz loop in each mode.
+# Usage: scripts/robot-wallclock.sh [BIN=.build/release] (set RTT_MS, STEPS, COURSE=--course)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release}
+POLICY=${POLICY:-models/split-robot-policy.gguf}
+K=${K:-2}
+RTT_MS=${RTT_MS:-40}
+STEPS=${STEPS:-450}
+COURSE=${COURSE:---course}
+CLOUD_PORT=${CLOUD_PORT:-5655}
+RELAY_PORT=${RELAY_PORT:-5656}
+WORK=$(mktemp -d /tmp/split-robot.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+wait_for() {  # file text
+    for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
+}
+$BIN/cloud-node keygen --secret-file "$WORK/cloud.key" --public-file "$WORK/cloud.pub" >/dev/null
+$BIN/edge-node keygen --secret-file "$WORK/edge.key" --public-file "$WORK/edge.pub" >/dev/null
+$BIN/cloud-node serve --model "$POLICY" --bind "tcp://127.0.0.1:$CLOUD_PORT" --key "$WORK/cloud.key" \
+    --allow "$WORK/edge.pub" --threads 1 >"$WORK/cloud.log" 2>&1 &
+PIDS+=($!)
+wait_for "$WORK/cloud.log" "serving"
+$BIN/edge-node relay --listen-port "$RELAY_PORT" --target-port "$CLOUD_PORT" --rtt-ms "$RTT_MS" >"$WORK/relay.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$RELAY_PORT") 2>/dev/null && break; sleep 0.1; done
+$BIN/edge-node serve --policy "$POLICY" --policy-split-layer "$K" --policy-cloud "tcp://127.0.0.1:$RELAY_PORT" \
+    --cloud-key "$WORK/cloud.pub" --key "$WORK/edge.key" --listen "ipc://$WORK/edge.sock" --http-port 0 \
+    --threads 1 >"$WORK/edge.log" 2>&1 &
+PIDS+=($!)
+wait_for "$WORK/edge.log" "edge node serving"
+echo "policy $POLICY split at k=$K, edge <-> cloud over an emulated ${RTT_MS} ms RTT link (CURVE), 30 Hz wall clock"
+$BIN/edge-node robot-loop --connect "ipc://$WORK/edge.sock" --steps "$STEPS" $COURSE "$@"
