@@ -23,6 +23,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Decode steps each session then sends, one at a time.")
     var decodeSteps: Int = 24
 
+    @Option(name: .long, help: "The cloud's KV budget in MiB (sessions past it are evicted and rebuilt).")
+    var kvBudgetMb: Int = 8192
+
     @Option(name: .long, help: "Rounds over every configuration; each row is its median round.")
     var rounds: Int = 3
 
@@ -35,12 +38,13 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let threads { RuntimeBenchmark.setThreads(threads) }
         let counts = sessions.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard kvBudgetMb >= 0 else { throw ValidationError("--kv-budget-mb must not be negative") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
             throw ValidationError("--sessions takes positive counts up to 1024, e.g. 1,4,16,64")
         }
         let layerCount = try ModelFile(path: model).configuration.layerCount
         let benchmark = CloudLoadBenchmark(modelPath: model, splitLayer: splitLayer ?? layerCount / 2,
-                                           promptTokens: promptTokens, decodeSteps: decodeSteps)
+                                           promptTokens: promptTokens, decodeSteps: decodeSteps, kvBudgetBytes: kvBudgetMb << 20)
         let rows = try benchmark.run(sessionCounts: counts, rounds: rounds) { FileHandle.standardError.write(Data("… \($0)\n".utf8)) }
         if json {
             let encoder = JSONEncoder()
@@ -49,13 +53,14 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session, median of \(rounds) rounds")
-        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB")
+        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB  KV MB  evictions  rebuilds")
         let single = rows.first { $0.sessions == 1 && $0.batching }?.aggregateTokensPerSecond
         for row in rows {
             let ratio = single.map { String(format: "%.2fx", row.aggregateTokensPerSecond / $0) } ?? "-"
-            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %6.0f", row.sessions,
+            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %6.0f  %5.0f  %9d  %8d", row.sessions,
                          row.batching ? "on" : "off", row.aggregateTokensPerSecond, ratio,
-                         row.stepP50Milliseconds, row.stepP99Milliseconds, row.rowsPerPass, row.residentMegabytes))
+                         row.stepP50Milliseconds, row.stepP99Milliseconds, row.rowsPerPass, row.residentMegabytes,
+                         row.kvMegabytes, row.evictions, row.rebuilds))
         }
     }
 }

@@ -13,8 +13,12 @@ public struct CloudLoadBenchmark: Sendable {
     public var promptTokens: Int
     public var decodeSteps: Int
     public var encoding: ActivationEncoding
+    /// The cloud's KV budget; sessions past it are evicted and rebuilt by their edges.
+    public var kvBudgetBytes: Int
 
-    public init(modelPath: String, splitLayer: Int, promptTokens: Int = 32, decodeSteps: Int = 24, encoding: ActivationEncoding = .f16) {
+    public init(modelPath: String, splitLayer: Int, promptTokens: Int = 32, decodeSteps: Int = 24, encoding: ActivationEncoding = .f16,
+                kvBudgetBytes: Int = 8 << 30) {
+        self.kvBudgetBytes = kvBudgetBytes
         self.modelPath = modelPath
         self.splitLayer = splitLayer
         self.promptTokens = promptTokens
@@ -32,8 +36,12 @@ public struct CloudLoadBenchmark: Sendable {
         public var stepP99Milliseconds: Double
         /// Positions per forward pass of the cloud's layers (1 = no sharing).
         public var rowsPerPass: Double
-        /// Resident memory of the process after the run.
+        /// Resident memory of the process after the run, and the KV bytes the cloud held then.
         public var residentMegabytes: Double
+        public var kvMegabytes: Double
+        /// Sessions the cloud evicted under its budget, and rebuilds the sessions then sent.
+        public var evictions: Int
+        public var rebuilds: Int
     }
 
     /// Runs every session count with and without batching, `rounds` times interleaved (so a
@@ -63,7 +71,7 @@ public struct CloudLoadBenchmark: Sendable {
         let c = tail.configuration
         let edgeKeys = try CurveKeyPair.generate()
         let serverKeys = try CurveKeyPair.generate()
-        let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: 8 << 30)
+        let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: kvBudgetBytes)
         let server = try CloudServer(
             configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys, allowedClients: [edgeKeys.publicKey],
                                  maxBatchSessions: batching ? max(sessions, 1) : 1),
@@ -77,6 +85,18 @@ public struct CloudLoadBenchmark: Sendable {
                                       activationEncoding: encoding, clientName: "bench")
         let prompt = try Self.randomActivations(rows: promptTokens, width: c.hiddenSize, encoding: encoding, seed: 1)
         let step = try Self.randomActivations(rows: 1, width: c.hiddenSize, encoding: encoding, seed: 2)
+        let stepValues = step.decoded(), promptValues = prompt.decoded()
+        // What an edge resends when the cloud lost its session: positions [from, end).
+        let resend: @Sendable (Int, Int) throws -> EncodedActivations = { from, end in
+            var values: [Float] = []
+            for position in from..<end {
+                values += position < promptTokens
+                    ? promptValues[(position * c.hiddenSize)..<((position + 1) * c.hiddenSize)]
+                    : stepValues[...]
+            }
+            return try EncodedActivations(encoding: encoding, rows: end - from, hiddenSize: c.hiddenSize, values: values)
+        }
+        let rebuilds = Locked(0)
 
         // Every session connects and sends its prompt first; decode starts together.
         let ready = DispatchGroup()
@@ -104,8 +124,17 @@ public struct CloudLoadBenchmark: Sendable {
                     let start = MonotonicClock.nanoseconds()
                     for index in 0..<decodeSteps {
                         let sent = MonotonicClock.nanoseconds()
-                        _ = try connection.forward(.step(.init(sessionID: id, requestID: connection.makeRequestID(),
-                                                               startPosition: UInt32(promptTokens + index), activations: step)))
+                        do {
+                            _ = try connection.forward(.step(.init(sessionID: id, requestID: connection.makeRequestID(),
+                                                                   startPosition: UInt32(promptTokens + index), activations: step)))
+                        } catch LinkError.rebuildNeeded(let cached) {
+                            // Evicted under the budget: resend what the cloud lacks, as an edge does.
+                            rebuilds.withLock { $0 += 1 }
+                            let from = min(cached, promptTokens + index)
+                            _ = try connection.forward(.prefill(.init(
+                                sessionID: id, requestID: connection.makeRequestID(), startPosition: UInt32(from),
+                                activations: try resend(from, promptTokens + index + 1))))
+                        }
                         latencies.append(Double(MonotonicClock.nanoseconds() - sent) / 1e9)
                     }
                     let end = MonotonicClock.nanoseconds()
@@ -133,7 +162,10 @@ public struct CloudLoadBenchmark: Sendable {
                    stepP50Milliseconds: Self.quantile(latencies, 0.5) * 1000,
                    stepP99Milliseconds: Self.quantile(latencies, 0.99) * 1000,
                    rowsPerPass: passes > 0 ? positions / passes : 0,
-                   residentMegabytes: ProcessMemory.residentBytes.map { Double($0) / 1_048_576 } ?? 0)
+                   residentMegabytes: ProcessMemory.residentBytes.map { Double($0) / 1_048_576 } ?? 0,
+                   kvMegabytes: Self.sample(exposition, "split_cloud_kv_bytes") / 1_048_576,
+                   evictions: Int(Self.sample(exposition, "split_cloud_evictions_total")),
+                   rebuilds: rebuilds.withLock { $0 })
     }
 
     static func randomActivations(rows: Int, width: Int, encoding: ActivationEncoding, seed: UInt64) throws -> EncodedActivations {
