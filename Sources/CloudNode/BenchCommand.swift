@@ -26,6 +26,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "The cloud's KV budget in MiB (sessions past it are evicted and rebuilt).")
     var kvBudgetMb: Int = 8192
 
+    @Option(name: .long, help: "Batching modes to measure: off, on, or off,on.")
+    var batching: String = "off,on"
+
     @Option(name: .long, help: "Rounds over every configuration; each row is its median round.")
     var rounds: Int = 3
 
@@ -45,7 +48,14 @@ struct BenchCommand: ParsableCommand {
         let layerCount = try ModelFile(path: model).configuration.layerCount
         let benchmark = CloudLoadBenchmark(modelPath: model, splitLayer: splitLayer ?? layerCount / 2,
                                            promptTokens: promptTokens, decodeSteps: decodeSteps, kvBudgetBytes: kvBudgetMb << 20)
-        let rows = try benchmark.run(sessionCounts: counts, rounds: rounds) { FileHandle.standardError.write(Data("… \($0)\n".utf8)) }
+        let modes = try batching.split(separator: ",").map { mode -> Bool in
+            switch mode.trimmingCharacters(in: .whitespaces) {
+            case "on": return true
+            case "off": return false
+            default: throw ValidationError("--batching takes off, on, or off,on")
+            }
+        }
+        let rows = try benchmark.run(sessionCounts: counts, batching: modes, rounds: rounds) { FileHandle.standardError.write(Data("… \($0)\n".utf8)) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -48,7 +48,8 @@ public struct CloudLoadBenchmark: Sendable {
     /// burst of load on the shared machine hits every configuration alike), and reports each
     /// configuration's median round (by aggregate tokens/s).
     /// - Throws: model, key or transport errors.
-    public func run(sessionCounts: [Int], rounds: Int = 1, progress: (String) -> Void = { _ in }) throws -> [Row] {
+    public func run(sessionCounts: [Int], batching modes: [Bool] = [false, true], rounds: Int = 1,
+                    progress: (String) -> Void = { _ in }) throws -> [Row] {
         let file = try ModelFile(path: modelPath)
         let c = file.configuration
         guard (0..<c.layerCount).contains(splitLayer) else {
@@ -56,7 +57,7 @@ public struct CloudLoadBenchmark: Sendable {
         }
         let tail = try file.load(.init(layers: splitLayer..<c.layerCount, embedding: false, head: true))
         let identity = try file.identity()
-        let configurations = sessionCounts.flatMap { sessions in [false, true].map { (sessions, $0) } }
+        let configurations = sessionCounts.flatMap { sessions in modes.map { (sessions, $0) } }
         var measured = [[Row]](repeating: [], count: configurations.count)
         for round in 1...max(1, rounds) {
             for (index, (sessions, batching)) in configurations.enumerated() {
