@@ -40,6 +40,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { RuntimeBenchmark.setThreads(threads) }
+        ProcessMemory.returnLargeFreesToSystem()
         let counts = sessions.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard kvBudgetMb >= 0 else { throw ValidationError("--kv-budget-mb must not be negative") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {

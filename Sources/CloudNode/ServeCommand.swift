@@ -57,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "split.cloud")
         if let threads { RuntimeBenchmark.setThreads(threads) }
+        ProcessMemory.returnLargeFreesToSystem()
         let file = try ModelFile(path: model)
         let layerCount = file.configuration.layerCount
         guard minSplitLayer >= 0, minSplitLayer <= layerCount else {

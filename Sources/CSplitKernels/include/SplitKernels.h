@@ -11,6 +11,10 @@ void split_f32_to_f16(const float *src, uint16_t *dst, size_t count);
 /// Converts `count` bfloat16 values to single precision.
 void split_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
 
+/// Fixes glibc's mmap threshold at `bytes` (no dynamic raising), so every larger allocation is
+/// its own mapping, returned to the system when freed. Returns 1 on success, 0 otherwise.
+int split_set_mmap_threshold(int bytes);
+
 #endif
 
 #ifndef SPLIT_KERNELS_GEMV_H
