@@ -42,12 +42,13 @@ public struct ClientStatus: Sendable, Codable, Equatable {
 }
 
 extension FinishReason {
-    /// The name the socket API sends: `length`, `stop` or `end_of_text`.
+    /// The name the socket API sends: `length`, `stop`, `end_of_text` or `controller_stop`.
     public var wireName: String {
         switch self {
         case .length: return "length"
         case .stop: return "stop"
         case .endOfText: return "end_of_text"
+        case .controllerStop: return "controller_stop"
         }
     }
 
@@ -60,6 +61,7 @@ extension FinishReason {
         case "length": self = .length
         case "stop": self = .stop
         case "end_of_text": self = .endOfText
+        case "controller_stop": self = .controllerStop
         default: return nil
         }
     }

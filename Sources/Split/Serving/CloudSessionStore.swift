@@ -103,6 +103,12 @@ public final class CloudSessionStore {
         }
     }
 
+    /// The cache and length of a session, whichever connection it is on (for tests that compare
+    /// the cloud's state with a reference; call only while the compute thread is idle).
+    func session(id: UInt64) -> (cache: KVCache, length: Int)? {
+        sessions.first { $0.key.session == id }.map { ($0.value.cache, $0.value.length) }
+    }
+
     /// Forgets a disconnected peer and its sessions.
     public func dropPeer(_ peer: [UInt8]) {
         peers[peer] = nil
@@ -149,6 +155,12 @@ public final class CloudSessionStore {
         guard start + rows <= maxPositions else {
             throw CloudError(code: .limitExceeded, message: "positions \(start)..<\(start + rows) past the limit \(maxPositions)")
         }
+        let firstRow = request.flags.contains(.allRows) ? 0 : rows - 1
+        let wantsDistributions = request.flags.contains(.distributions)
+        if wantsDistributions, 64 + (rows - firstRow) * (14 + 4 * c.vocabularySize) > limits.maxMessageBytes {
+            throw CloudError(code: .limitExceeded,
+                             message: "\(rows - firstRow) distributions of \(c.vocabularySize) values exceed the message limit")
+        }
         let key = Key(peer: peer, session: request.sessionID)
         clock += 1
         peers[peer]?.lastUsed = clock
@@ -180,7 +192,6 @@ public final class CloudSessionStore {
                           cache: session.cache, workspace: workspace)
         session.length = start + rows
         forwardedPositions += rows
-        let firstRow = request.flags.contains(.allRows) ? 0 : rows - 1
         let outputRows = Array(hidden[(firstRow * c.hiddenSize)...])
         let logits = try model.logits(outputRows, rows: rows - firstRow, workspace: workspace)
         let parameters = SamplingParameters(
@@ -192,7 +203,8 @@ public final class CloudSessionStore {
                 let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
                 results.append(.init(
                     token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
-                    topK: Self.topK(slice, count: Int(request.topK))))
+                    topK: Self.topK(slice, count: Int(request.topK)),
+                    probabilities: wantsDistributions ? SpeculativeAcceptance.distribution(slice, parameters: parameters) : nil))
             }
         }
         enforceBudget(keeping: key)

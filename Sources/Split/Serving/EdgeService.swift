@@ -36,6 +36,18 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         public var failovers = 0
         public var active = 0
         public var lastCloudEndpoint: String?
+        /// Provenance counters over every split generation (edge-answered, drafts, round trips).
+        public var tokens = ProvenanceCounts()
+    }
+
+    /// How a split strategy decodes.
+    private func decoding(for strategy: Strategy) -> SplitDecoding {
+        switch strategy {
+        case .splitSpec(_, let gamma, let adaptive, _): return .speculative(draftLength: gamma, adaptive: adaptive)
+        case .splitExit(let k, let tau, let minLayer, _):
+            return .earlyExit(ExitPolicy(threshold: tau, minLayer: minLayer ?? k, controller: controller))
+        case .local, .cloud, .split: return .plain
+        }
     }
 
     private struct Job: Sendable {
@@ -49,6 +61,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public let file: ModelFile
     private let model: TransformerModel
     private let tokenizer: BPETokenizer
+    /// The model's trained stop/exit controller, if its file has one.
+    private let controller: ExitController?
     private let identity: SHA256Digest
     private let context: ZMQContext
     private let logger: Logger
@@ -72,6 +86,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         }
         // The whole model is mapped; only the layers a strategy runs are ever read.
         model = try file.load()
+        controller = try ExitController.load(from: file)
         identity = try file.identity()
         context = try ZMQContext()
         modelName = (configuration.modelPath as NSString).lastPathComponent
@@ -139,10 +154,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         text: result.text, promptTokenCount: result.promptTokens.count, completionTokenCount: result.tokens.count,
                         finishReason: result.finishReason, strategy: "local",
                         timeToFirstTokenSeconds: firstToken ?? result.prefillSeconds, totalSeconds: LocalGenerator.seconds(since: start))
-                case .split(let k, let encoding):
+                case .cloud, .split, .splitExit, .splitSpec:
                     guard let link = configuration.link else {
                         throw CompletionError.invalidRequest("this edge has no cloud configured; use strategy local")
                     }
+                    let k = strategy.splitLayer ?? 0, encoding = strategy.encoding ?? configuration.encoding
                     // From a client: out of range it would trap in the KV cache's layer range.
                     guard (0...model.configuration.layerCount).contains(k) else {
                         throw CompletionError.invalidRequest(
@@ -152,19 +168,21 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: link, context: context, logger: logger)
                     }
-                    let report = try split!.generate(job.request, allowDegraded: job.request.allowDegraded, onText: emit)
+                    let report = try split!.generate(job.request, decoding: decoding(for: strategy),
+                                                     allowDegraded: job.request.allowDegraded, onText: emit)
                     counters.withLock {
                         $0.failovers += report.failovers
                         $0.degraded += report.degraded ? 1 : 0
+                        $0.tokens.add(report.counts)
                         // nil when degraded: no cloud answered, so status must not name one.
                         $0.lastCloudEndpoint = report.endpoint
                     }
                     summary = CompletionSummary(
                         text: report.result.text, promptTokenCount: report.result.promptTokens.count,
                         completionTokenCount: report.result.tokens.count, finishReason: report.result.finishReason,
-                        strategy: report.degraded ? "edge-only(k=\(k))" : "split(k=\(k),\(encoding))", degraded: report.degraded,
+                        strategy: report.degraded ? "edge-only(k=\(k))" : strategy.description, degraded: report.degraded,
                         timeToFirstTokenSeconds: firstToken ?? report.result.prefillSeconds,
-                        totalSeconds: LocalGenerator.seconds(since: start))
+                        totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts)
                 }
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
                 job.continuation.resume(returning: summary)
@@ -178,45 +196,5 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 job.continuation.resume(throwing: error)
             }
         }
-    }
-}
-
-/// The strategies an edge can serve a request with, by name.
-public enum Strategy: Sendable, Equatable, CustomStringConvertible {
-    case local
-    case split(layer: Int, encoding: ActivationEncoding)
-
-    public var description: String {
-        switch self {
-        case .local: return "local"
-        case .split(let k, let encoding): return "split(k=\(k),\(encoding))"
-        }
-    }
-
-    /// Parses "local", "split", "split(k=4)", "split(k=4,int8-32)"; nil or "" gives `fallback`.
-    /// - Throws: `CompletionError.invalidRequest` for an unknown name.
-    public static func parse(_ name: String?, default fallback: String) throws -> Strategy {
-        let text = (name?.isEmpty == false ? name! : fallback).lowercased().replacingOccurrences(of: " ", with: "")
-        if text == "local" { return .local }
-        let defaults = fallback.lowercased() == text ? nil : try? parse(fallback, default: "local")
-        guard text.hasPrefix("split") else {
-            throw CompletionError.invalidRequest("unknown strategy '\(text)' (known: local, split(k=N[,f32|f16|int8-32|int8-64]))")
-        }
-        var layer: Int?
-        var encoding: ActivationEncoding?
-        if case .split(let k, let e)? = defaults { layer = k; encoding = e }
-        let inner = text.dropFirst("split".count).trimmingCharacters(in: CharacterSet(charactersIn: "()"))
-        for part in inner.split(separator: ",") where !part.isEmpty {
-            if part.hasPrefix("k="), let k = Int(part.dropFirst(2)) {
-                guard k >= 0 else { throw CompletionError.invalidRequest("split layer \(k) in strategy '\(text)' is negative") }
-                layer = k
-            } else if let e = ActivationEncoding(name: String(part)) {
-                encoding = e
-            } else {
-                throw CompletionError.invalidRequest("cannot read '\(part)' in strategy '\(text)'")
-            }
-        }
-        guard let layer else { throw CompletionError.invalidRequest("strategy '\(text)' needs a split layer, e.g. split(k=4)") }
-        return .split(layer: layer, encoding: encoding ?? .f16)
     }
 }

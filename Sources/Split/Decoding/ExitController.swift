@@ -1,0 +1,89 @@
+import Foundation
+
+/// The trained stop/exit/continue classifier of split-exit (after Sun et al., "When Neural
+/// Code Completion Models Size up the Situation", ICSE 2024): per eligible layer ℓ, a linear
+/// map from features of the hidden state to three logits. Features: the hidden state divided by
+/// its root mean square, then the exit head's top probability and top-1/top-2 margin.
+/// `tools/train/train_controller.py` trains it and writes it into the model's GGUF as
+/// `split.exit_controller.<ℓ>.weight` [3, d + 2], `split.exit_controller.<ℓ>.bias` [3] and
+/// `split.exit_controller.thresholds` [2] (exit, stop probabilities); models without them
+/// fall back to the plain confidence threshold.
+public struct ExitController: Sendable, Equatable {
+    /// The classes, in the order of the weight's rows.
+    public enum Outcome: Int, Sendable { case `continue` = 0, exit = 1, stop = 2 }
+    /// One layer's classifier.
+    public struct Head: Sendable, Equatable {
+        /// [3 × (hiddenSize + 2)], row-major.
+        public var weight: [Float]
+        /// [3].
+        public var bias: [Float]
+    }
+    public let hiddenSize: Int
+    public var heads: [Int: Head]
+    /// Probability of "exit" that answers on the edge.
+    public var exitThreshold: Float
+    /// Probability of "stop" that ends the completion.
+    public var stopThreshold: Float
+
+    /// Makes a controller.
+    public init(hiddenSize: Int, heads: [Int: Head], exitThreshold: Float, stopThreshold: Float) {
+        self.hiddenSize = hiddenSize
+        self.heads = heads
+        self.exitThreshold = exitThreshold
+        self.stopThreshold = stopThreshold
+    }
+
+    static let prefix = "split.exit_controller."
+
+    /// The controller stored in `file`, or nil when it has none.
+    /// - Throws: `ModelError` when its tensors are there but malformed.
+    public static func load(from file: ModelFile) throws -> ExitController? {
+        let names = file.store.tensorNames.filter { $0.hasPrefix(prefix) }
+        guard !names.isEmpty else { return nil }
+        let loader = WeightLoader(store: file.store, transposeLinear: false)
+        let d = file.configuration.hiddenSize
+        var heads: [Int: Head] = [:]
+        for name in names where name.hasSuffix(".weight") {
+            let middle = name.dropFirst(prefix.count).dropLast(".weight".count)
+            guard let layer = Int(middle), (1...file.configuration.layerCount).contains(layer) else {
+                throw ModelError.invalidConfiguration("exit controller tensor \(name) names no layer of the model")
+            }
+            heads[layer] = Head(weight: try loader.vector(name, count: 3 * (d + 2)).array,
+                                bias: try loader.vector("\(prefix)\(layer).bias", count: 3).array)
+        }
+        let thresholds = try loader.vector("\(prefix)thresholds", count: 2).array
+        guard thresholds.allSatisfy({ $0.isFinite && $0 > 0 && $0 <= 1 }) else {
+            throw ModelError.invalidConfiguration("exit controller thresholds \(thresholds) outside (0, 1]")
+        }
+        return ExitController(hiddenSize: d, heads: heads, exitThreshold: thresholds[0], stopThreshold: thresholds[1])
+    }
+
+    /// Class probabilities (continue, exit, stop) at `layer`, or nil without a head for it.
+    public func probabilities(layer: Int, hidden: UnsafeBufferPointer<Float>, logits: UnsafeBufferPointer<Float>) -> [Float]? {
+        guard let head = heads[layer], hidden.count == hiddenSize else { return nil }
+        var meanSquare: Float = 0
+        for v in hidden { meanSquare += v * v }
+        let scale = 1 / (meanSquare / Float(hiddenSize) + 1e-6).squareRoot()
+        let confidence = ExitPolicy.confidence(logits)
+        var scores = head.bias
+        let width = hiddenSize + 2
+        for c in 0..<3 {
+            var sum: Float = 0
+            let row = c * width
+            for i in 0..<hiddenSize { sum += head.weight[row + i] * hidden[i] }
+            scores[c] += sum * scale + head.weight[row + hiddenSize] * confidence.top
+                + head.weight[row + hiddenSize + 1] * confidence.margin
+        }
+        let top = scores.max() ?? 0
+        let e = scores.map { Foundation.exp($0 - top) }
+        let total = e.reduce(0, +)
+        return e.map { $0 / total }
+    }
+
+    /// The decision at `layer`, or nil when there is no head for it.
+    public func decide(layer: Int, hidden: UnsafeBufferPointer<Float>, logits: UnsafeBufferPointer<Float>) -> ExitPolicy.Decision? {
+        guard let p = probabilities(layer: layer, hidden: hidden, logits: logits) else { return nil }
+        if p[Outcome.stop.rawValue] >= stopThreshold { return .stop }
+        return p[Outcome.exit.rawValue] >= exitThreshold ? .exit : .continue
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+@testable import Split
+
+@Suite("The strategy catalogue")
+struct StrategyTests {
+    @Test("every strategy's name reads back as itself", arguments: [
+        Strategy.local, .cloud(encoding: .f16), .split(layer: 4, encoding: .int8Block32),
+        .splitExit(layer: 3, threshold: 0.8, minExitLayer: nil, encoding: .f16),
+        .splitExit(layer: 4, threshold: 0.95, minExitLayer: 2, encoding: .f32),
+        .splitSpec(layer: 2, draftLength: 4, adaptive: false, encoding: .f32),
+        .splitSpec(layer: 4, draftLength: 6, adaptive: true, encoding: .f16),
+    ])
+    func roundTrip(strategy: Strategy) throws {
+        #expect(try Strategy.parse(strategy.description, default: "local") == strategy)
+    }
+
+    @Test("the issue's spellings and the old ones parse")
+    func spellings() throws {
+        #expect(try Strategy.parse("split-spec(k=2,gamma=4)", default: "local") == .splitSpec(layer: 2, draftLength: 4, adaptive: false, encoding: .f32))
+        #expect(try Strategy.parse("split-exit(k=3,tau=0.8)", default: "local") == .splitExit(layer: 3, threshold: 0.8, minExitLayer: nil, encoding: .f16))
+        #expect(try Strategy.parse("split", default: "split(k=4,f16)") == .split(layer: 4, encoding: .f16))
+        #expect(try Strategy.parse("split(k=2)", default: "split(k=4,int8-32)") == .split(layer: 2, encoding: .int8Block32))
+        #expect(try Strategy.parse(nil, default: "split(k=4,f32)") == .split(layer: 4, encoding: .f32))
+        #expect(try Strategy.parse("split-spec", default: "split(k=4,f16)") == .splitSpec(layer: 4, draftLength: 4, adaptive: false, encoding: .f32))
+        #expect(try Strategy.parse("cloud", default: "local") == .cloud(encoding: .f16))
+        #expect(try Strategy.parse(" Local ", default: "split(k=4)") == .local)
+        #expect(Strategy.splitExit(layer: 3, threshold: 0.8, minExitLayer: nil, encoding: .f16).isExact == false)
+        #expect(Strategy.splitSpec(layer: 3, draftLength: 2, adaptive: false, encoding: .f16).isExact)
+        #expect(Strategy.cloud(encoding: .f16).splitLayer == 0)
+    }
+
+    @Test("bad strategy strings are refused with a message naming the problem", arguments: [
+        ("fast", "unknown strategy"), ("split(k=-1)", "not a layer number"), ("split-exit(k=3)", "threshold"),
+        ("split-exit(k=3,tau=1.5)", "tau"), ("split-spec(k=2,gamma=0)", "gamma"), ("split-spec(k=2,gamma=99)", "gamma"),
+        ("split-spec(k=0)", "k ≥ 1"), ("split(k=2,tau=0.5)", "not used"), ("split(k=2", "closing"),
+        ("split-spec(k=2,zeta=3)", "unknown parameter"), ("split(k=2,f12)", "cannot read"), ("split-exit(k=2,tau=0.9,min=3)", "above"),
+        ("local(k=2)", "not used"), ("split", "needs a split layer"),
+    ])
+    func refused(text: String, fragment: String) {
+        do {
+            _ = try Strategy.parse(text, default: "local")
+            Issue.record("'\(text)' was accepted")
+        } catch let error as CompletionError {
+            #expect(error.description.contains(fragment), "\(error)")
+            #expect(error.description.contains("known:"), "the message lists what is known")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
