@@ -48,3 +48,27 @@ struct StrategyTests {
         }
     }
 }
+
+@Suite("Provenance in client API replies")
+struct ProvenanceReplyTests {
+    @Test("token and done replies carry each token's side and layer, and the counters, and read back")
+    func roundTrip() throws {
+        let provenance = [TokenProvenance(side: .draft, layer: 4), TokenProvenance(side: .cloud, layer: 8),
+                          TokenProvenance(side: .edge, layer: 3)]
+        var counts = ProvenanceCounts()
+        counts.tokens = 3; counts.edgeAnswered = 1; counts.drafted = 2; counts.acceptedDrafts = 1; counts.roundTrips = 1
+        let token = ClientReply.token(id: "a", text: "x = 1", tokens: [5, 6, 7], provenance: provenance)
+        #expect(try ClientReply.decode(token.encoded()) == token)
+        let json = String(decoding: token.encoded(), as: UTF8.self)
+        #expect(json.contains("\"draft@4\"") && json.contains("\"edge@3\""))
+        let summary = CompletionSummary(text: "x = 1", promptTokenCount: 9, completionTokenCount: 3, finishReason: .controllerStop,
+                                        strategy: "split-exit(k=4,tau=0.8,f16)", timeToFirstTokenSeconds: 0.1, totalSeconds: 0.2,
+                                        provenance: provenance, counts: counts)
+        let done = ClientReply.done(id: "a", summary: summary)
+        #expect(try ClientReply.decode(done.encoded()) == done)
+        let doneJSON = String(decoding: done.encoded(), as: UTF8.self)
+        #expect(doneJSON.contains("\"edge_answered_fraction\"") && doneJSON.contains("\"controller_stop\""))
+        #expect(throws: ClientAPIError.self) { try TokenProvenance.parse(["cloud8"]) }
+        #expect(throws: ClientAPIError.self) { try TokenProvenance.parse(["moon@8"]) }
+    }
+}

@@ -17,6 +17,8 @@ public struct ClientStatus: Sendable, Codable, Equatable {
     public var uptimeSeconds: Double
     /// Why the node is not ready, or any other note for an operator.
     public var message: String?
+    /// Split counters since start: edge-answered tokens, drafts accepted, round trips.
+    public var splitCounters: ProvenanceCounts?
 
     /// A status; only `model` and `ready` are required.
     public init(model: String, ready: Bool, cloudConnected: Bool = false, cloudEndpoint: String? = nil,
@@ -29,6 +31,7 @@ public struct ClientStatus: Sendable, Codable, Equatable {
         self.activeRequests = activeRequests
         self.uptimeSeconds = uptimeSeconds
         self.message = message
+        splitCounters = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,6 +41,7 @@ public struct ClientStatus: Sendable, Codable, Equatable {
         case defaultStrategy = "default_strategy"
         case activeRequests = "active_requests"
         case uptimeSeconds = "uptime_seconds"
+        case splitCounters = "split_counters"
     }
 }
 

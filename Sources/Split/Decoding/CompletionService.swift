@@ -12,8 +12,8 @@ public protocol CompletionService: Sendable {
 
 /// A streamed piece of a completion.
 public enum CompletionEvent: Sendable, Equatable {
-    /// New text, with the token ids that produced it.
-    case text(String, tokens: [Int32])
+    /// New text, with the token ids that produced it and where each came from (split strategies).
+    case text(String, tokens: [Int32], provenance: [TokenProvenance] = [])
 }
 
 /// The end of a completion: what was produced, how, and how fast.

@@ -103,9 +103,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// What the client APIs report as status and readiness.
     public func status() -> ClientStatus {
         let current = counters.current
-        return ClientStatus(model: modelName, ready: true, cloudConnected: current.lastCloudEndpoint != nil,
-                            cloudEndpoint: current.lastCloudEndpoint, defaultStrategy: defaultStrategy,
-                            activeRequests: current.active, uptimeSeconds: uptimeSeconds)
+        var status = ClientStatus(model: modelName, ready: true, cloudConnected: current.lastCloudEndpoint != nil,
+                                  cloudEndpoint: current.lastCloudEndpoint, defaultStrategy: defaultStrategy,
+                                  activeRequests: current.active, uptimeSeconds: uptimeSeconds)
+        status.splitCounters = current.tokens.tokens > 0 ? current.tokens : nil
+        return status
     }
     public var uptimeSeconds: Double { Date().timeIntervalSince(started) }
     /// The strategy used when a request names none.
@@ -138,11 +140,12 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             counters.withLock { $0.active += 1 }
             let start = DispatchTime.now()
             var firstToken: Double?
-            let emit: (String) -> Void = { text in
-                guard !text.isEmpty else { return }
+            let emitPiece: (GeneratedText) -> Void = { piece in
+                guard !piece.text.isEmpty else { return }
                 if firstToken == nil { firstToken = LocalGenerator.seconds(since: start) }
-                job.onEvent(.text(text, tokens: []))
+                job.onEvent(.text(piece.text, tokens: piece.tokens, provenance: piece.provenance))
             }
+            let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
             do {
                 let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy)
                 let summary: CompletionSummary
@@ -169,7 +172,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                                                    modelIdentity: identity, link: link, context: context, logger: logger)
                     }
                     let report = try split!.generate(job.request, decoding: decoding(for: strategy),
-                                                     allowDegraded: job.request.allowDegraded, onText: emit)
+                                                     allowDegraded: job.request.allowDegraded, onText: emitPiece)
                     counters.withLock {
                         $0.failovers += report.failovers
                         $0.degraded += report.degraded ? 1 : 0

@@ -9,7 +9,7 @@ import Foundation
 extension SplitGenerator {
     func exitEarly(after first: Int32, promptLength: Int, policy: ExitPolicy, session: Session, sampler: inout Sampler,
                    output: inout GenerationOutput, allowDegraded: Bool, degraded: inout Bool,
-                   onText: (String) -> Void) throws {
+                   onText: (GeneratedText) -> Void) throws {
         let d = model.configuration.hiddenSize
         let k = splitLayer
         let eligible = max(1, min(policy.minLayer, k))...max(1, k)

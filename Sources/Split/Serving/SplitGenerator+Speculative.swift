@@ -11,7 +11,7 @@ import Foundation
 extension SplitGenerator {
     func speculate(after first: Int32, promptLength: Int, draftLength: Int, adaptive: Bool, session: Session,
                    sampler: inout Sampler, output: inout GenerationOutput, allowDegraded: Bool, degraded: inout Bool,
-                   onText: (String) -> Void) throws {
+                   onText: (GeneratedText) -> Void) throws {
         let parameters = sampler.parameters
         let draftOrigin = TokenProvenance(side: .draft, layer: splitLayer)
         var next = first

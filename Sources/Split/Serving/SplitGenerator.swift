@@ -110,7 +110,7 @@ public final class SplitGenerator {
     /// - Throws: `CompletionError.cloudUnavailable` when no endpoint answers and `allowDegraded`
     ///   is false; `ModelError` for bad input.
     public func generate(_ request: CompletionRequest, decoding: SplitDecoding = .plain, allowDegraded: Bool = false,
-                         onText: (String) -> Void = { _ in }) throws -> SplitReport {
+                         onText: (GeneratedText) -> Void = { _ in }) throws -> SplitReport {
         var prompt = tokenizer.encode(request.prompt)
         if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, prompt.first != bos { prompt.insert(bos, at: 0) }
         guard !prompt.isEmpty else { throw CompletionError.invalidRequest("empty prompt") }
