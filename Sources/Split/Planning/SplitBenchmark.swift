@@ -63,29 +63,9 @@ public struct SplitBenchmark: Sendable {
 
         var silent = Logger(label: "split.bench")
         silent.logLevel = .critical
-        let serverKeys = try CurveKeyPair.generate()
-        let edgeKeys = try CurveKeyPair.generate()
-        let store = CloudSessionStore(model: model, modelIdentity: try file.identity())
-        let server = try CloudServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys,
-                                                          allowedClients: [edgeKeys.publicKey]),
-                                     store: store, logger: silent)
-        try server.start()
-        defer { server.stop() }
-        var address = server.boundEndpoints[0]
-        var emulator: LinkEmulator?
-        if var configuration = link {
-            guard let port = UInt16(address.split(separator: ":").last ?? "") else {
-                throw ModelError.invalidConfiguration("cannot read the port of \(address)")
-            }
-            configuration.targetPort = port
-            let relay = LinkEmulator(configuration: configuration)
-            address = "tcp://127.0.0.1:\(try relay.start())"
-            emulator = relay
-        }
-        defer { emulator?.stop() }
-        let linkConfiguration = EdgeLinkConfiguration(
-            endpoints: [CloudEndpoint(address: address, serverKey: serverKeys.publicKey)], clientKeys: edgeKeys,
-            deadAfterSeconds: 10)
+        let cloud = try InProcessCloud(model: model, identity: try file.identity(), emulatedLink: link)
+        defer { cloud.stop() }
+        let linkConfiguration = cloud.link
         let context = try ZMQContext()
 
         let probe = try CloudConnection(context: context, endpoint: linkConfiguration.endpoints[0], configuration: linkConfiguration)
