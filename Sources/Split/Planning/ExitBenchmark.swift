@@ -80,7 +80,7 @@ public struct ExitBenchmark: Sendable {
                 guard let k = strategy.splitLayer, let encoding = strategy.encoding else { continue }
                 let generator = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: cloud.link, context: context, logger: silent)
-                let decoding = Self.decoding(strategy, controller: controller)
+                let decoding = strategy.splitDecoding(controller: controller)
                 _ = try generator.generate(CompletionRequest(prompt: cases[0].prompt, maxTokens: 2), decoding: decoding)
                 var reports: [SplitReport] = []
                 let start = DispatchTime.now()
@@ -93,16 +93,6 @@ public struct ExitBenchmark: Sendable {
             }
         }
         return rows
-    }
-
-    /// How `strategy` decodes in the benchmark (the same mapping as the edge service).
-    static func decoding(_ strategy: Strategy, controller: ExitController?) -> SplitDecoding {
-        switch strategy {
-        case .splitSpec(_, let gamma, let adaptive, _): return .speculative(draftLength: gamma, adaptive: adaptive)
-        case .splitExit(let k, let tau, let minLayer, _):
-            return .earlyExit(ExitPolicy(threshold: tau, minLayer: minLayer ?? k, controller: controller))
-        case .local, .cloud, .split: return .plain
-        }
     }
 
     private func row(rtt: Double, strategy: String, results: [GenerationResult], reports: [SplitReport]?, seconds: Double,

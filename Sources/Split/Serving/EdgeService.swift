@@ -40,16 +40,6 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         public var tokens = ProvenanceCounts()
     }
 
-    /// How a split strategy decodes.
-    private func decoding(for strategy: Strategy) -> SplitDecoding {
-        switch strategy {
-        case .splitSpec(_, let gamma, let adaptive, _): return .speculative(draftLength: gamma, adaptive: adaptive)
-        case .splitExit(let k, let tau, let minLayer, _):
-            return .earlyExit(ExitPolicy(threshold: tau, minLayer: minLayer ?? k, controller: controller))
-        case .local, .cloud, .split: return .plain
-        }
-    }
-
     private struct Job: Sendable {
         let request: CompletionRequest
         let onEvent: @Sendable (CompletionEvent) -> Void
@@ -171,7 +161,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: link, context: context, logger: logger)
                     }
-                    let report = try split!.generate(job.request, decoding: decoding(for: strategy),
+                    let report = try split!.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
                                                      allowDegraded: job.request.allowDegraded, onText: emitPiece)
                     counters.withLock {
                         $0.failovers += report.failovers

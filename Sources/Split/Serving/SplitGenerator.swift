@@ -30,6 +30,19 @@ public enum SplitDecoding: Sendable, Equatable {
     case earlyExit(ExitPolicy)
 }
 
+extension Strategy {
+    /// How a split generation decodes under this strategy (`controller`: the model's trained
+    /// stop/exit classifier for split-exit, if any).
+    public func splitDecoding(controller: ExitController?) -> SplitDecoding {
+        switch self {
+        case .splitSpec(_, let gamma, let adaptive, _): return .speculative(draftLength: gamma, adaptive: adaptive)
+        case .splitExit(let k, let tau, let minLayer, _):
+            return .earlyExit(ExitPolicy(threshold: tau, minLayer: minLayer ?? k, controller: controller))
+        case .local, .cloud, .split: return .plain
+        }
+    }
+}
+
 /// Generation through the split: the edge runs the embedding and layers [0, k) and keeps every
 /// position's layer-k hidden state; a cloud node runs layers [k, L) and the head, and picks each
 /// token. Because the edge holds the hidden states, a session lost by the cloud (eviction,
