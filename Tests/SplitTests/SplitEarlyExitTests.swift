@@ -60,4 +60,17 @@ struct SplitEarlyExitTests {
             #expect(logits.withUnsafeBufferPointer { Int32(Sampler.argmax($0)) } == report.result.tokens[i], "token \(i) from \(origin)")
         }
     }
+
+    @Test("a controller that says stop ends the completion with finish reason controller_stop")
+    func controllerStops() throws {
+        let split = try LoopbackSplit()
+        let d = split.model.configuration.hiddenSize
+        let stop = ExitController.Head(weight: Array(repeating: 0, count: 3 * (d + 2)), bias: [0, 0, 10])
+        let controller = ExitController(hiddenSize: d, heads: [4: stop], exitThreshold: 0.5, stopThreshold: 0.9)
+        let generator = try split.generator(splitLayer: 4)
+        let request = CompletionRequest(prompt: try split.heldOutPrompts(1)[0], maxTokens: 16)
+        let report = try generator.generate(request, decoding: .earlyExit(ExitPolicy(threshold: 0.5, minLayer: 4, controller: controller)))
+        #expect(report.result.finishReason == .controllerStop)
+        #expect(report.result.tokens.count == 1, "only the prompt's token, from the cloud, before the first check")
+    }
 }

@@ -72,3 +72,26 @@ struct ProvenanceReplyTests {
         #expect(throws: ClientAPIError.self) { try TokenProvenance.parse(["moon@8"]) }
     }
 }
+
+@Suite("Calibrated defaults")
+struct CalibrationDefaultsTests {
+    @Test("a split-exit without τ, or a split-spec without γ, takes the calibrated value; without a calibration τ is required")
+    func defaults() throws {
+        let calibration = ExitCalibration(splitLayer: 4, threshold: 0.45, draftLength: 6, agreementTarget: 0.9,
+                                          roundTripMilliseconds: 40, thresholds: [], draftLengths: [])
+        #expect(try Strategy.parse("split-exit(k=4)", default: "local", calibration: calibration)
+                == .splitExit(layer: 4, threshold: 0.45, minExitLayer: nil, encoding: .f16))
+        #expect(try Strategy.parse("split-spec(k=4)", default: "local", calibration: calibration)
+                == .splitSpec(layer: 4, draftLength: 6, adaptive: false, encoding: .f32))
+        #expect(throws: CompletionError.self) { try Strategy.parse("split-exit(k=4)", default: "local") }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let model = directory.file("m.gguf")
+        try calibration.write(to: ExitCalibration.path(forModel: model))
+        #expect(try ExitCalibration.load(forModel: model) == calibration)
+        var bad = calibration
+        bad.draftLength = 99
+        try bad.write(to: ExitCalibration.path(forModel: model))
+        #expect(throws: ModelError.self) { try ExitCalibration.load(forModel: model) }
+    }
+}

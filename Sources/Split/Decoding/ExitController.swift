@@ -4,7 +4,7 @@ import Foundation
 /// Code Completion Models Size up the Situation", ICSE 2024): per eligible layer ℓ, a linear
 /// map from features of the hidden state to three logits. Features: the hidden state divided by
 /// its root mean square, then the exit head's top probability and top-1/top-2 margin.
-/// `tools/train/train_controller.py` trains it and writes it into the model's GGUF as
+/// `tools/train/train_controller.py` trains it and writes it (into a sidecar GGUF, or the model's) as
 /// `split.exit_controller.<ℓ>.weight` [3, d + 2], `split.exit_controller.<ℓ>.bias` [3] and
 /// `split.exit_controller.thresholds` [2] (exit, stop probabilities); models without them
 /// fall back to the plain confidence threshold.
@@ -35,17 +35,33 @@ public struct ExitController: Sendable, Equatable {
 
     static let prefix = "split.exit_controller."
 
-    /// The controller stored in `file`, or nil when it has none.
-    /// - Throws: `ModelError` when its tensors are there but malformed.
+    /// The controller stored in the model file, else in the sidecar `<model>.controller.gguf`
+    /// next to it (what `train_controller.py` writes by default, so the shipped model file and
+    /// its pinned SHA stay as they are); nil when neither has one.
+    /// - Throws: `ModelError` when controller tensors are there but malformed.
     public static func load(from file: ModelFile) throws -> ExitController? {
-        let names = file.store.tensorNames.filter { $0.hasPrefix(prefix) }
+        let d = file.configuration.hiddenSize, layers = file.configuration.layerCount
+        if let controller = try load(from: file.store, hiddenSize: d, layerCount: layers) { return controller }
+        let sidecar = sidecarPath(forModel: file.path)
+        guard FileManager.default.fileExists(atPath: sidecar) else { return nil }
+        return try load(from: try GGUFFile(path: sidecar), hiddenSize: d, layerCount: layers)
+    }
+
+    /// Where the sidecar of a model file is: `x.gguf` → `x.controller.gguf`.
+    public static func sidecarPath(forModel path: String) -> String {
+        (path.hasSuffix(".gguf") ? String(path.dropLast(5)) : path) + ".controller.gguf"
+    }
+
+    /// The controller in `store`, or nil when it has no controller tensors.
+    /// - Throws: `ModelError` naming a malformed tensor.
+    static func load(from store: WeightStore, hiddenSize d: Int, layerCount: Int) throws -> ExitController? {
+        let names = store.tensorNames.filter { $0.hasPrefix(prefix) }
         guard !names.isEmpty else { return nil }
-        let loader = WeightLoader(store: file.store, transposeLinear: false)
-        let d = file.configuration.hiddenSize
+        let loader = WeightLoader(store: store, transposeLinear: false)
         var heads: [Int: Head] = [:]
         for name in names where name.hasSuffix(".weight") {
             let middle = name.dropFirst(prefix.count).dropLast(".weight".count)
-            guard let layer = Int(middle), (1...file.configuration.layerCount).contains(layer) else {
+            guard let layer = Int(middle), (1...layerCount).contains(layer) else {
                 throw ModelError.invalidConfiguration("exit controller tensor \(name) names no layer of the model")
             }
             heads[layer] = Head(weight: try loader.vector(name, count: 3 * (d + 2)).array,
@@ -54,6 +70,9 @@ public struct ExitController: Sendable, Equatable {
         let thresholds = try loader.vector("\(prefix)thresholds", count: 2).array
         guard thresholds.allSatisfy({ $0.isFinite && $0 > 0 && $0 <= 1 }) else {
             throw ModelError.invalidConfiguration("exit controller thresholds \(thresholds) outside (0, 1]")
+        }
+        guard heads.values.allSatisfy({ ($0.weight + $0.bias).allSatisfy(\.isFinite) }) else {
+            throw ModelError.invalidConfiguration("exit controller weights are not all finite")
         }
         return ExitController(hiddenSize: d, heads: heads, exitThreshold: thresholds[0], stopThreshold: thresholds[1])
     }

@@ -73,8 +73,11 @@ public struct ExitBenchmark: Sendable {
         silent.logLevel = .critical
         let context = try ZMQContext()
         for rtt in roundTripMilliseconds {
-            let cloud = try InProcessCloud(model: model, identity: identity, emulatedLink: LinkEmulatorConfiguration(
-                targetPort: 0, oneWayDelaySeconds: rtt / 2000, bandwidthBitsPerSecond: bandwidthBitsPerSecond))
+            // 0 ms with no bandwidth cap: plain loopback, no relay.
+            let emulated = rtt > 0 || bandwidthBitsPerSecond != nil
+                ? LinkEmulatorConfiguration(targetPort: 0, oneWayDelaySeconds: rtt / 2000, bandwidthBitsPerSecond: bandwidthBitsPerSecond)
+                : nil
+            let cloud = try InProcessCloud(model: model, identity: identity, emulatedLink: emulated)
             defer { cloud.stop() }
             for strategy in strategies {
                 guard let k = strategy.splitLayer, let encoding = strategy.encoding else { continue }

@@ -70,9 +70,10 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a strategy name such as "local", "split(k=4,int8-32)", "split-spec(k=2,gamma=4)",
     /// "split-exit(k=3,tau=0.8)". Parameters a name leaves out come from `fallback` (the edge's
-    /// default strategy) where it has them; nil or "" gives `fallback` itself.
+    /// default strategy) where it has them; nil or "" gives `fallback` itself. A split-exit
+    /// without τ or a split-spec without γ takes it from `calibration` (`edge-node calibrate`).
     /// - Throws: `CompletionError.invalidRequest` naming what could not be read.
-    public static func parse(_ name: String?, default fallback: String) throws -> Strategy {
+    public static func parse(_ name: String?, default fallback: String, calibration: ExitCalibration? = nil) throws -> Strategy {
         let text = (name?.isEmpty == false ? name! : fallback).lowercased().replacingOccurrences(of: " ", with: "")
         let defaults = fallback.lowercased() == text ? nil : try? parse(fallback, default: "local")
         let kind: Substring
@@ -137,7 +138,9 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
             try allow(gamma != nil, adaptive)
             let k = try requireLayer()
             guard k >= 1 else { throw invalid(text, "an edge exit needs at least one edge layer (k ≥ 1)") }
-            guard let threshold else { throw invalid(text, "needs a confidence threshold, e.g. split-exit(k=\(k),tau=0.8)") }
+            guard let threshold = threshold ?? calibration?.threshold else {
+                throw invalid(text, "needs a confidence threshold, e.g. split-exit(k=\(k),tau=0.8), or a calibration (edge-node calibrate)")
+            }
             if let minLayer, minLayer > k { throw invalid(text, "min exit layer \(minLayer) is above k=\(k)") }
             return .splitExit(layer: k, threshold: threshold, minExitLayer: minLayer, encoding: encoding ?? inherited)
         case "split-spec":
@@ -145,7 +148,8 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
             let k = try requireLayer()
             guard k >= 1 else { throw invalid(text, "drafting needs at least one edge layer (k ≥ 1)") }
             // f32 unless asked otherwise: the point of split-spec is the full model's exact output.
-            return .splitSpec(layer: k, draftLength: gamma ?? 4, adaptive: adaptive, encoding: encoding ?? .f32)
+            return .splitSpec(layer: k, draftLength: gamma ?? calibration?.draftLength ?? 4, adaptive: adaptive,
+                              encoding: encoding ?? .f32)
         default:
             throw CompletionError.invalidRequest("unknown strategy '\(text)' (known: \(grammar))")
         }

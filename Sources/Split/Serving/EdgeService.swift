@@ -53,6 +53,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private let tokenizer: BPETokenizer
     /// The model's trained stop/exit controller, if its file has one.
     private let controller: ExitController?
+    /// τ and γ defaults from `edge-node calibrate`, if the model has them.
+    private let calibration: ExitCalibration?
     private let identity: SHA256Digest
     private let context: ZMQContext
     private let logger: Logger
@@ -77,6 +79,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         // The whole model is mapped; only the layers a strategy runs are ever read.
         model = try file.load()
         controller = try ExitController.load(from: file)
+        calibration = try ExitCalibration.load(forModel: configuration.modelPath)
         identity = try file.identity()
         context = try ZMQContext()
         modelName = (configuration.modelPath as NSString).lastPathComponent
@@ -137,7 +140,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
             let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
             do {
-                let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy)
+                let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
                 let summary: CompletionSummary
                 switch strategy {
                 case .local:
