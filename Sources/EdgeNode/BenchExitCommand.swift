@@ -10,11 +10,7 @@ struct BenchExitCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "Held-out file list (paths relative to --stdlib).")
-    var heldOut = "tools/train/splits/valid.txt"
-
-    @Option(name: .long, help: "Directory the held-out paths are relative to (default: python3's stdlib).")
-    var stdlib: String?
+    @OptionGroup var heldOutOptions: HeldOutOptions
 
     @Option(name: .long, help: "Line-completion prompts timed per strategy and link.")
     var prompts = 20
@@ -46,10 +42,8 @@ struct BenchExitCommand: ParsableCommand {
                "split-exit(k=\(k),tau=0.5,f32)", "split-exit(k=\(k),tau=0.3,f32)"]
             : strategy
         let strategies = try names.map { try Strategy.parse($0, default: "local") }
-        let root = try stdlib ?? LineCompletionSet.standardLibraryPath()
-        let count = max(prompts, exactnessPrompts)
-        let set = try LineCompletionSet(listPath: heldOut, root: root, count: count, tokenizer: tokenizer)
-        print("model \(modelOptions.model); \(set.cases.count) held-out line-completion cases from \(heldOut)")
+        let set = try heldOutOptions.cases(max(prompts, exactnessPrompts), tokenizer: tokenizer)
+        print("model \(modelOptions.model); \(set.cases.count) held-out line-completion cases from \(heldOutOptions.heldOut)")
         if exactnessPrompts > 0 {
             let check = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(exactnessPrompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: [], bandwidthBitsPerSecond: nil, strategies: [])

@@ -10,11 +10,7 @@ struct CalibrateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "Held-out file list (paths relative to --stdlib).")
-    var heldOut = "tools/train/splits/valid.txt"
-
-    @Option(name: .long, help: "Directory the held-out paths are relative to (default: python3's stdlib).")
-    var stdlib: String?
+    @OptionGroup var heldOutOptions: HeldOutOptions
 
     @Option(name: .long, help: "Line-completion prompts to measure on.")
     var prompts = 40
@@ -50,8 +46,7 @@ struct CalibrateCommand: ParsableCommand {
         guard let tokenizer = file.tokenizer else { throw ValidationError("the model has no tokenizer") }
         let k = splitLayer ?? file.configuration.layerCount / 2
         guard (1..<file.configuration.layerCount).contains(k) else { throw ValidationError("--split-layer must be 1…\(file.configuration.layerCount - 1)") }
-        let set = try LineCompletionSet(listPath: heldOut, root: try stdlib ?? LineCompletionSet.standardLibraryPath(),
-                                        count: prompts, tokenizer: tokenizer)
+        let set = try heldOutOptions.cases(prompts, tokenizer: tokenizer)
         let calibration = try ExitCalibration.run(modelPath: modelOptions.model, cases: set.cases, splitLayer: k, thresholds: tau,
                                                   draftLengths: gamma, agreementTarget: agreementTarget, roundTripMilliseconds: rttMs)
         print("| τ | token agreement | completions identical | edge-answered | round trips/token |")
