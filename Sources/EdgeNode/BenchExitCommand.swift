@@ -30,6 +30,9 @@ struct BenchExitCommand: ParsableCommand {
     @Option(name: .long, help: "Strategies (repeatable; default: cloud, split, split-spec and split-exit at two τ at k = L/2).")
     var strategy: [String] = []
 
+    @Flag(name: .long, help: "Plain thresholds for split-exit even when the model has a trained controller.")
+    var noController = false
+
     @Option(name: .long, help: "Write the rows as JSON here.")
     var json: String?
 
@@ -55,7 +58,7 @@ struct BenchExitCommand: ParsableCommand {
         }
         let benchmark = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(prompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: rttMs, bandwidthBitsPerSecond: bandwidthMbit > 0 ? bandwidthMbit * 1e6 : nil,
-                                      strategies: strategies)
+                                      strategies: strategies, useController: !noController)
         print("| RTT ms | strategy | tok/s | decode tok/s | ms/completion | round trips/token | accepted drafts | edge-answered | agree w/ full | token agree | line EM | edit sim | stops (EM) |")
         print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         let rows = try benchmark.run { row in

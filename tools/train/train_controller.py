@@ -18,6 +18,7 @@ file. A post-processing step: re-run it after the model is re-exported.
         --data /work/train-data/train.bin --positions 48000
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -158,6 +159,12 @@ def main():
     if reader is not None:
         copy_model(reader, writer)
     writer.add_string("split.exit_controller.source_model", os.path.basename(args.model))
+    # The runtime ignores a sidecar trained for another model file (e.g. after a re-export).
+    digest = hashlib.sha256()
+    with open(args.model, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    writer.add_string("split.exit_controller.model_sha256", digest.hexdigest())
     for layer, (w, b) in heads.items():
         writer.add_tensor(f"split.exit_controller.{layer}.weight", w)
         writer.add_tensor(f"split.exit_controller.{layer}.bias", b)

@@ -34,9 +34,11 @@ public struct ExitController: Sendable, Equatable {
     }
 
     static let prefix = "split.exit_controller."
+    /// Sidecar metadata: SHA-256 (hex) of the model file the controller was trained on.
+    static let modelDigestKey = "split.exit_controller.model_sha256"
 
     /// The controller stored in the model file, else in the sidecar `<model>.controller.gguf`
-    /// next to it (what `train_controller.py` writes by default, so the shipped model file and
+    /// next to it when the sidecar names this model file's SHA-256 (what `train_controller.py` writes by default, so the shipped model file and
     /// its pinned SHA stay as they are); nil when neither has one.
     /// - Throws: `ModelError` when controller tensors are there but malformed.
     public static func load(from file: ModelFile) throws -> ExitController? {
@@ -44,7 +46,13 @@ public struct ExitController: Sendable, Equatable {
         if let controller = try load(from: file.store, hiddenSize: d, layerCount: layers) { return controller }
         let sidecar = sidecarPath(forModel: file.path)
         guard FileManager.default.fileExists(atPath: sidecar) else { return nil }
-        return try load(from: try GGUFFile(path: sidecar), hiddenSize: d, layerCount: layers)
+        let store = try GGUFFile(path: sidecar)
+        // A sidecar trained for another version of the model (re-exported since) is ignored:
+        // its classifiers read hidden states that no longer exist.
+        guard let trainedFor = store.metadata[modelDigestKey]?.stringValue, trainedFor == (try file.identity()).hex else {
+            return nil
+        }
+        return try load(from: store, hiddenSize: d, layerCount: layers)
     }
 
     /// Where the sidecar of a model file is: `x.gguf` → `x.controller.gguf`.
@@ -99,10 +107,12 @@ public struct ExitController: Sendable, Equatable {
         return e.map { $0 / total }
     }
 
-    /// The decision at `layer`, or nil when there is no head for it.
-    public func decide(layer: Int, hidden: UnsafeBufferPointer<Float>, logits: UnsafeBufferPointer<Float>) -> ExitPolicy.Decision? {
+    /// The decision at `layer`, or nil when there is no head for it. `exitThreshold` overrides
+    /// the stored one (split-exit's τ).
+    public func decide(layer: Int, hidden: UnsafeBufferPointer<Float>, logits: UnsafeBufferPointer<Float>,
+                       exitThreshold: Float? = nil) -> ExitPolicy.Decision? {
         guard let p = probabilities(layer: layer, hidden: hidden, logits: logits) else { return nil }
         if p[Outcome.stop.rawValue] >= stopThreshold { return .stop }
-        return p[Outcome.exit.rawValue] >= exitThreshold ? .exit : .continue
+        return p[Outcome.exit.rawValue] >= (exitThreshold ?? self.exitThreshold) ? .exit : .continue
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// When split-exit answers a token on the edge: the exit head's confidence at an eligible
-/// layer (its top probability, and optionally its top-1/top-2 margin) reaches the thresholds,
-/// or, when the model ships a trained controller, the controller says "exit" (or "stop").
+/// layer (its top probability, and optionally its top-1/top-2 margin) reaches the thresholds;
+/// or, when the model ships a trained controller with a head for that layer, the controller's
+/// probability of "exit" reaches the same threshold τ (and its "stop" its own threshold).
 public struct ExitPolicy: Sendable, Equatable {
     /// Smallest top probability of the exit head that answers on the edge.
     public var threshold: Float
@@ -44,7 +45,7 @@ public struct ExitPolicy: Sendable, Equatable {
 
     /// The decision at `layer` for a hidden state (before the final norm) and its exit logits.
     public func decide(layer: Int, hidden: UnsafeBufferPointer<Float>, logits: UnsafeBufferPointer<Float>) -> Decision {
-        if let controller, let decision = controller.decide(layer: layer, hidden: hidden, logits: logits) {
+        if let controller, let decision = controller.decide(layer: layer, hidden: hidden, logits: logits, exitThreshold: threshold) {
             return decision
         }
         let c = Self.confidence(logits)

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A piece of generated text that became final, with the tokens (and their provenance) that
 /// produced it since the previous piece.
 public struct GeneratedText: Sendable, Equatable {
@@ -16,6 +18,8 @@ struct GenerationOutput {
     private(set) var provenance: [TokenProvenance] = []
     private(set) var stream: TextStream
     var finish = FinishReason.length
+    /// When the first token was taken (time to first token, and the start of decoding).
+    private(set) var firstTokenTime: DispatchTime?
     /// Tokens whose text has not been released yet (a UTF-8 sequence or stop-string prefix).
     private var unreleased = 0
 
@@ -33,6 +37,7 @@ struct GenerationOutput {
     mutating func accept(_ token: Int32, from origin: TokenProvenance, onText: (GeneratedText) -> Void) -> Bool {
         guard tokens.count < budget else { return false }
         if token == endOfText { finish = .endOfText; return false }
+        if firstTokenTime == nil { firstTokenTime = DispatchTime.now() }
         tokens.append(token)
         provenance.append(origin)
         unreleased += 1

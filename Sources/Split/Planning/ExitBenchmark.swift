@@ -14,9 +14,12 @@ public struct ExitBenchmark: Sendable {
     public var roundTripMilliseconds: [Double]
     public var bandwidthBitsPerSecond: Double?
     public var strategies: [Strategy]
+    /// Whether split-exit uses the model's trained controller (when it has one) or only thresholds.
+    public var useController: Bool
 
     public init(modelPath: String, cases: [LineCompletionSet.Case], maxTokens: Int, roundTripMilliseconds: [Double],
-                bandwidthBitsPerSecond: Double?, strategies: [Strategy]) {
+                bandwidthBitsPerSecond: Double?, strategies: [Strategy], useController: Bool = true) {
+        self.useController = useController
         self.modelPath = modelPath
         self.cases = cases
         self.maxTokens = maxTokens
@@ -57,7 +60,7 @@ public struct ExitBenchmark: Sendable {
         guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
         let model = try file.load()
         let identity = try file.identity()
-        let controller = try ExitController.load(from: file)
+        let controller = useController ? try ExitController.load(from: file) : nil
         let requests = cases.map { CompletionRequest(prompt: $0.prompt, maxTokens: maxTokens, stop: ["\n"]) }
         let local = try LocalGenerator(model: model, tokenizer: tokenizer)
         _ = try local.generate(requests[0])  // warm-up: page in the mapping
@@ -89,7 +92,8 @@ public struct ExitBenchmark: Sendable {
                 let start = DispatchTime.now()
                 for request in requests { reports.append(try generator.generate(request, decoding: decoding)) }
                 let seconds = LocalGenerator.seconds(since: start)
-                let measured = row(rtt: rtt, strategy: strategy.description, results: reports.map(\.result), reports: reports,
+                let name = strategy.description + (controller != nil && decoding != .plain && strategy.isExact == false ? "+controller" : "")
+                let measured = row(rtt: rtt, strategy: name, results: reports.map(\.result), reports: reports,
                                    seconds: seconds, reference: reference)
                 rows.append(measured)
                 progress(measured)

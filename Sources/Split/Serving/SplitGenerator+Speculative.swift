@@ -9,20 +9,25 @@ import Foundation
 /// (a step's `startPosition` truncates the cloud's cache), so a rejected draft's keys and
 /// values are never attended to.
 extension SplitGenerator {
-    func speculate(after first: Int32, promptLength: Int, draftLength: Int, adaptive: Bool, session: Session,
+    /// Runs split-spec after `first` (a confirmed token not yet through the edge layers), or,
+    /// with nil, from the prompt's last position, whose layer-k state is stored but which the
+    /// cloud has not seen: the prompt then goes out with the first drafts in one prefill.
+    func speculate(after first: Int32?, promptLength: Int, draftLength: Int, adaptive: Bool, session: Session,
                    sampler: inout Sampler, output: inout GenerationOutput, allowDegraded: Bool, degraded: inout Bool,
                    onText: (GeneratedText) -> Void) throws {
         let parameters = sampler.parameters
         let draftOrigin = TokenProvenance(side: .draft, layer: splitLayer)
         var next = first
         var draftBound = draftLength
+        var cloudFrom: Int? = first == nil ? 0 : nil  // the prompt is not on the cloud yet
         while true {
             let position = promptLength + output.tokens.count - 1
-            try runEdgeLayers([next], at: position, session: session)
+            if let next { try runEdgeLayers([next], at: position, session: session) }
             if degraded {
-                next = try nextToken(session: session, from: position, sampler: &sampler, allowDegraded: allowDegraded,
-                                     degraded: &degraded)
-                guard output.accept(next, from: origin(true), onText: onText) else { return }
+                let token = try nextToken(session: session, from: position, sampler: &sampler, allowDegraded: allowDegraded,
+                                          degraded: &degraded)
+                guard output.accept(token, from: origin(true), onText: onText) else { return }
+                next = token
                 continue
             }
             // Drafting past the budget would be thrown away: the last emitted token is the cloud's.
@@ -47,13 +52,14 @@ extension SplitGenerator {
             if !parameters.isGreedy { uniforms = (0...drafts.count).map { _ in sampler.nextUniform() } }
             let sampling = WireMessage.Sampling(temperature: parameters.temperature, topK: UInt32(max(0, parameters.topK)),
                                                 topP: parameters.topP, uniform: 0)
-            guard let rows = try cloudRows(session: session, from: position, rowsFrom: position,
+            guard let rows = try cloudRows(session: session, from: cloudFrom ?? position, rowsFrom: position,
                                            withDistributions: !parameters.isGreedy, sampling: sampling,
                                            allowDegraded: allowDegraded, degraded: &degraded) else {
                 // No cloud any more: drop the drafts and go on at the edge alone.
                 truncateEdge(session, to: position + 1)
-                next = try edgeOnlyToken(session: session, parameters: parameters, uniform: sampler.nextUniform())
-                guard output.accept(next, from: origin(true), onText: onText) else { return }
+                let token = try edgeOnlyToken(session: session, parameters: parameters, uniform: sampler.nextUniform())
+                guard output.accept(token, from: origin(true), onText: onText) else { return }
+                next = token
                 continue
             }
             guard rows.count == drafts.count + 1 else {
@@ -67,6 +73,7 @@ extension SplitGenerator {
                     drafts: drafts, draftProbabilities: draftProbabilities,
                     targetProbabilities: rows.map { try targetDistribution($0) }, uniforms: uniforms)
             }
+            cloudFrom = nil
             session.counts.drafted += drafts.count
             session.counts.acceptedDrafts += verdict.accepted
             truncateEdge(session, to: position + verdict.accepted + 1)
@@ -74,7 +81,7 @@ extension SplitGenerator {
                 guard output.accept(token, from: draftOrigin, onText: onText) else { return }
             }
             next = verdict.next
-            guard output.accept(next, from: origin(false), onText: onText) else { return }
+            guard output.accept(verdict.next, from: origin(false), onText: onText) else { return }
             if adaptive {
                 draftBound = SpeculativeAcceptance.adaptedDraftLength(draftBound, drafted: drafts.count,
                                                                       accepted: verdict.accepted, configured: draftLength)

@@ -147,33 +147,35 @@ public final class SplitGenerator {
 
         let prefillStart = DispatchTime.now()
         try runEdgeLayers(prompt, at: 0, session: session)
-        let first = try nextToken(session: session, from: 0, sampler: &sampler, allowDegraded: allowDegraded, degraded: &degraded)
-        let prefillSeconds = LocalGenerator.seconds(since: prefillStart)
-        let decodeStart = DispatchTime.now()
-        if output.accept(first, from: origin(degraded), onText: onText) {
-            switch decoding {
-            case .plain:
-                var next = first
-                repeat {
-                    let position = prompt.count + output.tokens.count - 1
-                    try runEdgeLayers([next], at: position, session: session)
-                    next = try nextToken(session: session, from: position, sampler: &sampler, allowDegraded: allowDegraded,
-                                         degraded: &degraded)
-                } while output.accept(next, from: origin(degraded), onText: onText)
-            case .speculative(let draftLength, let adaptive):
-                try speculate(after: first, promptLength: prompt.count, draftLength: draftLength, adaptive: adaptive,
-                              session: session, sampler: &sampler, output: &output, allowDegraded: allowDegraded,
-                              degraded: &degraded, onText: onText)
-            case .earlyExit(let policy):
-                try exitEarly(after: first, promptLength: prompt.count, policy: policy, session: session, sampler: &sampler,
-                              output: &output, allowDegraded: allowDegraded, degraded: &degraded, onText: onText)
+        if case .speculative(let draftLength, let adaptive) = decoding {
+            // Drafting starts at the prompt's last position: its first verification is the prefill.
+            try speculate(after: nil, promptLength: prompt.count, draftLength: draftLength, adaptive: adaptive,
+                          session: session, sampler: &sampler, output: &output, allowDegraded: allowDegraded,
+                          degraded: &degraded, onText: onText)
+        } else {
+            let first = try nextToken(session: session, from: 0, sampler: &sampler, allowDegraded: allowDegraded, degraded: &degraded)
+            if output.accept(first, from: origin(degraded), onText: onText) {
+                if case .earlyExit(let policy) = decoding {
+                    try exitEarly(after: first, promptLength: prompt.count, policy: policy, session: session, sampler: &sampler,
+                                  output: &output, allowDegraded: allowDegraded, degraded: &degraded, onText: onText)
+                } else {
+                    var next = first
+                    repeat {
+                        let position = prompt.count + output.tokens.count - 1
+                        try runEdgeLayers([next], at: position, session: session)
+                        next = try nextToken(session: session, from: position, sampler: &sampler, allowDegraded: allowDegraded,
+                                             degraded: &degraded)
+                    } while output.accept(next, from: origin(degraded), onText: onText)
+                }
             }
         }
+        let firstTokenTime = output.firstTokenTime ?? DispatchTime.now()
+        let prefillSeconds = Double(firstTokenTime.uptimeNanoseconds - prefillStart.uptimeNanoseconds) / 1e9
         output.finishText(onText: onText)
         let endpoint = session.connection?.endpoint.address
         let result = GenerationResult(promptTokens: prompt, tokens: output.tokens, text: output.stream.emitted,
                                       finishReason: output.finish, prefillSeconds: prefillSeconds,
-                                      decodeSeconds: LocalGenerator.seconds(since: decodeStart))
+                                      decodeSeconds: LocalGenerator.seconds(since: firstTokenTime))
         session.retire()
         var counts = session.counts
         counts.tokens = output.tokens.count
