@@ -20,18 +20,21 @@ struct ExitControllerTests {
         return try GGUFFile(path: path)
     }
 
-    @Test("a controller is read from its tensors and decides by its class probabilities", arguments: [
-        (ExitController.Outcome.exit, ExitPolicy.Decision.exit), (.stop, .stop), (.continue, .continue),
+    @Test("a controller is read from its tensors; its stop ends the completion, otherwise the confidence rule decides", arguments: [
+        (ExitController.Outcome.exit, ExitPolicy.Decision.exit), (.stop, .stop), (.continue, .exit),
     ])
     func decides(favoured: ExitController.Outcome, decision: ExitPolicy.Decision) throws {
         let controller = try #require(try ExitController.load(from: try Self.controllerFile(favoured: favoured), hiddenSize: Self.d, layerCount: 4))
         let hidden = [Float](repeating: 0.5, count: Self.d), logits: [Float] = [1, 2, 3]
-        let policy = ExitPolicy(threshold: 0.01, minLayer: 1, controller: controller)
         hidden.withUnsafeBufferPointer { h in
             logits.withUnsafeBufferPointer { l in
-                #expect(policy.decide(layer: 2, hidden: h, logits: l) == decision)
-                // No head for layer 3: the plain threshold decides (top probability ≥ 0.01).
-                #expect(policy.decide(layer: 3, hidden: h, logits: l) == .exit)
+                #expect(controller.decide(layer: 2, hidden: h, logits: l) == (favoured == .exit ? .exit : favoured == .stop ? .stop : .continue))
+                #expect(ExitPolicy(threshold: 0.01, minLayer: 1, controller: controller).decide(layer: 2, hidden: h, logits: l) == decision)
+                // A high τ: exits only by the confidence rule, which now says continue.
+                #expect(ExitPolicy(threshold: 0.99, minLayer: 1, controller: controller).decide(layer: 2, hidden: h, logits: l)
+                        == (favoured == .stop ? .stop : .continue))
+                // No head for layer 3: no stop.
+                #expect(ExitPolicy(threshold: 0.01, minLayer: 1, controller: controller).decide(layer: 3, hidden: h, logits: l) == .exit)
             }
         }
     }
