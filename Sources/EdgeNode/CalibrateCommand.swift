@@ -63,6 +63,8 @@ struct CalibrateCommand: ParsableCommand {
         }
         let path = out ?? ExitCalibration.path(forModel: modelOptions.model)
         try calibration.write(to: path)
-        print("k=\(k): τ=\(calibration.threshold) (token agreement ≥ \(agreementTarget)), γ=\(calibration.draftLength); wrote \(path)")
+        let met = calibration.thresholds.contains { Float($0.value) == calibration.threshold && $0.tokenAgreement >= agreementTarget }
+        print("k=\(k): τ=\(calibration.threshold) (" + (met ? "token agreement ≥ \(agreementTarget)" : "no τ reached token agreement \(agreementTarget): the highest tried")
+              + "), γ=\(calibration.draftLength); wrote \(path)")
     }
 }
