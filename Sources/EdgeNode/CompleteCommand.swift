@@ -38,7 +38,7 @@ struct CompleteCommand: ParsableCommand {
                 throw ValidationError("no answer from \(connect) within \(timeout) s")
             }
             switch try ClientReply.decode(frame.frame) {
-            case .token(_, let text, _):
+            case .token(_, let text, _, _):
                 output.write(Data(text.utf8))
             case .done(_, let summary):
                 output.write(Data("\n".utf8))
@@ -46,6 +46,12 @@ struct CompleteCommand: ParsableCommand {
                     format: "[%@] %d prompt + %d generated tokens, first token %.0f ms, total %.2f s%@\n",
                     summary.strategy, summary.promptTokenCount, summary.completionTokenCount,
                     summary.timeToFirstTokenSeconds * 1000, summary.totalSeconds, summary.degraded ? " (DEGRADED: edge only)" : "").utf8))
+                if let counts = summary.counts {
+                    FileHandle.standardError.write(Data(String(
+                        format: "[split] edge-answered %.0f%%, drafts accepted %d/%d, %.2f round trips/token, finish %@\n",
+                        counts.edgeAnsweredFraction * 100, counts.acceptedDrafts, counts.drafted, counts.roundTripsPerToken,
+                        summary.finishReason.wireName).utf8))
+                }
                 return
             case .error(_, let error):
                 throw ValidationError("edge node: \(error.message)")

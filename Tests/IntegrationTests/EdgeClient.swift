@@ -37,7 +37,7 @@ final class EdgeClient {
         while Date() < deadline {
             guard let reply = try receive(until: deadline) else { break }
             switch reply {
-            case .token(let replyID, let text, _) where replyID == id:
+            case .token(let replyID, let text, _, _) where replyID == id:
                 streamed += text
                 tokens += 1
                 onToken(tokens)

@@ -43,10 +43,10 @@ struct ReplicaFailoverTests {
                 link: EdgeLinkConfiguration(endpoints: endpoints, clientKeys: edgeKeys, heartbeatIntervalSeconds: 0.1,
                                             deadAfterSeconds: 1),
                 context: try ZMQContext())
-            return try generator.generate(CompletionRequest(prompt: prompts[index], maxTokens: maxTokens)) { text in
-                guard !text.isEmpty else { return }
+            return try generator.generate(CompletionRequest(prompt: prompts[index], maxTokens: maxTokens)) { piece in
+                guard !piece.tokens.isEmpty else { return }
                 // Once a third of all tokens are out, kill the first replica.
-                let total = tokensSoFar.withLock { count -> Int in count += 1; return count }
+                let total = tokensSoFar.withLock { count -> Int in count += piece.tokens.count; return count }
                 guard total >= prompts.count * maxTokens / 3 else { return }
                 let first = killed.withLock { done -> Bool in
                     defer { done = true }

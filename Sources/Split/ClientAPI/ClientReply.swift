@@ -3,8 +3,9 @@ import Foundation
 /// A reply on the edge node's ZeroMQ client API: one JSON object per message, each carrying
 /// the `id` of the request it answers (see docs/CLIENT_API.md).
 public enum ClientReply: Sendable, Equatable {
-    /// New text of a streamed completion, with the token ids that produced it.
-    case token(id: String, text: String, tokens: [Int32])
+    /// New text of a streamed completion, with the token ids that produced it and, for split
+    /// strategies, where each came from.
+    case token(id: String, text: String, tokens: [Int32], provenance: [TokenProvenance] = [])
     /// The completion finished; the summary holds the whole text.
     case done(id: String, summary: CompletionSummary)
     /// The request failed or was refused; `id` is nil when the request could not be read.
@@ -17,7 +18,7 @@ public enum ClientReply: Sendable, Equatable {
     /// The reply for a completion's streamed event.
     public init(id: String, event: CompletionEvent) {
         switch event {
-        case .text(let text, let tokens): self = .token(id: id, text: text, tokens: tokens)
+        case .text(let text, let tokens, let provenance): self = .token(id: id, text: text, tokens: tokens, provenance: provenance)
         }
     }
 
@@ -25,10 +26,11 @@ public enum ClientReply: Sendable, Equatable {
     public func encoded() -> Data {
         var wire: WireReply
         switch self {
-        case .token(let id, let text, let tokens):
+        case .token(let id, let text, let tokens, let provenance):
             wire = WireReply(type: "token", id: id)
             wire.text = text
             wire.tokens = tokens
+            wire.provenance = provenance.isEmpty ? nil : provenance.map(\.description)
         case .done(let id, let summary):
             wire = WireReply(type: "done", id: id)
             wire.text = summary.text
@@ -39,6 +41,8 @@ public enum ClientReply: Sendable, Equatable {
             wire.degraded = summary.degraded
             wire.timeToFirstTokenSeconds = summary.timeToFirstTokenSeconds
             wire.totalSeconds = summary.totalSeconds
+            wire.provenance = summary.provenance.isEmpty ? nil : summary.provenance.map(\.description)
+            wire.counts = summary.counts
         case .error(let id, let error):
             wire = WireReply(type: "error", id: id)
             wire.code = error.code.rawValue
@@ -66,7 +70,8 @@ public enum ClientReply: Sendable, Equatable {
         }
         switch wire.type {
         case "token":
-            return .token(id: try require(wire.id, "id"), text: try require(wire.text, "text"), tokens: wire.tokens ?? [])
+            return .token(id: try require(wire.id, "id"), text: try require(wire.text, "text"), tokens: wire.tokens ?? [],
+                          provenance: try TokenProvenance.parse(wire.provenance ?? []))
         case "done":
             let reasonName = try require(wire.finishReason, "finish_reason")
             guard let reason = FinishReason(wireName: reasonName) else {
@@ -76,7 +81,8 @@ public enum ClientReply: Sendable, Equatable {
                 text: try require(wire.text, "text"), promptTokenCount: try require(wire.promptTokens, "prompt_tokens"),
                 completionTokenCount: try require(wire.completionTokens, "completion_tokens"), finishReason: reason,
                 strategy: try require(wire.strategy, "strategy"), degraded: wire.degraded ?? false,
-                timeToFirstTokenSeconds: wire.timeToFirstTokenSeconds ?? 0, totalSeconds: wire.totalSeconds ?? 0)
+                timeToFirstTokenSeconds: wire.timeToFirstTokenSeconds ?? 0, totalSeconds: wire.totalSeconds ?? 0,
+                provenance: try TokenProvenance.parse(wire.provenance ?? []), counts: wire.counts)
             return .done(id: try require(wire.id, "id"), summary: summary)
         case "error":
             let codeName = try require(wire.code, "code")
@@ -114,9 +120,11 @@ private struct WireReply: Codable {
     var status: ClientStatus?
     var actions: [[Double]]?
     var latencySeconds: Double?
+    var provenance: [String]?
+    var counts: ProvenanceCounts?
 
     private enum CodingKeys: String, CodingKey {
-        case type, id, text, tokens, strategy, degraded, code, message, param, actions
+        case type, id, text, tokens, strategy, degraded, code, message, param, actions, provenance, counts
         case latencySeconds = "latency_seconds"
         case finishReason = "finish_reason", promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
         case timeToFirstTokenSeconds = "time_to_first_token_seconds", totalSeconds = "total_seconds"
@@ -145,6 +153,8 @@ private struct WireReply: Codable {
         param = try c.decodeIfPresent(String.self, forKey: .param)
         actions = try c.decodeIfPresent([[Double]].self, forKey: .actions)
         latencySeconds = try c.decodeIfPresent(Double.self, forKey: .latencySeconds)
+        provenance = try c.decodeIfPresent([String].self, forKey: .provenance)
+        counts = try c.decodeIfPresent(ProvenanceCounts.self, forKey: .counts)
         // "message" is shared: in an error it is the error's, in a status the status note.
         status = type == "status" ? try ClientStatus(from: decoder) : nil
     }
@@ -164,6 +174,8 @@ private struct WireReply: Codable {
         try c.encodeIfPresent(totalSeconds, forKey: .totalSeconds)
         try c.encodeIfPresent(code, forKey: .code)
         try c.encodeIfPresent(message, forKey: .message)
+        try c.encodeIfPresent(provenance, forKey: .provenance)
+        try c.encodeIfPresent(counts, forKey: .counts)
         try c.encodeIfPresent(param, forKey: .param)
         try c.encodeIfPresent(actions, forKey: .actions)
         try c.encodeIfPresent(latencySeconds, forKey: .latencySeconds)

@@ -17,6 +17,8 @@ public struct ClientStatus: Sendable, Codable, Equatable {
     public var uptimeSeconds: Double
     /// Why the node is not ready, or any other note for an operator.
     public var message: String?
+    /// Split counters since start: edge-answered tokens, drafts accepted, round trips.
+    public var splitCounters: ProvenanceCounts?
 
     /// A status; only `model` and `ready` are required.
     public init(model: String, ready: Bool, cloudConnected: Bool = false, cloudEndpoint: String? = nil,
@@ -29,6 +31,7 @@ public struct ClientStatus: Sendable, Codable, Equatable {
         self.activeRequests = activeRequests
         self.uptimeSeconds = uptimeSeconds
         self.message = message
+        splitCounters = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,16 +41,18 @@ public struct ClientStatus: Sendable, Codable, Equatable {
         case defaultStrategy = "default_strategy"
         case activeRequests = "active_requests"
         case uptimeSeconds = "uptime_seconds"
+        case splitCounters = "split_counters"
     }
 }
 
 extension FinishReason {
-    /// The name the socket API sends: `length`, `stop` or `end_of_text`.
+    /// The name the socket API sends: `length`, `stop`, `end_of_text` or `controller_stop`.
     public var wireName: String {
         switch self {
         case .length: return "length"
         case .stop: return "stop"
         case .endOfText: return "end_of_text"
+        case .controllerStop: return "controller_stop"
         }
     }
 
@@ -60,6 +65,7 @@ extension FinishReason {
         case "length": self = .length
         case "stop": self = .stop
         case "end_of_text": self = .endOfText
+        case "controller_stop": self = .controllerStop
         default: return nil
         }
     }

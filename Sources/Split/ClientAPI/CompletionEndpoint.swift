@@ -55,7 +55,7 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
         let body = ResponseBody { writer in
             func send(_ item: CompletionStream.Item) async throws -> Bool {
                 switch item {
-                case .event(.text(let text, _)):
+                case .event(.text(let text, _, _)):
                     try await writer.write(ServerSentEvents.event(
                         OpenAICompletionResponse(id: id, created: created, model: model, chunk: text)))
                     return true

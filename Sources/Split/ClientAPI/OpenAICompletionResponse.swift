@@ -44,9 +44,13 @@ public struct OpenAICompletionResponse: Sendable, Codable, Equatable {
         public var degraded: Bool
         public var timeToFirstTokenSeconds: Double
         public var totalSeconds: Double
+        /// Each token's side and layer ("cloud@8", "draft@4", "edge@3"), for split strategies.
+        public var provenance: [String]?
+        /// Edge-answered tokens, drafts accepted and round trips, for split strategies.
+        public var counts: ProvenanceCounts?
 
         enum CodingKeys: String, CodingKey {
-            case strategy, degraded
+            case strategy, degraded, provenance, counts
             case timeToFirstTokenSeconds = "time_to_first_token_seconds", totalSeconds = "total_seconds"
         }
     }
@@ -73,7 +77,9 @@ public struct OpenAICompletionResponse: Sendable, Codable, Equatable {
         usage = Usage(promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,
                       totalTokens: summary.promptTokenCount + summary.completionTokenCount)
         split = SplitInfo(strategy: summary.strategy, degraded: summary.degraded,
-                          timeToFirstTokenSeconds: summary.timeToFirstTokenSeconds, totalSeconds: summary.totalSeconds)
+                          timeToFirstTokenSeconds: summary.timeToFirstTokenSeconds, totalSeconds: summary.totalSeconds,
+                          provenance: summary.provenance.isEmpty ? nil : summary.provenance.map(\.description),
+                          counts: summary.counts)
     }
 
     /// A streamed chunk carrying new text.

@@ -12,8 +12,8 @@ public protocol CompletionService: Sendable {
 
 /// A streamed piece of a completion.
 public enum CompletionEvent: Sendable, Equatable {
-    /// New text, with the token ids that produced it.
-    case text(String, tokens: [Int32])
+    /// New text, with the token ids that produced it and where each came from (split strategies).
+    case text(String, tokens: [Int32], provenance: [TokenProvenance] = [])
 }
 
 /// The end of a completion: what was produced, how, and how fast.
@@ -28,9 +28,16 @@ public struct CompletionSummary: Sendable, Codable, Equatable {
     public var degraded: Bool
     public var timeToFirstTokenSeconds: Double
     public var totalSeconds: Double
+    /// Which side and layer produced each token (empty when not tracked, e.g. local).
+    public var provenance: [TokenProvenance]
+    /// Edge-answered tokens, drafts accepted and round trips of this completion.
+    public var counts: ProvenanceCounts?
 
     public init(text: String, promptTokenCount: Int, completionTokenCount: Int, finishReason: FinishReason,
-                strategy: String, degraded: Bool = false, timeToFirstTokenSeconds: Double, totalSeconds: Double) {
+                strategy: String, degraded: Bool = false, timeToFirstTokenSeconds: Double, totalSeconds: Double,
+                provenance: [TokenProvenance] = [], counts: ProvenanceCounts? = nil) {
+        self.provenance = provenance
+        self.counts = counts
         self.text = text
         self.promptTokenCount = promptTokenCount
         self.completionTokenCount = completionTokenCount

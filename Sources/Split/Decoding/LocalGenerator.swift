@@ -2,7 +2,9 @@ import Foundation
 
 /// Why a generation ended.
 public enum FinishReason: String, Sendable, Codable {
-    case length, stop, endOfText
+    /// The token budget or the context ran out; a stop string; the end-of-text token; the
+    /// split-exit stop rule judged the rest of the completion likely wrong.
+    case length, stop, endOfText, controllerStop
 }
 
 /// The outcome of a generation, with its timings.

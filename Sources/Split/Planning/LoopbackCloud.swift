@@ -6,6 +6,8 @@ import Logging
 /// second process. `stop()` ends both.
 public final class LoopbackCloud {
     public let server: CloudServer
+    /// The server's sessions (for tests that inspect the cloud's caches; only while it is idle).
+    public let store: CloudSessionStore
     /// The relay in front of the server, when a link is emulated.
     public let emulator: LinkEmulator?
     /// What an edge needs to reach the server (through the relay when there is one).
@@ -19,7 +21,7 @@ public final class LoopbackCloud {
         silent.logLevel = .critical
         let serverKeys = try CurveKeyPair.generate()
         let edgeKeys = try CurveKeyPair.generate()
-        let store = CloudSessionStore(model: model, modelIdentity: modelIdentity)
+        store = CloudSessionStore(model: model, modelIdentity: modelIdentity)
         server = try CloudServer(configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys,
                                                       allowedClients: [edgeKeys.publicKey]),
                                  store: store, logger: silent)

@@ -103,6 +103,12 @@ public final class CloudSessionStore {
         }
     }
 
+    /// The cache and length of a session, whichever connection it is on (for tests that compare
+    /// the cloud's state with a reference; call only while the compute thread is idle).
+    func session(id: UInt64) -> (cache: KVCache, length: Int)? {
+        sessions.first { $0.key.session == id }.map { ($0.value.cache, $0.value.length) }
+    }
+
     /// Forgets a disconnected peer and its sessions.
     public func dropPeer(_ peer: [UInt8]) {
         peers[peer] = nil
@@ -199,6 +205,12 @@ public final class CloudSessionStore {
         let start = Int(request.startPosition)
         guard start + rows <= maxPositions else {
             throw CloudError(code: .limitExceeded, message: "positions \(start)..<\(start + rows) past the limit \(maxPositions)")
+        }
+        let firstRow = request.flags.contains(.allRows) ? 0 : rows - 1
+        let wantsDistributions = request.flags.contains(.distributions)
+        if wantsDistributions, 64 + (rows - firstRow) * (14 + 4 * c.vocabularySize) > limits.maxMessageBytes {
+            throw CloudError(code: .limitExceeded,
+                             message: "\(rows - firstRow) distributions of \(c.vocabularySize) values exceed the message limit")
         }
         let key = Key(peer: peer, session: request.sessionID)
         clock += 1
@@ -334,7 +346,9 @@ public final class CloudSessionStore {
                     let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
                     results.append(.init(
                         token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
-                        topK: Self.topK(slice, count: Int(request.topK))))
+                        topK: Self.topK(slice, count: Int(request.topK)),
+                        probabilities: request.flags.contains(.distributions)
+                            ? SpeculativeAcceptance.distribution(slice, parameters: parameters) : nil))
                     row += 1
                 }
                 answers[index] = .result(.init(sessionID: request.sessionID, requestID: request.requestID,

@@ -36,6 +36,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         public var failovers = 0
         public var active = 0
         public var lastCloudEndpoint: String?
+        /// Provenance counters over every split generation (edge-answered, drafts, round trips).
+        public var tokens = ProvenanceCounts()
     }
 
     private struct Job: Sendable {
@@ -51,6 +53,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public let file: ModelFile
     private let model: TransformerModel
     private let tokenizer: BPETokenizer
+    /// The model's trained stop/exit controller, if its file has one.
+    private let controller: ExitController?
+    /// τ and γ defaults from `edge-node calibrate`, if the model has them.
+    private let calibration: ExitCalibration?
     private let identity: SHA256Digest
     private let context: ZMQContext
     private let logger: Logger
@@ -79,6 +85,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         }
         // The whole model is mapped; only the layers a strategy runs are ever read.
         model = try file.load()
+        controller = try ExitController.load(from: file)
+        calibration = try ExitCalibration.load(forModel: configuration.modelPath)
         identity = try file.identity()
         context = try ZMQContext()
         modelName = (configuration.modelPath as NSString).lastPathComponent
@@ -95,9 +103,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// What the client APIs report as status and readiness.
     public func status() -> ClientStatus {
         let current = counters.current
-        return ClientStatus(model: modelName, ready: true, cloudConnected: current.lastCloudEndpoint != nil,
-                            cloudEndpoint: current.lastCloudEndpoint, defaultStrategy: defaultStrategy,
-                            activeRequests: current.active, uptimeSeconds: uptimeSeconds)
+        var status = ClientStatus(model: modelName, ready: true, cloudConnected: current.lastCloudEndpoint != nil,
+                                  cloudEndpoint: current.lastCloudEndpoint, defaultStrategy: defaultStrategy,
+                                  activeRequests: current.active, uptimeSeconds: uptimeSeconds)
+        status.splitCounters = current.tokens.tokens > 0 ? current.tokens : nil
+        return status
     }
     public var uptimeSeconds: Double { Date().timeIntervalSince(started) }
     /// The strategy used when a request names none.
@@ -135,13 +145,14 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             defer { metrics.active.decrement() }
             let start = DispatchTime.now()
             var firstToken: Double?
-            let emit: (String) -> Void = { text in
-                guard !text.isEmpty else { return }
+            let emitPiece: (GeneratedText) -> Void = { piece in
+                guard !piece.text.isEmpty else { return }
                 if firstToken == nil { firstToken = LocalGenerator.seconds(since: start) }
-                job.onEvent(.text(text, tokens: []))
+                job.onEvent(.text(piece.text, tokens: piece.tokens, provenance: piece.provenance))
             }
+            let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
             do {
-                let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy)
+                let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
                 let summary: CompletionSummary
                 switch strategy {
                 case .local:
@@ -151,10 +162,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         text: result.text, promptTokenCount: result.promptTokens.count, completionTokenCount: result.tokens.count,
                         finishReason: result.finishReason, strategy: "local",
                         timeToFirstTokenSeconds: firstToken ?? result.prefillSeconds, totalSeconds: LocalGenerator.seconds(since: start))
-                case .split(let k, let encoding):
+                case .cloud, .split, .splitExit, .splitSpec:
                     guard let link = configuration.link else {
                         throw CompletionError.invalidRequest("this edge has no cloud configured; use strategy local")
                     }
+                    let k = strategy.splitLayer ?? 0, encoding = strategy.encoding ?? configuration.encoding
                     // From a client: out of range it would trap in the KV cache's layer range.
                     guard (0...model.configuration.layerCount).contains(k) else {
                         throw CompletionError.invalidRequest(
@@ -164,21 +176,23 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: link, context: context, logger: logger)
                     }
-                    let report = try split!.generate(job.request, allowDegraded: job.request.allowDegraded, onText: emit)
+                    let report = try split!.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
+                                                     allowDegraded: job.request.allowDegraded, onText: emitPiece)
                     metrics.failovers.increment(by: Int64(report.failovers))
                     if report.degraded { metrics.degraded.increment() }
                     counters.withLock {
                         $0.failovers += report.failovers
                         $0.degraded += report.degraded ? 1 : 0
+                        $0.tokens.add(report.counts)
                         // nil when degraded: no cloud answered, so status must not name one.
                         $0.lastCloudEndpoint = report.endpoint
                     }
                     summary = CompletionSummary(
                         text: report.result.text, promptTokenCount: report.result.promptTokens.count,
                         completionTokenCount: report.result.tokens.count, finishReason: report.result.finishReason,
-                        strategy: report.degraded ? "edge-only(k=\(k))" : "split(k=\(k),\(encoding))", degraded: report.degraded,
+                        strategy: report.degraded ? "edge-only(k=\(k))" : strategy.description, degraded: report.degraded,
                         timeToFirstTokenSeconds: firstToken ?? report.result.prefillSeconds,
-                        totalSeconds: LocalGenerator.seconds(since: start))
+                        totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts)
                 }
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
                 metrics.completed.increment()
@@ -197,45 +211,5 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 job.continuation.resume(throwing: error)
             }
         }
-    }
-}
-
-/// The strategies an edge can serve a request with, by name.
-public enum Strategy: Sendable, Equatable, CustomStringConvertible {
-    case local
-    case split(layer: Int, encoding: ActivationEncoding)
-
-    public var description: String {
-        switch self {
-        case .local: return "local"
-        case .split(let k, let encoding): return "split(k=\(k),\(encoding))"
-        }
-    }
-
-    /// Parses "local", "split", "split(k=4)", "split(k=4,int8-32)"; nil or "" gives `fallback`.
-    /// - Throws: `CompletionError.invalidRequest` for an unknown name.
-    public static func parse(_ name: String?, default fallback: String) throws -> Strategy {
-        let text = (name?.isEmpty == false ? name! : fallback).lowercased().replacingOccurrences(of: " ", with: "")
-        if text == "local" { return .local }
-        let defaults = fallback.lowercased() == text ? nil : try? parse(fallback, default: "local")
-        guard text.hasPrefix("split") else {
-            throw CompletionError.invalidRequest("unknown strategy '\(text)' (known: local, split(k=N[,f32|f16|int8-32|int8-64]))")
-        }
-        var layer: Int?
-        var encoding: ActivationEncoding?
-        if case .split(let k, let e)? = defaults { layer = k; encoding = e }
-        let inner = text.dropFirst("split".count).trimmingCharacters(in: CharacterSet(charactersIn: "()"))
-        for part in inner.split(separator: ",") where !part.isEmpty {
-            if part.hasPrefix("k="), let k = Int(part.dropFirst(2)) {
-                guard k >= 0 else { throw CompletionError.invalidRequest("split layer \(k) in strategy '\(text)' is negative") }
-                layer = k
-            } else if let e = ActivationEncoding(name: String(part)) {
-                encoding = e
-            } else {
-                throw CompletionError.invalidRequest("cannot read '\(part)' in strategy '\(text)'")
-            }
-        }
-        guard let layer else { throw CompletionError.invalidRequest("strategy '\(text)' needs a split layer, e.g. split(k=4)") }
-        return .split(layer: layer, encoding: encoding ?? .f16)
     }
 }

@@ -14,6 +14,33 @@ public struct SplitReport: Sendable {
     public var degraded: Bool
     /// The endpoint that served the last token.
     public var endpoint: String?
+    /// Which side and layer produced each generated token.
+    public var provenance: [TokenProvenance] = []
+    /// Edge-answered tokens, drafts and their acceptance, round trips.
+    public var counts = ProvenanceCounts()
+}
+
+/// How a split generation turns layer-k hidden states into tokens.
+public enum SplitDecoding: Sendable, Equatable {
+    /// One cloud round trip per token.
+    case plain
+    /// split-spec: draft `draftLength` tokens with the exit head at k, verify them in one batch.
+    case speculative(draftLength: Int, adaptive: Bool)
+    /// split-exit: answer on the edge when an exit head in [minLayer, k] is at least this confident.
+    case earlyExit(ExitPolicy)
+}
+
+extension Strategy {
+    /// How a split generation decodes under this strategy (`controller`: the model's trained
+    /// stop/exit classifier for split-exit, if any).
+    public func splitDecoding(controller: ExitController?) -> SplitDecoding {
+        switch self {
+        case .splitSpec(_, let gamma, let adaptive, _): return .speculative(draftLength: gamma, adaptive: adaptive)
+        case .splitExit(let k, let tau, let minLayer, _):
+            return .earlyExit(ExitPolicy(threshold: tau, minLayer: minLayer ?? k, controller: controller))
+        case .local, .cloud, .split: return .plain
+        }
+    }
 }
 
 /// Generation through the split: the edge runs the embedding and layers [0, k) and keeps every
@@ -31,9 +58,14 @@ public final class SplitGenerator {
     public let link: EdgeLinkConfiguration
     private let context: ZMQContext
     private let logger: Logger
-    private let workspace = Workspace()
+    let workspace = Workspace()
     /// Spreads sessions over the cloud endpoints (rendezvous hashing) and keeps failed ones last.
     private var replicas: ReplicaSelector
+    /// Whether a generation closes its cloud session at the end. Tests turn this off to inspect
+    /// the cloud's cache afterwards.
+    var closesSessions = true
+    /// The session id of the last generation (for tests that inspect the cloud).
+    private(set) var lastSessionID: UInt64 = 0
     /// Rebuilds one token may ask of a node before the node counts as failed. A real cloud
     /// needs at most one or two (a session evicted between the chunks of a long prefill).
     static let maxRebuildsPerToken = 4
@@ -60,7 +92,7 @@ public final class SplitGenerator {
     }
 
     /// Per-generation state: the session's layer-k hidden states and the live connection.
-    private final class Session {
+    final class Session {
         let id = UInt64.random(in: 1...UInt64.max)
         let cache: KVCache
         var hidden: [Float] = []
@@ -74,6 +106,7 @@ public final class SplitGenerator {
         var failovers = 0
         var rebuilds = 0
         var bytesSent = 0, bytesReceived = 0, roundTrips = 0
+        var counts = ProvenanceCounts()
         init(cache: KVCache) {
             self.cache = cache
         }
@@ -89,10 +122,11 @@ public final class SplitGenerator {
     }
 
     /// Generates a completion through the cloud.
+    /// - Parameter decoding: plain (a round trip per token), speculative or early exit.
     /// - Throws: `CompletionError.cloudUnavailable` when no endpoint answers and `allowDegraded`
     ///   is false; `ModelError` for bad input.
-    public func generate(_ request: CompletionRequest, allowDegraded: Bool = false,
-                         onText: (String) -> Void = { _ in }) throws -> SplitReport {
+    public func generate(_ request: CompletionRequest, decoding: SplitDecoding = .plain, allowDegraded: Bool = false,
+                         onText: (GeneratedText) -> Void = { _ in }) throws -> SplitReport {
         var prompt = tokenizer.encode(request.prompt)
         if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, prompt.first != bos { prompt.insert(bos, at: 0) }
         guard !prompt.isEmpty else { throw CompletionError.invalidRequest("empty prompt") }
@@ -100,46 +134,69 @@ public final class SplitGenerator {
         guard prompt.count < c.maxPositions else {
             throw CompletionError.invalidRequest("prompt of \(prompt.count) tokens does not fit the context of \(c.maxPositions)")
         }
+        if decoding != .plain, !model.hasHead {
+            throw CompletionError.invalidRequest("\(decoding) needs the exit head (final norm and LM head) on the edge")
+        }
         let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
         session.order = replicas.order(for: session.id)
+        lastSessionID = session.id
         defer {
-            if let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
+            if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
             session.retire()
         }
         var sampler = Sampler(request.sampling)
-        var stream = TextStream(stopStrings: request.stop)
-        var generated: [Int32] = []
-        var finish = FinishReason.length
+        var output = GenerationOutput(budget: min(request.maxTokens, c.maxPositions - prompt.count), stop: request.stop,
+                                      tokenizer: tokenizer)
         var degraded = false
-        let budget = min(request.maxTokens, c.maxPositions - prompt.count)
 
         let prefillStart = DispatchTime.now()
         try runEdgeLayers(prompt, at: 0, session: session)
-        var next = try nextToken(session: session, from: 0, sampler: &sampler, allowDegraded: allowDegraded, degraded: &degraded)
-        let prefillSeconds = LocalGenerator.seconds(since: prefillStart)
-        let decodeStart = DispatchTime.now()
-        while generated.count < budget {
-            if next == tokenizer.eosTokenID { finish = .endOfText; break }
-            generated.append(next)
-            onText(stream.append(tokenizer.tokenBytes(next)))
-            if stream.stopped { finish = .stop; break }
-            if generated.count == budget { break }
-            let position = prompt.count + generated.count - 1
-            try runEdgeLayers([next], at: position, session: session)
-            next = try nextToken(session: session, from: position, sampler: &sampler, allowDegraded: allowDegraded, degraded: &degraded)
+        if case .speculative(let draftLength, let adaptive) = decoding {
+            // Drafting starts at the prompt's last position: its first verification is the prefill.
+            try speculate(after: nil, promptLength: prompt.count, draftLength: draftLength, adaptive: adaptive,
+                          session: session, sampler: &sampler, output: &output, allowDegraded: allowDegraded,
+                          degraded: &degraded, onText: onText)
+        } else {
+            let first = try nextToken(session: session, from: 0, sampler: &sampler, allowDegraded: allowDegraded, degraded: &degraded)
+            if output.accept(first, from: origin(degraded), onText: onText) {
+                if case .earlyExit(let policy) = decoding {
+                    try exitEarly(after: first, promptLength: prompt.count, policy: policy, session: session, sampler: &sampler,
+                                  output: &output, allowDegraded: allowDegraded, degraded: &degraded, onText: onText)
+                } else {
+                    var next = first
+                    repeat {
+                        let position = prompt.count + output.tokens.count - 1
+                        try runEdgeLayers([next], at: position, session: session)
+                        next = try nextToken(session: session, from: position, sampler: &sampler, allowDegraded: allowDegraded,
+                                             degraded: &degraded)
+                    } while output.accept(next, from: origin(degraded), onText: onText)
+                }
+            }
         }
-        onText(stream.finish())
+        let firstTokenTime = output.firstTokenTime ?? DispatchTime.now()
+        let prefillSeconds = Double(firstTokenTime.uptimeNanoseconds - prefillStart.uptimeNanoseconds) / 1e9
+        output.finishText(onText: onText)
         let endpoint = session.connection?.endpoint.address
-        let result = GenerationResult(promptTokens: prompt, tokens: generated, text: stream.emitted, finishReason: finish,
-                                      prefillSeconds: prefillSeconds, decodeSeconds: LocalGenerator.seconds(since: decodeStart))
+        let result = GenerationResult(promptTokens: prompt, tokens: output.tokens, text: output.stream.emitted,
+                                      finishReason: output.finish, prefillSeconds: prefillSeconds,
+                                      decodeSeconds: LocalGenerator.seconds(since: firstTokenTime))
         session.retire()
+        var counts = session.counts
+        counts.tokens = output.tokens.count
+        counts.edgeAnswered = output.provenance.filter { $0.side == .edge }.count
+        counts.roundTrips = session.roundTrips
         return SplitReport(result: result, roundTrips: session.roundTrips, bytesSent: session.bytesSent,
                            bytesReceived: session.bytesReceived, failovers: session.failovers, rebuilds: session.rebuilds,
-                           degraded: degraded, endpoint: endpoint)
+                           degraded: degraded, endpoint: endpoint, provenance: output.provenance, counts: counts)
+    }
+
+    /// The provenance of a token from `nextToken`: the cloud's, or the exit at k when degraded.
+    func origin(_ degraded: Bool) -> TokenProvenance {
+        degraded ? TokenProvenance(side: .edge, layer: splitLayer) : TokenProvenance(side: .cloud, layer: model.configuration.layerCount)
     }
 
     /// Runs the edge's layers over new tokens and keeps their layer-k hidden states.
-    private func runEdgeLayers(_ tokens: [Int32], at position: Int, session: Session) throws {
+    func runEdgeLayers(_ tokens: [Int32], at position: Int, session: Session) throws {
         var hidden = try model.embed(tokens, startPosition: position)
         try model.forward(&hidden, rows: tokens.count, startPosition: position, layers: 0..<splitLayer,
                           cache: session.cache, workspace: workspace)
@@ -147,13 +204,35 @@ public final class SplitGenerator {
     }
 
     /// The token after the last stored position, asking the cloud to run positions from `start`.
-    private func nextToken(session: Session, from start: Int, sampler: inout Sampler, allowDegraded: Bool,
-                           degraded: inout Bool) throws -> Int32 {
+    func nextToken(session: Session, from start: Int, sampler: inout Sampler, allowDegraded: Bool,
+                   degraded: inout Bool) throws -> Int32 {
         let parameters = sampler.parameters
         let uniform = parameters.isGreedy ? 0 : sampler.nextUniform()
         if degraded { return try edgeOnlyToken(session: session, parameters: parameters, uniform: uniform) }
         let sampling = WireMessage.Sampling(temperature: parameters.temperature, topK: UInt32(max(0, parameters.topK)),
                                             topP: parameters.topP, uniform: uniform)
+        guard let rows = try cloudRows(session: session, from: start, sampling: sampling, allowDegraded: allowDegraded,
+                                       degraded: &degraded) else {
+            return try edgeOnlyToken(session: session, parameters: parameters, uniform: uniform)
+        }
+        return try checkedToken(rows[rows.count - 1].token.tokenID)
+    }
+
+    /// A token id from the cloud, checked against the vocabulary.
+    func checkedToken(_ id: UInt32) throws -> Int32 {
+        guard id < UInt32(model.configuration.vocabularySize) else {
+            throw CompletionError.cloudUnavailable("cloud answered token \(id), outside the vocabulary")
+        }
+        return Int32(id)
+    }
+
+    /// Sends the stored hidden states from `start` on and returns the cloud's result rows: the
+    /// last position's only, or with `rowsFrom` one per position from there to the end (in
+    /// order). Handles re-hello, rebuilds and failover; returns nil when no cloud answered and
+    /// `allowDegraded` let the generation go on at the edge (`degraded` is then true).
+    func cloudRows(session: Session, from start: Int, rowsFrom: Int? = nil, withDistributions: Bool = false,
+                   sampling: WireMessage.Sampling,
+                   allowDegraded: Bool, degraded: inout Bool) throws -> [WireMessage.ResultRow]? {
         var from = start
         var saidHelloAgain = false
         var rebuildsInARow = 0
@@ -163,12 +242,13 @@ public final class SplitGenerator {
                     try connect(session)
                     from = 0  // a new node holds nothing: rebuild from the stored hidden states
                 }
-                let token = try send(session: session, from: from, sampling: sampling)
+                let rows = try send(session: session, from: from, rowsFrom: rowsFrom, withDistributions: withDistributions,
+                                    sampling: sampling)
                 // Only a served request proves a node good again; a hello alone does not (a node
                 // can accept hellos and still fail every request, and the edge would cycle forever).
                 session.triedEndpoints = 0
                 replicas.markHealthy(session.endpointIndex)
-                return token
+                return rows
             } catch LinkError.remote(.rebuildRequired, _) where !saidHelloAgain {
                 // The node does not know this connection: it restarted at the same address, or
                 // the socket reconnected under a new routing id. Hello again, then rebuild; a
@@ -195,7 +275,7 @@ public final class SplitGenerator {
                         throw CompletionError.cloudUnavailable("no cloud node answered (\(link.endpoints.map(\.address).joined(separator: ", "))): \(error)")
                     }
                     degraded = true
-                    return try edgeOnlyToken(session: session, parameters: parameters, uniform: uniform)
+                    return nil
                 }
             } catch let error as LinkError {
                 throw CompletionError.cloudUnavailable(error.description)
@@ -216,41 +296,60 @@ public final class SplitGenerator {
                                        activationEncoding: encoding, clientName: link.clientName))
     }
 
-    /// Sends stored rows [from, end) in messages within the peer's limits; returns the token
-    /// the cloud picked after the last row.
-    private func send(session: Session, from: Int, sampling: WireMessage.Sampling) throws -> Int32 {
+    /// Sends stored rows [from, end) in messages within the peer's limits; returns the cloud's
+    /// row for the last position, or with `rowsFrom` its rows for positions [rowsFrom, end).
+    private func send(session: Session, from: Int, rowsFrom: Int?, withDistributions: Bool,
+                      sampling: WireMessage.Sampling) throws -> [WireMessage.ResultRow] {
         guard let connection = session.connection else { throw LinkError.transport("not connected") }
         let d = model.configuration.hiddenSize
         let end = session.hidden.count / d
         let limits = connection.peerLimits
         let rowBytes = encoding.rowByteCount(hiddenSize: d) ?? d * 4
         let rowsPerMessage = max(1, min(limits.maxRowsPerMessage, (limits.maxMessageBytes - 256) / rowBytes))
+        let wanted = min(rowsFrom ?? end - 1, end - 1)
         var chunkStart = from
-        var last: WireMessage.ForwardResult?
+        var rows: [WireMessage.ResultRow] = []
         while chunkStart < end {
-            let rows = min(rowsPerMessage, end - chunkStart)
+            let count = min(rowsPerMessage, end - chunkStart)
             let activations = try session.hidden.withUnsafeBufferPointer { all in
-                try EncodedActivations(encoding: encoding, rows: rows, hiddenSize: d,
-                                       values: UnsafeBufferPointer(rebasing: all[(chunkStart * d)..<((chunkStart + rows) * d)]))
+                try EncodedActivations(encoding: encoding, rows: count, hiddenSize: d,
+                                       values: UnsafeBufferPointer(rebasing: all[(chunkStart * d)..<((chunkStart + count) * d)]))
             }
+            // A row per position only where the caller wants them (a rebuild's early chunks not).
+            var flags: WireMessage.ForwardFlags = []
+            if rowsFrom != nil, chunkStart + count - 1 > wanted { flags.insert(.allRows) }
+            if withDistributions, chunkStart + count - 1 >= wanted { flags.insert(.distributions) }
             let request = WireMessage.ForwardRequest(
                 sessionID: session.id, requestID: connection.makeRequestID(), startPosition: UInt32(chunkStart),
-                sampling: sampling, activations: activations)
-            last = try connection.forward(rows > 1 || chunkStart == 0 ? .prefill(request) : .step(request))
-            chunkStart += rows
+                flags: flags, sampling: sampling, activations: activations)
+            let result = try connection.forward(count > 1 && rowsFrom == nil || chunkStart == 0 ? .prefill(request) : .step(request))
+            let first = Int(result.startPosition)
+            guard first + result.rows.count == chunkStart + count else {
+                throw LinkError.transport("cloud answered rows \(first)..<\(first + result.rows.count) for positions \(chunkStart)..<\(chunkStart + count)")
+            }
+            for (index, row) in result.rows.enumerated() where first + index >= wanted { rows.append(row) }
+            chunkStart += count
         }
-        guard let row = last?.rows.last else { throw LinkError.transport("empty result") }
-        guard row.token.tokenID < UInt32(model.configuration.vocabularySize) else {
-            throw LinkError.transport("cloud answered token \(row.token.tokenID), outside the vocabulary")
-        }
-        return Int32(row.token.tokenID)
+        guard rows.count == end - wanted else { throw LinkError.transport("empty result") }
+        return rows
     }
 
     /// The edge's own answer from layer k's exit head (degraded mode).
-    private func edgeOnlyToken(session: Session, parameters: SamplingParameters, uniform: Float) throws -> Int32 {
-        let d = model.configuration.hiddenSize
-        let last = Array(session.hidden[(session.hidden.count - d)...])
-        let logits = try model.logits(last, rows: 1, workspace: workspace)
+    func edgeOnlyToken(session: Session, parameters: SamplingParameters, uniform: Float) throws -> Int32 {
+        let logits = try lastRowExitLogits(session)
         return logits.withUnsafeBufferPointer { Sampler.pick($0, parameters: parameters, uniform: uniform) }.token
+    }
+
+    /// The exit head at layer k applied to the last stored hidden state.
+    func lastRowExitLogits(_ session: Session) throws -> [Float] {
+        let d = model.configuration.hiddenSize
+        return try model.logits(Array(session.hidden[(session.hidden.count - d)...]), rows: 1, workspace: workspace)
+    }
+
+    /// Rolls the edge's cache and stored hidden states back to positions [0, length).
+    func truncateEdge(_ session: Session, to length: Int) {
+        session.cache.truncate(to: length)
+        let d = model.configuration.hiddenSize
+        if session.hidden.count > length * d { session.hidden.removeSubrange((length * d)...) }
     }
 }

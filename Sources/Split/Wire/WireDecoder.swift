@@ -195,6 +195,22 @@ public struct WireDecoder: Sendable {
             }
             rows.append(.init(token: token, topK: topK))
         }
+        if reader.remaining > 0 {
+            // The optional distributions: width, then rowCount × width probabilities.
+            let width = try reader.count32("result.distributionWidth", limit: WireLimits.maxDistributionWidth)
+            guard width > 0, rowCount > 0, width * rowCount * 4 == reader.remaining else {
+                throw .shapeMismatch("result distributions of width \(width) for \(rowCount) rows in \(reader.remaining) bytes")
+            }
+            for index in rows.indices {
+                var probabilities = [Float](repeating: 0, count: width)
+                for j in 0..<width {
+                    let p = try reader.f32("result.distribution")
+                    guard p.isFinite, p >= 0, p <= 1 else { throw .invalidValue(field: "result.distribution", value: UInt64(p.bitPattern)) }
+                    probabilities[j] = p
+                }
+                rows[index].probabilities = probabilities
+            }
+        }
         return .init(sessionID: sessionID, requestID: requestID, startPosition: start, rows: rows)
     }
 

@@ -72,6 +72,16 @@ public struct WireEncoder: Sendable {
                     writer.f32(entry.logprob)
                 }
             }
+            // Optional trailing section: one distribution of the same width per row.
+            let widths = Set(result.rows.map { $0.probabilities?.count ?? 0 })
+            if let width = widths.first, width > 0 {
+                guard widths.count == 1 else { throw .shapeMismatch("result distributions of different widths") }
+                try limits.check("result.distributionWidth", width, limit: WireLimits.maxDistributionWidth)
+                writer.count32(width)
+                for row in result.rows { for p in row.probabilities ?? [] { writer.f32(p) } }
+            } else if widths.count > 1 {
+                throw .shapeMismatch("result distributions on some rows only")
+            }
         case .truncate(let truncate):
             writer.u64(truncate.sessionID)
             writer.u32(truncate.length)
@@ -115,7 +125,8 @@ public struct WireEncoder: Sendable {
     private func estimatedBodySize(_ message: WireMessage) -> Int {
         switch message {
         case .prefill(let request), .step(let request): return 56 + request.activations.payload.count
-        case .result(let result): return 24 + result.rows.reduce(0) { $0 + 10 + 8 * $1.topK.count }
+        case .result(let result):
+            return 24 + result.rows.reduce(0) { $0 + 10 + 8 * $1.topK.count + 4 * ($1.probabilities?.count ?? 0) } + 4
         case .actions(let chunk): return 24 + 4 * chunk.values.count
         default: return 64
         }

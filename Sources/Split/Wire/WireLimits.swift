@@ -12,6 +12,8 @@ public struct WireLimits: Sendable, Equatable {
     public var maxTopK: Int
     /// Longest string field, in UTF-8 bytes (at most 65,535: strings have a 16-bit length).
     public var maxStringLength: Int
+    /// Widest per-row distribution a result may carry (a vocabulary of 2^20 tokens).
+    public static let maxDistributionWidth = 1 << 20
 
     /// Makes limits; the defaults fit a 4,096-position prefill of a 16k-wide model in f32.
     public init(

@@ -102,8 +102,11 @@ extension WireMessage {
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// A result row for every position, not only the last (speculative verification).
         public static let allRows = ForwardFlags(rawValue: 1 << 0)
+        /// Each result row also carries the cloud's whole sampling distribution (after
+        /// temperature, top-k and top-p), for the speculative-sampling acceptance rule.
+        public static let distributions = ForwardFlags(rawValue: 1 << 1)
         /// Every bit this version defines; others are refused.
-        public static let known: ForwardFlags = [.allRows]
+        public static let known: ForwardFlags = [.allRows, .distributions]
     }
 
     /// Hidden states at the split layer for `positionCount` consecutive positions of a session.
@@ -184,11 +187,14 @@ extension WireMessage {
         public var token: TokenLogprob
         /// The most likely tokens, best first (empty unless asked for).
         public var topK: [TokenLogprob]
+        /// The sampling distribution over the whole vocabulary (only with `distributions`).
+        public var probabilities: [Float]?
 
         /// Makes a row.
-        public init(token: TokenLogprob, topK: [TokenLogprob] = []) {
+        public init(token: TokenLogprob, topK: [TokenLogprob] = [], probabilities: [Float]? = nil) {
             self.token = token
             self.topK = topK
+            self.probabilities = probabilities
         }
     }
 

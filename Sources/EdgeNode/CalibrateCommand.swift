@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Split
+
+/// `edge-node calibrate`: sweeps split-exit's τ and split-spec's γ on held-out files and writes
+/// the chosen defaults next to the model (`<model>.exit.json`).
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate", abstract: "Choose split-exit's τ and split-spec's γ for a model on held-out files.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @OptionGroup var heldOutOptions: HeldOutOptions
+
+    @Option(name: .long, help: "Line-completion prompts to measure on.")
+    var prompts = 40
+
+    @Option(name: .long, help: "Split layer (default: half the depth).")
+    var splitLayer: Int?
+
+    @Option(name: .long, help: "Smallest token agreement with the full model split-exit must keep.")
+    var agreementTarget = 0.9
+
+    @Option(name: .long, help: "Thresholds τ to try (repeatable).")
+    var tau: [Float] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+
+    @Option(name: .long, help: "Draft lengths γ to try (repeatable).")
+    var gamma: [Int] = [2, 3, 4, 6, 8]
+
+    @Option(name: .long, help: "Round-trip time in ms that γ is chosen for.")
+    var rttMs: Double = 40
+
+    @Option(name: .long, help: "Where to write (default: next to the model, <model>.exit.json).")
+    var out: String?
+
+    func validate() throws {
+        guard agreementTarget > 0, agreementTarget <= 1 else { throw ValidationError("--agreement-target must be in (0, 1]") }
+        guard tau.allSatisfy({ $0 > 0 && $0 <= 1 }), !tau.isEmpty else { throw ValidationError("every --tau must be in (0, 1]") }
+        guard gamma.allSatisfy({ (1...Strategy.maxDraftLength).contains($0) }), !gamma.isEmpty else {
+            throw ValidationError("every --gamma must be 1…\(Strategy.maxDraftLength)")
+        }
+    }
+
+    func run() throws {
+        let file = try modelOptions.open()
+        guard let tokenizer = file.tokenizer else { throw ValidationError("the model has no tokenizer") }
+        let k = splitLayer ?? file.configuration.layerCount / 2
+        guard (1..<file.configuration.layerCount).contains(k) else { throw ValidationError("--split-layer must be 1…\(file.configuration.layerCount - 1)") }
+        let set = try heldOutOptions.cases(prompts, tokenizer: tokenizer)
+        let calibration = try ExitCalibration.run(modelPath: modelOptions.model, cases: set.cases, splitLayer: k, thresholds: tau,
+                                                  draftLengths: gamma, agreementTarget: agreementTarget, roundTripMilliseconds: rttMs)
+        print("| τ | token agreement | completions identical | edge-answered | round trips/token |")
+        print("|---:|---:|---:|---:|---:|")
+        for c in calibration.thresholds {
+            print(String(format: "| %.2f | %.1f%% | %.1f%% | %.1f%% | %.2f |", c.value, c.tokenAgreement * 100, c.agreement * 100,
+                         c.edgeAnsweredFraction * 100, c.roundTripsPerToken))
+        }
+        print("| γ | accepted drafts | round trips/token | est. ms/completion at \(Int(rttMs)) ms |")
+        print("|---:|---:|---:|---:|")
+        for c in calibration.draftLengths {
+            print(String(format: "| %.0f | %.1f%% | %.2f | %.0f |", c.value, c.acceptanceRate * 100, c.roundTripsPerToken,
+                         c.estimatedCompletionSeconds * 1e3))
+        }
+        let path = out ?? ExitCalibration.path(forModel: modelOptions.model)
+        try calibration.write(to: path)
+        let met = calibration.thresholds.contains { Float($0.value) == calibration.threshold && $0.tokenAgreement >= agreementTarget }
+        print("k=\(k): τ=\(calibration.threshold) (" + (met ? "token agreement ≥ \(agreementTarget)" : "no τ reached token agreement \(agreementTarget): the highest tried")
+              + "), γ=\(calibration.draftLength); wrote \(path)")
+    }
+}

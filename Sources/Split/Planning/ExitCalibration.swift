@@ -1,0 +1,87 @@
+import Foundation
+
+/// Chooses split-exit's threshold τ and split-spec's draft length γ for a model from measured
+/// line completion on held-out files (over loopback: agreement and round trips do not depend on
+/// the link), and keeps them next to the model as `<model>.exit.json`, where the edge reads the
+/// defaults for strategies that leave τ or γ out.
+public struct ExitCalibration: Sendable, Codable, Equatable {
+    /// The chosen defaults.
+    public var splitLayer: Int
+    public var threshold: Float
+    public var draftLength: Int
+    /// Smallest token agreement with the full model τ had to keep.
+    public var agreementTarget: Double
+    /// Round trip the γ choice was made for.
+    public var roundTripMilliseconds: Double
+    /// What each candidate measured.
+    public var thresholds: [Candidate]
+    public var draftLengths: [Candidate]
+
+    /// One measured candidate.
+    public struct Candidate: Sendable, Codable, Equatable {
+        public var value: Double
+        public var tokenAgreement: Double
+        public var agreement: Double
+        public var edgeAnsweredFraction: Double
+        public var roundTripsPerToken: Double
+        public var acceptanceRate: Double
+        /// Loopback time per completion plus its round trips at `roundTripMilliseconds`.
+        public var estimatedCompletionSeconds: Double
+    }
+
+    /// Where the calibration of a model file lives: `x.gguf` → `x.exit.json`.
+    public static func path(forModel model: String) -> String {
+        (model.hasSuffix(".gguf") ? String(model.dropLast(5)) : model) + ".exit.json"
+    }
+
+    /// The calibration stored next to `model`, or nil when there is none.
+    /// - Throws: when the file exists but does not decode or holds values out of range.
+    public static func load(forModel model: String) throws -> ExitCalibration? {
+        let path = path(forModel: model)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let calibration = try decoder.decode(ExitCalibration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        guard calibration.threshold > 0, calibration.threshold <= 1,
+              (1...Strategy.maxDraftLength).contains(calibration.draftLength) else {
+            throw ModelError.invalidConfiguration("calibration \(path): τ \(calibration.threshold) or γ \(calibration.draftLength) out of range")
+        }
+        return calibration
+    }
+
+    /// Writes the calibration as JSON.
+    /// - Throws: file errors.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Measures every τ and γ at split layer `k` on `cases` and picks: the smallest τ whose
+    /// token agreement with the full model reaches `agreementTarget` (the most tokens answered
+    /// on the edge), and the γ with the shortest estimated completion at `roundTripMilliseconds`.
+    /// - Throws: model or socket errors.
+    public static func run(modelPath: String, cases: [LineCompletionSet.Case], splitLayer k: Int, thresholds: [Float],
+                           draftLengths: [Int], agreementTarget: Double, roundTripMilliseconds: Double,
+                           maxTokens: Int = 32) throws -> ExitCalibration {
+        let exits = thresholds.sorted().map { Strategy.splitExit(layer: k, threshold: $0, minExitLayer: nil, encoding: .f32) }
+        let specs = draftLengths.sorted().map { Strategy.splitSpec(layer: k, draftLength: $0, adaptive: false, encoding: .f32) }
+        let benchmark = ExitBenchmark(modelPath: modelPath, cases: cases, maxTokens: maxTokens, roundTripMilliseconds: [0],
+                                      bandwidthBitsPerSecond: nil, strategies: exits + specs)
+        let rows = try benchmark.run().dropFirst()  // the first row is the full model itself
+        func candidate(_ row: ExitBenchmark.Row, _ value: Double) -> Candidate {
+            let roundTrips = row.roundTripsPerToken * Double(row.tokens) / Double(max(1, row.completions))
+            return Candidate(value: value, tokenAgreement: row.tokenAgreement, agreement: row.agreement,
+                             edgeAnsweredFraction: row.edgeAnsweredFraction, roundTripsPerToken: row.roundTripsPerToken,
+                             acceptanceRate: row.acceptanceRate,
+                             estimatedCompletionSeconds: row.meanCompletionSeconds + roundTrips * roundTripMilliseconds / 1000)
+        }
+        let exitRows = zip(thresholds.sorted(), rows.prefix(exits.count)).map { candidate($1, Double($0)) }
+        let specRows = zip(draftLengths.sorted(), rows.dropFirst(exits.count)).map { candidate($1, Double($0)) }
+        let tau = exitRows.first { $0.tokenAgreement >= agreementTarget }?.value ?? Double(thresholds.max() ?? 1)
+        let gamma = specRows.min { $0.estimatedCompletionSeconds < $1.estimatedCompletionSeconds }?.value ?? 4
+        return ExitCalibration(splitLayer: k, threshold: Float(tau), draftLength: Int(gamma), agreementTarget: agreementTarget,
+                               roundTripMilliseconds: roundTripMilliseconds, thresholds: exitRows, draftLengths: specRows)
+    }
+}
