@@ -81,5 +81,10 @@ struct CloudBatchingTests {
         #expect(evictions > 0)
         #expect(rebuilds > 0)
         #expect(Double(reports.reduce(0) { $0 + $1.rebuilds }) == rebuilds)
+        // The budget held at every moment, not only between requests: a request that would
+        // overflow it waits while the budget is held by sessions being computed.
+        let peak = Self.sample(cloud, "split_cloud_kv_peak_bytes")
+        #expect(peak > 0)
+        #expect(peak <= Double(2 * perSession.byteCount), "peak \(peak), budget \(2 * perSession.byteCount)")
     }
 }

@@ -95,18 +95,24 @@ struct CloudProcessTests {
     func killNineFailover() throws {
         let keys = try Keys()
         let ports = [freePort(), freePort()]
-        let first = try startCloud(keys, port: ports[0])
-        let second = try startCloud(keys, port: ports[1])
-        defer { second.kill9() }
+        let clouds = try ports.map { try startCloud(keys, port: $0) }
+        defer { clouds.forEach { $0.kill9() } }
         let expected = try localTokens(maxTokens: 24)
         var pieces = 0
-        let report = try generator(k: 2, ports: ports, keys: keys).generate(CompletionRequest(prompt: Self.prompt, maxTokens: 24)) { _ in
+        var killed: Int?
+        // Sessions spread over the clouds by id: kill whichever one this session is on.
+        let generator = try generator(k: 2, ports: ports, keys: keys)
+        let report = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: 24)) { _ in
             pieces += 1
-            if pieces == 8 { first.kill9() }
+            if pieces == 8, let serving = ports.firstIndex(where: { generator.connectedEndpoint == "tcp://127.0.0.1:\($0)" }) {
+                clouds[serving].kill9()
+                killed = serving
+            }
         }
-        #expect(!first.process.isRunning)
+        let victim = try #require(killed)
+        #expect(!clouds[victim].process.isRunning)
         #expect(report.failovers >= 1)
-        #expect(report.endpoint == "tcp://127.0.0.1:\(ports[1])")
+        #expect(report.endpoint == "tcp://127.0.0.1:\(ports[1 - victim])")
         #expect(report.result.tokens == expected)
     }
 }

@@ -13,8 +13,11 @@ public final class KVCache {
     private var values: [UnsafeMutablePointer<Float>]
     private var layerLengths: [Int]
 
+    /// Positions a new cache has room for before it first grows (then it doubles).
+    public static let initialCapacity = 64
+
     /// An empty cache for `layers`, growing on demand up to `maxPositions`.
-    public init(layers: Range<Int>, kvWidth: Int, maxPositions: Int, initialCapacity: Int = 64) {
+    public init(layers: Range<Int>, kvWidth: Int, maxPositions: Int, initialCapacity: Int = KVCache.initialCapacity) {
         self.layers = layers
         self.kvWidth = kvWidth
         self.maxPositions = maxPositions

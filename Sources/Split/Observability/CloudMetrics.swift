@@ -22,8 +22,9 @@ public final class CloudMetrics: Sendable {
     public let queueSeconds: DurationHistogram
     /// Compute time of one request (tail layers + head).
     public let computeSeconds: DurationHistogram
-    /// KV bytes held, live sessions and connections with a hello.
+    /// KV bytes held, the most ever held at once, live sessions and connections with a hello.
     public let kvBytes: Gauge
+    public let kvPeakBytes: Gauge
     public let sessions: Gauge
     public let connections: Gauge
     /// Requests waiting for compute now.
@@ -48,6 +49,7 @@ public final class CloudMetrics: Sendable {
         queueSeconds = registry.makeDurationHistogram(descriptor: .cloud("queue", unit: "seconds", help: "Time a request waited for compute."), buckets: latencyBuckets)
         computeSeconds = registry.makeDurationHistogram(descriptor: .cloud("compute", unit: "seconds", help: "Compute time of one request."), buckets: latencyBuckets)
         kvBytes = registry.makeGauge(descriptor: .cloud("kv", unit: "bytes", help: "KV-cache bytes held by all sessions."))
+        kvPeakBytes = registry.makeGauge(descriptor: .cloud("kv_peak", unit: "bytes", help: "Most KV-cache bytes held at once since start."))
         sessions = registry.makeGauge(descriptor: .cloud("sessions", unit: "", help: "Live sessions."))
         connections = registry.makeGauge(descriptor: .cloud("connections", unit: "", help: "Edge connections with a hello on record."))
         queueDepth = registry.makeGauge(descriptor: .cloud("queue_depth", unit: "", help: "Requests waiting for compute."))

@@ -277,8 +277,18 @@ public final class CloudServer: @unchecked Sendable {
         // Continuous batching: each turn admits what has arrived, runs one pass over every
         // admitted request (a chunk of each long prefill), and answers those that are complete.
         var active: [(job: CloudSessionStore.ForwardJob, started: UInt64)] = []
+        var peakCacheBytes = 0
+        var countedEvictions = 0
+        let countEvictions = { [self] in
+            if store.evictions > countedEvictions {
+                metrics.evictions.increment(by: Int64(store.evictions - countedEvictions))
+                countedEvictions = store.evictions
+            }
+        }
         while true {
-            if active.isEmpty { queueSignal.wait() }
+            // Deferred requests stay queued without a signal of their own: wait only when the
+            // queue is empty too.
+            if active.isEmpty && queue.withLock({ $0.jobs.isEmpty }) { queueSignal.wait() }
             if stopping { return }
             let room = configuration.maxBatchSessions - active.count
             let (arrived, depth) = queue.withLock { pending -> ([Job], Int) in
@@ -288,7 +298,14 @@ public final class CloudServer: @unchecked Sendable {
                 return (taken, pending.jobs.count)
             }
             metrics.queueDepth.set(to: Double(depth))
-            for job in arrived {
+            for (index, job) in arrived.enumerated() {
+                if let request = job.message.forwardRequest, !store.makeRoom(for: request, from: job.peer), !active.isEmpty {
+                    // The KV budget is held by sessions being computed: this request (and, to keep
+                    // arrival order, everything after it) waits for them to finish. With nothing
+                    // active it is admitted anyway, so one request larger than the budget still runs.
+                    requeue(Array(arrived[index...]))
+                    break
+                }
                 let now = MonotonicClock.nanoseconds()
                 metrics.queueSeconds.record(.nanoseconds(Int64(now &- job.arrivedNanoseconds)))
                 switch job.message {
@@ -302,10 +319,13 @@ public final class CloudServer: @unchecked Sendable {
                 }
             }
             state.withLock { $0.statistics.connections = store.peerCount }
+            countEvictions()
             guard !active.isEmpty else { continue }
             let before = active.reduce(0) { $0 + $1.job.computedRows }
-            let evictionsBefore = store.evictions
             store.runChunk(active.map(\.job), maxRows: configuration.prefillChunkRows)
+            // Caches grow during the pass; this is their high-water mark.
+            peakCacheBytes = max(peakCacheBytes, store.cacheBytes)
+            metrics.kvPeakBytes.set(to: Double(peakCacheBytes))
             let rows = active.reduce(0) { $0 + $1.job.computedRows } - before
             metrics.forwardPasses.increment()
             metrics.positions.increment(by: Int64(rows))
@@ -320,10 +340,18 @@ public final class CloudServer: @unchecked Sendable {
                     send(answer, entry.job.peer)
                 }
             }
-            if store.evictions > evictionsBefore { metrics.evictions.increment(by: Int64(store.evictions - evictionsBefore)) }
+            countEvictions()
             metrics.kvBytes.set(to: Double(store.cacheBytes))
             metrics.sessions.set(to: Double(store.sessionCount))
             metrics.connections.set(to: Double(store.peerCount))
+        }
+    }
+
+    /// Puts jobs back at the head of the queue, in order.
+    private func requeue(_ jobs: [Job]) {
+        queue.withLock { pending in
+            pending.jobs.insert(contentsOf: jobs, at: 0)
+            pending.bytes += jobs.reduce(0) { $0 + $1.bytes }
         }
     }
 

@@ -372,6 +372,32 @@ public final class CloudSessionStore {
         return best.map { .init(tokenID: UInt32($0.0), logprob: $0.1 - logSumExp) }
     }
 
+    /// Makes room under the KV budget for what `request` will add to its session's cache,
+    /// evicting idle sessions, least recently used first. Returns false when the request still
+    /// does not fit because the budget is held by sessions being computed (the caller waits);
+    /// true when it fits, or when the request is one `begin` will refuse or answer anyway.
+    public func makeRoom(for request: WireMessage.ForwardRequest, from peer: [UInt8]) -> Bool {
+        guard let settings = peers[peer] else { return true }
+        let c = model.configuration
+        let end = Int(request.startPosition) + request.positionCount
+        guard end <= maxPositions else { return true }
+        let key = Key(peer: peer, session: request.sessionID)
+        let current = sessions[key]?.cache.byteCount ?? 0
+        let layers = c.layerCount - settings.splitLayer
+        var capacity = max(1, min(KVCache.initialCapacity, maxPositions))
+        while capacity < end { capacity *= 2 }
+        let needed = max(0, 2 * layers * min(capacity, maxPositions) * c.kvWidth * MemoryLayout<Float>.size - current)
+        var total = cacheBytes
+        while total + needed > memoryBudgetBytes {
+            guard let victim = sessions.filter({ $0.key != key && !$0.value.busy })
+                .min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return false }
+            total -= victim.value.cache.byteCount
+            sessions[victim.key] = nil
+            evictions += 1
+        }
+        return true
+    }
+
     /// Evicts least recently used sessions (never `keeping`) until under the budget.
     private func enforceBudget(keeping: Key) {
         var total = cacheBytes

@@ -66,6 +66,8 @@ public final class SplitGenerator {
     var closesSessions = true
     /// The session id of the last generation (for tests that inspect the cloud).
     private(set) var lastSessionID: UInt64 = 0
+    /// The cloud endpoint the generation in progress is connected to (for tests that kill it).
+    private(set) var connectedEndpoint: String?
     /// Rebuilds one token may ask of a node before the node counts as failed. A real cloud
     /// needs at most one or two (a session evicted between the chunks of a long prefill).
     static let maxRebuildsPerToken = 4
@@ -285,6 +287,7 @@ public final class SplitGenerator {
 
     private func connect(_ session: Session) throws {
         let endpoint = link.endpoints[session.endpointIndex]
+        connectedEndpoint = endpoint.address
         let connection: CloudConnection
         do {
             connection = try CloudConnection(context: context, endpoint: endpoint, configuration: link)

@@ -43,6 +43,16 @@ public enum WireMessage: Sendable, Equatable {
 }
 
 extension WireMessage {
+    /// The request of a prefill or step; nil for every other message.
+    public var forwardRequest: ForwardRequest? {
+        switch self {
+        case .prefill(let request), .step(let request): return request
+        default: return nil
+        }
+    }
+}
+
+extension WireMessage {
     /// The edge's opening: protocol version, model identity, split layer, encoding, name.
     public struct Hello: Sendable, Equatable {
         /// The highest protocol version the edge speaks.
