@@ -64,14 +64,14 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session, median of \(rounds) rounds")
-        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB  KV MB  evictions  rebuilds")
+        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB  KV MB  KV peak MB  evictions  rebuilds")
         let single = rows.first { $0.sessions == 1 && $0.batching }?.aggregateTokensPerSecond
         for row in rows {
             let ratio = single.map { String(format: "%.2fx", row.aggregateTokensPerSecond / $0) } ?? "-"
-            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %6.0f  %5.0f  %9d  %8d", row.sessions,
+            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %6.0f  %5.0f  %10.0f  %9d  %8d", row.sessions,
                          row.batching ? "on" : "off", row.aggregateTokensPerSecond, ratio,
                          row.stepP50Milliseconds, row.stepP99Milliseconds, row.rowsPerPass, row.residentMegabytes,
-                         row.kvMegabytes, row.evictions, row.rebuilds))
+                         row.kvMegabytes, row.kvPeakMegabytes, row.evictions, row.rebuilds))
         }
     }
 }

@@ -39,6 +39,8 @@ public struct CloudLoadBenchmark: Sendable {
         /// Resident memory of the process after the run, and the KV bytes the cloud held then.
         public var residentMegabytes: Double
         public var kvMegabytes: Double
+        /// The most KV bytes the cloud held at once during the run.
+        public var kvPeakMegabytes: Double
         /// Sessions the cloud evicted under its budget, and rebuilds the sessions then sent.
         public var evictions: Int
         public var rebuilds: Int
@@ -165,6 +167,7 @@ public struct CloudLoadBenchmark: Sendable {
                    rowsPerPass: passes > 0 ? positions / passes : 0,
                    residentMegabytes: ProcessMemory.residentBytes.map { Double($0) / 1_048_576 } ?? 0,
                    kvMegabytes: Self.sample(exposition, "split_cloud_kv_bytes") / 1_048_576,
+                   kvPeakMegabytes: Self.sample(exposition, "split_cloud_kv_peak_bytes") / 1_048_576,
                    evictions: Int(Self.sample(exposition, "split_cloud_evictions_total")),
                    rebuilds: rebuilds.withLock { $0 })
     }

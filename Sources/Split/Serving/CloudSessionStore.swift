@@ -28,6 +28,11 @@ public final class CloudSessionStore {
         var lastUsed: UInt64
         /// A forward request for this session is being computed (possibly in chunks).
         var busy = false
+        /// What the cache will hold once that request is computed (counted against the budget
+        /// from admission on, although the cache grows only during the passes).
+        var reservedBytes = 0
+        /// Bytes this session counts against the budget.
+        var budgetedBytes: Int { max(cache.byteCount, reservedBytes) }
         init(cache: KVCache, lastUsed: UInt64) {
             self.cache = cache
             self.lastUsed = lastUsed
@@ -242,6 +247,7 @@ public final class CloudSessionStore {
             session.length = start
         }
         session.busy = true
+        session.reservedBytes = projectedBytes(end: start + rows, splitLayer: settings.splitLayer)
         return .started(ForwardJob(peer: peer, request: request, key: key, session: session,
                                    splitLayer: settings.splitLayer, hidden: request.activations.decoded()))
     }
@@ -299,6 +305,7 @@ public final class CloudSessionStore {
         var rowCounts: [Int] = []
         for (index, job) in jobs.enumerated() {
             job.session.busy = false
+            job.session.reservedBytes = 0
             if let failure = job.failure {
                 answers[index] = failure
                 rowCounts.append(0)
@@ -382,21 +389,31 @@ public final class CloudSessionStore {
         let end = Int(request.startPosition) + request.positionCount
         guard end <= maxPositions else { return true }
         let key = Key(peer: peer, session: request.sessionID)
-        let current = sessions[key]?.cache.byteCount ?? 0
-        let layers = c.layerCount - settings.splitLayer
-        var capacity = max(1, min(KVCache.initialCapacity, maxPositions))
-        while capacity < end { capacity *= 2 }
-        let needed = max(0, 2 * layers * min(capacity, maxPositions) * c.kvWidth * MemoryLayout<Float>.size - current)
-        var total = cacheBytes
+        let current = sessions[key]?.budgetedBytes ?? 0
+        let needed = max(0, projectedBytes(end: end, splitLayer: settings.splitLayer) - current)
+        var total = budgetedBytes
         while total + needed > memoryBudgetBytes {
             guard let victim = sessions.filter({ $0.key != key && !$0.value.busy })
                 .min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return false }
-            total -= victim.value.cache.byteCount
+            total -= victim.value.budgetedBytes
             sessions[victim.key] = nil
             evictions += 1
         }
         return true
     }
+
+    /// KV bytes a session's cache has allocated once it holds `end` positions (it starts at
+    /// `KVCache.initialCapacity` and doubles).
+    func projectedBytes(end: Int, splitLayer: Int) -> Int {
+        let c = model.configuration
+        var capacity = max(1, min(KVCache.initialCapacity, maxPositions))
+        while capacity < end { capacity *= 2 }
+        return 2 * (c.layerCount - splitLayer) * min(capacity, maxPositions) * c.kvWidth * MemoryLayout<Float>.size
+    }
+
+    /// Bytes all sessions count against the budget: what they hold, or what a request being
+    /// computed will make them hold.
+    var budgetedBytes: Int { sessions.values.reduce(0) { $0 + $1.budgetedBytes } }
 
     /// Evicts least recently used sessions (never `keeping`) until under the budget.
     private func enforceBudget(keeping: Key) {
