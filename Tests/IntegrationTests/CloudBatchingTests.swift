@@ -34,11 +34,7 @@ struct CloudBatchingTests {
     }
 
     static func sample(_ cloud: InProcessCloud, _ name: String) -> Double {
-        let text = cloud.server.metrics.registry.emitToString()
-        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1)) ?? .nan
-        }
-        return .nan
+        MetricsExposition.value(of: name, in: cloud.server.metrics.registry.emitToString()) ?? .nan
     }
 
     @Test("eight concurrent sessions share forward passes, prompts run in chunks, and each output equals local generation")

@@ -146,10 +146,7 @@ struct DaemonStack {
     /// The value of the Prometheus sample whose name and labels are `series` (e.g.
     /// `split_edge_requests_total{outcome="completed"}`) in an exposition text.
     static func sample(_ exposition: String, _ series: String) -> Double? {
-        for line in exposition.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Double(line.dropFirst(series.count + 1))
-        }
-        return nil
+        MetricsExposition.value(of: series, in: exposition)
     }
 
     /// A JSON object's value at `path` of keys and indices.

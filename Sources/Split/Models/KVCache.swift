@@ -49,9 +49,7 @@ public final class KVCache {
             throw ModelError.contextOverflow(position: end - 1, limit: maxPositions)
         }
         guard end > capacity else { return }
-        var newCapacity = capacity
-        while newCapacity < end { newCapacity *= 2 }
-        newCapacity = min(newCapacity, maxPositions)
+        let newCapacity = Self.capacity(toHold: end, from: capacity, maxPositions: maxPositions)
         for i in keys.indices {
             let newKeys = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * kvWidth)
             let newValues = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * kvWidth)
@@ -63,6 +61,21 @@ public final class KVCache {
             values[i] = newValues
         }
         capacity = newCapacity
+    }
+
+    /// The capacity a cache of `capacity` positions grows to when it must hold `end`: doubled
+    /// until it does, at most `maxPositions`. The cloud's KV budget projects growth with it.
+    static func capacity(toHold end: Int, from capacity: Int, maxPositions: Int) -> Int {
+        var grown = max(1, capacity)
+        while grown < end { grown *= 2 }
+        return min(grown, maxPositions)
+    }
+
+    /// Bytes a cache over `layerCount` layers of `kvWidth` allocates to hold `end` positions,
+    /// growing from `initialCapacity`.
+    static func byteCount(holding end: Int, layerCount: Int, kvWidth: Int, maxPositions: Int) -> Int {
+        let start = max(1, min(initialCapacity, maxPositions))
+        return 2 * layerCount * capacity(toHold: end, from: start, maxPositions: maxPositions) * kvWidth * MemoryLayout<Float>.size
     }
 
     /// Key storage of absolute layer `layer`.

@@ -158,17 +158,17 @@ public struct CloudLoadBenchmark: Sendable {
         let window = Double((results.map(\.end).max() ?? 0) - (results.map(\.start).min() ?? 0)) / 1e9
         let latencies = results.flatMap(\.latencies).sorted()
         let exposition = server.metrics.registry.emitToString()
-        let passes = Self.sample(exposition, "split_cloud_forward_passes_total")
-        let positions = Self.sample(exposition, "split_cloud_positions_total")
+        let passes = (MetricsExposition.value(of: "split_cloud_forward_passes_total", in: exposition) ?? 0)
+        let positions = (MetricsExposition.value(of: "split_cloud_positions_total", in: exposition) ?? 0)
         return Row(sessions: sessions, batching: batching,
                    aggregateTokensPerSecond: Double(latencies.count) / max(window, 1e-9),
                    stepP50Milliseconds: Self.quantile(latencies, 0.5) * 1000,
                    stepP99Milliseconds: Self.quantile(latencies, 0.99) * 1000,
                    rowsPerPass: passes > 0 ? positions / passes : 0,
                    residentMegabytes: ProcessMemory.residentBytes.map { Double($0) / 1_048_576 } ?? 0,
-                   kvMegabytes: Self.sample(exposition, "split_cloud_kv_bytes") / 1_048_576,
-                   kvPeakMegabytes: Self.sample(exposition, "split_cloud_kv_peak_bytes") / 1_048_576,
-                   evictions: Int(Self.sample(exposition, "split_cloud_evictions_total")),
+                   kvMegabytes: (MetricsExposition.value(of: "split_cloud_kv_bytes", in: exposition) ?? 0) / 1_048_576,
+                   kvPeakMegabytes: (MetricsExposition.value(of: "split_cloud_kv_peak_bytes", in: exposition) ?? 0) / 1_048_576,
+                   evictions: Int((MetricsExposition.value(of: "split_cloud_evictions_total", in: exposition) ?? 0)),
                    rebuilds: rebuilds.withLock { $0 })
     }
 
@@ -181,12 +181,5 @@ public struct CloudLoadBenchmark: Sendable {
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
-    }
-
-    static func sample(_ exposition: String, _ name: String) -> Double {
-        for line in exposition.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1)) ?? 0
-        }
-        return 0
     }
 }

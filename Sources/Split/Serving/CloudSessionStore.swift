@@ -390,25 +390,14 @@ public final class CloudSessionStore {
         guard end <= maxPositions else { return true }
         let key = Key(peer: peer, session: request.sessionID)
         let current = sessions[key]?.budgetedBytes ?? 0
-        let needed = max(0, projectedBytes(end: end, splitLayer: settings.splitLayer) - current)
-        var total = budgetedBytes
-        while total + needed > memoryBudgetBytes {
-            guard let victim = sessions.filter({ $0.key != key && !$0.value.busy })
-                .min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return false }
-            total -= victim.value.budgetedBytes
-            sessions[victim.key] = nil
-            evictions += 1
-        }
-        return true
+        return evictIdleSessions(toFit: max(0, projectedBytes(end: end, splitLayer: settings.splitLayer) - current), keeping: key)
     }
 
     /// KV bytes a session's cache has allocated once it holds `end` positions (it starts at
     /// `KVCache.initialCapacity` and doubles).
     func projectedBytes(end: Int, splitLayer: Int) -> Int {
         let c = model.configuration
-        var capacity = max(1, min(KVCache.initialCapacity, maxPositions))
-        while capacity < end { capacity *= 2 }
-        return 2 * (c.layerCount - splitLayer) * min(capacity, maxPositions) * c.kvWidth * MemoryLayout<Float>.size
+        return KVCache.byteCount(holding: end, layerCount: c.layerCount - splitLayer, kvWidth: c.kvWidth, maxPositions: maxPositions)
     }
 
     /// Bytes all sessions count against the budget: what they hold, or what a request being
@@ -417,13 +406,21 @@ public final class CloudSessionStore {
 
     /// Evicts least recently used sessions (never `keeping`) until under the budget.
     private func enforceBudget(keeping: Key) {
-        var total = cacheBytes
-        while total > memoryBudgetBytes {
-            guard let victim = sessions.filter({ $0.key != keeping && !$0.value.busy }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
-            total -= victim.value.cache.byteCount
+        _ = evictIdleSessions(toFit: 0, keeping: keeping)
+    }
+
+    /// Evicts idle sessions (never `keeping`, never one being computed), least recently used
+    /// first, until `needed` more bytes fit under the budget; false when they cannot.
+    private func evictIdleSessions(toFit needed: Int, keeping: Key) -> Bool {
+        var total = budgetedBytes
+        while total + needed > memoryBudgetBytes {
+            guard let victim = sessions.filter({ $0.key != keeping && !$0.value.busy })
+                .min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return false }
+            total -= victim.value.budgetedBytes
             sessions[victim.key] = nil
             evictions += 1
         }
+        return true
     }
 }
 
