@@ -17,6 +17,8 @@ public final class TransformerModel: @unchecked Sendable {
     /// Robot policies: input projection (edge) and action head (cloud), each with its bias.
     let inputProjection: (weight: WeightMatrix, bias: FloatBuffer)?
     let actionHead: (weight: WeightMatrix, bias: FloatBuffer)?
+    /// When set, every piece of compute runs at the emulated device's speed (benchmarks only).
+    public let slowdown: DeviceSlowdown?
 
     /// Which pieces of the model a part should load.
     public struct Parts: Sendable, Equatable {
@@ -36,8 +38,10 @@ public final class TransformerModel: @unchecked Sendable {
 
     /// Builds the requested parts from `store`.
     /// - Throws: `ModelError` naming a missing tensor or a shape that does not fit the configuration.
-    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all) throws {
+    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all,
+                slowdown: DeviceSlowdown? = nil) throws {
         try c.validate()
+        self.slowdown = slowdown
         let layers = parts.layers ?? 0..<c.layerCount
         guard layers.lowerBound >= 0, layers.upperBound <= c.layerCount else {
             throw ModelError.layerRangeOutOfBounds(requested: layers, loaded: 0..<c.layerCount)
@@ -138,6 +142,10 @@ public final class TransformerModel: @unchecked Sendable {
     /// - Throws: for a token outside the vocabulary, a position past the context, or a part
     ///   without the embedding.
     public func embed(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
+        try paced { try embedUnpaced(tokens, startPosition: start) }
+    }
+
+    private func embedUnpaced(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
         guard let tokenEmbedding else { throw ModelError.notLoaded("token embedding") }
         let c = configuration
         guard start >= 0, start + tokens.count <= c.maxPositions else {
@@ -170,6 +178,13 @@ public final class TransformerModel: @unchecked Sendable {
         _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
         cache: KVCache, workspace: Workspace
     ) throws {
+        try paced { try forwardUnpaced(&hidden, rows: rows, startPosition: start, layers: range, cache: cache, workspace: workspace) }
+    }
+
+    private func forwardUnpaced(
+        _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
+        cache: KVCache, workspace: Workspace
+    ) throws {
         guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
             throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
         }
@@ -195,6 +210,12 @@ public final class TransformerModel: @unchecked Sendable {
     public func forward(
         _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
     ) throws {
+        try paced { try forwardUnpaced(&hidden, segments: segments, layers: range, workspace: workspace) }
+    }
+
+    private func forwardUnpaced(
+        _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
+    ) throws {
         guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
             throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
         }
@@ -217,6 +238,10 @@ public final class TransformerModel: @unchecked Sendable {
     /// intermediate layer's hidden state this is that layer's exit head.
     /// - Throws: when this part lacks the head.
     public func logits(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
+        try paced { try logitsUnpaced(hidden, rows: rows, workspace: workspace) }
+    }
+
+    private func logitsUnpaced(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
         guard let finalNorm, let outputHead else { throw ModelError.notLoaded("final norm and LM head") }
         let d = configuration.hiddenSize
         guard hidden.count == rows * d else {
@@ -271,5 +296,11 @@ public final class TransformerModel: @unchecked Sendable {
             Activations.add(out.baseAddress!, actionHead.bias.pointer, count: actionHead.weight.rows)
         }
         return result
+    }
+
+    /// Runs `body` at the emulated device's speed when a slowdown is set.
+    private func paced<T>(_ body: () throws -> T) rethrows -> T {
+        if let slowdown { return try slowdown.pace(body) }
+        return try body()
     }
 }
