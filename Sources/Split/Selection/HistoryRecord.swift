@@ -68,3 +68,26 @@ public struct HistoryRecord: Sendable, Codable, Equatable {
         }
     }
 }
+
+extension HistoryRecord {
+    /// A made-up record, different for each `index` (for tests and `edge-node history fill`,
+    /// the writer the crash test kills).
+    public static func synthetic(_ index: Int) -> HistoryRecord {
+        let source = "synthetic"
+        let device = DeviceProfile(name: "synthetic-edge", description: source, cores: ProfileFigure(2, source: source),
+                                   memoryGiB: ProfileFigure(4, source: source), gemmGFLOPPerSecond: ProfileFigure(10, source: source),
+                                   memoryBandwidthGBPerSecond: ProfileFigure(5, source: source))
+        let network = NetworkProfile(name: "synthetic-link", description: source, roundTripMilliseconds: ProfileFigure(20, source: source),
+                                     jitterMilliseconds: ProfileFigure(1, source: source),
+                                     uplinkMegabitsPerSecond: ProfileFigure(10, source: source),
+                                     downlinkMegabitsPerSecond: ProfileFigure(10, source: source))
+        let configuration = ModelConfiguration(
+            architecture: .llama, vocabularySize: 4096, hiddenSize: 256, intermediateSize: 688, layerCount: 8, headCount: 8,
+            kvHeadCount: 8, headDimension: 32, normEpsilon: 1e-5, normKind: .rms, feedForward: .gatedSiLU, ropeTheta: 10000,
+            ropeLayout: .neox, ropeDimensions: 32, maxPositions: 256, attentionBias: false, tiedEmbeddings: true)
+        let task = TaskFeatures(promptTokens: 16 + index % 64, outputTokens: 8, requirement: .exact, device: device, network: network,
+                                shape: ModelShape(configuration: configuration, bytesPerWeight: 2, name: source))
+        return HistoryRecord(recordedAt: Double(index), features: task, strategy: index % 2 == 0 ? "local" : "split(k=4,f32)",
+                             timeToFirstTokenSeconds: 0.01, totalSeconds: 0.05 + Double(index % 7) * 0.01, outputTokens: 8)
+    }
+}
