@@ -49,7 +49,7 @@ struct SelectionTests {
                 for device in ["raspberry-pi-4", "laptop-x86"] {
                     for prompt in [1, 64, 500] {
                         let exact = try Self.task(requirement: .exact, device: device, network: network, prompt: prompt)
-                        for _ in 0..<20 {
+                        for _ in 0..<5 {
                             let selection = try selector.select(for: exact, using: &random)
                             #expect(selection.strategy.guarantee == .exact, "\(selection.strategy) for an exact request")
                         }

@@ -63,12 +63,13 @@ public struct SelectionMeasurement: Sendable {
                 let profile = thisMachine.slowed(by: device.slowdown, name: device.name)
                 let features = TaskFeatures(promptTokens: workload.promptTokens, outputTokens: workload.outputTokens,
                                             requirement: .exact, device: profile, network: network, shape: shape)
-                let reference = try await Self.complete(service, prompt: prompt, workload: workload, strategy: .local, reference: nil)
+                let reference = try await Self.complete(service, prompt: prompt, workload: workload, strategy: .local,
+                                                        tokenizer: tokenizer, reference: nil)
                 var runs: [String: [SelectionMatrix.Run]] = [:]
                 for _ in 0..<repeats {
                     for strategy in strategies {
                         let run = try await Self.complete(service, prompt: prompt, workload: workload, strategy: strategy,
-                                                          reference: reference.tokens)
+                                                          tokenizer: tokenizer, reference: reference.tokens)
                         runs[strategy.description, default: []].append(run.run)
                     }
                 }
@@ -82,15 +83,13 @@ public struct SelectionMeasurement: Sendable {
         return matrix
     }
 
-    /// One request through the edge service, with its tokens and measured outcome.
+    /// One request through the edge service, with its output's tokens and measured outcome.
+    /// The output is compared as its text re-tokenized (local streams text without token ids).
     static func complete(_ service: EdgeService, prompt: String, workload: SelectionSuite.Workload, strategy: Strategy,
-                         reference: [Int32]?) async throws -> (tokens: [Int32], run: SelectionMatrix.Run) {
-        let tokens = Locked<[Int32]>([])
+                         tokenizer: BPETokenizer, reference: [Int32]?) async throws -> (tokens: [Int32], run: SelectionMatrix.Run) {
         let request = CompletionRequest(prompt: prompt, maxTokens: workload.outputTokens, strategy: strategy.description)
-        let summary = try await service.complete(request) { event in
-            if case .text(_, let ids, _) = event { tokens.withLock { $0 += ids } }
-        }
-        let produced = tokens.current
+        let summary = try await service.complete(request) { _ in }
+        let produced = tokenizer.encode(summary.text)
         let agreement = reference.map { Self.agreement(produced, $0) } ?? 1
         let counts = summary.counts
         return (produced, SelectionMatrix.Run(

@@ -6,8 +6,11 @@ public enum SelectionLearner: String, Sendable, CaseIterable, Codable {
     case planner
     /// The k nearest recorded tasks that ran the strategy (a baseline that ignores the planner).
     case knn
-    /// The meta-learner: per strategy, a ridge regression on the task features of the log
-    /// ratio of measured to planned latency, so it starts at the planner and corrects it.
+    /// The meta-learner: ridge regressions of the log ratio of measured to planned latency, so
+    /// it starts at the planner and corrects it. A pooled regression over every run, on the
+    /// task features, the strategy's parameters and their products, carries what one strategy
+    /// teaches about its neighbours; a per-strategy regression on the task features, shrunk
+    /// harder, corrects what is left of each.
     case meta
 }
 
@@ -47,23 +50,27 @@ public struct StrategySelector: Sendable {
     public var explorationRate: Double
     /// Neighbours for `.knn`.
     public var neighbours: Int
-    /// Ridge penalty for `.meta` (on standardized features).
+    /// Ridge penalties for `.meta` (on standardized features): the pooled regression's and the
+    /// per-strategy ones'.
     public var ridgePenalty: Double
+    public var strategyRidgePenalty: Double
 
     private var scaler = FeatureScaler(records: [])
+    private var pooled: RidgeRegression?
     private var regressions: [String: RidgeRegression] = [:]
     private var runs: [String: [(x: [Double], logSeconds: Double)]] = [:]
     private var agreements: [String: (sum: Double, count: Int)] = [:]
 
     /// A selector over `candidates` (e.g. `StrategyCatalogue.strategies`), untrained.
     public init(candidates: [Strategy], prior: PlannerPrior, learner: SelectionLearner = .meta, explorationRate: Double = 0,
-                neighbours: Int = 5, ridgePenalty: Double = 2) {
+                neighbours: Int = 5, ridgePenalty: Double = 1, strategyRidgePenalty: Double = 10) {
         self.candidates = candidates
         self.prior = prior
         self.learner = learner
         self.explorationRate = min(1, max(0, explorationRate))
         self.neighbours = max(1, neighbours)
         self.ridgePenalty = max(1e-6, ridgePenalty)
+        self.strategyRidgePenalty = max(1e-6, strategyRidgePenalty)
     }
 
     /// Recorded runs this selector learned from.
@@ -76,7 +83,7 @@ public struct StrategySelector: Sendable {
         scaler = FeatureScaler(records: records.map(\.features))
         runs = [:]
         agreements = [:]
-        var residuals: [String: [(x: [Double], y: Double)]] = [:]
+        var samples: [(name: String, x: [Double], pooled: [Double], y: Double)] = []
         let names = Set(candidates.map(\.description))
         for record in records where names.contains(record.strategy) && record.totalSeconds > 0 {
             guard let strategy = try? record.parsedStrategy() else { continue }
@@ -84,10 +91,48 @@ public struct StrategySelector: Sendable {
             let logSeconds = log(record.totalSeconds)
             runs[record.strategy, default: []].append((x, logSeconds))
             let planned = log(max(1e-9, prior.predictedSeconds(strategy, for: record.features)))
-            residuals[record.strategy, default: []].append(([1] + x + [planned], logSeconds - planned))
-            if let agreement = record.agreement { agreements[record.strategy, default: (0, 0)].sum += agreement; agreements[record.strategy]!.count += 1 }
+            samples.append((record.strategy, x, Self.pooledFeatures(x, strategy, planned: planned, layerCount: prior.shape.layerCount),
+                            logSeconds - planned))
+            if let agreement = record.agreement {
+                agreements[record.strategy, default: (0, 0)].sum += agreement
+                agreements[record.strategy, default: (0, 0)].count += 1
+            }
         }
-        regressions = residuals.mapValues { RidgeRegression(samples: $0, lambda: ridgePenalty) }
+        let pooled = RidgeRegression(samples: samples.map { ($0.pooled, $0.y) }, lambda: ridgePenalty)
+        self.pooled = samples.isEmpty ? nil : pooled
+        regressions = Dictionary(grouping: samples, by: \.name).mapValues { group in
+            RidgeRegression(samples: group.map { ([1] + $0.x, $0.y - pooled.predict($0.pooled)) }, lambda: strategyRidgePenalty)
+        }
+    }
+
+    /// The pooled regression's features: the task's, the strategy's parameters, every product
+    /// of the two, and the planner's log latency.
+    static func pooledFeatures(_ x: [Double], _ strategy: Strategy, planned: Double, layerCount: Int) -> [Double] {
+        let d = descriptor(strategy, layerCount: layerCount)
+        var features = [1] + x + d + [planned]
+        features.reserveCapacity(features.count + x.count * d.count)
+        for a in x { for b in d { features.append(a * b) } }
+        return features
+    }
+
+    /// A strategy as numbers: its kind, split layer over L, bytes per activation value over
+    /// f32's, log(γ + 1) of split-spec and τ of split-exit.
+    static func descriptor(_ strategy: Strategy, layerCount L: Int) -> [Double] {
+        var kind = [Double](repeating: 0, count: 5)
+        var gamma = 0.0, tau = 0.0
+        switch strategy {
+        case .local: kind[0] = 1
+        case .cloud: kind[1] = 1
+        case .split: kind[2] = 1
+        case .splitExit(_, let threshold, _, _):
+            kind[3] = 1
+            tau = Double(threshold)
+        case .splitSpec(_, let draftLength, _, _):
+            kind[4] = 1
+            gamma = log(Double(draftLength + 1))
+        }
+        let bytes = strategy.encoding.map { Double($0.rowByteCount(hiddenSize: 256) ?? 1024) / 1024 } ?? 0
+        return kind + [Double(strategy.splitLayer ?? L) / Double(max(1, L)), bytes, gamma, tau]
     }
 
     /// Every candidate's prediction for `task`, in catalogue order.
@@ -101,7 +146,11 @@ public struct StrategySelector: Sendable {
             switch learner {
             case .planner: break
             case .meta:
-                if let regression = regressions[name] { predicted = planned * exp(regression.predict([1] + x + [log(planned)])) }
+                if let pooled {
+                    let residual = pooled.predict(Self.pooledFeatures(x, strategy, planned: log(planned), layerCount: prior.shape.layerCount))
+                        + (regressions[name]?.predict([1] + x) ?? 0)
+                    predicted = planned * exp(residual)
+                }
             case .knn:
                 if let recorded = runs[name], !recorded.isEmpty {
                     let nearest = recorded.map { (distance: zip($0.x, x).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }, $0.logSeconds) }
