@@ -38,37 +38,60 @@ public struct PlannerPrior: Sendable {
 
     /// Predicted seconds from request to last token of `strategy` on `task`.
     public func predictedSeconds(_ strategy: Strategy, for task: TaskFeatures) -> Double {
-        predictedSeconds(strategy, for: task, costModel: costModel(for: task))
+        plannedTime(strategy, for: task, costModel: costModel(for: task)).totalSeconds
     }
 
     /// As `predictedSeconds(_:for:)`, with the task's cost model already built.
     public func predictedSeconds(_ strategy: Strategy, for task: TaskFeatures, costModel: CostModel) -> Double {
+        plannedTime(strategy, for: task, costModel: costModel).totalSeconds
+    }
+
+    /// A request's predicted time by where it is spent, and its expected round trips.
+    public struct PlannedTime: Sendable, Equatable {
+        public var edgeSeconds: Double
+        public var transferSeconds: Double
+        public var cloudSeconds: Double
+        /// Connection set-up, prompt and decode exchanges.
+        public var roundTrips: Double
+        public var totalSeconds: Double { edgeSeconds + transferSeconds + cloudSeconds }
+    }
+
+    /// The request's predicted time, from the first token's and each decode step's estimate.
+    public func plannedTime(_ strategy: Strategy, for task: TaskFeatures, costModel: CostModel) -> PlannedTime {
         let L = shape.layerCount
         let steps = Double(max(0, task.outputTokens - 1))
         let k = strategy.splitLayer ?? L
         let estimate = costModel.estimate(splitLayer: k, encoding: strategy.encoding ?? .f32)
-        let first = estimate.firstToken.totalSeconds
+        let first = estimate.firstToken, decode = estimate.decode
+        let setup = strategy == .local ? 0 : Double(TransferModel.connectionSetupRoundTrips + 1)
         let context = task.workload.meanDecodeContext
         // One token from the edge's exit head at k: embedding, layers [0, k), head.
         let edgeToken = costModel.edge.embedSeconds(tokens: 1) + costModel.edge.decodeSeconds(layers: 0..<k, context: context)
             + costModel.edge.headSeconds
         switch strategy {
         case .local, .cloud, .split:
-            return first + steps * estimate.decode.totalSeconds
+            return PlannedTime(edgeSeconds: first.edgeSeconds + steps * decode.edgeSeconds,
+                               transferSeconds: first.transferSeconds + steps * decode.transferSeconds,
+                               cloudSeconds: first.cloudSeconds + steps * decode.cloudSeconds,
+                               roundTrips: strategy == .local ? 0 : setup + steps)
         case .splitExit(_, let tau, _, _):
             let answered = calibration.flatMap { Self.nearest($0.thresholds, to: Double(tau))?.edgeAnsweredFraction } ?? 0.1
-            let perToken = answered * edgeToken + (1 - answered) * (estimate.decode.totalSeconds + costModel.edge.headSeconds)
-            return first + steps * perToken
+            let sent = steps * (1 - answered)
+            return PlannedTime(edgeSeconds: first.edgeSeconds + steps * answered * edgeToken + sent * (decode.edgeSeconds + costModel.edge.headSeconds),
+                               transferSeconds: first.transferSeconds + sent * decode.transferSeconds,
+                               cloudSeconds: first.cloudSeconds + sent * decode.cloudSeconds, roundTrips: setup + sent)
         case .splitSpec(_, let gamma, _, let encoding):
             let acceptance = calibration.flatMap { Self.nearest($0.draftLengths, to: Double(gamma))?.acceptanceRate } ?? 0.5
             // A round: γ drafts on the edge, then the cloud checks γ + 1 rows in one exchange;
             // it yields the accepted drafts plus the cloud's own token.
             let rows = gamma + 1
-            let verify = costModel.transfer.exchangeSeconds(
+            let rounds = steps / (acceptance * Double(gamma) + 1)
+            let exchange = costModel.transfer.exchangeSeconds(
                 upBytes: costModel.transfer.requestBytes(rows: rows, encoding: encoding), downBytes: rows * costModel.transfer.resultBytes)
-                + costModel.cloud.prefillSeconds(layers: k..<L, tokens: rows) + Double(rows) * costModel.cloud.headSeconds
-            let round = Double(gamma) * edgeToken + verify
-            return first + steps * round / (acceptance * Double(gamma) + 1)
+            let verify = costModel.cloud.prefillSeconds(layers: k..<L, tokens: rows) + Double(rows) * costModel.cloud.headSeconds
+            return PlannedTime(edgeSeconds: first.edgeSeconds + rounds * Double(gamma) * edgeToken,
+                               transferSeconds: first.transferSeconds + rounds * exchange,
+                               cloudSeconds: first.cloudSeconds + rounds * verify, roundTrips: setup + rounds)
         }
     }
 

@@ -1,22 +1,62 @@
 /// Ridge regression, y ≈ w·x, solved in closed form, (XᵀX + λI) w = Xᵀy, by Gaussian
-/// elimination: the per-strategy regressors of the selector have a handful of features.
+/// elimination: the selector's regressions have at most about a hundred features. The normal
+/// equations are kept (`Moments`) so several penalties and folds cost one pass over the data.
 public struct RidgeRegression: Sendable, Equatable, Codable {
     public var weights: [Double]
 
-    /// Fits `samples` (each x of the same length) with penalty `lambda` on every weight; with no
-    /// samples, or a singular system, every weight is 0.
-    public init(samples: [(x: [Double], y: Double)], lambda: Double) {
-        let n = samples.first?.x.count ?? 0
-        guard n > 0 else { weights = []; return }
-        var a = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
-        for (x, y) in samples where x.count == n {
-            for i in 0..<n {
-                for j in 0..<n { a[i][j] += x[i] * x[j] }
-                a[i][n] += x[i] * y
+    /// XᵀX and Xᵀy of a set of samples; moments of disjoint sets add.
+    public struct Moments: Sendable {
+        public var gram: [Double]
+        public var moment: [Double]
+        public let size: Int
+        public var count = 0
+
+        public init(size: Int) {
+            self.size = size
+            gram = [Double](repeating: 0, count: size * size)
+            moment = [Double](repeating: 0, count: size)
+        }
+
+        /// Adds one sample (ignored when its length is not `size`).
+        public mutating func add(_ x: [Double], _ y: Double) {
+            guard x.count == size else { return }
+            count += 1
+            for i in 0..<size where x[i] != 0 {
+                let xi = x[i]
+                moment[i] += xi * y
+                for j in 0..<size { gram[i * size + j] += xi * x[j] }
             }
         }
-        for i in 0..<n { a[i][i] += lambda }
+
+        /// These moments without `other`'s (a training fold from the whole and a held-out fold).
+        public func subtracting(_ other: Moments) -> Moments {
+            var result = self
+            for i in gram.indices { result.gram[i] -= other.gram[i] }
+            for i in moment.indices { result.moment[i] -= other.moment[i] }
+            result.count -= other.count
+            return result
+        }
+    }
+
+    /// The regression of `moments` with penalty `lambda` on every weight; with no samples, an
+    /// infinite penalty or a singular system, every weight is 0 (the prediction is 0).
+    public init(moments: Moments, lambda: Double) {
+        let n = moments.size
+        guard n > 0, moments.count > 0, lambda.isFinite else { weights = [Double](repeating: 0, count: n); return }
+        var a = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
+        for i in 0..<n {
+            for j in 0..<n { a[i][j] = moments.gram[i * n + j] }
+            a[i][i] += lambda
+            a[i][n] = moments.moment[i]
+        }
         weights = Self.solve(a, size: n) ?? [Double](repeating: 0, count: n)
+    }
+
+    /// Fits `samples` (each x of the same length) with penalty `lambda` on every weight.
+    public init(samples: [(x: [Double], y: Double)], lambda: Double) {
+        var moments = Moments(size: samples.first?.x.count ?? 0)
+        for (x, y) in samples { moments.add(x, y) }
+        self.init(moments: moments, lambda: lambda)
     }
 
     /// w·x (0 when untrained or the lengths differ).

@@ -95,6 +95,8 @@ public struct SelectionEvaluation: Sendable {
         /// The choice's measured output misses the requirement (agreement below x).
         public var violation: Bool
         public var overheadSeconds: Double
+        /// The meta-learner's penalties (pooled, per strategy) for this fold; "inf" = off.
+        public var metaPenalties: String?
     }
 
     /// Every method's outcome on every task, each group held out in turn under each grouping;
@@ -134,6 +136,7 @@ public struct SelectionEvaluation: Sendable {
         var trained = reference
         trained.train(on: history)
         let singleBest = self.singleBest(train: train)
+        let penalties = selectors[.meta].map { "\($0.chosenPenalties.pooled),\($0.chosenPenalties.strategy)" }
         var outcomes: [Outcome] = []
         for task in test {
             let cell = matrix.cells[task.cellIndex]
@@ -183,7 +186,7 @@ public struct SelectionEvaluation: Sendable {
                                         requirement: task.features.requirement.description, choice: choice, seconds: seconds,
                                         oracleSeconds: oracleSeconds, oracleChoice: task.oracle,
                                         singleBestSeconds: singleBestSeconds, top1: top1, violation: violation,
-                                        overheadSeconds: overhead))
+                                        overheadSeconds: overhead, metaPenalties: method == .meta ? penalties : nil))
             }
         }
         return outcomes

@@ -6,11 +6,13 @@ public enum SelectionLearner: String, Sendable, CaseIterable, Codable {
     case planner
     /// The k nearest recorded tasks that ran the strategy (a baseline that ignores the planner).
     case knn
-    /// The meta-learner: ridge regressions of the log ratio of measured to planned latency, so
-    /// it starts at the planner and corrects it. A pooled regression over every run, on the
-    /// task features, the strategy's parameters and their products, carries what one strategy
-    /// teaches about its neighbours; a per-strategy regression on the task features, shrunk
-    /// harder, corrects what is left of each.
+    /// The meta-learner: starts at the planner and learns how its prediction is off, as a
+    /// ridge regression of the relative error, (measured − planned) / planned, on the planned
+    /// time's parts (edge compute, transfer, cloud compute, round trips, a constant), each
+    /// relative to the planned total: pooled over every run with a copy per strategy kind,
+    /// plus a per-strategy regression on what is left. Corrections scale with the parts they
+    /// correct, so they carry to devices, links and workloads outside the history; the penalties
+    /// are chosen by holding out groups of the history (planner alone unless that helps).
     case meta
 }
 
@@ -50,8 +52,8 @@ public struct StrategySelector: Sendable {
     public var explorationRate: Double
     /// Neighbours for `.knn`.
     public var neighbours: Int
-    /// Ridge penalties for `.meta` (on standardized features): the pooled regression's and the
-    /// per-strategy ones'.
+    /// Ridge penalties for `.meta` (on standardized features) when the history is too small to
+    /// cross-validate them: the pooled regression's and the per-strategy ones'.
     public var ridgePenalty: Double
     public var strategyRidgePenalty: Double
 
@@ -83,57 +85,152 @@ public struct StrategySelector: Sendable {
         scaler = FeatureScaler(records: records.map(\.features))
         runs = [:]
         agreements = [:]
-        var samples: [(name: String, x: [Double], pooled: [Double], y: Double)] = []
+        var samples: [Sample] = []
         let names = Set(candidates.map(\.description))
         for record in records where names.contains(record.strategy) && record.totalSeconds > 0 {
             guard let strategy = try? record.parsedStrategy() else { continue }
             let x = scaler.scale(record.features.vector)
             let logSeconds = log(record.totalSeconds)
             runs[record.strategy, default: []].append((x, logSeconds))
-            let planned = log(max(1e-9, prior.predictedSeconds(strategy, for: record.features)))
-            samples.append((record.strategy, x, Self.pooledFeatures(x, strategy, planned: planned, layerCount: prior.shape.layerCount),
-                            logSeconds - planned))
+            let f = record.features
+            let time = prior.plannedTime(strategy, for: f, costModel: prior.costModel(for: f))
+            let parts = Self.parts(time)
+            samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
+                                  groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
+                                           Double(f.promptTokens * 100_000 + f.outputTokens)],
+                                  x: parts, pooled: Self.pooledFeatures(parts, strategy),
+                                  planned: max(1e-9, time.totalSeconds), logSeconds: logSeconds))
             if let agreement = record.agreement {
                 agreements[record.strategy, default: (0, 0)].sum += agreement
                 agreements[record.strategy, default: (0, 0)].count += 1
             }
         }
-        let pooled = RidgeRegression(samples: samples.map { ($0.pooled, $0.y) }, lambda: ridgePenalty)
-        self.pooled = samples.isEmpty ? nil : pooled
-        regressions = Dictionary(grouping: samples, by: \.name).mapValues { group in
-            RidgeRegression(samples: group.map { ([1] + $0.x, $0.y - pooled.predict($0.pooled)) }, lambda: strategyRidgePenalty)
+        guard learner == .meta, !samples.isEmpty else {
+            pooled = nil
+            regressions = [:]
+            return
+        }
+        let penalties = crossValidatedPenalties(samples) ?? (ridgePenalty, strategyRidgePenalty)
+        chosenPenalties = penalties
+        var moments = RidgeRegression.Moments(size: samples[0].pooled.count)
+        for sample in samples { moments.add(sample.pooled, sample.y) }
+        let pooled = RidgeRegression(moments: moments, lambda: penalties.pooled)
+        self.pooled = pooled
+        regressions = Self.strategyRegressions(samples, pooled: pooled, lambda: penalties.strategy)
+    }
+
+    /// The penalties (pooled, per strategy) the meta-learner used in its last training; ∞
+    /// turns a part off (both ∞: the planner alone).
+    public private(set) var chosenPenalties: (pooled: Double, strategy: Double) = (.infinity, .infinity)
+
+    /// Penalties cross-validation tries, the most cautious (the planner alone) first.
+    static let penaltyGrid: [(pooled: Double, strategy: Double)] = [(.infinity, .infinity), (.infinity, 100), (.infinity, 10)]
+        + [1000.0, 100, 10, 1].flatMap { pooled in [Double.infinity, 100, 10].map { (pooled, $0) } }
+
+    /// One recorded run as the meta-learner sees it.
+    struct Sample {
+        var name: String
+        /// Identifies the task (runs of the same features share it).
+        var task: String
+        /// Keys of the task's device, link and workload (the groups cross-validation holds out).
+        var groups: [Double]
+        /// The planned time's parts (the per-strategy regression's features).
+        var x: [Double]
+        var pooled: [Double]
+        /// Planned seconds.
+        var planned: Double
+        var logSeconds: Double
+        /// The relative error of the plan.
+        var y: Double { (exp(logSeconds) - planned) / planned }
+    }
+
+    /// Per-strategy regressions of what the pooled one leaves.
+    static func strategyRegressions(_ samples: [Sample], pooled: RidgeRegression, lambda: Double) -> [String: RidgeRegression] {
+        guard lambda.isFinite else { return [:] }
+        return Dictionary(grouping: samples, by: \.name).mapValues { group in
+            var moments = RidgeRegression.Moments(size: group[0].x.count)
+            for sample in group { moments.add(sample.x, sample.y - pooled.predict(sample.pooled)) }
+            return RidgeRegression(moments: moments, lambda: lambda)
         }
     }
 
-    /// The pooled regression's features: the task's, the strategy's parameters, every product
-    /// of the two, and the planner's log latency.
-    static func pooledFeatures(_ x: [Double], _ strategy: Strategy, planned: Double, layerCount: Int) -> [Double] {
-        let d = descriptor(strategy, layerCount: layerCount)
-        var features = [1] + x + d + [planned]
-        features.reserveCapacity(features.count + x.count * d.count)
-        for a in x { for b in d { features.append(a * b) } }
+    /// The penalties whose selections regret least when whole groups of recorded tasks are
+    /// held out in turn (each device, each link, each workload; a grouping with more than six
+    /// values is cut into four contiguous ranges), as the selector meets new devices, links
+    /// and workloads; a bolder setting must beat a more cautious one by 1 % to be taken. Nil
+    /// when no grouping has two values.
+    func crossValidatedPenalties(_ samples: [Sample]) -> (pooled: Double, strategy: Double)? {
+        var heldOut: [[Bool]] = []
+        for grouping in 0..<3 {
+            let values = Array(Set(samples.map { $0.groups[grouping] })).sorted()
+            guard values.count >= 2 else { continue }
+            let bins = values.count <= 6 ? values.count : 4
+            let binOf = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0 * bins / values.count) })
+            for bin in 0..<bins { heldOut.append(samples.map { binOf[$0.groups[grouping]] == bin }) }
+        }
+        guard !heldOut.isEmpty else { return nil }
+        let size = samples[0].pooled.count
+        var total = RidgeRegression.Moments(size: size)
+        for sample in samples { total.add(sample.pooled, sample.y) }
+        var regret = [Double](repeating: 0, count: Self.penaltyGrid.count)
+        for mask in heldOut {
+            let training = zip(samples, mask).filter { !$0.1 }.map(\.0)
+            let held = Dictionary(grouping: zip(samples, mask).filter { $0.1 }.map(\.0), by: \.task)
+            var heldMoments = RidgeRegression.Moments(size: size)
+            for sample in held.values.joined() { heldMoments.add(sample.pooled, sample.y) }
+            let trainingMoments = total.subtracting(heldMoments)
+            var pooledFits: [Double: RidgeRegression] = [:]
+            for (index, penalties) in Self.penaltyGrid.enumerated() {
+                let pooled = pooledFits[penalties.pooled] ?? RidgeRegression(moments: trainingMoments, lambda: penalties.pooled)
+                pooledFits[penalties.pooled] = pooled
+                let perStrategy = Self.strategyRegressions(training, pooled: pooled, lambda: penalties.strategy)
+                for runs in held.values {
+                    // Per strategy: the mean measured log latency and the prediction.
+                    var measured: [String: (sum: Double, count: Double, predicted: Double)] = [:]
+                    for run in runs {
+                        let predicted = log(Self.corrected(planned: run.planned,
+                                                           error: pooled.predict(run.pooled) + (perStrategy[run.name]?.predict(run.x) ?? 0)))
+                        measured[run.name, default: (0, 0, predicted)].sum += run.logSeconds
+                        measured[run.name, default: (0, 0, predicted)].count += 1
+                    }
+                    guard let chosen = measured.min(by: { $0.value.predicted < $1.value.predicted }),
+                          let best = measured.values.map({ $0.sum / $0.count }).min() else { continue }
+                    regret[index] += exp(chosen.value.sum / chosen.value.count - best)
+                }
+            }
+        }
+        var choice = 0
+        for index in regret.indices.dropFirst() where regret[index] < regret[choice] * 0.99 { choice = index }
+        return Self.penaltyGrid[choice]
+    }
+
+    /// The planned time's parts relative to its total: edge, transfer, cloud, round trips
+    /// (1 ms each) and a constant 1 ms.
+    static func parts(_ time: PlannerPrior.PlannedTime) -> [Double] {
+        let total = max(1e-9, time.totalSeconds)
+        return [time.edgeSeconds / total, time.transferSeconds / total, time.cloudSeconds / total,
+                time.roundTrips * 1e-3 / total, 1e-3 / total]
+    }
+
+    /// The pooled regression's features: the parts, and a copy of them for the strategy's kind
+    /// (local, cloud, split, split-exit, split-spec).
+    static func pooledFeatures(_ parts: [Double], _ strategy: Strategy) -> [Double] {
+        let kind: Int
+        switch strategy {
+        case .local: kind = 0
+        case .cloud: kind = 1
+        case .split: kind = 2
+        case .splitExit: kind = 3
+        case .splitSpec: kind = 4
+        }
+        var features = parts + [Double](repeating: 0, count: 5 * parts.count)
+        for (index, part) in parts.enumerated() { features[parts.count * (1 + kind) + index] = part }
         return features
     }
 
-    /// A strategy as numbers: its kind, split layer over L, bytes per activation value over
-    /// f32's, log(γ + 1) of split-spec and τ of split-exit.
-    static func descriptor(_ strategy: Strategy, layerCount L: Int) -> [Double] {
-        var kind = [Double](repeating: 0, count: 5)
-        var gamma = 0.0, tau = 0.0
-        switch strategy {
-        case .local: kind[0] = 1
-        case .cloud: kind[1] = 1
-        case .split: kind[2] = 1
-        case .splitExit(_, let threshold, _, _):
-            kind[3] = 1
-            tau = Double(threshold)
-        case .splitSpec(_, let draftLength, _, _):
-            kind[4] = 1
-            gamma = log(Double(draftLength + 1))
-        }
-        let bytes = strategy.encoding.map { Double($0.rowByteCount(hiddenSize: 256) ?? 1024) / 1024 } ?? 0
-        return kind + [Double(strategy.splitLayer ?? L) / Double(max(1, L)), bytes, gamma, tau]
-    }
+    /// The meta-learner's latency from the planned one and the predicted relative error (kept
+    /// above a fifth of the plan: a correction never makes a strategy free).
+    static func corrected(planned: Double, error: Double) -> Double { planned * max(0.2, 1 + error) }
 
     /// Every candidate's prediction for `task`, in catalogue order.
     public func predictions(for task: TaskFeatures) -> [CandidatePrediction] {
@@ -141,15 +238,16 @@ public struct StrategySelector: Sendable {
         let x = scaler.scale(task.vector)
         return candidates.map { strategy in
             let name = strategy.description
-            let planned = max(1e-9, prior.predictedSeconds(strategy, for: task, costModel: costModel))
+            let time = prior.plannedTime(strategy, for: task, costModel: costModel)
+            let planned = max(1e-9, time.totalSeconds)
             var predicted = planned
             switch learner {
             case .planner: break
             case .meta:
                 if let pooled {
-                    let residual = pooled.predict(Self.pooledFeatures(x, strategy, planned: log(planned), layerCount: prior.shape.layerCount))
-                        + (regressions[name]?.predict([1] + x) ?? 0)
-                    predicted = planned * exp(residual)
+                    let parts = Self.parts(time)
+                    predicted = Self.corrected(planned: planned, error: pooled.predict(Self.pooledFeatures(parts, strategy))
+                                                   + (regressions[name]?.predict(parts) ?? 0))
                 }
             case .knn:
                 if let recorded = runs[name], !recorded.isEmpty {
