@@ -21,7 +21,7 @@ public struct SelectionEvaluation: Sendable {
         case oracle, random, singleBest = "single-best", expert, planner, knn, meta
     }
 
-    /// One task: a cell under one requirement, with the measured mean latency and agreement of
+    /// One task: a cell under one requirement, with the measured median latency and mean agreement of
     /// every strategy and the oracle's choice among those meeting the requirement.
     public struct Task: Sendable {
         public var cellIndex: Int
@@ -51,7 +51,8 @@ public struct SelectionEvaluation: Sendable {
         }
         var tasks: [Task] = []
         for (index, cell) in matrix.cells.enumerated() {
-            let seconds = cell.runs.mapValues { runs in runs.map(\.totalSeconds).reduce(0, +) / Double(max(1, runs.count)) }
+            // The median run: one repeat stalled by another process's burst does not decide.
+            let seconds = cell.runs.mapValues { runs in Self.median(runs.map(\.totalSeconds)) }
             let agreement = cell.runs.mapValues { runs in runs.map(\.agreement).reduce(0, +) / Double(max(1, runs.count)) }
             for requirement in matrix.suite.requirements {
                 var features = cell.features
@@ -64,6 +65,12 @@ public struct SelectionEvaluation: Sendable {
             }
         }
         self.tasks = tasks
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// The group a task belongs to under `grouping`.
@@ -97,6 +104,9 @@ public struct SelectionEvaluation: Sendable {
         public var overheadSeconds: Double
         /// The meta-learner's penalties (pooled, per strategy) for this fold; "inf" = off.
         public var metaPenalties: String?
+        /// What the selector predicted for its choice and for the oracle's (planner, kNN, meta).
+        public var predictedChoiceSeconds: Double?
+        public var predictedOracleSeconds: Double?
     }
 
     /// Every method's outcome on every task, each group held out in turn under each grouping;
@@ -149,6 +159,7 @@ public struct SelectionEvaluation: Sendable {
                 var seconds: Double
                 var top1: Double
                 var overhead = 0.0
+                var predicted: (choice: Double, oracle: Double)?
                 switch method {
                 case .oracle:
                     choice = task.oracle
@@ -171,6 +182,9 @@ public struct SelectionEvaluation: Sendable {
                     let selection = try selectors[method]!.select(for: task.features)
                     choice = selection.strategy.description
                     overhead = selection.overheadSeconds
+                    let predictions = Dictionary(selection.predictions.map { ($0.strategy.description, $0.predictedSeconds) },
+                                             uniquingKeysWith: { first, _ in first })
+                    predicted = (predictions[choice] ?? .nan, predictions[task.oracle] ?? .nan)
                     seconds = (task.seconds[choice] ?? .infinity) + overhead
                     top1 = choice == task.oracle ? 1 : 0
                 }
@@ -186,7 +200,8 @@ public struct SelectionEvaluation: Sendable {
                                         requirement: task.features.requirement.description, choice: choice, seconds: seconds,
                                         oracleSeconds: oracleSeconds, oracleChoice: task.oracle,
                                         singleBestSeconds: singleBestSeconds, top1: top1, violation: violation,
-                                        overheadSeconds: overhead, metaPenalties: method == .meta ? penalties : nil))
+                                        overheadSeconds: overhead, metaPenalties: method == .meta ? penalties : nil,
+                                        predictedChoiceSeconds: predicted?.choice, predictedOracleSeconds: predicted?.oracle))
             }
         }
         return outcomes

@@ -7,7 +7,7 @@ public enum SelectionLearner: String, Sendable, CaseIterable, Codable {
     /// The k nearest recorded tasks that ran the strategy (a baseline that ignores the planner).
     case knn
     /// The meta-learner: starts at the planner and learns how its prediction is off, as a
-    /// ridge regression of the relative error, (measured − planned) / planned, on the planned
+    /// ridge regression of the log error, log(measured / planned), on the planned
     /// time's parts (edge compute, transfer, cloud compute, round trips, a constant), each
     /// relative to the planned total: pooled over every run with a copy per strategy kind,
     /// plus a per-strategy regression on what is left. Corrections scale with the parts they
@@ -140,8 +140,9 @@ public struct StrategySelector: Sendable {
         /// Planned seconds.
         var planned: Double
         var logSeconds: Double
-        /// The relative error of the plan.
-        var y: Double { (exp(logSeconds) - planned) / planned }
+        /// The plan's log error, log(measured / planned): a run stalled by other load counts as
+        /// one error among many, not as the square of a large one.
+        var y: Double { logSeconds - log(planned) }
     }
 
     /// Per-strategy regressions of what the pooled one leaves.
@@ -228,9 +229,8 @@ public struct StrategySelector: Sendable {
         return features
     }
 
-    /// The meta-learner's latency from the planned one and the predicted relative error (kept
-    /// above a fifth of the plan: a correction never makes a strategy free).
-    static func corrected(planned: Double, error: Double) -> Double { planned * max(0.2, 1 + error) }
+    /// The meta-learner's latency from the planned one and the predicted log error.
+    static func corrected(planned: Double, error: Double) -> Double { planned * exp(error) }
 
     /// Every candidate's prediction for `task`, in catalogue order.
     public func predictions(for task: TaskFeatures) -> [CandidatePrediction] {
