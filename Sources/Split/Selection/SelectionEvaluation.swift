@@ -146,7 +146,9 @@ public struct SelectionEvaluation: Sendable {
         var trained = reference
         trained.train(on: history)
         let singleBest = self.singleBest(train: train)
-        let penalties = selectors[.meta].map { "\($0.chosenPenalties.pooled),\($0.chosenPenalties.strategy)" }
+        let penalties = selectors[.meta].map {
+            "\($0.chosenPenalties.pooled),\($0.chosenPenalties.strategy)\($0.usesNeighbours ? ",neighbours" : "")"
+        }
         var outcomes: [Outcome] = []
         for task in test {
             let cell = matrix.cells[task.cellIndex]

@@ -10,9 +10,11 @@ public enum SelectionLearner: String, Sendable, CaseIterable, Codable {
     /// ridge regression of the log error, log(measured / planned), on the planned
     /// time's parts (edge compute, transfer, cloud compute, round trips, a constant), each
     /// relative to the planned total: pooled over every run with a copy per strategy kind,
-    /// plus a per-strategy regression on what is left. Corrections scale with the parts they
-    /// correct, so they carry to devices, links and workloads outside the history; the penalties
-    /// are chosen by holding out groups of the history (planner alone unless that helps).
+    /// plus a per-strategy regression on what is left, plus optionally the mean error left on
+    /// the nearest recorded tasks. Corrections scale with the parts they correct, so they
+    /// carry to devices, links and workloads outside the history; the penalties (and whether
+    /// to use the neighbours) are chosen by holding out groups of the history (planner alone
+    /// unless that helps).
     case meta
 }
 
@@ -98,7 +100,7 @@ public struct StrategySelector: Sendable {
             samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
                                   groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
                                            Double(f.promptTokens * 100_000 + f.outputTokens)],
-                                  x: parts, pooled: Self.pooledFeatures(parts, strategy),
+                                  scaled: x, x: parts, pooled: Self.pooledFeatures(parts, strategy),
                                   planned: max(1e-9, time.totalSeconds), logSeconds: logSeconds))
             if let agreement = record.agreement {
                 agreements[record.strategy, default: (0, 0)].sum += agreement
@@ -110,13 +112,38 @@ public struct StrategySelector: Sendable {
             regressions = [:]
             return
         }
-        let penalties = crossValidatedPenalties(samples) ?? (ridgePenalty, strategyRidgePenalty)
+        let validated = crossValidatedPenalties(samples)
+        let penalties: (pooled: Double, strategy: Double) = validated.map { ($0.pooled, $0.strategy) } ?? (ridgePenalty, strategyRidgePenalty)
         chosenPenalties = penalties
+        usesNeighbours = validated?.neighbours ?? false
         var moments = RidgeRegression.Moments(size: samples[0].pooled.count)
         for sample in samples { moments.add(sample.pooled, sample.y) }
         let pooled = RidgeRegression(moments: moments, lambda: penalties.pooled)
         self.pooled = pooled
         regressions = Self.strategyRegressions(samples, pooled: pooled, lambda: penalties.strategy)
+        residuals = usesNeighbours ? Self.residuals(samples, pooled: pooled, perStrategy: regressions) : [:]
+    }
+
+    /// Whether the meta-learner adds its neighbours' correction: the mean error left by the
+    /// regressions on the `neighbours` recorded tasks nearest to the task, per strategy
+    /// (chosen by the same held-out-group validation).
+    public private(set) var usesNeighbours = false
+    private var residuals: [String: [(scaled: [Double], error: Double)]] = [:]
+
+    /// What the regressions leave of each run's error, per strategy.
+    static func residuals(_ samples: [Sample], pooled: RidgeRegression,
+                          perStrategy: [String: RidgeRegression]) -> [String: [(scaled: [Double], error: Double)]] {
+        Dictionary(grouping: samples, by: \.name).mapValues { group in
+            group.map { ($0.scaled, $0.y - pooled.predict($0.pooled) - (perStrategy[$0.name]?.predict($0.x) ?? 0)) }
+        }
+    }
+
+    /// The mean of the `k` errors recorded nearest to `scaled` (0 with none).
+    static func neighbourCorrection(_ scaled: [Double], _ recorded: [(scaled: [Double], error: Double)]?, k: Int) -> Double {
+        guard let recorded, !recorded.isEmpty else { return 0 }
+        let nearest = recorded.map { (distance: zip($0.scaled, scaled).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }, $0.error) }
+            .sorted { $0.distance < $1.distance }.prefix(k)
+        return nearest.reduce(0) { $0 + $1.1 } / Double(nearest.count)
     }
 
     /// The penalties (pooled, per strategy) the meta-learner used in its last training; ∞
@@ -134,6 +161,8 @@ public struct StrategySelector: Sendable {
         var task: String
         /// Keys of the task's device, link and workload (the groups cross-validation holds out).
         var groups: [Double]
+        /// The task's standardized features (distances for the neighbours' correction).
+        var scaled: [Double]
         /// The planned time's parts (the per-strategy regression's features).
         var x: [Double]
         var pooled: [Double]
@@ -160,7 +189,7 @@ public struct StrategySelector: Sendable {
     /// values is cut into four contiguous ranges), as the selector meets new devices, links
     /// and workloads; a bolder setting must beat a more cautious one by 1 % to be taken. Nil
     /// when no grouping has two values.
-    func crossValidatedPenalties(_ samples: [Sample]) -> (pooled: Double, strategy: Double)? {
+    func crossValidatedPenalties(_ samples: [Sample]) -> (pooled: Double, strategy: Double, neighbours: Bool)? {
         var heldOut: [[Bool]] = []
         for grouping in 0..<3 {
             let values = Array(Set(samples.map { $0.groups[grouping] })).sorted()
@@ -173,7 +202,8 @@ public struct StrategySelector: Sendable {
         let size = samples[0].pooled.count
         var total = RidgeRegression.Moments(size: size)
         for sample in samples { total.add(sample.pooled, sample.y) }
-        var regret = [Double](repeating: 0, count: Self.penaltyGrid.count)
+        // Regret of each grid point without, then with, the neighbours' correction.
+        var regret = [Double](repeating: 0, count: 2 * Self.penaltyGrid.count)
         for mask in heldOut {
             let training = zip(samples, mask).filter { !$0.1 }.map(\.0)
             let held = Dictionary(grouping: zip(samples, mask).filter { $0.1 }.map(\.0), by: \.task)
@@ -185,24 +215,32 @@ public struct StrategySelector: Sendable {
                 let pooled = pooledFits[penalties.pooled] ?? RidgeRegression(moments: trainingMoments, lambda: penalties.pooled)
                 pooledFits[penalties.pooled] = pooled
                 let perStrategy = Self.strategyRegressions(training, pooled: pooled, lambda: penalties.strategy)
+                let left = Self.residuals(training, pooled: pooled, perStrategy: perStrategy)
                 for runs in held.values {
-                    // Per strategy: the mean measured log latency and the prediction.
-                    var measured: [String: (sum: Double, count: Double, predicted: Double)] = [:]
+                    // Per strategy: the mean measured log latency and the predictions without
+                    // and with the neighbours' correction (the same for every run of a task).
+                    var measured: [String: (sum: Double, count: Double, plain: Double, corrected: Double)] = [:]
                     for run in runs {
-                        let predicted = log(Self.corrected(planned: run.planned,
+                        if measured[run.name] == nil {
+                            let plain = log(Self.corrected(planned: run.planned,
                                                            error: pooled.predict(run.pooled) + (perStrategy[run.name]?.predict(run.x) ?? 0)))
-                        measured[run.name, default: (0, 0, predicted)].sum += run.logSeconds
-                        measured[run.name, default: (0, 0, predicted)].count += 1
+                            measured[run.name] = (0, 0, plain, plain + Self.neighbourCorrection(run.scaled, left[run.name], k: neighbours))
+                        }
+                        measured[run.name]!.sum += run.logSeconds
+                        measured[run.name]!.count += 1
                     }
-                    guard let chosen = measured.min(by: { $0.value.predicted < $1.value.predicted }),
-                          let best = measured.values.map({ $0.sum / $0.count }).min() else { continue }
-                    regret[index] += exp(chosen.value.sum / chosen.value.count - best)
+                    guard let best = measured.values.map({ $0.sum / $0.count }).min(),
+                          let plain = measured.min(by: { $0.value.plain < $1.value.plain }),
+                          let corrected = measured.min(by: { $0.value.corrected < $1.value.corrected }) else { continue }
+                    regret[index] += exp(plain.value.sum / plain.value.count - best)
+                    regret[Self.penaltyGrid.count + index] += exp(corrected.value.sum / corrected.value.count - best)
                 }
             }
         }
         var choice = 0
         for index in regret.indices.dropFirst() where regret[index] < regret[choice] * 0.99 { choice = index }
-        return Self.penaltyGrid[choice]
+        let penalties = Self.penaltyGrid[choice % Self.penaltyGrid.count]
+        return (penalties.pooled, penalties.strategy, choice >= Self.penaltyGrid.count)
     }
 
     /// The planned time's parts relative to its total: edge, transfer, cloud, round trips
@@ -247,7 +285,8 @@ public struct StrategySelector: Sendable {
                 if let pooled {
                     let parts = Self.parts(time)
                     predicted = Self.corrected(planned: planned, error: pooled.predict(Self.pooledFeatures(parts, strategy))
-                                                   + (regressions[name]?.predict(parts) ?? 0))
+                                                   + (regressions[name]?.predict(parts) ?? 0)
+                                                   + (usesNeighbours ? Self.neighbourCorrection(x, residuals[name], k: neighbours) : 0))
                 }
             case .knn:
                 if let recorded = runs[name], !recorded.isEmpty {
