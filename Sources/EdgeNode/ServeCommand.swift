@@ -19,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Cloud node endpoint, e.g. tcp://127.0.0.1:5555 (repeatable: sessions spread over the replicas and fail over between them).")
     var cloud: [String] = []
 
+    @Option(name: .long, help: "Re-resolve --cloud host names to all their addresses this often, in seconds (a Kubernetes headless Service has one per ready replica); 0 resolves once at start.")
+    var replicaRefreshSeconds: Double = 30
+
     @Option(name: .long, help: "Cloud public key file (one for all clouds, or one per --cloud, in order).")
     var cloudKey: [String] = []
 
@@ -54,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("give one --cloud-key for all clouds or one per --cloud")
             }
         }
+        guard replicaRefreshSeconds >= 0 else { throw ValidationError("--replica-refresh-seconds must be ≥ 0") }
         guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
         if !policyCloud.isEmpty && (policy == nil || policySplitLayer == nil) {
             throw ValidationError("--policy-cloud needs --policy and --policy-split-layer")
@@ -77,6 +81,11 @@ struct ServeCommand: AsyncParsableCommand {
                 CloudEndpoint(address: address, serverKey: insecure ? nil : serverKeys[serverKeys.count == 1 ? 0 : index])
             }
             link = EdgeLinkConfiguration(endpoints: endpoints, clientKeys: keys, clientName: ProcessInfo.processInfo.hostName)
+            let directory = ReplicaDirectory(endpoints: endpoints, logger: logger)
+            if directory.hasNames {
+                directory.startRefreshing(everySeconds: replicaRefreshSeconds)
+                link?.replicaDirectory = directory
+            }
         }
         var policyService: PolicyService?
         if let policy {

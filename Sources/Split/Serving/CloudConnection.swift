@@ -27,6 +27,9 @@ public struct EdgeLinkConfiguration: Sendable {
     public var clientName: String
     /// Told the seconds from sending each forward request to its result (for metrics).
     public var onRoundTrip: (@Sendable (_ seconds: Double) -> Void)?
+    /// When set, the replicas are read from it at the start of each session (DNS names
+    /// re-resolved while the edge runs) instead of from `endpoints`.
+    public var replicaDirectory: ReplicaDirectory?
 
     public init(endpoints: [CloudEndpoint], clientKeys: CurveKeyPair?, heartbeatIntervalSeconds: Double = 0.25,
                 deadAfterSeconds: Double = 2.0, limits: WireLimits = WireLimits(), clientName: String = "edge") {
