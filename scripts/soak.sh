@@ -33,9 +33,11 @@ $BIN/edge-node keygen --secret-file "$WORK/edge.key" --public-file "$WORK/edge.p
 
 # name model  -> a cloud replica and a relay in front of it; prints the relay's port.
 start_cloud() {
-    local name=$1 model=$2 port relay_port
+    local name=$1 model=$2 port relay_port http_port
     port=$(free_port)
-    $BIN/cloud-node serve --model "$model" --bind "tcp://127.0.0.1:$port" --threads 1 \
+    http_port=$(free_port)
+    echo "$http_port" >"$WORK/$name.http"
+    $BIN/cloud-node serve --model "$model" --bind "tcp://127.0.0.1:$port" --threads 1 --http-port "$http_port" \
         --key "$WORK/cloud.key" --allow "$WORK/edge.pub" >"$OUT/$name.log" 2>&1 &
     PIDS+=($!)
     echo "$!" >"$WORK/$name.pid"
@@ -71,5 +73,10 @@ python3 tools/soak/soak.py --socket "$SOCKET" --http "http://127.0.0.1:$HTTP_POR
     --pids "edge=$EDGE_PID,code-a=$(cat "$WORK/code-a.pid"),code-b=$(cat "$WORK/code-b.pid"),policy-a=$(cat "$WORK/policy-a.pid"),policy-b=$(cat "$WORK/policy-b.pid")" \
     --clients "$CLIENTS" --seconds "$SECONDS_TO_RUN" --rss-csv "$OUT/rss.csv" | tee "$OUT/report.json" || status=$?
 echo "load after: $(uptime)"
+# What the clouds hold at the end (sessions, connections, KV bytes), next to their RSS.
+for name in code-a code-b policy-a policy-b; do
+    curl -s "http://127.0.0.1:$(cat "$WORK/$name.http")/metrics" | grep -E '^split_cloud_(sessions|connections|kv_bytes|kv_peak_bytes|requests_overloaded_total|messages_malformed_total|replies_total) ' \
+        | sed "s/^/$name: /"
+done | tee "$OUT/cloud-metrics.txt"
 echo "RSS samples: $OUT/rss.csv; daemon logs: $OUT/*.log"
 exit $status

@@ -127,6 +127,23 @@ struct LinkFaultTests {
         _ = watcher
     }
 
+    @Test("when generations end the clouds hold none of their sessions: the edge's close gets there before its connection closes")
+    func finishedSessionsAreClosedOnTheCloud() throws {
+        let rig = try Rig()
+        defer { rig.stopAll() }
+        let generator = try rig.generator(k: 2)
+        for _ in 0..<4 { _ = try generator.generate(CompletionRequest(prompt: "Hello", maxTokens: 4)) }
+        func sessions() -> [Double] {
+            rig.clouds.map { cloud in
+                MetricsExposition.value(of: "split_cloud_sessions",
+                                        in: String(decoding: cloud.server.metrics.registry.emitToBuffer(), as: UTF8.self)) ?? -1
+            }
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while sessions() != [0, 0], Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(sessions() == [0, 0], "messages received: \(rig.clouds.map { $0.server.statistics.received })")
+    }
+
     @Test("a link that stalls mid-decode for three times the heartbeat deadline: the edge gives up on that cloud, rebuilds the session on the other, output unchanged; the stalled bytes arriving later change nothing")
     func linkStallsPastTheHeartbeat() throws {
         let rig = try Rig()

@@ -56,6 +56,23 @@ struct PeerSecurityTests {
         }
     }
 
+    @Test("a key removed from the allow-list is cut off at once, its open connection included; a key added is admitted without a restart")
+    func allowListChangesApplyToOpenConnections() throws {
+        let (kept, revoked, added) = (try CurveKeyPair.generate(), try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [kept.publicKey, revoked.publicKey], limits: Self.limits)
+        defer { cloud.stop() }
+        let keptPeer = try RawPeer(cloud: cloud, keys: kept)
+        let revokedPeer = try RawPeer(cloud: cloud, keys: revoked)
+        #expect(try revokedPeer.pingAnswered())
+        #expect(try keptPeer.pingAnswered())
+        let denied = cloud.server.statistics.authenticationDenied
+        cloud.server.setAllowedClients([kept.publicKey, added.publicKey])
+        #expect(try !revokedPeer.pingAnswered(timeoutSeconds: 0.5), "the revoked key's open connection is still served")
+        #expect(cloud.server.statistics.authenticationDenied > denied)
+        #expect(try keptPeer.pingAnswered())
+        #expect(try RawPeer(cloud: cloud, keys: added).pingAnswered(timeoutSeconds: 5))
+    }
+
     @Test("a client that takes over another client's routing id after it left can neither continue nor read its sessions; each attempt is counted")
     func sessionsAreBoundToTheClientThatMadeThem() throws {
         let alice = try CurveKeyPair.generate()

@@ -110,7 +110,9 @@ def main():
         rng = random.Random(index)
         socket_client = SocketClient(context, args.socket, args.timeout)
         while time.monotonic() < stop_at:
-            kind = rng.choice(["http", "socket", "act", "act"])
+            # A quarter act requests: the edge's policy queue (32 waiting + 2 running) then holds
+            # every act request 64 clients can have outstanding, with a wide margin.
+            kind = rng.choice(["http", "http", "http", "socket", "socket", "socket", "act", "act"])
             started = time.monotonic()
             try:
                 if kind == "http":

@@ -74,6 +74,8 @@ public final class CloudServer: @unchecked Sendable {
     }
 
     struct State: Sendable {
+        /// The allow-listed keys in Z85 (the ZAP user ids); nil without CURVE.
+        var allowedPrincipals: Set<String>?
         var stopping = false
         var boundEndpoints: [String] = []
         var statistics = Statistics()
@@ -107,7 +109,8 @@ public final class CloudServer: @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         context = try ZMQContext()
-        let state = Locked<State>(State())
+        let state = Locked<State>(State(allowedPrincipals: configuration.serverKeys == nil ? nil
+            : Set(configuration.allowedClients.map(\.z85))))
         self.state = state
         authenticator = configuration.serverKeys == nil ? nil
             : ZAPAuthenticator(context: context, allowed: configuration.allowedClients, domain: "split") { admitted in
@@ -115,6 +118,17 @@ public final class CloudServer: @unchecked Sendable {
                 state.withLock { $0.statistics.authenticationDenied += 1 }
                 metrics.authenticationDenied.increment()
             }
+    }
+
+    /// Replaces the allow-list (e.g. after `cloud-node serve` re-read its files on SIGHUP). New
+    /// handshakes are checked against it, and messages on connections already admitted with a
+    /// key no longer on it are dropped unanswered and counted as denied, so a revoked edge is cut
+    /// off at once, not when it reconnects.
+    public func setAllowedClients(_ keys: Set<CurveKey>) {
+        authenticator?.setAllowedKeys(keys)
+        state.withLock { state in
+            if state.allowedPrincipals != nil { state.allowedPrincipals = Set(keys.map(\.z85)) }
+        }
     }
 
     /// The endpoints actually bound (with ephemeral ports resolved).
@@ -214,6 +228,15 @@ public final class CloudServer: @unchecked Sendable {
                 batch += 1
                 state.withLock { $0.statistics.received += 1 }
                 metrics.received.increment()
+                let revoked = state.withLock { state -> Bool in
+                    guard let allowed = state.allowedPrincipals, !allowed.contains(userID ?? "") else { return false }
+                    state.statistics.authenticationDenied += 1
+                    return true
+                }
+                if revoked {
+                    metrics.authenticationDenied.increment()
+                    continue  // Admitted before its key was revoked: nothing more is served.
+                }
                 guard frames.count == 2 else {
                     countMalformed()
                     continue  // A peer must send exactly one payload frame; drop anything else.
@@ -356,6 +379,9 @@ public final class CloudServer: @unchecked Sendable {
                 }
             }
             state.withLock { $0.statistics.connections = store.peerCount }
+            // Also after messages that need no pass (close, truncate, hello).
+            metrics.sessions.set(to: Double(store.sessionCount))
+            metrics.connections.set(to: Double(store.peerCount))
             countEvictions()
             countRejections()
             guard !active.isEmpty else { continue }
