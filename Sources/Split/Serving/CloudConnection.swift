@@ -122,8 +122,18 @@ public final class CloudConnection {
 
     deinit { socket.close() }
 
-    /// Closes the socket now.
-    public func close() { socket.close() }
+    /// How long libzmq keeps trying, after `close()`, to deliver what was posted just before
+    /// (the session's `close`). The socket lingers 0 ms otherwise, so that nothing waits on a
+    /// dead cloud; without this the `close` was dropped with the socket, and the cloud kept every
+    /// finished session's KV cache until its budget evicted it (found by scripts/soak.sh).
+    static let closeLingerMilliseconds: Int32 = 200
+
+    /// Closes the socket now; messages already posted are delivered in the background for up
+    /// to `closeLingerMilliseconds`.
+    public func close() {
+        try? socket.setOption(.linger(milliseconds: Self.closeLingerMilliseconds))
+        socket.close()
+    }
 
     /// A fresh request id.
     public func makeRequestID() -> UInt64 {

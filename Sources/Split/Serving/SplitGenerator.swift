@@ -129,6 +129,15 @@ public final class SplitGenerator {
         }
     }
 
+    /// Tells the cloud the session is over (its KV cache can go) and closes the connection.
+    /// Safe to call twice: the second call finds no connection. (The close was once sent only
+    /// from a `defer` that ran after the success path had already retired the connection, so
+    /// clouds kept every finished session until their KV budget evicted it.)
+    private func end(_ session: Session) {
+        if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
+        session.retire()
+    }
+
     /// Generates a completion through the cloud.
     /// - Parameter decoding: plain (a round trip per token), speculative or early exit.
     /// - Throws: `CompletionError.cloudUnavailable` when no endpoint answers and `allowDegraded`
@@ -154,10 +163,7 @@ public final class SplitGenerator {
         session.endpoints = replicas.endpoints
         session.order = replicas.order(for: session.id)
         lastSessionID = session.id
-        defer {
-            if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
-            session.retire()
-        }
+        defer { end(session) }
         var sampler = Sampler(request.sampling)
         var output = GenerationOutput(budget: min(request.maxTokens, c.maxPositions - prompt.count), stop: request.stop,
                                       tokenizer: tokenizer)
@@ -194,7 +200,7 @@ public final class SplitGenerator {
         let result = GenerationResult(promptTokens: prompt, tokens: output.tokens, text: output.stream.emitted,
                                       finishReason: output.finish, prefillSeconds: prefillSeconds,
                                       decodeSeconds: LocalGenerator.seconds(since: firstTokenTime))
-        session.retire()
+        end(session)
         var counts = session.counts
         counts.tokens = output.tokens.count
         counts.edgeAnswered = output.provenance.filter { $0.side == .edge }.count
