@@ -49,6 +49,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Generations served at once.")
     var workers: Int = 2
 
+    @Option(name: .long, help: "Selection history (SQLite): every finished request is recorded, and requests naming no strategy get the selector's choice.")
+    var history: String?
+
+    @Option(name: .long, help: "Records the history keeps (the oldest go first).")
+    var historyRetention = 100_000
+
+    @Option(name: .long, help: "Share of selected requests served with a random admitted strategy, so the history keeps covering the catalogue.")
+    var exploration = 0.05
+
+    @Flag(name: .long, help: "With --history: record only, serve unnamed requests with the default strategy.")
+    var noSelect = false
+
+    @Option(name: .long, help: "Selection: this edge's device profile (a name in profiles/devices or a YAML file).")
+    var deviceProfile = "this-machine"
+
+    @Option(name: .long, help: "Selection: the cloud's device profile.")
+    var cloudProfile = "this-machine"
+
+    @Option(name: .long, help: "Selection: the link's nominal network profile (its round trip is replaced by the measured one).")
+    var networkProfile = "ethernet-lan"
+
+    @Option(name: .long, help: "Directory holding devices/ and networks/.")
+    var profiles = "profiles"
+
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil { throw ValidationError("--cloud needs --split-layer") }
         if !cloud.isEmpty && !insecure {
@@ -59,6 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard replicaRefreshSeconds >= 0 else { throw ValidationError("--replica-refresh-seconds must be ≥ 0") }
         guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
+        guard exploration >= 0, exploration <= 1, historyRetention > 0 else {
+            throw ValidationError("--exploration must be in [0, 1] and --history-retention positive")
+        }
         if !policyCloud.isEmpty && (policy == nil || policySplitLayer == nil) {
             throw ValidationError("--policy-cloud needs --policy and --policy-split-layer")
         }
@@ -100,9 +127,18 @@ struct ServeCommand: AsyncParsableCommand {
             policyService = try PolicyService(configuration: .init(modelPath: policy, splitLayer: policySplitLayer, link: policyLink),
                                               logger: logger)
         }
+        var selection: EdgeSelection.Settings?
+        if let history {
+            let store = ProfileStore(directory: profiles)
+            selection = EdgeSelection.Settings(
+                history: try HistoryStore(path: history, retention: historyRetention), device: try store.device(deviceProfile),
+                cloud: try store.device(cloudProfile), network: try store.network(networkProfile), explorationRate: exploration,
+                selectsStrategies: !noSelect)
+        }
         let service = try EdgeService(
             configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
-                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers),
+                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
+                                 selection: selection),
             logger: logger)
         let context = try ZMQContext()
         let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policyService)

@@ -17,6 +17,8 @@ public final class TransformerModel: @unchecked Sendable {
     /// Robot policies: input projection (edge) and action head (cloud), each with its bias.
     let inputProjection: (weight: WeightMatrix, bias: FloatBuffer)?
     let actionHead: (weight: WeightMatrix, bias: FloatBuffer)?
+    /// When set, every piece of compute runs at the emulated device's speed (benchmarks only).
+    public let slowdown: DeviceSlowdown?
 
     /// Which pieces of the model a part should load.
     public struct Parts: Sendable, Equatable {
@@ -36,8 +38,10 @@ public final class TransformerModel: @unchecked Sendable {
 
     /// Builds the requested parts from `store`.
     /// - Throws: `ModelError` naming a missing tensor or a shape that does not fit the configuration.
-    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all) throws {
+    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all,
+                slowdown: DeviceSlowdown? = nil) throws {
         try c.validate()
+        self.slowdown = slowdown
         let layers = parts.layers ?? 0..<c.layerCount
         guard layers.lowerBound >= 0, layers.upperBound <= c.layerCount else {
             throw ModelError.layerRangeOutOfBounds(requested: layers, loaded: 0..<c.layerCount)
@@ -138,6 +142,10 @@ public final class TransformerModel: @unchecked Sendable {
     /// - Throws: for a token outside the vocabulary, a position past the context, or a part
     ///   without the embedding.
     public func embed(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
+        try paced { try embedUnpaced(tokens, startPosition: start) }
+    }
+
+    private func embedUnpaced(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
         guard let tokenEmbedding else { throw ModelError.notLoaded("token embedding") }
         let c = configuration
         guard start >= 0, start + tokens.count <= c.maxPositions else {
@@ -191,6 +199,13 @@ public final class TransformerModel: @unchecked Sendable {
         _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
         cache: KVCache, workspace: Workspace
     ) throws {
+        try paced { try forwardUnpaced(&hidden, rows: rows, startPosition: start, layers: range, cache: cache, workspace: workspace) }
+    }
+
+    private func forwardUnpaced(
+        _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
+        cache: KVCache, workspace: Workspace
+    ) throws {
         guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
             throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
         }
@@ -216,6 +231,12 @@ public final class TransformerModel: @unchecked Sendable {
     public func forward(
         _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
     ) throws {
+        try paced { try forwardUnpaced(&hidden, segments: segments, layers: range, workspace: workspace) }
+    }
+
+    private func forwardUnpaced(
+        _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
+    ) throws {
         guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
             throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
         }
@@ -238,6 +259,10 @@ public final class TransformerModel: @unchecked Sendable {
     /// intermediate layer's hidden state this is that layer's exit head.
     /// - Throws: when this part lacks the head.
     public func logits(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
+        try paced { try logitsUnpaced(hidden, rows: rows, workspace: workspace) }
+    }
+
+    private func logitsUnpaced(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
         let d = configuration.hiddenSize
         guard hidden.count == rows * d else {
             throw ModelError.shapeMismatch(tensor: "hidden", expected: [rows, d], found: [hidden.count])
@@ -277,11 +302,14 @@ public final class TransformerModel: @unchecked Sendable {
             throw ModelError.shapeMismatch(tensor: "decode buffers", expected: [c.hiddenSize, c.vocabularySize],
                                            found: [row.count, logits.count])
         }
-        try row.withUnsafeMutableBufferPointer { try embed(token, position: position, into: $0.baseAddress!, workspace: workspace) }
-        try forward(&row, rows: 1, startPosition: position, layers: layers, cache: cache, workspace: workspace)
-        try row.withUnsafeBufferPointer { state in
-            try logits.withUnsafeMutableBufferPointer { out in
-                try self.logits(state.baseAddress!, rows: 1, into: out.baseAddress!, workspace: workspace)
+        // Paced as a whole (an emulated slower device, for the selection harness).
+        try paced {
+            try row.withUnsafeMutableBufferPointer { try embed(token, position: position, into: $0.baseAddress!, workspace: workspace) }
+            try forwardUnpaced(&row, rows: 1, startPosition: position, layers: layers, cache: cache, workspace: workspace)
+            try row.withUnsafeBufferPointer { state in
+                try logits.withUnsafeMutableBufferPointer { out in
+                    try self.logits(state.baseAddress!, rows: 1, into: out.baseAddress!, workspace: workspace)
+                }
             }
         }
     }
@@ -325,5 +353,11 @@ public final class TransformerModel: @unchecked Sendable {
             Activations.add(out.baseAddress!, actionHead.bias.pointer, count: actionHead.weight.rows)
         }
         return result
+    }
+
+    /// Runs `body` at the emulated device's speed when a slowdown is set.
+    private func paced<T>(_ body: () throws -> T) rethrows -> T {
+        if let slowdown { return try slowdown.pace(body) }
+        return try body()
     }
 }

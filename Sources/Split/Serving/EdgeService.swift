@@ -16,9 +16,16 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         public var workers: Int
         /// Requests waiting beyond this are refused as overloaded (back-pressure).
         public var maxQueuedRequests: Int
+        /// History and strategy selection (nil: every request without a strategy gets the default).
+        public var selection: EdgeSelection.Settings?
+        /// Emulates an edge this many times slower than this machine (the evaluation harness's
+        /// device-speed throttle; 1 in production).
+        public var deviceSlowdown: Double = 1
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
-                    link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64) {
+                    link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
+                    selection: EdgeSelection.Settings? = nil) {
+            self.selection = selection
             self.modelPath = modelPath
             self.splitLayer = splitLayer
             self.encoding = encoding
@@ -58,6 +65,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// τ and γ defaults from `edge-node calibrate`, if the model has them.
     private let calibration: ExitCalibration?
     private let identity: SHA256Digest
+    /// Strategy selection and the history, when configured.
+    public let selection: EdgeSelection?
     private let context: ZMQContext
     private let logger: Logger
     private let jobs = Locked<[Job]>([])
@@ -69,8 +78,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// - Throws: model and key errors naming the problem.
     public init(configuration: Configuration, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "split.edge")) throws {
         var configuration = configuration
+        let selectionNotes = Locked<EdgeSelection?>(nil)
         configuration.link?.onRoundTrip = { [metrics] seconds in
             metrics.roundTripSeconds.record(.nanoseconds(Int64(seconds * 1e9)))
+            selectionNotes.current?.recordRoundTrip(seconds: seconds)
         }
         self.configuration = configuration
         self.metrics = metrics
@@ -84,10 +95,18 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             throw ModelError.invalidConfiguration("split layer \(k) outside 0…\(file.configuration.layerCount)")
         }
         // The whole model is mapped; only the layers a strategy runs are ever read.
-        model = try file.load()
+        model = try file.load(slowdown: configuration.deviceSlowdown > 1 ? DeviceSlowdown(factor: configuration.deviceSlowdown) : nil)
         controller = try ExitController.load(from: file)
         calibration = try ExitCalibration.load(forModel: configuration.modelPath)
         identity = try file.identity()
+        if let settings = configuration.selection {
+            let shape = ModelShape(model: model, name: (configuration.modelPath as NSString).lastPathComponent)
+            selection = try EdgeSelection(settings: settings, shape: shape, calibration: calibration,
+                                          hasCloud: configuration.link != nil, logger: logger)
+        } else {
+            selection = nil
+        }
+        selectionNotes.withLock { [selection] in $0 = selection }
         context = try ZMQContext()
         modelName = (configuration.modelPath as NSString).lastPathComponent
         for index in 0..<max(1, configuration.workers) {
@@ -152,7 +171,18 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
             let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
             do {
-                let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
+                let task = try selection.map { try $0.features(of: job.request, promptTokens: tokenizer.encode(job.request.prompt).count) }
+                var explored = false
+                let strategy: Strategy
+                if job.request.strategy == nil, let task, let chosen = try selection?.select(task) {
+                    strategy = chosen.strategy
+                    explored = chosen.explored
+                } else {
+                    strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
+                    if let task, let selection, job.request.quality != nil, !selection.admits(strategy, task) {
+                        throw CompletionError.invalidRequest("strategy \(strategy) does not meet quality \(task.requirement)")
+                    }
+                }
                 let summary: CompletionSummary
                 switch strategy {
                 case .local:
@@ -194,6 +224,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         timeToFirstTokenSeconds: firstToken ?? report.result.prefillSeconds,
                         totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts)
                 }
+                if let task { selection?.record(task, strategy: strategy, summary: summary, explored: explored) }
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
                 metrics.completed.increment()
                 metrics.promptTokens.increment(by: Int64(summary.promptTokenCount))
