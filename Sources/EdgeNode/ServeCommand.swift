@@ -46,8 +46,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Generations served at once.")
     var workers: Int = 2
 
+    @Option(name: .long, help: "Plan the split from profiles instead of --split-layer: the network profile assumed at start (a name in profiles/networks or a YAML file); the edge re-plans when its measured round trips drift from it.")
+    var planNetwork: String?
+
+    @Option(name: .long, help: "This edge's device profile for --plan-network (name or YAML file).")
+    var planDevice = "this-machine"
+
+    @Option(name: .long, help: "The cloud's device profile for --plan-network (name or YAML file).")
+    var planCloud = "this-machine"
+
+    @Option(name: .long, help: "Relative drift of the measured round trip or bandwidth that triggers a re-plan.")
+    var replanThreshold = 0.5
+
+    @Option(name: .long, help: "Lowest split layer the cloud nodes serve (their --min-split-layer), for --plan-network.")
+    var cloudMinSplitLayer = 0
+
+    @Option(name: .long, help: "Directory holding devices/ and networks/ profiles.")
+    var profiles = "profiles"
+
     func validate() throws {
-        if !cloud.isEmpty && splitLayer == nil { throw ValidationError("--cloud needs --split-layer") }
+        if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
+        if planNetwork != nil && cloud.isEmpty { throw ValidationError("--plan-network needs --cloud") }
+        guard replanThreshold > 0, cloudMinSplitLayer >= 0 else {
+            throw ValidationError("--replan-threshold must be positive and --cloud-min-split-layer at least 0")
+        }
         if !cloud.isEmpty && !insecure {
             guard key != nil else { throw ValidationError("give --key (this edge's secret key) or --insecure") }
             guard cloudKey.count == 1 || cloudKey.count == cloud.count else {
@@ -91,9 +113,17 @@ struct ServeCommand: AsyncParsableCommand {
             policyService = try PolicyService(configuration: .init(modelPath: policy, splitLayer: policySplitLayer, link: policyLink),
                                               logger: logger)
         }
+        var replanning: LinkReplanner.Configuration?
+        if let planNetwork {
+            let store = ProfileStore(directory: profiles)
+            replanning = LinkReplanner.Configuration(edge: try store.device(planDevice), cloud: try store.device(planCloud),
+                                                     network: try store.network(planNetwork), lowestSplitLayer: cloudMinSplitLayer,
+                                                     threshold: replanThreshold)
+        }
         let service = try EdgeService(
             configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
-                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers),
+                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
+                                 replanning: replanning),
             logger: logger)
         let context = try ZMQContext()
         let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policyService)
