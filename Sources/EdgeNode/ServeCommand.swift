@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory holding devices/ and networks/ profiles.")
     var profiles = "profiles"
 
+    @Flag(name: .long, help: "split-exit ends completions the model's trained stop rule judges wrong (its controller sidecar).")
+    var stopRule = false
+
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
         if planNetwork != nil && cloud.isEmpty { throw ValidationError("--plan-network needs --cloud") }
@@ -123,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         let service = try EdgeService(
             configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
                                  encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
-                                 replanning: replanning),
+                                 replanning: replanning, stopRule: stopRule),
             logger: logger)
         let context = try ZMQContext()
         let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policyService)

@@ -19,10 +19,14 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         /// Plan k and the encoding from profiles and re-plan when the measured link drifts
         /// (`splitLayer` and `encoding` are then ignored); nil keeps the fixed split.
         public var replanning: LinkReplanner.Configuration?
+        /// Whether split-exit ends completions its trained stop rule judges wrong (the model's
+        /// controller, when it has one). Off by default: on the bundled model it cut edit
+        /// similarity by ≈ 3 points for no exact-match gain (BENCHMARKS.md, issue 5).
+        public var stopRule: Bool
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
                     link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
-                    replanning: LinkReplanner.Configuration? = nil) {
+                    replanning: LinkReplanner.Configuration? = nil, stopRule: Bool = false) {
             self.modelPath = modelPath
             self.splitLayer = splitLayer
             self.encoding = encoding
@@ -30,6 +34,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             self.workers = workers
             self.maxQueuedRequests = maxQueuedRequests
             self.replanning = replanning
+            self.stopRule = stopRule
         }
     }
 
@@ -61,7 +66,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public let file: ModelFile
     private let model: TransformerModel
     private let tokenizer: BPETokenizer
-    /// The model's trained stop/exit controller, if its file has one.
+    /// The model's trained stop/exit controller, if its file has one and the stop rule is on.
     private let controller: ExitController?
     /// τ and γ defaults from `edge-node calibrate`, if the model has them.
     private let calibration: ExitCalibration?
@@ -95,7 +100,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         }
         // The whole model is mapped; only the layers a strategy runs are ever read.
         model = try file.load()
-        controller = try ExitController.load(from: file)
+        controller = configuration.stopRule ? try ExitController.load(from: file) : nil
         calibration = try ExitCalibration.load(forModel: configuration.modelPath)
         identity = try file.identity()
         context = try ZMQContext()
