@@ -61,14 +61,15 @@ struct BenchExitCommand: ParsableCommand {
         let benchmark = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(prompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: rttMs, bandwidthBitsPerSecond: bandwidthMbit > 0 ? bandwidthMbit * 1e6 : nil,
                                       strategies: strategies, useController: !noController)
-        print("| RTT ms | strategy | tok/s | decode tok/s | ms/completion | round trips/token | accepted drafts | edge-answered | agree w/ full | token agree | line EM | edit sim | stops (EM) |")
+        print("| RTT ms | strategy | tok/s | decode tok/s | ms/completion | round trips/token | accepted drafts | edge-answered | agree w/ full | token agree | line EM | edit sim | stops (EM; full model's EM on them) |")
         print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         let rows = try benchmark.run { row in
-            printLine(String(format: "| %.0f | %@ | %.1f | %.1f | %.0f | %.2f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.1f%% | %.1f%% | %d (%.0f%%) |",
+            printLine(String(format: "| %.0f | %@ | %.1f | %.1f | %.0f | %.2f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.1f%% | %.1f%% | %d (%.0f%%; %.0f%%) |",
                          row.roundTripMilliseconds, row.strategy, row.tokensPerSecond, row.decodeTokensPerSecond,
                          row.meanCompletionSeconds * 1e3, row.roundTripsPerToken, row.acceptanceRate * 100,
                          row.edgeAnsweredFraction * 100, row.agreement * 100, row.tokenAgreement * 100, row.lineExactMatch * 100,
-                         row.lineEditSimilarity * 100, row.controllerStops, row.controllerStopExactMatch * 100))
+                         row.lineEditSimilarity * 100, row.controllerStops, row.controllerStopExactMatch * 100,
+                         row.controllerStopFullExactMatch * 100))
         }
         for rtt in rttMs {
             let at = rows.filter { $0.roundTripMilliseconds == rtt }
