@@ -17,22 +17,7 @@ swift build -c release --product edge-node
 swift build -c release --product cloud-node
 BIN=.build/release
 
-WORK=$(mktemp -d /tmp/split-demo.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for() {  # file text
-    for _ in $(seq 1 200); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
-}
+source scripts/daemons.sh demo
 
 echo "== keys"
 $BIN/cloud-node keygen --secret-file "$WORK/cloud.key" --public-file "$WORK/cloud.pub"

@@ -13,18 +13,7 @@ STEPS=${STEPS:-450}
 COURSE=${COURSE:---course}
 CLOUD_PORT=${CLOUD_PORT:-5655}
 RELAY_PORT=${RELAY_PORT:-5656}
-WORK=$(mktemp -d /tmp/split-robot.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-wait_for() {  # file text
-    for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
-}
+source scripts/daemons.sh robot
 $BIN/cloud-node keygen --secret-file "$WORK/cloud.key" --public-file "$WORK/cloud.pub" >/dev/null
 $BIN/edge-node keygen --secret-file "$WORK/edge.key" --public-file "$WORK/edge.pub" >/dev/null
 $BIN/cloud-node serve --model "$POLICY" --bind "tcp://127.0.0.1:$CLOUD_PORT" --key "$WORK/cloud.key" \

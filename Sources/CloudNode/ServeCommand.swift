@@ -74,6 +74,19 @@ struct ServeCommand: AsyncParsableCommand {
                                  maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
             store: store, logger: logger)
         try server.start()
+        // Key rotation and revocation without a restart: SIGHUP re-reads the allow-list files.
+        let allowFiles = allow
+        let reload = ReloadSignal.onHangUp {
+            do {
+                var keys: Set<CurveKey> = []
+                for path in allowFiles { keys.formUnion(try AllowList.read(path)) }
+                server.setAllowedClients(keys)
+                logger.info("allow-list reloaded", metadata: ["allowed-edges": "\(keys.count)"])
+            } catch {
+                logger.error("allow-list not reloaded; the previous one stays", metadata: ["error": "\(error)"])
+            }
+        }
+        defer { reload.cancel() }
         logger.info("serving", metadata: [
             "model": "\(model)", "identity": "\(identity.hex.prefix(16))", "layers": "\(tail.layers)",
             "endpoints": "\(server.boundEndpoints)", "allowed-edges": "\(allowed.count)"])

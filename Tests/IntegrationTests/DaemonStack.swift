@@ -57,10 +57,11 @@ struct DaemonStack {
 
     /// Starts `edge-node serve` splitting at `splitLayer` (f32 on the link) with the clouds on
     /// `cloudPorts`, in failover order, and one worker so requests run one after another.
+    /// `socket` and `httpPort` reuse a previous edge's addresses (a restart).
     static func startEdge(_ keys: KeyFiles, splitLayer: Int, cloudPorts: [Int],
-                          identity: EdgeIdentity = .allowListed) throws -> Edge {
-        let socket = "ipc:///tmp/split-edge-test-\(UUID().uuidString.prefix(8)).sock"
-        let httpPort = freePort()
+                          identity: EdgeIdentity = .allowListed, socket: String? = nil, httpPort: Int? = nil) throws -> Edge {
+        let socket = socket ?? "ipc:///tmp/split-edge-test-\(UUID().uuidString.prefix(8)).sock"
+        let httpPort = httpPort ?? freePort()
         var arguments = ["serve", "--model", modelPath, "--split-layer", "\(splitLayer)", "--encoding", "f32",
                          "--listen", socket, "--http-port", "\(httpPort)", "--workers", "1", "--threads", "1"]
         switch identity {

@@ -161,9 +161,10 @@ struct MalformedMessageTests {
         }
         #expect(result.requestID == 2 && result.rows.count == 1)
 
-        // A frame past ZMQ_MAXMSGSIZE never reaches Split: libzmq drops the connection, and the
-        // peer's reconnection is served again.
-        try raw.send([UInt8](repeating: 0x53, count: Self.limits.maxMessageBytes + 1))
+        // A frame past the transport cap (ZMQ_MAXMSGSIZE) never reaches Split: libzmq drops the
+        // connection, and the peer's reconnection is served again. (Frames between the message
+        // limit and the cap are refused and counted: PeerSecurityTests.)
+        try raw.send([UInt8](repeating: 0x53, count: Self.limits.transportFrameCap + 1))
         #expect(try raw.nextReply(timeoutSeconds: 0.5) == nil, "frame past ZMQ_MAXMSGSIZE")
         #expect(try raw.pingAnswered(timeoutSeconds: 5))
 

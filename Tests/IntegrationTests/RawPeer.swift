@@ -15,12 +15,14 @@ final class RawPeer {
         try self.init(endpoint: cloud.endpoint, keys: keys)
     }
 
-    /// Connects with `keys` (which the cloud must allow-list) to a cloud at `endpoint`.
+    /// Connects with `keys` (which the cloud must allow-list) to a cloud at `endpoint`, with a
+    /// routing id of its choosing when `routingID` is given.
     /// - Throws: `ZMQError` for a bad endpoint or key.
-    init(endpoint: CloudEndpoint, keys: CurveKeyPair) throws {
+    init(endpoint: CloudEndpoint, keys: CurveKeyPair, routingID: [UInt8]? = nil) throws {
         context = try ZMQContext()
         socket = try context.socket(.dealer)
         try socket.setOption(.linger(milliseconds: 0))
+        if let routingID { try socket.setOption(.routingID(routingID)) }
         try socket.setOption(.reconnectInterval(milliseconds: 50))
         if let serverKey = endpoint.serverKey {
             try socket.setOption(.curveServerKey(serverKey))

@@ -52,14 +52,14 @@ struct MidStreamFailureService: CompletionService {
 
 /// Runs an OpenAI server for `service` on an ephemeral loopback port for the length of `body`.
 func withOpenAIServer<Result: Sendable>(
-    _ service: some CompletionService, limits: ClientAPILimits = .standard,
+    _ service: some CompletionService, limits: ClientAPILimits = .standard, configuration: OpenAIServerConfiguration? = nil,
     _ body: @Sendable (_ baseURL: String) async throws -> Result
 ) async throws -> Result {
     var quietLogger = Logger(label: "split.openai.test")
     quietLogger.logLevel = .warning
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
     let app = OpenAIServer.buildApplication(
-        configuration: OpenAIServerConfiguration(host: "127.0.0.1", port: 0, limits: limits),
+        configuration: configuration ?? OpenAIServerConfiguration(host: "127.0.0.1", port: 0, limits: limits),
         service: service, logger: quietLogger, onServerRunning: { port in portContinuation.yield(port) })
     // Stopped the way SIGTERM stops the daemon: a graceful shutdown of its service group.
     let services = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: quietLogger)

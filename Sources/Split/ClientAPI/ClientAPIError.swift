@@ -18,6 +18,8 @@ public struct ClientAPIError: Error, Sendable, Equatable, CustomStringConvertibl
         case cloudUnavailable = "cloud_unavailable"
         /// The node is busy; try again later.
         case overloaded = "overloaded"
+        /// The client took too long to send its request (a slow or stalled body).
+        case requestTimeout = "request_timeout"
         /// A fault inside the node; the request may be retried.
         case internalError = "internal_error"
     }

@@ -6,6 +6,8 @@ import Hummingbird
 struct CompletionEndpoint<Service: CompletionService>: Sendable {
     let service: Service
     let limits: ClientAPILimits
+    /// Longest wait for a whole body after the request head (slow-body clients get 408).
+    let bodyTimeoutSeconds: Double
 
     /// The response for one request; failures become OpenAI error bodies, never thrown.
     func respond(to request: Request) async -> Response {
@@ -15,12 +17,7 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
             if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limits.maxMessageBytes {
                 throw ClientAPIError(.tooLarge, "the request body is \(declared) bytes; the limit is \(limits.maxMessageBytes)")
             }
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: limits.maxMessageBytes)
-            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                throw ClientAPIError(.tooLarge, "the request body is larger than \(limits.maxMessageBytes) bytes")
-            }
+            let body = try await collectBody(of: request)
             let (completion, stream) = try OpenAICompletionRequest.decode(Data(body.readableBytesView), limits: limits)
             let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             return stream ? await streamed(completion, id: id) : try await whole(completion, id: id)
@@ -28,6 +25,30 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
             return OpenAIServer.errorResponse(error)
         } catch {
             return OpenAIServer.errorResponse(ClientAPIError(serviceError: error))
+        }
+    }
+
+    /// The whole body, at most `limits.maxMessageBytes`, arrived within `bodyTimeoutSeconds`.
+    /// - Throws: `ClientAPIError` `.tooLarge` or `.requestTimeout`.
+    private func collectBody(of request: Request) async throws -> ByteBuffer {
+        let (limit, timeout) = (limits.maxMessageBytes, bodyTimeoutSeconds)
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await request.body.collect(upTo: limit)
+                } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                    throw ClientAPIError(.tooLarge, "the request body is larger than \(limit) bytes")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw ClientAPIError(.requestTimeout, "the request body did not arrive within \(timeout) s")
+            }
+            return body
         }
     }
 

@@ -41,6 +41,7 @@ extension ClientAPIError {
         case .tooLarge: return .contentTooLarge
         case .notFound: return .notFound
         case .cloudUnavailable, .overloaded: return .serviceUnavailable
+        case .requestTimeout: return .requestTimeout
         case .internalError: return .internalServerError
         }
     }
@@ -48,7 +49,7 @@ extension ClientAPIError {
     /// OpenAI's error `type` for this error.
     var openAIType: String {
         switch code {
-        case .invalidJSON, .invalidRequest, .unsupported, .tooLarge, .notFound: return "invalid_request_error"
+        case .invalidJSON, .invalidRequest, .unsupported, .tooLarge, .notFound, .requestTimeout: return "invalid_request_error"
         case .cloudUnavailable, .overloaded: return "service_unavailable"
         case .internalError: return "server_error"
         }

@@ -22,7 +22,8 @@ public enum OpenAIServer {
     ) -> some ApplicationProtocol {
         let modelName = service.modelName
         let status = status ?? { ClientStatus(model: modelName, ready: true) }
-        let endpoint = CompletionEndpoint(service: service, limits: configuration.limits)
+        let endpoint = CompletionEndpoint(service: service, limits: configuration.limits,
+                                          bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let router = Router()
         router.add(middleware: OpenAIErrorMiddleware())
         router.post("/v1/completions") { request, _ in
@@ -48,6 +49,7 @@ public enum OpenAIServer {
         }
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -114,6 +114,7 @@ public final class LocalGenerator {
         let decodeStart = DispatchTime.now()
 
         var position = prompt.count
+        var row = [Float](repeating: 0, count: c.hiddenSize)
         while generated.count < budget {
             let next = logits.withUnsafeBufferPointer { sampler.sample($0) }.token
             if next == tokenizer.eosTokenID { finish = .endOfText; break }
@@ -121,9 +122,7 @@ public final class LocalGenerator {
             onText(stream.append(tokenizer.tokenBytes(next)))
             if stream.stopped { finish = .stop; break }
             if generated.count == budget { break }
-            var row = try model.embed([next], startPosition: position)
-            try model.forward(&row, rows: 1, startPosition: position, layers: model.layers, cache: cache, workspace: workspace)
-            logits = try model.logits(row, rows: 1, workspace: workspace)
+            try model.decodeStep(next, position: position, cache: cache, workspace: workspace, row: &row, logits: &logits)
             position += 1
         }
         onText(stream.finish())

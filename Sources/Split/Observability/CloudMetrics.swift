@@ -9,6 +9,14 @@ public final class CloudMetrics: Sendable {
     public let received: Counter
     /// Messages refused for their content (undecodable, extra frames, unusable values).
     public let malformed: Counter
+    /// Of those, frames past the message-size limit (up to the transport cap).
+    public let oversized: Counter
+    /// Connections the ZAP handler refused (key not allow-listed, or no CURVE).
+    public let authenticationDenied: Counter
+    /// Messages for a session (or on a connection) another authenticated client created.
+    public let foreignSession: Counter
+    /// Requests refused as replays (request id not after the session's last).
+    public let replayed: Counter
     /// Requests refused because the compute queue was full.
     public let overloaded: Counter
     /// Replies sent back to edges.
@@ -38,6 +46,10 @@ public final class CloudMetrics: Sendable {
         self.registry = registry
         received = registry.makeCounter(descriptor: .cloud("messages_received", unit: "total", help: "Messages received from edges, heartbeats included."))
         malformed = registry.makeCounter(descriptor: .cloud("messages_malformed", unit: "total", help: "Messages refused for their content."))
+        oversized = registry.makeCounter(descriptor: .cloud("messages_oversized", unit: "total", help: "Frames past the message-size limit."))
+        authenticationDenied = registry.makeCounter(descriptor: .cloud("authentication_denied", unit: "total", help: "Connections refused by the ZAP handler."))
+        foreignSession = registry.makeCounter(descriptor: .cloud("foreign_session_messages", unit: "total", help: "Messages for a session another client created."))
+        replayed = registry.makeCounter(descriptor: .cloud("replayed_requests", unit: "total", help: "Requests refused as replays within a session."))
         overloaded = registry.makeCounter(descriptor: .cloud("requests_overloaded", unit: "total", help: "Requests refused because the compute queue was full."))
         replies = registry.makeCounter(descriptor: .cloud("replies", unit: "total", help: "Replies sent to edges."))
         forwardPasses = registry.makeCounter(descriptor: .cloud("forward_passes", unit: "total", help: "Forward passes of the tail layers."))

@@ -54,7 +54,7 @@ public final class CloudServer: @unchecked Sendable {
     private let resultsEndpoint = "inproc://split-cloud-results-\(UUID().uuidString)"
     private let queue = Locked(PendingRequests())
     private let queueSignal = DispatchSemaphore(value: 0)
-    private let state = Locked<State>(State())
+    private let state: Locked<State>
     private let stopped = DispatchGroup()
 
     /// Decoded requests waiting for the compute thread, and the bytes they arrived as.
@@ -63,15 +63,19 @@ public final class CloudServer: @unchecked Sendable {
         var bytes = 0
     }
 
-    /// A decoded request, who sent it, its size on the wire and when it arrived.
+    /// A decoded request, who sent it (connection and authenticated client), its size on the
+    /// wire and when it arrived.
     struct Job: Sendable {
         let peer: [UInt8]
+        let principal: String
         let message: WireMessage
         let bytes: Int
         let arrivedNanoseconds: UInt64
     }
 
     struct State: Sendable {
+        /// The allow-listed keys in Z85 (the ZAP user ids); nil without CURVE.
+        var allowedPrincipals: Set<String>?
         var stopping = false
         var boundEndpoints: [String] = []
         var statistics = Statistics()
@@ -81,8 +85,17 @@ public final class CloudServer: @unchecked Sendable {
     public struct Statistics: Sendable, Equatable {
         public var received = 0
         /// Messages refused for their content: undecodable, several frames, or decoded but
-        /// answered `malformedMessage`/`limitExceeded` (frames past ZMQ_MAXMSGSIZE never arrive).
+        /// answered `malformedMessage`/`limitExceeded` (frames past the transport cap,
+        /// `WireLimits.transportFrameCap`, never arrive: libzmq drops the connection).
         public var malformed = 0
+        /// Of those, frames larger than `limits.maxMessageBytes` (up to the transport cap).
+        public var oversized = 0
+        /// Connections refused by the ZAP handler (key not on the allow-list, no CURVE).
+        public var authenticationDenied = 0
+        /// Messages for a session (or on a connection) that another client created.
+        public var foreignSession = 0
+        /// Requests whose id was not after their session's last one.
+        public var replayed = 0
         public var overloaded = 0
         public var replies = 0
         /// Connections whose hello the session store holds now.
@@ -96,8 +109,26 @@ public final class CloudServer: @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         context = try ZMQContext()
+        let state = Locked<State>(State(allowedPrincipals: configuration.serverKeys == nil ? nil
+            : Set(configuration.allowedClients.map(\.z85))))
+        self.state = state
         authenticator = configuration.serverKeys == nil ? nil
-            : ZAPAuthenticator(context: context, allowed: configuration.allowedClients, domain: "split")
+            : ZAPAuthenticator(context: context, allowed: configuration.allowedClients, domain: "split") { admitted in
+                guard !admitted else { return }
+                state.withLock { $0.statistics.authenticationDenied += 1 }
+                metrics.authenticationDenied.increment()
+            }
+    }
+
+    /// Replaces the allow-list (e.g. after `cloud-node serve` re-read its files on SIGHUP). New
+    /// handshakes are checked against it, and messages on connections already admitted with a
+    /// key no longer on it are dropped unanswered and counted as denied, so a revoked edge is cut
+    /// off at once, not when it reconnects.
+    public func setAllowedClients(_ keys: Set<CurveKey>) {
+        authenticator?.setAllowedKeys(keys)
+        state.withLock { state in
+            if state.allowedPrincipals != nil { state.allowedPrincipals = Set(keys.map(\.z85)) }
+        }
     }
 
     /// The endpoints actually bound (with ephemeral ports resolved).
@@ -110,7 +141,9 @@ public final class CloudServer: @unchecked Sendable {
         try authenticator?.start()
         let router = try context.socket(.router)
         try router.setOption(.linger(milliseconds: 0))
-        try router.setOption(.maxMessageSize(bytes: Int64(configuration.limits.maxMessageBytes)))
+        // Frames a little past the limit still arrive, to be refused and counted as oversized;
+        // libzmq drops a connection whose frame is past the cap before allocating for it.
+        try router.setOption(.maxMessageSize(bytes: Int64(configuration.limits.transportFrameCap)))
         try router.setOption(.receiveHighWaterMark(10_000))
         if let keys = configuration.serverKeys {
             try router.setOption(.zapDomain("split"))
@@ -191,10 +224,19 @@ public final class CloudServer: @unchecked Sendable {
             // A bounded batch, then back to the results: a peer sending without pause (pings
             // are answered right here) must not keep every other edge's results waiting.
             var batch = 0
-            while batch < Self.maxMessagesPerBatch, let frames = try? router.receiveMultipart(flags: .dontWait) {
+            while batch < Self.maxMessagesPerBatch, let (frames, userID) = try? router.receiveMultipartWithUserID(flags: .dontWait) {
                 batch += 1
                 state.withLock { $0.statistics.received += 1 }
                 metrics.received.increment()
+                let revoked = state.withLock { state -> Bool in
+                    guard let allowed = state.allowedPrincipals, !allowed.contains(userID ?? "") else { return false }
+                    state.statistics.authenticationDenied += 1
+                    return true
+                }
+                if revoked {
+                    metrics.authenticationDenied.increment()
+                    continue  // Admitted before its key was revoked: nothing more is served.
+                }
                 guard frames.count == 2 else {
                     countMalformed()
                     continue  // A peer must send exactly one payload frame; drop anything else.
@@ -205,6 +247,10 @@ public final class CloudServer: @unchecked Sendable {
                     message = try decoder.decode(frames[1])
                 } catch {
                     countMalformed()
+                    if case .tooLarge = error {
+                        state.withLock { $0.statistics.oversized += 1 }
+                        metrics.oversized.increment()
+                    }
                     logger.debug("malformed message", metadata: ["error": "\(error)"])
                     reply(.error(.init(code: error.replyCode, message: error.description)), to: peer, router, encoder)
                     continue
@@ -222,7 +268,9 @@ public final class CloudServer: @unchecked Sendable {
                     // limits but above the byte budget is delayed, never refused for good.
                     guard pending.jobs.count < configuration.maxQueuedRequests,
                           pending.jobs.isEmpty || pending.bytes + size <= configuration.maxQueuedBytes else { return nil }
-                    pending.jobs.append(Job(peer: peer, message: message, bytes: size, arrivedNanoseconds: arrived))
+                    // Without CURVE there is no user id; every client is the same principal, "".
+                    pending.jobs.append(Job(peer: peer, principal: userID ?? "", message: message, bytes: size,
+                                            arrivedNanoseconds: arrived))
                     pending.bytes += size
                     return pending.jobs.count
                 }
@@ -285,6 +333,18 @@ public final class CloudServer: @unchecked Sendable {
                 countedEvictions = store.evictions
             }
         }
+        var counted = (foreign: 0, replayed: 0)
+        let countRejections = { [self] in
+            let now = (foreign: store.foreignRejections, replayed: store.replayRejections)
+            guard now != counted else { return }
+            metrics.foreignSession.increment(by: Int64(now.foreign - counted.foreign))
+            metrics.replayed.increment(by: Int64(now.replayed - counted.replayed))
+            state.withLock {
+                $0.statistics.foreignSession = now.foreign
+                $0.statistics.replayed = now.replayed
+            }
+            counted = now
+        }
         while true {
             // Deferred requests stay queued without a signal of their own: wait only when the
             // queue is empty too.
@@ -310,16 +370,20 @@ public final class CloudServer: @unchecked Sendable {
                 metrics.queueSeconds.record(.nanoseconds(Int64(now &- job.arrivedNanoseconds)))
                 switch job.message {
                 case .prefill(let request), .step(let request):
-                    switch store.begin(request, from: job.peer) {
+                    switch store.begin(request, from: job.peer, principal: job.principal) {
                     case .started(let forward): active.append((forward, now))
                     case .reply(let answer): send(answer, job.peer)
                     }
                 default:
-                    if let answer = store.handle(job.message, from: job.peer) { send(answer, job.peer) }
+                    if let answer = store.handle(job.message, from: job.peer, principal: job.principal) { send(answer, job.peer) }
                 }
             }
             state.withLock { $0.statistics.connections = store.peerCount }
+            // Also after messages that need no pass (close, truncate, hello).
+            metrics.sessions.set(to: Double(store.sessionCount))
+            metrics.connections.set(to: Double(store.peerCount))
             countEvictions()
+            countRejections()
             guard !active.isEmpty else { continue }
             let before = active.reduce(0) { $0 + $1.job.computedRows }
             store.runChunk(active.map(\.job), maxRows: configuration.prefillChunkRows)

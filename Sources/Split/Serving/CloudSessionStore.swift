@@ -4,6 +4,11 @@ import Foundation
 /// layers after the edge's split, under a byte budget, and the handling of every message that
 /// touches a session. Pure logic, no sockets: the cloud server feeds it decoded messages.
 ///
+/// Every session belongs to the authenticated client that created it (its `principal`: the
+/// CURVE public key the ZAP handler admitted, "" without CURVE). A message for a session from
+/// another principal — a client that took over a connection's routing id — is refused, and so
+/// is a request whose id is not after the session's last one (a replay); both are counted.
+///
 /// Not thread-safe: the cloud's compute thread owns it.
 public final class CloudSessionStore {
     /// Settings of one edge connection, fixed by its hello.
@@ -11,6 +16,8 @@ public final class CloudSessionStore {
         public var splitLayer: Int
         public var encoding: ActivationEncoding
         public var name: String
+        /// The authenticated client that said hello on this connection.
+        public var principal: String
         /// The store's clock at the peer's last hello or request.
         var lastUsed: UInt64
     }
@@ -22,6 +29,10 @@ public final class CloudSessionStore {
 
     final class Session {
         let cache: KVCache
+        /// The authenticated client that created the session; no other may touch it.
+        let owner: String
+        /// The id of the last request admitted; a request must carry a larger one.
+        var lastRequestID: UInt64 = 0
         /// Positions held. Tracked here rather than read from the cache, because a split at the
         /// last layer leaves the cloud no layers (and so an empty cache) but still a sequence.
         var length = 0
@@ -33,8 +44,9 @@ public final class CloudSessionStore {
         var reservedBytes = 0
         /// Bytes this session counts against the budget.
         var budgetedBytes: Int { max(cache.byteCount, reservedBytes) }
-        init(cache: KVCache, lastUsed: UInt64) {
+        init(cache: KVCache, owner: String, lastUsed: UInt64) {
             self.cache = cache
+            self.owner = owner
             self.lastUsed = lastUsed
         }
     }
@@ -50,6 +62,12 @@ public final class CloudSessionStore {
     /// gets `rebuildRequired` if it comes back). Edges open a connection per generation and
     /// the cloud never hears of a disconnect, so without a bound the table only grows.
     public let maxPeers: Int
+    /// Sessions one connection may hold, and all connections together. The KV budget bounds
+    /// their memory only when they hold cache bytes; a split at the last layer leaves the cloud
+    /// none, so without these a peer could make sessions without end. Past either, the least
+    /// recently used idle session (of that peer, or of all) is evicted.
+    public let maxSessionsPerPeer: Int
+    public let maxSessions: Int
     private var peers: [[UInt8]: Peer] = [:]
     private var sessions: [Key: Session] = [:]
     private var clock: UInt64 = 0
@@ -57,11 +75,19 @@ public final class CloudSessionStore {
     /// Counters for logs and metrics.
     public private(set) var evictions = 0
     public private(set) var forwardedPositions = 0
+    /// Messages refused because they came from another principal than the session's (or the
+    /// connection's hello's) owner.
+    public private(set) var foreignRejections = 0
+    /// Requests refused because their id was not after the session's last one.
+    public private(set) var replayRejections = 0
 
     /// - Parameters:
     ///   - model: a part holding at least every layer an edge may ask for, and the head.
     public init(model: TransformerModel, modelIdentity: SHA256Digest, limits: WireLimits = WireLimits(),
-                memoryBudgetBytes: Int = 1 << 30, maxPositions: Int? = nil, maxPeers: Int = 65_536) {
+                memoryBudgetBytes: Int = 1 << 30, maxPositions: Int? = nil, maxPeers: Int = 65_536,
+                maxSessionsPerPeer: Int = 1024, maxSessions: Int = 16_384) {
+        self.maxSessionsPerPeer = max(1, maxSessionsPerPeer)
+        self.maxSessions = max(1, maxSessions)
         self.model = model
         self.modelIdentity = modelIdentity
         self.limits = limits
@@ -77,15 +103,16 @@ public final class CloudSessionStore {
     /// KV bytes held by all sessions.
     public var cacheBytes: Int { sessions.values.reduce(0) { $0 + $1.cache.byteCount } }
 
-    /// Handles one message from `peer` (its routing identity) and returns the reply, if any.
+    /// Handles one message from `peer` (its routing identity), sent by the authenticated
+    /// `principal`, and returns the reply, if any.
     /// Never throws: every problem becomes an error reply naming it.
-    public func handle(_ message: WireMessage, from peer: [UInt8]) -> WireMessage? {
+    public func handle(_ message: WireMessage, from peer: [UInt8], principal: String = "") -> WireMessage? {
         switch message {
         case .hello(let hello):
-            return handleHello(hello, from: peer)
+            return handleHello(hello, from: peer, principal: principal)
         case .prefill(let request), .step(let request):
             // One request on its own: admit it, run every row, answer.
-            switch begin(request, from: peer) {
+            switch begin(request, from: peer, principal: principal) {
             case .reply(let reply): return reply
             case .started(let job):
                 while !job.isComputed { runChunk([job], maxRows: Int.max) }
@@ -95,11 +122,18 @@ public final class CloudSessionStore {
             guard let session = sessions[Key(peer: peer, session: truncate.sessionID)] else {
                 return .error(.init(code: .unknownSession, sessionID: truncate.sessionID, message: "no session \(truncate.sessionID)"))
             }
+            guard session.owner == principal else {
+                foreignRejections += 1
+                return .error(.init(code: .unknownSession, sessionID: truncate.sessionID, message: "no session \(truncate.sessionID)"))
+            }
             session.cache.truncate(to: Int(truncate.length))
             session.length = min(session.length, Int(truncate.length))
             return nil
         case .close(let sessionID):
-            sessions[Key(peer: peer, session: sessionID)] = nil
+            let key = Key(peer: peer, session: sessionID)
+            if let session = sessions[key] {
+                if session.owner == principal { sessions[key] = nil } else { foreignRejections += 1 }
+            }
             return nil
         case .heartbeat(let beat) where beat.kind == .ping:
             return .heartbeat(.init(kind: .pong, timestampNanoseconds: beat.timestampNanoseconds))
@@ -120,7 +154,7 @@ public final class CloudSessionStore {
         sessions = sessions.filter { $0.key.peer != peer }
     }
 
-    private func handleHello(_ hello: WireMessage.Hello, from peer: [UInt8]) -> WireMessage {
+    private func handleHello(_ hello: WireMessage.Hello, from peer: [UInt8], principal: String) -> WireMessage {
         let c = model.configuration
         guard hello.modelIdentity == modelIdentity else {
             return .error(.init(code: .modelMismatch, message: "this cloud serves model \(modelIdentity.hex.prefix(16)), not \(hello.modelIdentity.hex.prefix(16))"))
@@ -131,11 +165,14 @@ public final class CloudSessionStore {
         }
         // A session's cache holds the layers of the split it was made for; under another split
         // it would be indexed out of its range. A new split layer starts the peer afresh.
-        if let previous = peers[peer], previous.splitLayer != k {
+        // A hello from another client on a routing id we know (the first connection went away
+        // and another client chose the same id) starts afresh too: its sessions are not theirs.
+        if let previous = peers[peer], previous.splitLayer != k || previous.principal != principal {
             sessions = sessions.filter { $0.key.peer != peer }
         }
         clock += 1
-        peers[peer] = Peer(splitLayer: k, encoding: hello.activationEncoding, name: hello.clientName, lastUsed: clock)
+        peers[peer] = Peer(splitLayer: k, encoding: hello.activationEncoding, name: hello.clientName, principal: principal,
+                           lastUsed: clock)
         if peers.count > maxPeers, let idlest = peers.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
             dropPeer(idlest)
         }
@@ -183,9 +220,9 @@ public final class CloudSessionStore {
     /// Checks a forward request and readies its session (new, continued or rolled back); the
     /// rows are computed by `runChunk` and answered by `finish`. Never throws: problems become
     /// replies naming them.
-    public func begin(_ request: WireMessage.ForwardRequest, from peer: [UInt8]) -> Admission {
+    public func begin(_ request: WireMessage.ForwardRequest, from peer: [UInt8], principal: String = "") -> Admission {
         do {
-            return try admit(request, from: peer)
+            return try admit(request, from: peer, principal: principal)
         } catch let error as CloudError {
             return .reply(.error(.init(code: error.code, sessionID: request.sessionID, requestID: request.requestID,
                                        message: error.message)))
@@ -195,12 +232,18 @@ public final class CloudSessionStore {
         }
     }
 
-    private func admit(_ request: WireMessage.ForwardRequest, from peer: [UInt8]) throws -> Admission {
+    private func admit(_ request: WireMessage.ForwardRequest, from peer: [UInt8], principal: String) throws -> Admission {
         guard let settings = peers[peer] else {
             // Also what an edge sees after its socket reconnected (a new routing id) or this node
             // restarted: not malformed, just unknown; the edge says hello again and resends.
             throw CloudError(code: .rebuildRequired,
                              message: "this node has no hello from this connection: send hello, then the session from position 0")
+        }
+        guard settings.principal == principal else {
+            // Another client on a routing id whose hello (and sessions) belong to someone else.
+            foreignRejections += 1
+            throw CloudError(code: .rebuildRequired,
+                             message: "this connection's hello came from another client: send hello, then the session from position 0")
         }
         let c = model.configuration
         guard request.activations.hiddenSize == c.hiddenSize else {
@@ -223,21 +266,37 @@ public final class CloudSessionStore {
         let session: Session
         if let existing = sessions[key] {
             session = existing
+            guard session.owner == principal else {
+                // Unreachable while hellos are checked above; kept so a session never serves
+                // a client other than its creator whatever the connection table says.
+                foreignRejections += 1
+                throw CloudError(code: .unknownSession, message: "no session \(request.sessionID)")
+            }
             guard !session.busy else {
                 // An edge waits for each result before sending the next request of a session.
                 throw CloudError(code: .malformedMessage, message: "session \(request.sessionID) already has a request being computed")
+            }
+            guard request.requestID > session.lastRequestID else {
+                // Request ids grow on every connection; an old one is a replayed message.
+                replayRejections += 1
+                throw CloudError(code: .malformedMessage,
+                                 message: "request \(request.requestID) of session \(request.sessionID) is not after request \(session.lastRequestID)")
             }
         } else {
             guard start == 0 else {
                 return .reply(.rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: 0)))
             }
+            guard makeRoomForSession(of: peer) else {
+                throw CloudError(code: .overloaded, message: "too many sessions in progress (limit \(maxSessionsPerPeer) per connection, \(maxSessions) in all)")
+            }
             // Only the layers this peer's split leaves to the cloud: a position is complete when
             // they all hold it.
             session = Session(cache: model.makeCache(layers: settings.splitLayer..<c.layerCount, maxPositions: maxPositions),
-                              lastUsed: clock)
+                              owner: principal, lastUsed: clock)
             sessions[key] = session
         }
         session.lastUsed = clock
+        session.lastRequestID = request.requestID
         let cached = session.length
         if start > cached {
             return .reply(.rebuildNeeded(.init(sessionID: request.sessionID, requestID: request.requestID, cachedLength: UInt32(cached))))
@@ -407,6 +466,27 @@ public final class CloudSessionStore {
     /// Evicts least recently used sessions (never `keeping`) until under the budget.
     private func enforceBudget(keeping: Key) {
         _ = evictIdleSessions(toFit: 0, keeping: keeping)
+    }
+
+    /// Evicts the least recently used idle session of `peer` while it holds `maxSessionsPerPeer`,
+    /// and of anyone while all hold `maxSessions`; false when only busy sessions are left.
+    private func makeRoomForSession(of peer: [UInt8]) -> Bool {
+        func evictIdlest(where belongs: (Key) -> Bool) -> Bool {
+            guard let victim = sessions.filter({ belongs($0.key) && !$0.value.busy })
+                .min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return false }
+            sessions[victim.key] = nil
+            evictions += 1
+            return true
+        }
+        while sessions.count >= maxSessions {
+            guard evictIdlest(where: { _ in true }) else { return false }
+        }
+        var held = sessions.keys.reduce(0) { $0 + ($1.peer == peer ? 1 : 0) }
+        while held >= maxSessionsPerPeer {
+            guard evictIdlest(where: { $0.peer == peer }) else { return false }
+            held -= 1
+        }
+        return true
     }
 
     /// Evicts idle sessions (never `keeping`, never one being computed), least recently used

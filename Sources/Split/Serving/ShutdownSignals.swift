@@ -24,6 +24,19 @@ public enum ShutdownSignals {
     }
 }
 
+/// Runs a handler on SIGHUP (the usual "reload your configuration" signal).
+public enum ReloadSignal {
+    /// Calls `handler` on a global queue each time SIGHUP arrives; keep the returned source
+    /// alive for as long as reloads should happen.
+    public static func onHangUp(_ handler: @escaping @Sendable () -> Void) -> DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
+    }
+}
+
 /// Reads an allow-list: a file of CURVE public keys, one Z85 key (or a `public-key: …` line)
 /// per line, `#` comments and blank lines ignored.
 public enum AllowList {

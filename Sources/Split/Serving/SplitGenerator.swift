@@ -61,6 +61,8 @@ public final class SplitGenerator {
     let workspace = Workspace()
     /// Spreads sessions over the cloud endpoints (rendezvous hashing) and keeps failed ones last.
     private var replicas: ReplicaSelector
+    /// The directory version `replicas` was built from.
+    private var replicasVersion = 0
     /// Whether a generation closes its cloud session at the end. Tests turn this off to inspect
     /// the cloud's cache afterwards.
     var closesSessions = true
@@ -88,7 +90,9 @@ public final class SplitGenerator {
         self.encoding = encoding
         self.modelIdentity = modelIdentity
         self.link = link
-        replicas = ReplicaSelector(endpoints: link.endpoints)
+        let current = link.replicaDirectory?.current ?? (endpoints: link.endpoints, version: 0)
+        replicas = ReplicaSelector(endpoints: current.endpoints)
+        replicasVersion = current.version
         self.context = context
         self.logger = logger
     }
@@ -99,7 +103,9 @@ public final class SplitGenerator {
         let cache: KVCache
         var hidden: [Float] = []
         var connection: CloudConnection?
-        /// Endpoint indices to try, best first, and the one in use.
+        /// The replicas as they were when the session started (a session keeps its list: indices
+        /// below point into it), and the indices to try, best first, and the one in use.
+        var endpoints: [CloudEndpoint] = []
         var order: [Int] = [0]
         var orderPosition = 0
         var endpointIndex: Int { order[orderPosition] }
@@ -123,6 +129,15 @@ public final class SplitGenerator {
         }
     }
 
+    /// Tells the cloud the session is over (its KV cache can go) and closes the connection.
+    /// Safe to call twice: the second call finds no connection. (The close was once sent only
+    /// from a `defer` that ran after the success path had already retired the connection, so
+    /// clouds kept every finished session until their KV budget evicted it.)
+    private func end(_ session: Session) {
+        if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
+        session.retire()
+    }
+
     /// Generates a completion through the cloud.
     /// - Parameter decoding: plain (a round trip per token), speculative or early exit.
     /// - Throws: `CompletionError.cloudUnavailable` when no endpoint answers and `allowDegraded`
@@ -140,12 +155,15 @@ public final class SplitGenerator {
             throw CompletionError.invalidRequest("\(decoding) needs the exit head (final norm and LM head) on the edge")
         }
         let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
+        if let directory = link.replicaDirectory, directory.current.version != replicasVersion {
+            let current = directory.current
+            replicas = replicas.updating(endpoints: current.endpoints)
+            replicasVersion = current.version
+        }
+        session.endpoints = replicas.endpoints
         session.order = replicas.order(for: session.id)
         lastSessionID = session.id
-        defer {
-            if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
-            session.retire()
-        }
+        defer { end(session) }
         var sampler = Sampler(request.sampling)
         var output = GenerationOutput(budget: min(request.maxTokens, c.maxPositions - prompt.count), stop: request.stop,
                                       tokenizer: tokenizer)
@@ -182,7 +200,7 @@ public final class SplitGenerator {
         let result = GenerationResult(promptTokens: prompt, tokens: output.tokens, text: output.stream.emitted,
                                       finishReason: output.finish, prefillSeconds: prefillSeconds,
                                       decodeSeconds: LocalGenerator.seconds(since: firstTokenTime))
-        session.retire()
+        end(session)
         var counts = session.counts
         counts.tokens = output.tokens.count
         counts.edgeAnswered = output.provenance.filter { $0.side == .edge }.count
@@ -272,9 +290,9 @@ public final class SplitGenerator {
                 replicas.markFailed(session.endpointIndex)
                 session.orderPosition = (session.orderPosition + 1) % session.order.count
                 session.triedEndpoints += 1
-                if session.triedEndpoints >= link.endpoints.count {
+                if session.triedEndpoints >= session.endpoints.count {
                     guard allowDegraded else {
-                        throw CompletionError.cloudUnavailable("no cloud node answered (\(link.endpoints.map(\.address).joined(separator: ", "))): \(error)")
+                        throw CompletionError.cloudUnavailable("no cloud node answered (\(session.endpoints.map(\.address).joined(separator: ", "))): \(error)")
                     }
                     degraded = true
                     return nil
@@ -286,7 +304,7 @@ public final class SplitGenerator {
     }
 
     private func connect(_ session: Session) throws {
-        let endpoint = link.endpoints[session.endpointIndex]
+        let endpoint = session.endpoints[session.endpointIndex]
         connectedEndpoint = endpoint.address
         let connection: CloudConnection
         do {

@@ -68,6 +68,8 @@ public final class LinkEmulator: Sendable {
         /// clean-up of the old one must not close the new one's sockets.
         var sockets: [UInt64: [Int32]] = [:]
         var connectionsMade: UInt64 = 0
+        /// Monotonic nanoseconds until which no byte moves in either direction.
+        var stalledUntil: UInt64 = 0
     }
 
     /// The behaviour of the link.
@@ -84,6 +86,14 @@ public final class LinkEmulator: Sendable {
 
     /// Counters so far.
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Stalls the link for `seconds` from now: connections stay open but no byte moves either
+    /// way (what a radio outage or a congested path looks like to TCP); held bytes are
+    /// delivered, in order, when the stall ends.
+    public func stall(forSeconds seconds: Double) {
+        let until = MonotonicClock.nanoseconds() + UInt64(max(0, seconds) * 1e9)
+        state.withLock { $0.stalledUntil = max($0.stalledUntil, until) }
+    }
 
     /// Starts listening and relaying; returns the port clients should connect to.
     /// - Throws: `SystemCallError` when the listening socket cannot be made, or `EALREADY` as
@@ -159,10 +169,13 @@ public final class LinkEmulator: Sendable {
                        seed: configuration.seed &+ index &* 2 &+ direction)
         }
         let state = self.state
-        let up = LinkPipe(from: client, to: target, shaper: shaper(0), maxQueuedBytes: configuration.maxQueuedBytes) { count in
+        let stalledUntil = { @Sendable in state.withLock { $0.stalledUntil } }
+        let up = LinkPipe(from: client, to: target, shaper: shaper(0), maxQueuedBytes: configuration.maxQueuedBytes,
+                          stalledUntil: stalledUntil) { count in
             state.withLock { $0.statistics.bytesToTarget += count }
         }
-        let down = LinkPipe(from: target, to: client, shaper: shaper(1), maxQueuedBytes: configuration.maxQueuedBytes) { count in
+        let down = LinkPipe(from: target, to: client, shaper: shaper(1), maxQueuedBytes: configuration.maxQueuedBytes,
+                            stalledUntil: stalledUntil) { count in
             state.withLock { $0.statistics.bytesToClient += count }
         }
         let accepted = state.withLock { state -> Bool in

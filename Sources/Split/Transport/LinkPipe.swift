@@ -17,6 +17,8 @@ final class LinkPipe: @unchecked Sendable {
     private let destination: Int32
     private let maxQueuedBytes: Int
     private let relayed: @Sendable (Int) -> Void
+    /// Until when (monotonic nanoseconds) the link holds every byte: an emulated stall.
+    private let stalledUntil: @Sendable () -> UInt64
     private let condition = NSCondition()
     private var shaper: LinkShaper
     private var queue: [Chunk] = []
@@ -26,7 +28,8 @@ final class LinkPipe: @unchecked Sendable {
 
     /// A pipe from `source` to `destination`; `relayed` is told how many bytes each write hands on.
     init(from source: Int32, to destination: Int32, shaper: LinkShaper, maxQueuedBytes: Int,
-         relayed: @escaping @Sendable (Int) -> Void) {
+         stalledUntil: @escaping @Sendable () -> UInt64 = { 0 }, relayed: @escaping @Sendable (Int) -> Void) {
+        self.stalledUntil = stalledUntil
         self.source = source
         self.destination = destination
         self.shaper = shaper
@@ -105,8 +108,9 @@ final class LinkPipe: @unchecked Sendable {
             }
             let head = queue[queueHead]
             let now = MonotonicClock.nanoseconds()
-            if head.due > now {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(head.due - now) / 1e9))
+            let due = max(head.due, stalledUntil())
+            if due > now {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(due - now) / 1e9))
                 continue
             }
             queueHead += 1

@@ -1,7 +1,9 @@
 import Foundation
 
 /// A ZAP handler (ZeroMQ RFC 27) that admits only CURVE clients whose public key is on an
-/// allow-list.
+/// allow-list. An admitted client's user id is its public key in Z85 (40 characters): libzmq
+/// attaches it to every message of the connection as the `User-Id` property, which is how the
+/// cloud binds a session to the client that created it.
 ///
 /// It binds a REP socket to `inproc://zeromq.zap.01` on the given context and answers libzmq's
 /// authentication requests on a thread of its own. Start it before any CURVE server socket of
@@ -32,14 +34,18 @@ public final class ZAPAuthenticator: Sendable {
     private let domain: String?
     private let state: Locked<State>
     private let finished = DispatchSemaphore(value: 0)
+    private let onDecision: @Sendable (_ admitted: Bool) -> Void
 
     /// Makes a handler for `context` admitting the `allowed` client keys. With `domain` set,
-    /// requests for other ZAP domains are denied.
-    public init(context: ZMQContext, allowed: Set<CurveKey> = [], domain: String? = nil, requireCurve: Bool = true) {
+    /// requests for other ZAP domains are denied. `onDecision` is called on the handler's thread
+    /// after every answer (for metrics).
+    public init(context: ZMQContext, allowed: Set<CurveKey> = [], domain: String? = nil, requireCurve: Bool = true,
+                onDecision: @escaping @Sendable (_ admitted: Bool) -> Void = { _ in }) {
         self.context = context
         self.requireCurve = requireCurve
         self.domain = domain
         self.state = Locked(State(allowed: allowed))
+        self.onDecision = onDecision
     }
 
     /// The client keys admitted now.
@@ -119,16 +125,17 @@ public final class ZAPAuthenticator: Sendable {
             } catch {
                 return  // The context was terminated or the socket is unusable.
             }
-            let (status, text) = answer(request)
+            let (status, text, userID) = answer(request)
             let requestID = request.count > 1 ? request[1] : []
-            let reply: [[UInt8]] = [Array("1.0".utf8), requestID, Array(status.utf8), Array(text.utf8), [], []]
+            let reply: [[UInt8]] = [Array("1.0".utf8), requestID, Array(status.utf8), Array(text.utf8), Array(userID.utf8), []]
             _ = try? socket.send(multipart: reply)
         }
     }
 
     /// Decides one request: frames are version, request id, domain, address, routing id,
     /// mechanism, then the mechanism's credentials (CURVE: the client's 32-byte public key).
-    private func answer(_ frames: [[UInt8]]) -> (status: String, text: String) {
+    /// The user id is the admitted client's key (empty for a denial or a non-CURVE client).
+    private func answer(_ frames: [[UInt8]]) -> (status: String, text: String, userID: String) {
         guard frames.count >= 6, frames[0] == Array("1.0".utf8) else {
             return record(admit: false, ("400", "malformed ZAP request"))
         }
@@ -144,11 +151,12 @@ public final class ZAPAuthenticator: Sendable {
             return record(admit: false, ("400", "missing client key"))
         }
         let admit = state.withLock { $0.allowed.contains(key) }
-        return record(admit: admit, admit ? ("200", "OK") : ("400", "client key not allowed"))
+        return record(admit: admit, admit ? ("200", "OK") : ("400", "client key not allowed"), userID: admit ? key.z85 : "")
     }
 
-    private func record(admit: Bool, _ reply: (String, String)) -> (status: String, text: String) {
+    private func record(admit: Bool, _ reply: (String, String), userID: String = "") -> (status: String, text: String, userID: String) {
         state.withLock { admit ? ($0.statistics.admitted += 1) : ($0.statistics.denied += 1) }
-        return reply
+        onDecision(admit)
+        return (reply.0, reply.1, userID)
     }
 }

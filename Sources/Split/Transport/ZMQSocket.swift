@@ -140,13 +140,24 @@ public final class ZMQSocket {
     /// Receives every frame of one message, or nil when none arrived in time.
     /// - Throws: `ZMQError` for any failure other than a timeout before the first frame.
     public func receiveMultipart(flags: ZMQFlags = []) throws(ZMQError) -> [[UInt8]]? {
-        try receiveFrames(flags: flags) { Array($0) }
+        var ignored: String?
+        return try receiveFrames(flags: flags, { Array($0) }, userID: &ignored)
+    }
+
+    /// Receives every frame of one message with the `User-Id` the ZAP handler gave its
+    /// connection (nil without one, e.g. a socket without CURVE), or nil when none arrived.
+    /// - Throws: `ZMQError` for any failure other than a timeout before the first frame.
+    public func receiveMultipartWithUserID(flags: ZMQFlags = []) throws(ZMQError) -> (frames: [[UInt8]], userID: String?)? {
+        var userID: String?
+        guard let frames = try receiveFrames(flags: flags, { Array($0) }, userID: &userID) else { return nil }
+        return (frames, userID)
     }
 
     /// Receives every frame of one message as `Data`; see `receiveMultipart(flags:)`.
     /// - Throws: `ZMQError` for any failure other than a timeout before the first frame.
     public func receiveMultipartData(flags: ZMQFlags = []) throws(ZMQError) -> [Data]? {
-        try receiveFrames(flags: flags) { Data($0) }
+        var ignored: String?
+        return try receiveFrames(flags: flags, { Data($0) }, userID: &ignored)
     }
 
     /// Hands the raw socket to `body` (for `zmq_poll` and options); the pointer must not escape.
@@ -166,13 +177,15 @@ public final class ZMQSocket {
         }
     }
 
-    private func receiveFrames<Frame>(flags: ZMQFlags, _ copy: (UnsafeRawBufferPointer) -> Frame) throws(ZMQError) -> [Frame]? {
-        guard let first = try receiveFrame(flags: flags, copy) else { return nil }
+    private func receiveFrames<Frame>(
+        flags: ZMQFlags, _ copy: (UnsafeRawBufferPointer) -> Frame, userID: inout String?
+    ) throws(ZMQError) -> [Frame]? {
+        guard let first = try receiveFrame(flags: flags, copy, userID: &userID) else { return nil }
         var frames = [first.frame]
         var more = first.more
         while more {
             // The rest of a message arrives with its first frame, so these never wait.
-            guard let next = try receiveFrame(flags: [], copy) else { break }
+            guard let next = try receiveFrame(flags: [], copy, userID: &userID) else { break }
             frames.append(next.frame)
             more = next.more
         }
@@ -181,6 +194,15 @@ public final class ZMQSocket {
 
     private func receiveFrame<Frame>(
         flags: ZMQFlags, _ copy: (UnsafeRawBufferPointer) -> Frame
+    ) throws(ZMQError) -> (frame: Frame, more: Bool)? {
+        var ignored: String?
+        return try receiveFrame(flags: flags, copy, userID: &ignored)
+    }
+
+    /// Receives one frame; sets `userID` when the frame carries the `User-Id` property (a
+    /// ROUTER's routing-id frame does not, the payload frames do).
+    private func receiveFrame<Frame>(
+        flags: ZMQFlags, _ copy: (UnsafeRawBufferPointer) -> Frame, userID: inout String?
     ) throws(ZMQError) -> (frame: Frame, more: Bool)? {
         try withUnsafeHandle("zmq_msg_recv") { (socket) throws(ZMQError) -> (frame: Frame, more: Bool)? in
             var message = zmq_msg_t()
@@ -193,6 +215,9 @@ public final class ZMQSocket {
             }
             let size = zmq_msg_size(&message)
             let frame = copy(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size))
+            if let property = zmq_msg_gets(&message, "User-Id") {
+                userID = String(cString: property)
+            }
             return (frame, zmq_msg_more(&message) != 0)
         }
     }

@@ -28,6 +28,11 @@ public struct WireLimits: Sendable, Equatable {
         self.maxStringLength = min(maxStringLength, Int(UInt16.max))
     }
 
+    /// The largest frame the transport takes in (ZMQ_MAXMSGSIZE): the message limit plus 1 MiB,
+    /// so a frame a little too large is read, refused with `limitExceeded` and counted, while
+    /// a larger one makes libzmq drop the connection before it allocates for the frame.
+    public var transportFrameCap: Int { maxMessageBytes + (1 << 20) }
+
     /// Throws `WireError.limitExceeded` when `value` is past `limit` (or negative).
     func check(_ field: String, _ value: Int, limit: Int) throws(WireError) {
         guard value >= 0, value <= limit else { throw .limitExceeded(field: field, value: value, limit: limit) }

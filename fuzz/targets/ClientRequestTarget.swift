@@ -1,0 +1,34 @@
+import Foundation
+
+/// Client API request parsers (the ZeroMQ socket API's JSON messages and the body of the
+/// OpenAI-style `POST /v1/completions`): any bytes parse or throw `ClientAPIError`; an accepted
+/// socket request re-encodes to a message that parses back to the same request, and every
+/// accepted size is within the limits.
+func fuzzClientRequest(_ bytes: UnsafeRawBufferPointer) {
+    let body = Data(bytes)
+    let limits = ClientAPILimits.standard
+    _ = ClientRequest.bestEffortID(in: body, limits: limits)
+    do {
+        let request = try ClientRequest.decode(body, limits: limits)
+        let again = try ClientRequest.decode(request.encoded(), limits: limits)
+        fuzzCheck(again == request, "a socket request does not survive encode/decode: \(request) vs \(again)")
+        if case .complete(_, let completion, _) = request { checkWithinLimits(completion, limits) }
+    } catch is ClientAPIError {
+    } catch {
+        fuzzCheck(false, "socket request parse threw a non-API error: \(error)")
+    }
+    do {
+        let (completion, _) = try OpenAICompletionRequest.decode(body, limits: limits)
+        checkWithinLimits(completion, limits)
+    } catch is ClientAPIError {
+    } catch {
+        fuzzCheck(false, "OpenAI body parse threw a non-API error: \(error)")
+    }
+}
+
+private func checkWithinLimits(_ request: CompletionRequest, _ limits: ClientAPILimits) {
+    fuzzCheck(request.prompt.utf8.count <= limits.maxPromptBytes, "prompt past the limit")
+    fuzzCheck(request.maxTokens >= 0 && request.maxTokens <= limits.maxTokens, "max_tokens past the limit")
+    fuzzCheck(request.stop.count <= limits.maxStopSequences, "too many stop strings")
+    fuzzCheck(request.stop.allSatisfy { $0.utf8.count <= limits.maxStopBytes }, "stop string past the limit")
+}
