@@ -59,8 +59,10 @@ int split_matmul(int type, const void *w, size_t rows, size_t cols, const float 
         split_quantize_q8_activation(x, n, cols, xq);
         job.x = xq;
     }
-    // A chunk is worth a thread once it holds ~64 K multiply-adds (a few µs).
-    size_t work = rows * cols * n, chunks = threads ? threads : 1;
+    // A chunk is worth a thread once it holds ~64 K multiply-adds (a few µs). Four chunks per
+    // thread, claimed dynamically: on a shared machine a worker may be descheduled, and the
+    // caller then runs the chunks it has not claimed instead of waiting for them.
+    size_t work = rows * cols * n, chunks = threads > 1 ? threads * 4 : 1;
     size_t most = work / 65536;
     if (chunks > most) chunks = most ? most : 1;
     if (chunks > (rows + 3) / 4) chunks = (rows + 3) / 4;
