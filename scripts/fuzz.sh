@@ -8,7 +8,9 @@
 #
 # The library's sources are compiled with the harnesses in fuzz/targets as one module (not
 # through SwiftPM), so the normal build and CI never see this. Sources that need the HTTP,
-# logging, metrics or YAML packages are left out: no parser under test depends on them.
+# logging, metrics or YAML packages are left out, with the files that need them (the list,
+# fuzz/excluded-sources.txt, is found again on each build if the sources change): no parser
+# under test depends on them.
 # New inputs go to .build-fuzz/corpus/TARGET (the committed seeds stay small); crashes to
 # .build-fuzz/crashes/TARGET/, and the summary line (executions, coverage) to
 # .build-fuzz/logs/TARGET.summary.
@@ -45,8 +47,9 @@ MAP
     # Leave out the files that import packages outside the toolchain, then (repeatedly) the
     # files that fail to type-check without them; the parsers under test need none of these.
     local excluded
+    # fuzz/excluded-sources.txt is the list found last time, so the loop usually ends at once.
     excluded=$(grep -rlE '^import (Logging|Hummingbird|Prometheus|Yams)' Sources/Split
-        [ -f "$out/excluded-sources.txt" ] && cat "$out/excluded-sources.txt")
+        cat fuzz/excluded-sources.txt)
     local sources
     for _ in $(seq 20); do
         sources=$(find Sources/Split -name '*.swift' | sort | grep -vxF "$excluded")
