@@ -2,7 +2,7 @@
 # Installs the system libraries Split links against, when they are missing (needs root).
 set -euo pipefail
 needed=()
-for pkg in libzmq3-dev libopenblas-dev libssl-dev pkg-config; do
+for pkg in libzmq3-dev libopenblas-dev libssl-dev libsqlite3-dev pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

@@ -1,5 +1,108 @@
 #include "SplitKernels.h"
-#if defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)
+#include <string.h>
+// Every output y[j, r] is computed by one fixed sequence of operations whatever the batch n, the
+// row range or the position of (r, j) inside a register block: so a GEMM row is bit-identical
+// to the GEMV of its own vector, and a position's result never depends on its batch. Fast-math
+// must not reassociate those sequences differently at different inlining sites.
+#pragma clang fp reassociate(off)
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+#include <immintrin.h>
+
+#include "Reduce512.h"
+
+#define LOAD_F32(p) _mm512_loadu_ps(p)
+#define MLOAD_F32(m, p) _mm512_maskz_loadu_ps((__mmask16)(m), p)
+#define LOAD_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#define MLOAD_F16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)(m), p))
+#define LOAD_BF16(p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
+#define MLOAD_BF16(m, p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((__mmask16)(m), p)), 16))
+
+// A register block of R weight rows × V vectors (R·V accumulators); R and V are constants at
+// every call site, so the loops unroll and the accumulators live in registers. 4 × 6 is 24 of
+// the 32 zmm registers, and each converted weight vector feeds six FMAs.
+#define SPLIT_BLOCK(NAME, WT, LOADW, MLOADW)                                                         \
+    static inline __attribute__((always_inline)) void NAME(                                        \
+        const WT *w, size_t cols, const float *x, float *y, size_t ldy, const int R, const int V) { \
+        __m512 acc[4][6];                                                                           \
+        for (int i = 0; i < R; i++)                                                                 \
+            for (int k = 0; k < V; k++) acc[i][k] = _mm512_setzero_ps();                            \
+        size_t c = 0;                                                                               \
+        for (; c + 16 <= cols; c += 16) {                                                           \
+            __m512 xv[6];                                                                           \
+            for (int k = 0; k < V; k++) xv[k] = _mm512_loadu_ps(x + k * cols + c);                  \
+            for (int i = 0; i < R; i++) {                                                           \
+                __m512 wv = LOADW(w + i * cols + c);                                                \
+                for (int k = 0; k < V; k++) acc[i][k] = _mm512_fmadd_ps(wv, xv[k], acc[i][k]);      \
+            }                                                                                       \
+        }                                                                                           \
+        if (c < cols) {                                                                             \
+            unsigned m = (1u << (cols - c)) - 1;                                                    \
+            __m512 xv[6];                                                                           \
+            for (int k = 0; k < V; k++) xv[k] = _mm512_maskz_loadu_ps((__mmask16)m, x + k * cols + c); \
+            for (int i = 0; i < R; i++) {                                                           \
+                __m512 wv = MLOADW(m, w + i * cols + c);                                            \
+                for (int k = 0; k < V; k++) acc[i][k] = _mm512_fmadd_ps(wv, xv[k], acc[i][k]);      \
+            }                                                                                       \
+        }                                                                                           \
+        if (R == 4)                                                                                 \
+            for (int k = 0; k < V; k++) hsum512x4(acc[0][k], acc[1][k], acc[2][k], acc[3][k], y + k * ldy); \
+        else                                                                                        \
+            for (int i = 0; i < R; i++)                                                             \
+                for (int k = 0; k < V; k++) y[k * ldy + i] = hsum512(acc[i][k]);                    \
+    }
+
+// Rows in blocks of 4, vectors in blocks of 6; remainders in smaller blocks of the same code.
+#define SPLIT_GEMM_DRIVER(BLOCK, WT)                                                                  \
+    size_t r = row_begin;                                                                            \
+    for (; r + 4 <= row_end; r += 4) {                                                               \
+        const WT *wr = w + r * cols;                                                                  \
+        size_t j = 0;                                                                                \
+        for (; j + 6 <= n; j += 6) BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 4, 6);      \
+        switch (n - j) {                                                                             \
+        case 5: BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 4, 5); break;                   \
+        case 4: BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 4, 4); break;                   \
+        case 3: BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 4, 3); break;                   \
+        case 2: BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 4, 2); break;                   \
+        case 1: BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 4, 1); break;                   \
+        default: break;                                                                              \
+        }                                                                                            \
+    }                                                                                                \
+    for (; r < row_end; r++) {                                                                       \
+        const WT *wr = w + r * cols;                                                                  \
+        size_t j = 0;                                                                                \
+        for (; j + 6 <= n; j += 6) BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 1, 6);      \
+        for (; j < n; j++) BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 1, 1);              \
+    }
+
+SPLIT_BLOCK(block_f32, float, LOAD_F32, MLOAD_F32)
+SPLIT_BLOCK(block_f16, uint16_t, LOAD_F16, MLOAD_F16)
+SPLIT_BLOCK(block_bf16, uint16_t, LOAD_BF16, MLOAD_BF16)
+
+void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
+                    size_t row_begin, size_t row_end, size_t cols) {
+    SPLIT_GEMM_DRIVER(block_f32, float)
+}
+
+void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                    size_t row_begin, size_t row_end, size_t cols) {
+    SPLIT_GEMM_DRIVER(block_f16, uint16_t)
+}
+
+void split_gemm_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                     size_t row_begin, size_t row_end, size_t cols) {
+    SPLIT_GEMM_DRIVER(block_bf16, uint16_t)
+}
+
+void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
+    split_gemm_f32(w, x, 1, y, 0, row_begin, row_end, cols);
+}
+
+void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
+    split_gemm_f16(w, x, 1, y, 0, row_begin, row_end, cols);
+}
+
+#elif defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)
 #include <immintrin.h>
 
 static inline float hsum256(__m256 v) {
@@ -172,5 +275,24 @@ void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_
 void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols) {
     for (size_t j = 0; j < n; j++) split_gemv_f32(w, x + j * cols, y + j * ldy, row_begin, row_end, cols);
+}
+#endif
+
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__))
+// bfloat16 weights without AVX-512: plain loops (bf16 → f32 is a shift, so this is exact).
+void split_gemm_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                     size_t row_begin, size_t row_end, size_t cols) {
+    for (size_t j = 0; j < n; j++)
+        for (size_t r = row_begin; r < row_end; r++) {
+            const uint16_t *row = w + r * cols;
+            float s = 0;
+            for (size_t c = 0; c < cols; c++) {
+                uint32_t bits = (uint32_t)row[c] << 16;
+                float v;
+                memcpy(&v, &bits, sizeof v);
+                s += v * x[j * cols + c];
+            }
+            y[j * ldy + r] = s;
+        }
 }
 #endif

@@ -22,9 +22,14 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        // Freed caches of earlier repetitions go back to the system, not into the peak RSS.
+        ProcessMemory.returnLargeFreesToSystem()
         let file = try modelOptions.open()
         let model = try file.load()
-        let result = try RuntimeBenchmark(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions).run(model)
+        let loadPeak = ProcessMemory.peakResidentBytes
+        var result = try RuntimeBenchmark(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions).run(model)
+        result.peakResidentBytesAfterLoad = loadPeak
+        result.modelFileBytes = (try? FileManager.default.attributesOfItem(atPath: modelOptions.model)[.size] as? Int) ?? nil
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -32,6 +37,13 @@ struct BenchCommand: ParsableCommand {
         } else {
             print(String(format: "prefill %.1f tokens/s, decode %.1f tokens/s (%d MB of weights per token)",
                          result.prefillTokensPerSecond, result.decodeTokensPerSecond, Int(result.weightBytesPerToken >> 20)))
+            if let peak = result.peakResidentBytes, let file = result.modelFileBytes {
+                print(String(format: "peak RSS %d MB after load, %d MB after the runs; model file %d MB (%.2fx)",
+                             (result.peakResidentBytesAfterLoad ?? 0) >> 20, peak >> 20, file >> 20, Double(peak) / Double(file)))
+            }
+            if let allocations = result.decodeAllocations {
+                print("allocations in the last decode loop: \(allocations) (\(decodeTokens) tokens)")
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ struct BenchExitCommand: ParsableCommand {
     @Option(name: .long, help: "Emulated bandwidth each way in Mbit/s.")
     var bandwidthMbit: Double = 50
 
-    @Option(name: .long, help: "Strategies (repeatable; default: cloud, split, split-spec and split-exit at two τ at k = L/2).")
+    @Option(name: .long, help: "Strategies (repeatable; default: cloud, split, split-spec and split-exit at τ 0.5 and the calibrated τ at k = L/2; a split-exit without tau or split-spec without gamma takes the calibrated value).")
     var strategy: [String] = []
 
     @Flag(name: .long, help: "Plain thresholds for split-exit even when the model has a trained controller.")
@@ -40,12 +40,14 @@ struct BenchExitCommand: ParsableCommand {
         let file = try modelOptions.open()
         guard let tokenizer = file.tokenizer else { throw ValidationError("the model has no tokenizer") }
         let k = file.configuration.layerCount / 2
+        // Strategies without τ or γ take the model's calibrated defaults (`edge-node calibrate`).
+        let calibration = try ExitCalibration.load(forModel: modelOptions.model)
         let names = strategy.isEmpty
             ? ["cloud(f32)", "split(k=\(k),f32)", "split-spec(k=\(k),gamma=4,f32)", "split-spec(k=\(k),gamma=6,adaptive,f32)",
-               "split-exit(k=\(k),tau=0.5,f32)", "split-exit(k=\(k),tau=0.3,f32)"]
+               "split-exit(k=\(k),tau=0.5,f32)", calibration == nil ? "split-exit(k=\(k),tau=0.3,f32)" : "split-exit(k=\(k),f32)"]
             : strategy
-        let strategies = try names.map { try Strategy.parse($0, default: "local") }
-        let set = try heldOutOptions.cases(max(prompts, exactnessPrompts), tokenizer: tokenizer)
+        let strategies = try names.map { try Strategy.parse($0, default: "local", calibration: calibration) }
+        let set = try heldOutOptions.cases(max(prompts, exactnessPrompts), tokenizer: tokenizer, defaultPart: .test)
         print("model \(modelOptions.model); \(set.cases.count) held-out line-completion cases from \(heldOutOptions.heldOut)")
         if exactnessPrompts > 0 {
             let check = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(exactnessPrompts)), maxTokens: maxTokens,
@@ -59,14 +61,15 @@ struct BenchExitCommand: ParsableCommand {
         let benchmark = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(prompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: rttMs, bandwidthBitsPerSecond: bandwidthMbit > 0 ? bandwidthMbit * 1e6 : nil,
                                       strategies: strategies, useController: !noController)
-        print("| RTT ms | strategy | tok/s | decode tok/s | ms/completion | round trips/token | accepted drafts | edge-answered | agree w/ full | token agree | line EM | edit sim | stops (EM) |")
+        print("| RTT ms | strategy | tok/s | decode tok/s | ms/completion | round trips/token | accepted drafts | edge-answered | agree w/ full | token agree | line EM | edit sim | stops (EM; full model's EM on them) |")
         print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         let rows = try benchmark.run { row in
-            printLine(String(format: "| %.0f | %@ | %.1f | %.1f | %.0f | %.2f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.1f%% | %.1f%% | %d (%.0f%%) |",
+            printLine(String(format: "| %.0f | %@ | %.1f | %.1f | %.0f | %.2f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.1f%% | %.1f%% | %d (%.0f%%; %.0f%%) |",
                          row.roundTripMilliseconds, row.strategy, row.tokensPerSecond, row.decodeTokensPerSecond,
                          row.meanCompletionSeconds * 1e3, row.roundTripsPerToken, row.acceptanceRate * 100,
                          row.edgeAnsweredFraction * 100, row.agreement * 100, row.tokenAgreement * 100, row.lineExactMatch * 100,
-                         row.lineEditSimilarity * 100, row.controllerStops, row.controllerStopExactMatch * 100))
+                         row.lineEditSimilarity * 100, row.controllerStops, row.controllerStopExactMatch * 100,
+                         row.controllerStopFullExactMatch * 100))
         }
         for rtt in rttMs {
             let at = rows.filter { $0.roundTripMilliseconds == rtt }

@@ -18,11 +18,23 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .long, help: "Split layer (default: half the depth).")
     var splitLayer: Int?
 
-    @Option(name: .long, help: "Smallest token agreement with the full model split-exit must keep.")
+    @Option(name: .long, help: "How τ is chosen: line-match (most tokens on the edge keeping line exact match and edit similarity within the tolerances of the full model's) or agreement (smallest τ keeping --agreement-target token agreement).")
+    var criterion = "line-match"
+
+    @Option(name: .long, help: "line-match: how far below the full model's line exact match split-exit may fall (0.015 = 1.5 points).")
+    var exactMatchTolerance = 0.015
+
+    @Option(name: .long, help: "line-match: how far below the full model's line edit similarity split-exit may fall.")
+    var editSimilarityTolerance = 0.015
+
+    @Option(name: .long, help: "agreement: smallest token agreement with the full model split-exit must keep.")
     var agreementTarget = 0.9
 
+    @Flag(name: .long, help: "Plain thresholds for split-exit even when the model has a trained controller.")
+    var noController = false
+
     @Option(name: .long, help: "Thresholds τ to try (repeatable).")
-    var tau: [Float] = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    var tau: [Float] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
     @Option(name: .long, help: "Draft lengths γ to try (repeatable).")
     var gamma: [Int] = [2, 3, 4, 6, 8]
@@ -35,6 +47,8 @@ struct CalibrateCommand: ParsableCommand {
 
     func validate() throws {
         guard agreementTarget > 0, agreementTarget <= 1 else { throw ValidationError("--agreement-target must be in (0, 1]") }
+        guard ["line-match", "agreement"].contains(criterion) else { throw ValidationError("--criterion must be line-match or agreement") }
+        guard exactMatchTolerance >= 0, editSimilarityTolerance >= 0 else { throw ValidationError("tolerances must be at least 0") }
         guard tau.allSatisfy({ $0 > 0 && $0 <= 1 }), !tau.isEmpty else { throw ValidationError("every --tau must be in (0, 1]") }
         guard gamma.allSatisfy({ (1...Strategy.maxDraftLength).contains($0) }), !gamma.isEmpty else {
             throw ValidationError("every --gamma must be 1…\(Strategy.maxDraftLength)")
@@ -46,14 +60,21 @@ struct CalibrateCommand: ParsableCommand {
         guard let tokenizer = file.tokenizer else { throw ValidationError("the model has no tokenizer") }
         let k = splitLayer ?? file.configuration.layerCount / 2
         guard (1..<file.configuration.layerCount).contains(k) else { throw ValidationError("--split-layer must be 1…\(file.configuration.layerCount - 1)") }
-        let set = try heldOutOptions.cases(prompts, tokenizer: tokenizer)
+        let set = try heldOutOptions.cases(prompts, tokenizer: tokenizer, defaultPart: .calibration)
+        let rule: ExitCalibration.Criterion = criterion == "agreement"
+            ? .agreement(target: agreementTarget)
+            : .lineMatch(exactMatchTolerance: exactMatchTolerance, editSimilarityTolerance: editSimilarityTolerance)
         let calibration = try ExitCalibration.run(modelPath: modelOptions.model, cases: set.cases, splitLayer: k, thresholds: tau,
-                                                  draftLengths: gamma, agreementTarget: agreementTarget, roundTripMilliseconds: rttMs)
-        print("| τ | token agreement | completions identical | edge-answered | round trips/token |")
-        print("|---:|---:|---:|---:|---:|")
+                                                  draftLengths: gamma, criterion: rule, roundTripMilliseconds: rttMs,
+                                                  useController: !noController)
+        print("\(set.cases.count) cases; full model: line EM \(String(format: "%.1f%%", (calibration.fullLineExactMatch ?? 0) * 100)), "
+              + "edit sim \(String(format: "%.1f%%", (calibration.fullLineEditSimilarity ?? 0) * 100))")
+        print("| τ | token agreement | completions identical | edge-answered | round trips/token | line EM | edit sim |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for c in calibration.thresholds {
-            print(String(format: "| %.2f | %.1f%% | %.1f%% | %.1f%% | %.2f |", c.value, c.tokenAgreement * 100, c.agreement * 100,
-                         c.edgeAnsweredFraction * 100, c.roundTripsPerToken))
+            print(String(format: "| %.2f | %.1f%% | %.1f%% | %.1f%% | %.2f | %.1f%% | %.1f%% |", c.value, c.tokenAgreement * 100,
+                         c.agreement * 100, c.edgeAnsweredFraction * 100, c.roundTripsPerToken, (c.lineExactMatch ?? 0) * 100,
+                         (c.lineEditSimilarity ?? 0) * 100))
         }
         print("| γ | accepted drafts | round trips/token | est. ms/completion at \(Int(rttMs)) ms |")
         print("|---:|---:|---:|---:|")
@@ -63,8 +84,14 @@ struct CalibrateCommand: ParsableCommand {
         }
         let path = out ?? ExitCalibration.path(forModel: modelOptions.model)
         try calibration.write(to: path)
-        let met = calibration.thresholds.contains { Float($0.value) == calibration.threshold && $0.tokenAgreement >= agreementTarget }
-        print("k=\(k): τ=\(calibration.threshold) (" + (met ? "token agreement ≥ \(agreementTarget)" : "no τ reached token agreement \(agreementTarget): the highest tried")
-              + "), γ=\(calibration.draftLength); wrote \(path)")
+        let chosen = calibration.thresholds.first { Float($0.value) == calibration.threshold }
+        let why: String
+        switch rule {
+        case .agreement(let target):
+            why = (chosen?.tokenAgreement ?? 0) >= target ? "token agreement ≥ \(target)" : "no τ reached token agreement \(target): the highest tried"
+        case .lineMatch:
+            why = "most edge-answered tokens with line EM within \(exactMatchTolerance) and edit similarity within \(editSimilarityTolerance) of the full model's"
+        }
+        print("k=\(k): τ=\(calibration.threshold) (\(why)), γ=\(calibration.draftLength); wrote \(path)")
     }
 }

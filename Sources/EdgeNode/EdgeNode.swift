@@ -6,7 +6,7 @@ struct EdgeNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-node",
         abstract: "Split edge node: runs the first layers of a model on this device.",
-        subcommands: [ServeCommand.self, CompleteCommand.self, GenerateCommand.self, BenchCommand.self, BenchSplitCommand.self, RelayCommand.self, KeygenCommand.self, ProfileCommand.self, PlanCommand.self, BenchPlanCommand.self, BenchRobotCommand.self, RobotLoopCommand.self, BenchExitCommand.self, CalibrateCommand.self]
+        subcommands: [ServeCommand.self, SelectCommand.self, HistoryCommand.self, BenchSelectCommand.self, CompleteCommand.self, GenerateCommand.self, BenchCommand.self, BenchSplitCommand.self, RelayCommand.self, KeygenCommand.self, ProfileCommand.self, PlanCommand.self, BenchPlanCommand.self, BenchRobotCommand.self, RobotLoopCommand.self, BenchExitCommand.self, CalibrateCommand.self]
     )
 
     /// Expands `--config FILE` (YAML: option names to values) before parsing.

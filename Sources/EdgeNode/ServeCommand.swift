@@ -19,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Cloud node endpoint, e.g. tcp://127.0.0.1:5555 (repeatable: sessions spread over the replicas and fail over between them).")
     var cloud: [String] = []
 
+    @Option(name: .long, help: "Re-resolve --cloud host names to all their addresses this often, in seconds (a Kubernetes headless Service has one per ready replica); 0 resolves once at start.")
+    var replicaRefreshSeconds: Double = 30
+
     @Option(name: .long, help: "Cloud public key file (one for all clouds, or one per --cloud, in order).")
     var cloudKey: [String] = []
 
@@ -46,15 +49,60 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Generations served at once.")
     var workers: Int = 2
 
+    @Option(name: .long, help: "Selection history (SQLite): every finished request is recorded, and requests naming no strategy get the selector's choice.")
+    var history: String?
+
+    @Option(name: .long, help: "Records the history keeps (the oldest go first).")
+    var historyRetention = 100_000
+
+    @Option(name: .long, help: "Share of selected requests served with a random admitted strategy, so the history keeps covering the catalogue.")
+    var exploration = 0.05
+
+    @Flag(name: .long, help: "With --history: record only, serve unnamed requests with the default strategy.")
+    var noSelect = false
+
+    @Option(name: .long, help: "This edge's device profile, for selection and --plan-network (a name in profiles/devices or a YAML file).")
+    var deviceProfile = "this-machine"
+
+    @Option(name: .long, help: "The cloud's device profile, for selection and --plan-network.")
+    var cloudProfile = "this-machine"
+
+    @Option(name: .long, help: "Selection: the link's nominal network profile (its round trip is replaced by the measured one).")
+    var networkProfile = "ethernet-lan"
+
+    @Option(name: .long, help: "Directory holding devices/ and networks/.")
+    var profiles = "profiles"
+
+
+    @Option(name: .long, help: "Plan the split from profiles instead of --split-layer: the network profile assumed at start (a name in profiles/networks or a YAML file; devices from --device-profile and --cloud-profile); the edge re-plans when its measured round trips drift from it.")
+    var planNetwork: String?
+
+    @Option(name: .long, help: "Relative drift of the measured round trip or bandwidth that triggers a re-plan.")
+    var replanThreshold = 0.5
+
+    @Option(name: .long, help: "Lowest split layer the cloud nodes serve (their --min-split-layer), for --plan-network.")
+    var cloudMinSplitLayer = 0
+
+    @Flag(name: .long, help: "split-exit ends completions the model's trained stop rule judges wrong (its controller sidecar).")
+    var stopRule = false
+
     func validate() throws {
-        if !cloud.isEmpty && splitLayer == nil { throw ValidationError("--cloud needs --split-layer") }
+        if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
+        if planNetwork != nil && cloud.isEmpty { throw ValidationError("--plan-network needs --cloud") }
+        guard replanThreshold > 0, cloudMinSplitLayer >= 0 else {
+            throw ValidationError("--replan-threshold must be positive and --cloud-min-split-layer at least 0")
+        }
         if !cloud.isEmpty && !insecure {
             guard key != nil else { throw ValidationError("give --key (this edge's secret key) or --insecure") }
             guard cloudKey.count == 1 || cloudKey.count == cloud.count else {
                 throw ValidationError("give one --cloud-key for all clouds or one per --cloud")
             }
         }
+        guard replicaRefreshSeconds >= 0 else { throw ValidationError("--replica-refresh-seconds must be ≥ 0") }
         guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
+        guard exploration >= 0, exploration <= 1, historyRetention > 0 else {
+            throw ValidationError("--exploration must be in [0, 1] and --history-retention positive")
+        }
         if !policyCloud.isEmpty && (policy == nil || policySplitLayer == nil) {
             throw ValidationError("--policy-cloud needs --policy and --policy-split-layer")
         }
@@ -77,6 +125,11 @@ struct ServeCommand: AsyncParsableCommand {
                 CloudEndpoint(address: address, serverKey: insecure ? nil : serverKeys[serverKeys.count == 1 ? 0 : index])
             }
             link = EdgeLinkConfiguration(endpoints: endpoints, clientKeys: keys, clientName: ProcessInfo.processInfo.hostName)
+            let directory = ReplicaDirectory(endpoints: endpoints, logger: logger)
+            if directory.hasNames {
+                directory.startRefreshing(everySeconds: replicaRefreshSeconds)
+                link?.replicaDirectory = directory
+            }
         }
         var policyService: PolicyService?
         if let policy {
@@ -91,9 +144,25 @@ struct ServeCommand: AsyncParsableCommand {
             policyService = try PolicyService(configuration: .init(modelPath: policy, splitLayer: policySplitLayer, link: policyLink),
                                               logger: logger)
         }
+        var selection: EdgeSelection.Settings?
+        if let history {
+            let store = ProfileStore(directory: profiles)
+            selection = EdgeSelection.Settings(
+                history: try HistoryStore(path: history, retention: historyRetention), device: try store.device(deviceProfile),
+                cloud: try store.device(cloudProfile), network: try store.network(networkProfile), explorationRate: exploration,
+                selectsStrategies: !noSelect)
+        }
+        var replanning: LinkReplanner.Configuration?
+        if let planNetwork {
+            let store = ProfileStore(directory: profiles)
+            replanning = LinkReplanner.Configuration(edge: try store.device(deviceProfile), cloud: try store.device(cloudProfile),
+                                                     network: try store.network(planNetwork), lowestSplitLayer: cloudMinSplitLayer,
+                                                     threshold: replanThreshold)
+        }
         let service = try EdgeService(
             configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
-                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers),
+                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
+                                 selection: selection, replanning: replanning, stopRule: stopRule),
             logger: logger)
         let context = try ZMQContext()
         let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policyService)

@@ -22,14 +22,14 @@ final class InProcessCloud {
     init(modelPath: String, allowed: Set<CurveKey>, curve: Bool = true, memoryBudgetBytes: Int = 1 << 30,
          limits: WireLimits = WireLimits(), maxPeers: Int = 65_536, layers: Range<Int>? = nil,
          identity: SHA256Digest? = nil, maxQueuedBytes: Int = 1 << 30,
-         maxBatchSessions: Int = 64, prefillChunkRows: Int = 64) throws {
+         maxBatchSessions: Int = 64, prefillChunkRows: Int = 64, bind: String = "tcp://127.0.0.1:*") throws {
         let file = try ModelFile(path: modelPath)
         let model = try file.load(.init(layers: layers, embedding: false, head: true))
         let store = CloudSessionStore(model: model, modelIdentity: try identity ?? SHA256Digest.ofFile(atPath: modelPath),
                                       limits: limits, memoryBudgetBytes: memoryBudgetBytes, maxPeers: maxPeers)
         serverKeys = try CurveKeyPair.generate()
         server = try CloudServer(
-            configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: curve ? serverKeys : nil, allowedClients: allowed,
+            configuration: .init(endpoints: [bind], serverKeys: curve ? serverKeys : nil, allowedClients: allowed,
                                  limits: limits, maxQueuedBytes: maxQueuedBytes,
                                  maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
             store: store)

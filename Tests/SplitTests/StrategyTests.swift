@@ -94,4 +94,46 @@ struct CalibrationDefaultsTests {
         try bad.write(to: ExitCalibration.path(forModel: model))
         #expect(throws: ModelError.self) { try ExitCalibration.load(forModel: model) }
     }
+
+    static func candidate(_ tau: Double, edge: Double, agreement: Double, exactMatch: Double, editSimilarity: Double)
+        -> ExitCalibration.Candidate {
+        ExitCalibration.Candidate(value: tau, tokenAgreement: agreement, agreement: agreement, edgeAnsweredFraction: edge,
+                                  roundTripsPerToken: 1 - edge, acceptanceRate: 0, lineExactMatch: exactMatch,
+                                  lineEditSimilarity: editSimilarity, estimatedCompletionSeconds: 0)
+    }
+
+    @Test("line-match picks the τ with the most tokens on the edge whose exact match and edit similarity stay within the tolerances")
+    func lineMatchCriterion() {
+        let candidates = [
+            Self.candidate(0.1, edge: 0.6, agreement: 0.5, exactMatch: 0.10, editSimilarity: 0.40),  // EM 3 points down
+            Self.candidate(0.2, edge: 0.45, agreement: 0.7, exactMatch: 0.12, editSimilarity: 0.30),  // edit sim 10 down
+            Self.candidate(0.3, edge: 0.35, agreement: 0.85, exactMatch: 0.12, editSimilarity: 0.39),
+            Self.candidate(0.5, edge: 0.2, agreement: 0.95, exactMatch: 0.13, editSimilarity: 0.40),
+        ]
+        let rule = ExitCalibration.Criterion.lineMatch(exactMatchTolerance: 0.015, editSimilarityTolerance: 0.015)
+        #expect(ExitCalibration.chooseThreshold(candidates, criterion: rule, fullLineExactMatch: 0.13, fullLineEditSimilarity: 0.40) == 0.3)
+        #expect(ExitCalibration.chooseThreshold(candidates, criterion: rule, fullLineExactMatch: 0.5, fullLineEditSimilarity: 0.40) == nil)
+        #expect(ExitCalibration.chooseThreshold(candidates, criterion: .agreement(target: 0.8), fullLineExactMatch: 0,
+                                                fullLineEditSimilarity: 0) == 0.3)
+    }
+
+    @Test("the calibration and test halves of the held-out list share no file and together make the whole")
+    func heldOutHalvesAreDisjoint() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let names = (0..<6).map { "f\($0).py" }
+        for name in names {
+            let lines = (0..<40).map { "    value_\($0) = compute(\($0), name=\"\(name)\")" }
+            try lines.joined(separator: "\n").write(toFile: directory.file(name), atomically: true, encoding: .utf8)
+        }
+        let list = directory.file("list.txt")
+        try names.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
+        func files(_ part: LineCompletionSet.Part) throws -> Set<String> {
+            Set(try LineCompletionSet(listPath: list, root: directory.path, count: 30, part: part).cases.map(\.file))
+        }
+        let calibration = try files(.calibration), test = try files(.test)
+        #expect(calibration == ["f0.py", "f2.py", "f4.py"])
+        #expect(test == ["f1.py", "f3.py", "f5.py"])
+        #expect(try files(.all) == calibration.union(test))
+    }
 }

@@ -11,17 +11,35 @@ struct WeightMatrixBatchTests {
         return (0..<count).map { _ in Float(random.next() >> 40) / Float(1 << 24) * 2 - 1 }
     }
 
-    @Test("every row of a batch is bit-identical to the same row multiplied alone, f32 and f16, any batch size",
-          arguments: [false, true], [(rows: 37, columns: 64), (rows: 64, columns: 203), (rows: 300, columns: 256)])
-    func rowsIndependentOfBatch(f16: Bool, shape: (rows: Int, columns: Int)) {
-        let values = Self.randomValues(shape.rows * shape.columns, seed: 7)
-        let matrix: WeightMatrix
-        if f16 {
+    /// `values` (rows × columns) in `type`, and the weights that encoding actually holds.
+    static func matrix(_ values: [Float], rows: Int, columns: Int, type: WeightType) -> (WeightMatrix, [Double]) {
+        switch type {
+        case .f32:
+            return (WeightMatrix(rows: rows, columns: columns, values: values), values.map(Double.init))
+        case .f16:
             let owner = HalfStorage(values.map { Float16($0).bitPattern })
-            matrix = WeightMatrix(rows: shape.rows, columns: shape.columns, storage: .f16(owner.pointer), owner: owner)
-        } else {
-            matrix = WeightMatrix(rows: shape.rows, columns: shape.columns, values: values)
+            return (WeightMatrix(rows: rows, columns: columns, storage: .f16(owner.pointer), owner: owner),
+                    values.map { Double(Float(Float16($0))) })
+        case .bf16:
+            let bits = values.map { UInt16($0.bitPattern >> 16) }
+            let owner = HalfStorage(bits)
+            return (WeightMatrix(rows: rows, columns: columns, storage: .bf16(owner.pointer), owner: owner),
+                    bits.map { Double(Float(bitPattern: UInt32($0) << 16)) })
+        case .q8_0:
+            let (bytes, dequantized) = Q8Reference.quantize(values)
+            let owner = ByteStorage(bytes)
+            return (WeightMatrix(rows: rows, columns: columns, storage: .q8_0(owner.pointer), owner: owner),
+                    dequantized.map(Double.init))
         }
+    }
+
+    @Test("every row of a batch is bit-identical to the same row multiplied alone, every weight type, any batch size",
+          arguments: WeightType.allCases, [(rows: 37, columns: 64), (rows: 64, columns: 203), (rows: 300, columns: 256), (rows: 45, columns: 96)])
+    func rowsIndependentOfBatch(type: WeightType, shape: (rows: Int, columns: Int)) {
+        // Q8_0 rows are whole 32-value blocks.
+        guard type != .q8_0 || shape.columns % 32 == 0 else { return }
+        let values = Self.randomValues(shape.rows * shape.columns, seed: 7)
+        let (matrix, weights) = Self.matrix(values, rows: shape.rows, columns: shape.columns, type: type)
         let maxBatch = 20
         let inputs = Self.randomValues(maxBatch * shape.columns, seed: 11)
         var alone = [Float](repeating: 0, count: maxBatch * shape.rows)
@@ -40,15 +58,51 @@ struct WeightMatrixBatchTests {
             #expect(batched.map(\.bitPattern) == alone[..<(n * shape.rows)].map(\.bitPattern), "n = \(n)")
         }
         // And against a double-precision reference, so "identical" is not "identically wrong".
+        // Q8_0 also quantizes the input to 8 bits per block (error ≤ half a step of max|x| / 127).
         for row in [0, shape.rows - 1] {
-            var reference = 0.0
+            var reference = 0.0, magnitude = 0.0
             for column in 0..<shape.columns {
-                let weight = f16 ? Double(Float(Float16(values[row * shape.columns + column]))) : Double(values[row * shape.columns + column])
-                reference += weight * Double(inputs[column])
+                reference += weights[row * shape.columns + column] * Double(inputs[column])
+                magnitude += abs(weights[row * shape.columns + column])
             }
-            #expect(abs(Double(alone[row]) - reference) < 1e-4 * Double(shape.columns))
+            let tolerance = type == .q8_0 ? magnitude / 127 : 1e-4 * Double(shape.columns)
+            #expect(abs(Double(alone[row]) - reference) < tolerance)
         }
     }
+}
+
+/// GGML Q8_0 written the way llama.cpp and gguf-py write it (scale max|x| / 127 as f16, values
+/// rounded to nearest), for tests.
+enum Q8Reference {
+    static func quantize(_ values: [Float]) -> (bytes: [UInt8], dequantized: [Float]) {
+        var bytes: [UInt8] = []
+        var dequantized: [Float] = []
+        for block in stride(from: 0, to: values.count, by: 32) {
+            let chunk = values[block..<(block + 32)]
+            let amax = chunk.map(abs).max() ?? 0
+            let scale = Float16(amax / 127)
+            let inverse: Float = amax == 0 ? 0 : 127 / amax
+            bytes += withUnsafeBytes(of: scale.bitPattern.littleEndian, Array.init)
+            for value in chunk {
+                let q = Int8((value * inverse).rounded(.toNearestOrEven))
+                bytes.append(UInt8(bitPattern: q))
+                dequantized.append(Float(scale) * Float(q))
+            }
+        }
+        return (bytes, dequantized)
+    }
+}
+
+/// Raw bytes kept alive for a `WeightMatrix` in tests.
+final class ByteStorage {
+    let pointer: UnsafeRawPointer
+    private let buffer: UnsafeMutableRawPointer
+    init(_ bytes: [UInt8]) {
+        buffer = .allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        buffer.copyMemory(from: bytes, byteCount: bytes.count)
+        pointer = UnsafeRawPointer(buffer)
+    }
+    deinit { buffer.deallocate() }
 }
 
 /// f16 bits kept alive for a `WeightMatrix` in tests.

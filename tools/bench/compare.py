@@ -109,6 +109,10 @@ def main():
     ap.add_argument("--llamacpp-args", default="", help="extra args for llamacpp_bench.py, e.g. --kv-f32")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--json-out", help="write all raw results here")
+    ap.add_argument("--bandwidth-cmd", default="",
+                    help="shell command printing JSON with read_gb_per_second (e.g. tools/bench/membw.c built); "
+                         "run before the first and after the last round; adds the decode's fraction of the "
+                         "bandwidth limit (bandwidth / weight bytes per token, from the Split JSON)")
     args = ap.parse_args()
 
     for m in args.model:
@@ -124,6 +128,20 @@ def main():
             swift_note = f"build failed (exit {p.returncode}): {last}"
             print(f"# {swift_note}; measuring llama.cpp only", file=sys.stderr)
 
+    def bandwidth() -> float | None:
+        if not args.bandwidth_cmd:
+            return None
+        p = subprocess.run(args.bandwidth_cmd, shell=True, cwd=REPO, capture_output=True, text=True)
+        for line in reversed(p.stdout.strip().splitlines()):
+            try:
+                value = float(json.loads(line)["read_gb_per_second"])
+                print(f"# memory read bandwidth {value:.2f} GB/s (load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+                return value
+            except (ValueError, KeyError, json.JSONDecodeError):
+                continue
+        return None
+
+    bandwidths = [b for b in [bandwidth()] if b]
     raw = []
     res = {m: {"llama.cpp": {k: [] for k in KEYS}, "split": {k: [] for k in KEYS}, "errors": []} for m in args.model}
     for rnd in range(args.rounds):
@@ -156,6 +174,7 @@ def main():
                     res[m]["errors"].append(f"{side}: {err}")
                     print(f"# round {rnd + 1} {side} {label(m, args.model)}: FAILED {err}", file=sys.stderr)
 
+    bandwidths += [b for b in [bandwidth()] if b]
     loads = [r["loadavg_1m_before"] for r in raw]
     sys.stderr.flush()
     print(f"\nSplit vs llama.cpp (llama-cpp-python), same GGUF files, {args.threads} threads, prompt {args.prompt_tokens} tokens, "
@@ -171,6 +190,36 @@ def main():
         print(f"| {label(m, args.model)} | {fmt(lp)} | {fmt(sp)} | {ratio(sp, lp)} | {fmt(ld)} | {fmt(sd)} | {ratio(sd, ld)} |")
         summary.append({"model": m, "llamacpp_prefill": lp, "llamacpp_decode": ld, "split_prefill": sp,
                         "split_decode": sd, "errors": res[m]["errors"]})
+    extras = {m: [r["result"] for r in raw if r["model"] == m and r["side"] == "split" and r["result"]] for m in args.model}
+    if bandwidths:
+        bw = max(bandwidths)
+        print(f"\nMemory read bandwidth (2 threads, best of the runs before and after): {bw:.2f} GB/s "
+              f"(all measurements: {', '.join(f'{b:.2f}' for b in bandwidths)}). Decode limit = bandwidth / weight bytes "
+              "read per token (every weight once: layers + LM head).\n")
+        print("| model file | weight MB per token | decode limit tok/s | llama.cpp decode / limit | Split decode / limit |")
+        print("|---|---|---|---|---|")
+        for s_ in summary:
+            runs = extras[s_["model"]]
+            per_token = runs[-1].get("weight_bytes_per_token") if runs else None
+            if not per_token:
+                continue
+            limit = bw * 1e9 / per_token
+            frac = lambda x: "n/a" if x is None else f"{100 * x / limit:.0f}%"
+            print(f"| {label(s_['model'], args.model)} | {per_token / 1e6:.0f} | {limit:.1f} | {frac(s_['llamacpp_decode'])} | {frac(s_['split_decode'])} |")
+            s_["bandwidth_gb_per_second"] = bw
+            s_["decode_limit_tokens_per_second"] = limit
+    print("\n| model file | Split decode allocations (last loop) | peak RSS after load | peak RSS after runs | file size | peak / file |")
+    print("|---|---|---|---|---|---|")
+    for s_ in summary:
+        runs = extras[s_["model"]]
+        if not runs:
+            continue
+        r = runs[-1]
+        mb = lambda x: "n/a" if x is None else f"{x / 1e6:.0f} MB"
+        peak, size = r.get("peak_resident_bytes"), r.get("model_file_bytes")
+        allocs = r.get("decode_allocations")
+        print(f"| {label(s_['model'], args.model)} | {'not counted' if allocs is None else allocs} | {mb(r.get('peak_resident_bytes_after_load'))} | "
+              f"{mb(peak)} | {mb(size)} | {'n/a' if not peak or not size else f'{peak / size:.2f}x'} |")
     notes = [swift_note] if swift_note else []
     env = {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "GOMP_", "GGML_", "OPENBLAS_"))}
     if env:

@@ -10,8 +10,9 @@ Tokenizer metadata: synthetic GPT-2-style byte-level BPE vocab of 49152 tokens:
 id 0 = <|endoftext|> (control, bos = eos), ids 1..256 = the 256 byte symbols, then 48895 two-symbol
 tokens a+b with merges "a b" (llama.cpp needs tokenizer.ggml.merges to load a gpt2 vocab).
 
-  python3 tools/bench/make_smollm_shape.py [--out-dir /tmp/split-bench] [--types f32,f16] [--seed 0]
-Writes <out-dir>/smollm2-135m-f32.gguf (~540 MB) and smollm2-135m-f16.gguf (~270 MB). Not for git.
+  python3 tools/bench/make_smollm_shape.py [--out-dir /tmp/split-bench] [--types f32,f16,q8_0] [--seed 0]
+Writes <out-dir>/smollm2-135m-f32.gguf (~540 MB), smollm2-135m-f16.gguf (~270 MB) and, with q8_0 in
+--types, smollm2-135m-q8_0.gguf (~145 MB: every 2-D weight in GGML Q8_0, quantized by gguf-py). Not for git.
 """
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def main():
     n_params = sum(a.size for _, a in tensors)
     print(f"{len(tensors)} tensors, {n_params / 1e6:.1f} M parameters ({time.time() - t0:.1f} s)")
     for ty in args.types.split(","):
-        ftype = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16}[ty]
+        ftype = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
+                 "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}[ty]
         path = os.path.join(args.out_dir, f"smollm2-135m-{ty}.gguf")
         write_gguf(path, "llama", f"smollm2-135m-shape-random-{ty}", HP, tensors, int(ftype), tok)
         print(f"wrote {path} ({os.path.getsize(path) / 1e6:.1f} MB, {time.time() - t0:.1f} s)")

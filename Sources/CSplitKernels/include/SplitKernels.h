@@ -32,6 +32,52 @@ void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_
 /// Same as split_gemm_f16 for single-precision weights.
 void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols);
+/// Same as split_gemm_f16 for bfloat16 weights.
+void split_gemm_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                     size_t row_begin, size_t row_end, size_t cols);
+#endif
+
+#ifndef SPLIT_KERNELS_Q8_H
+#define SPLIT_KERNELS_Q8_H
+/// Bytes one vector of `cols` values takes once quantized for split_gemm_q8_0 (cols a multiple of 32).
+size_t split_q8_activation_stride(size_t cols);
+/// Quantizes `n` vectors of `cols` floats into 8-bit blocks of 32 (as llama.cpp's Q8_0), laid out
+/// for split_gemm_q8_0; `destination` holds n × split_q8_activation_stride(cols) bytes.
+void split_quantize_q8_activation(const float *x, size_t n, size_t cols, void *destination);
+/// y[j * ldy + r] = dot(w[r, :], x_j) for GGML Q8_0 rows `w` (34-byte blocks, `cols` a multiple
+/// of 32) and quantized vectors `xq`; bit-identical per (r, j) whatever n and the row range.
+void split_gemm_q8_0(const void *w, const void *xq, size_t n, float *y, size_t ldy,
+                     size_t row_begin, size_t row_end, size_t cols);
+/// Expands `count` values (whole blocks) of GGML Q8_0 into f32.
+void split_dequantize_q8_0(const void *source, float *destination, size_t count);
+#endif
+
+#ifndef SPLIT_KERNELS_POOL_H
+#define SPLIT_KERNELS_POOL_H
+/// One chunk of a parallel loop: `chunk` of `chunks`.
+typedef void (*split_task_fn)(void *context, size_t chunk, size_t chunks);
+/// Runs fn(context, i, chunks) for every i in [0, chunks) on the process's fixed worker pool (one
+/// thread per core, started on first use; the caller runs chunks too) and returns when all are
+/// done. Runs them on the calling thread when the pool is busy with another caller's job.
+void split_pool_run(split_task_fn fn, void *context, size_t chunks);
+/// Number of worker threads in the pool (cores − 1), starting it if needed.
+int split_pool_workers(void);
+
+/// Weight encodings split_matmul computes on.
+enum { SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_WEIGHT_Q8_0 = 3 };
+/// y[n × rows] = x[n × cols] · Wᵀ for `rows` × `cols` weights of `type`, split over up to `threads`
+/// threads of the pool. Every output row is bit-identical to the n = 1 call on its vector.
+/// Returns 0 only when the Q8_0 activation scratch cannot be allocated.
+int split_matmul(int type, const void *w, size_t rows, size_t cols, const float *x, size_t n, float *y,
+                 size_t threads);
+
+/// Causal grouped-query attention: output[rows × query_width] for query rows at positions
+/// start ..< start + rows against keys/values[(start + rows) × kv_width] (which already hold the
+/// new rows), heads on the worker pool when threads > 1. `scores` holds
+/// head_count × rows × (start + rows) floats. Uses OpenBLAS's cblas_sgemm (single-threaded).
+void split_attention(const float *query, size_t rows, size_t start, const float *keys, const float *values,
+                     size_t head_count, size_t kv_head_count, size_t head_dim, size_t query_width, size_t kv_width,
+                     float scale, float *scores, float *output, size_t threads);
 #endif
 
 #ifndef SPLIT_KERNELS_ELEMENTWISE_H

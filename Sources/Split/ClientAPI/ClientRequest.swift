@@ -33,7 +33,7 @@ public enum ClientRequest: Sendable, Equatable {
             let fields = CompletionFields(
                 prompt: wire.prompt, maxTokens: wire.maxTokens, temperature: wire.temperature, topP: wire.topP,
                 topK: wire.topK, seed: wire.seed, stop: wire.stop?.strings, strategy: wire.strategy,
-                allowDegraded: wire.allowDegraded)
+                allowDegraded: wire.allowDegraded, quality: wire.quality)
             let request = try fields.makeRequest(limits: limits, defaults: .socket)
             return .complete(id: id, request: request, stream: wire.stream ?? true)
         case "status":
@@ -81,6 +81,7 @@ public enum ClientRequest: Sendable, Equatable {
             wire.stop = request.stop.isEmpty ? nil : StringOrStrings(request.stop)
             wire.strategy = request.strategy
             wire.allowDegraded = request.allowDegraded
+            wire.quality = request.quality
             wire.stream = stream
             return ClientAPIJSON.encode(wire)
         }
@@ -100,13 +101,14 @@ private struct WireRequest: Codable {
     var stop: StringOrStrings?
     var strategy: String?
     var allowDegraded: Bool?
+    var quality: String?
     var stream: Bool?
     var state: [Double]?
     var target: [Double]?
     var horizon: Int?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, id, prompt, temperature, seed, stop, strategy, stream, state, target, horizon
+        case type, id, prompt, temperature, seed, stop, strategy, quality, stream, state, target, horizon
         case maxTokens = "max_tokens", topK = "top_k", topP = "top_p", allowDegraded = "allow_degraded"
     }
 
@@ -132,6 +134,7 @@ private struct WireRequest: Codable {
         stop = try c.decodeField(StringOrStrings.self, forKey: .stop)
         strategy = try c.decodeField(String.self, forKey: .strategy)
         allowDegraded = try c.decodeField(Bool.self, forKey: .allowDegraded)
+        quality = try c.decodeField(String.self, forKey: .quality)
         stream = try c.decodeField(Bool.self, forKey: .stream)
         state = try c.decodeField([Double].self, forKey: .state)
         target = try c.decodeField([Double].self, forKey: .target)

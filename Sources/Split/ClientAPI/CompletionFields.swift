@@ -11,11 +11,14 @@ public struct CompletionFields: Sendable, Equatable {
     public var stop: [String]?
     public var strategy: String?
     public var allowDegraded: Bool?
+    /// The output quality the selector must keep to: "exact" or "agreement>=X".
+    public var quality: String?
 
     /// Fields as decoded from a request; every one may be absent.
     public init(prompt: String? = nil, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
                 topK: Int? = nil, seed: UInt64? = nil, stop: [String]? = nil, strategy: String? = nil,
-                allowDegraded: Bool? = nil) {
+                allowDegraded: Bool? = nil, quality: String? = nil) {
+        self.quality = quality
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.temperature = temperature
@@ -79,11 +82,17 @@ public struct CompletionFields: Sendable, Equatable {
                                      parameter: "strategy")
             }
         }
+        if let quality {
+            guard quality.utf8.count <= limits.maxStrategyBytes, (try? QualityRequirement.parse(quality)) != nil else {
+                throw ClientAPIError(.invalidRequest, "quality must be \"exact\" or \"agreement>=X\" with X in [0, 1]",
+                                     parameter: "quality")
+            }
+        }
         let sampling = SamplingParameters(
             temperature: Float(temperature), topK: topK, topP: Float(topP),
             seed: seed ?? (temperature > 0 ? UInt64.random(in: 0...UInt64.max) : 0))
         return CompletionRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop,
-                                 strategy: strategy, allowDegraded: allowDegraded ?? false)
+                                 strategy: strategy, allowDegraded: allowDegraded ?? false, quality: quality)
     }
 
     private func checkedStop(limits: ClientAPILimits) throws -> [String] {

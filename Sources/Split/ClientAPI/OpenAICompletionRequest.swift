@@ -1,7 +1,7 @@
 import Foundation
 
 /// The body of `POST /v1/completions` in OpenAI's legacy completions shape, plus Split's
-/// extensions `top_k`, `strategy` and `allow_degraded`. Unknown fields are ignored, as OpenAI
+/// extensions `top_k`, `strategy`, `allow_degraded` and `quality`. Unknown fields are ignored, as OpenAI
 /// clients send many; fields whose values this server cannot honour are refused.
 public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
     /// The model the client named; any name is accepted, the node serves its own model.
@@ -12,7 +12,7 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
     public var stream: Bool
 
     private enum CodingKeys: String, CodingKey {
-        case model, prompt, temperature, seed, stop, stream, strategy
+        case model, prompt, temperature, seed, stop, stream, strategy, quality
         case n, echo, logprobs, suffix
         case maxTokens = "max_tokens", topP = "top_p", topK = "top_k", bestOf = "best_of"
         case allowDegraded = "allow_degraded"
@@ -47,7 +47,8 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
             seed: try c.decodeField(UInt64.self, forKey: .seed),
             stop: try c.decodeField(StringOrStrings.self, forKey: .stop)?.strings,
             strategy: try c.decodeField(String.self, forKey: .strategy),
-            allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded))
+            allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded),
+            quality: try c.decodeField(String.self, forKey: .quality))
         try Self.refuseUnsupported(c)
     }
 

@@ -33,9 +33,12 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     public var strategy: String?
     /// Whether an edge-only answer, flagged as degraded, is acceptable when no cloud is reachable.
     public var allowDegraded: Bool
+    /// The output quality the selector must keep to ("exact", "agreement>=0.9"); nil: exact.
+    public var quality: String?
 
     public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = [],
-                strategy: String? = nil, allowDegraded: Bool = false) {
+                strategy: String? = nil, allowDegraded: Bool = false, quality: String? = nil) {
+        self.quality = quality
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
@@ -45,11 +48,11 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case prompt, maxTokens, sampling, stop, strategy, allowDegraded
+        case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality
     }
 
-    /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`)
-    /// may be absent and take their defaults.
+    /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`,
+    /// `quality`) may be absent and take their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         prompt = try c.decode(String.self, forKey: .prompt)
@@ -58,6 +61,7 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
         stop = try c.decodeIfPresent([String].self, forKey: .stop) ?? []
         strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
         allowDegraded = try c.decodeIfPresent(Bool.self, forKey: .allowDegraded) ?? false
+        quality = try c.decodeIfPresent(String.self, forKey: .quality)
     }
 }
 
@@ -110,6 +114,7 @@ public final class LocalGenerator {
         let decodeStart = DispatchTime.now()
 
         var position = prompt.count
+        var row = [Float](repeating: 0, count: c.hiddenSize)
         while generated.count < budget {
             let next = logits.withUnsafeBufferPointer { sampler.sample($0) }.token
             if next == tokenizer.eosTokenID { finish = .endOfText; break }
@@ -117,9 +122,7 @@ public final class LocalGenerator {
             onText(stream.append(tokenizer.tokenBytes(next)))
             if stream.stopped { finish = .stop; break }
             if generated.count == budget { break }
-            var row = try model.embed([next], startPosition: position)
-            try model.forward(&row, rows: 1, startPosition: position, layers: model.layers, cache: cache, workspace: workspace)
-            logits = try model.logits(row, rows: 1, workspace: workspace)
+            try model.decodeStep(next, position: position, cache: cache, workspace: workspace, row: &row, logits: &logits)
             position += 1
         }
         onText(stream.finish())

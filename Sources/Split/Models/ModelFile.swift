@@ -50,10 +50,11 @@ public final class ModelFile: @unchecked Sendable {
         }
     }
 
-    /// Builds the requested part of the model (mapping, not copying, f32/f16 weights).
+    /// Builds the requested part of the model (mapping, not copying, f32/f16 weights);
+    /// `slowdown` makes it compute at an emulated slower device's speed (benchmarks).
     /// - Throws: `ModelError` naming a missing tensor or a shape mismatch.
-    public func load(_ parts: TransformerModel.Parts = .all) throws -> TransformerModel {
-        try TransformerModel(configuration: configuration, store: store, naming: naming, parts: parts)
+    public func load(_ parts: TransformerModel.Parts = .all, slowdown: DeviceSlowdown? = nil) throws -> TransformerModel {
+        try TransformerModel(configuration: configuration, store: store, naming: naming, parts: parts, slowdown: slowdown)
     }
 
     /// SHA-256 of the weights: of the file, or of every `.safetensors` file of a directory in

@@ -72,7 +72,7 @@ public final class TransformerBlock: @unchecked Sendable {
     func forward(
         _ x: UnsafeMutablePointer<Float>, rows: Int, start: Int, cache: KVCache, workspace: Workspace
     ) throws {
-        try forward(x, segments: [BatchSegment(rows: rows, startPosition: start, cache: cache)], workspace: workspace)
+        try forward(x, segments: workspace.segment(rows: rows, startPosition: start, cache: cache), workspace: workspace)
     }
 
     /// Runs the layer over several sequences at once: `x` holds their rows one segment after

@@ -17,6 +17,8 @@ public final class TransformerModel: @unchecked Sendable {
     /// Robot policies: input projection (edge) and action head (cloud), each with its bias.
     let inputProjection: (weight: WeightMatrix, bias: FloatBuffer)?
     let actionHead: (weight: WeightMatrix, bias: FloatBuffer)?
+    /// When set, every piece of compute runs at the emulated device's speed (benchmarks only).
+    public let slowdown: DeviceSlowdown?
 
     /// Which pieces of the model a part should load.
     public struct Parts: Sendable, Equatable {
@@ -36,8 +38,10 @@ public final class TransformerModel: @unchecked Sendable {
 
     /// Builds the requested parts from `store`.
     /// - Throws: `ModelError` naming a missing tensor or a shape that does not fit the configuration.
-    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all) throws {
+    public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all,
+                slowdown: DeviceSlowdown? = nil) throws {
         try c.validate()
+        self.slowdown = slowdown
         let layers = parts.layers ?? 0..<c.layerCount
         guard layers.lowerBound >= 0, layers.upperBound <= c.layerCount else {
             throw ModelError.layerRangeOutOfBounds(requested: layers, loaded: 0..<c.layerCount)
@@ -138,6 +142,10 @@ public final class TransformerModel: @unchecked Sendable {
     /// - Throws: for a token outside the vocabulary, a position past the context, or a part
     ///   without the embedding.
     public func embed(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
+        try paced { try embedUnpaced(tokens, startPosition: start) }
+    }
+
+    private func embedUnpaced(_ tokens: [Int32], startPosition start: Int) throws -> [Float] {
         guard let tokenEmbedding else { throw ModelError.notLoaded("token embedding") }
         let c = configuration
         guard start >= 0, start + tokens.count <= c.maxPositions else {
@@ -164,9 +172,37 @@ public final class TransformerModel: @unchecked Sendable {
         return hidden
     }
 
+    /// Writes the input hidden state of `token` at `position` into `destination` (`hiddenSize`
+    /// floats), without allocating: the decode loop's embedding.
+    /// - Throws: for a token outside the vocabulary, a position past the context, or a part
+    ///   without the embedding.
+    public func embed(_ token: Int32, position: Int, into destination: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
+        guard let tokenEmbedding else { throw ModelError.notLoaded("token embedding") }
+        let c = configuration
+        guard position >= 0, position < c.maxPositions else {
+            throw ModelError.contextOverflow(position: position, limit: c.maxPositions)
+        }
+        guard token >= 0, Int(token) < c.vocabularySize else {
+            throw ModelError.invalidToken(token, vocabularySize: c.vocabularySize)
+        }
+        tokenEmbedding.copyRow(Int(token), into: destination)
+        if let positionEmbedding {
+            let scratch = workspace.buffer(.projection, count: c.hiddenSize)
+            positionEmbedding.copyRow(position, into: scratch)
+            Activations.add(destination, scratch, count: c.hiddenSize)
+        }
+    }
+
     /// Runs layers `range` over `rows` positions starting at `start`, in place on `hidden`.
     /// - Throws: when `range` is not held by this part, or the cache lacks earlier positions.
     public func forward(
+        _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
+        cache: KVCache, workspace: Workspace
+    ) throws {
+        try paced { try forwardUnpaced(&hidden, rows: rows, startPosition: start, layers: range, cache: cache, workspace: workspace) }
+    }
+
+    private func forwardUnpaced(
         _ hidden: inout [Float], rows: Int, startPosition start: Int, layers range: Range<Int>,
         cache: KVCache, workspace: Workspace
     ) throws {
@@ -195,6 +231,12 @@ public final class TransformerModel: @unchecked Sendable {
     public func forward(
         _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
     ) throws {
+        try paced { try forwardUnpaced(&hidden, segments: segments, layers: range, workspace: workspace) }
+    }
+
+    private func forwardUnpaced(
+        _ hidden: inout [Float], segments: [BatchSegment], layers range: Range<Int>, workspace: Workspace
+    ) throws {
         guard range.isEmpty || (range.lowerBound >= layers.lowerBound && range.upperBound <= layers.upperBound) else {
             throw ModelError.layerRangeOutOfBounds(requested: range, loaded: layers)
         }
@@ -217,19 +259,59 @@ public final class TransformerModel: @unchecked Sendable {
     /// intermediate layer's hidden state this is that layer's exit head.
     /// - Throws: when this part lacks the head.
     public func logits(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
-        guard let finalNorm, let outputHead else { throw ModelError.notLoaded("final norm and LM head") }
+        try paced { try logitsUnpaced(hidden, rows: rows, workspace: workspace) }
+    }
+
+    private func logitsUnpaced(_ hidden: [Float], rows: Int, workspace: Workspace) throws -> [Float] {
         let d = configuration.hiddenSize
         guard hidden.count == rows * d else {
             throw ModelError.shapeMismatch(tensor: "hidden", expected: [rows, d], found: [hidden.count])
         }
-        let normed = workspace.buffer(.hidden, count: rows * d)
-        hidden.withUnsafeBufferPointer { normed.update(from: $0.baseAddress!, count: rows * d) }
-        finalNorm.apply(normed, rows: rows)
         var result = [Float](repeating: 0, count: rows * configuration.vocabularySize)
-        result.withUnsafeMutableBufferPointer { out in
-            outputHead.multiply(normed, count: rows, into: out.baseAddress!)
+        try hidden.withUnsafeBufferPointer { input in
+            try result.withUnsafeMutableBufferPointer { out in
+                try logits(input.baseAddress!, rows: rows, into: out.baseAddress!, workspace: workspace)
+            }
         }
         return result
+    }
+
+    /// Writes the logits `[rows × vocab]` of `rows` hidden states into `output`, without
+    /// allocating (the decode loop's head).
+    /// - Throws: when this part lacks the head.
+    public func logits(
+        _ hidden: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>, workspace: Workspace
+    ) throws {
+        guard let finalNorm, let outputHead else { throw ModelError.notLoaded("final norm and LM head") }
+        let d = configuration.hiddenSize
+        let normed = workspace.buffer(.hidden, count: rows * d)
+        normed.update(from: hidden, count: rows * d)
+        finalNorm.apply(normed, rows: rows)
+        outputHead.multiply(normed, count: rows, into: output)
+    }
+
+    /// One decode step of a whole model without allocating: embeds `token` at `position` into
+    /// `row` (`hiddenSize` floats), runs every layer this part holds against `cache`, and writes
+    /// the next logits into `logits` (`vocabularySize` floats).
+    /// - Throws: as `embed`, `forward` and `logits` do, or when a buffer has the wrong size.
+    public func decodeStep(
+        _ token: Int32, position: Int, cache: KVCache, workspace: Workspace, row: inout [Float], logits: inout [Float]
+    ) throws {
+        let c = configuration
+        guard row.count == c.hiddenSize, logits.count == c.vocabularySize else {
+            throw ModelError.shapeMismatch(tensor: "decode buffers", expected: [c.hiddenSize, c.vocabularySize],
+                                           found: [row.count, logits.count])
+        }
+        // Paced as a whole (an emulated slower device, for the selection harness).
+        try paced {
+            try row.withUnsafeMutableBufferPointer { try embed(token, position: position, into: $0.baseAddress!, workspace: workspace) }
+            try forwardUnpaced(&row, rows: 1, startPosition: position, layers: layers, cache: cache, workspace: workspace)
+            try row.withUnsafeBufferPointer { state in
+                try logits.withUnsafeMutableBufferPointer { out in
+                    try self.logits(state.baseAddress!, rows: 1, into: out.baseAddress!, workspace: workspace)
+                }
+            }
+        }
     }
 
     /// Robot policies: the input hidden states `[rows × hiddenSize]` of `rows` input tokens
@@ -271,5 +353,11 @@ public final class TransformerModel: @unchecked Sendable {
             Activations.add(out.baseAddress!, actionHead.bias.pointer, count: actionHead.weight.rows)
         }
         return result
+    }
+
+    /// Runs `body` at the emulated device's speed when a slowdown is set.
+    private func paced<T>(_ body: () throws -> T) rethrows -> T {
+        if let slowdown { return try slowdown.pace(body) }
+        return try body()
     }
 }

@@ -2,8 +2,9 @@ import CSplitKernels
 
 /// Turns a store's raw tensors into the runtime's weight objects, checking every shape.
 ///
-/// f32 and f16 matrices stay in the mapped file (no copy) when suitably aligned; bf16, Q8_0
-/// and transposed weights are converted once into f32 heap buffers.
+/// Matrices stay in the mapped file in their own encoding (f32, f16, bf16, Q8_0; no copy) when
+/// suitably aligned; transposed weights (GPT-2 Conv1D) and misaligned f32/f16/bf16 ones are
+/// converted once into f32 heap buffers.
 struct WeightLoader {
     let store: WeightStore
     let transposeLinear: Bool
@@ -42,6 +43,16 @@ struct WeightLoader {
             case .f16 where Int(bitPattern: view.bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0:
                 let pointer = view.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
                 return WeightMatrix(rows: rows, columns: columns, storage: .f16(pointer), owner: view.owner)
+            case .bf16 where Int(bitPattern: view.bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0:
+                let pointer = view.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
+                return WeightMatrix(rows: rows, columns: columns, storage: .bf16(pointer), owner: view.owner)
+            case .q8_0:
+                // Blocks are 34 bytes, so no alignment holds or is needed; rows are whole blocks.
+                guard columns % 32 == 0, let needed = view.type.byteCount(elements: rows * columns),
+                      view.bytes.count >= needed, let base = view.bytes.baseAddress else {
+                    throw ModelError.shapeMismatch(tensor: name, expected: expected, found: [view.bytes.count])
+                }
+                return WeightMatrix(rows: rows, columns: columns, storage: .q8_0(base), owner: view.owner)
             default:
                 break
             }
@@ -63,15 +74,7 @@ struct WeightLoader {
     /// Splits a fused `[3·d × d]` QKV weight (or `[d × 3·d]` when transposed) into three.
     func fusedQKV(_ name: String, width: Int, columns: Int) throws -> (WeightMatrix, WeightMatrix, WeightMatrix) {
         let whole = try matrix(name, rows: 3 * width, columns: columns)
-        func part(_ index: Int) -> WeightMatrix {
-            switch whole.storage {
-            case .f32(let p):
-                return WeightMatrix(rows: width, columns: columns, storage: .f32(p + index * width * columns), owner: whole)
-            case .f16(let p):
-                return WeightMatrix(rows: width, columns: columns, storage: .f16(p + index * width * columns), owner: whole)
-            }
-        }
-        return (part(0), part(1), part(2))
+        return (whole.rows(0, count: width), whole.rows(width, count: width), whole.rows(2 * width, count: width))
     }
 
     private func fetch(_ name: String) throws -> WeightView {
@@ -94,7 +97,7 @@ struct WeightLoader {
         case .bf16:
             withUnalignedCopy(base, bytes: count * 2) { split_bf16_to_f32($0, destination, count) }
         case .q8_0:
-            Q8Block.dequantize(base, count: count, into: destination)
+            split_dequantize_q8_0(base, destination, count)
         }
     }
 
@@ -106,24 +109,6 @@ struct WeightLoader {
             defer { copy.deallocate() }
             copy.copyMemory(from: base, byteCount: bytes)
             body(UnsafePointer(copy.assumingMemoryBound(to: UInt16.self)))
-        }
-    }
-}
-
-/// GGML's Q8_0 block: an f16 scale then 32 signed bytes; value = scale · q.
-enum Q8Block {
-    static let values = 32
-    static let bytes = 34
-
-    static func dequantize(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
-        for block in 0..<(count / values) {
-            let b = source + block * bytes
-            var scaleBits: UInt16 = 0
-            withUnsafeMutableBytes(of: &scaleBits) { $0.copyMemory(from: UnsafeRawBufferPointer(start: b, count: 2)) }
-            var scale: Float = 0
-            split_f16_to_f32(&scaleBits, &scale, 1)
-            let quants = (b + 2).assumingMemoryBound(to: Int8.self)
-            for i in 0..<values { destination[block * values + i] = scale * Float(quants[i]) }
         }
     }
 }

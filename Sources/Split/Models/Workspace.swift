@@ -8,6 +8,7 @@ public final class Workspace {
 
     private var pointers: [UnsafeMutablePointer<Float>]
     private var counts: [Int]
+    private var single: [BatchSegment] = []
 
     public init() {
         pointers = Slot.allCases.map { _ in .allocate(capacity: 1) }
@@ -15,6 +16,14 @@ public final class Workspace {
     }
 
     deinit { for pointer in pointers { pointer.deallocate() } }
+
+    /// A one-segment batch, reusing the same array storage call after call (a fresh array per
+    /// layer would be an allocation per layer and token).
+    func segment(rows: Int, startPosition: Int, cache: KVCache) -> [BatchSegment] {
+        let segment = BatchSegment(rows: rows, startPosition: startPosition, cache: cache)
+        if single.isEmpty { single.append(segment) } else { single[0] = segment }
+        return single
+    }
 
     /// The buffer for `slot` with room for at least `count` floats (contents unspecified).
     func buffer(_ slot: Slot, count: Int) -> UnsafeMutablePointer<Float> {

@@ -23,6 +23,12 @@ public final class EdgeMetrics: Sendable {
     public let roundTripSeconds: DurationHistogram
     /// Whole requests, from the worker picking them up to the last token.
     public let requestSeconds: DurationHistogram
+    /// Re-plans because the measured link drifted; the split layer in force (L = local); the
+    /// link's round trip and bandwidth the latest re-plan measured.
+    public let replans: Counter
+    public let planSplitLayer: Gauge
+    public let linkRoundTripSeconds: Gauge
+    public let linkBitsPerSecond: Gauge
 
     /// Registers the metrics in `registry` (a fresh one by default).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -45,5 +51,9 @@ public final class EdgeMetrics: Sendable {
             descriptor: .edge("request", unit: "seconds", help: "Whole requests, first worker step to last token."),
             buckets: [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                       .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(120)])
+        replans = registry.makeCounter(descriptor: .edge("replans", unit: "total", help: "Re-plans of the split because the measured link drifted."))
+        planSplitLayer = registry.makeGauge(descriptor: .edge("plan_split_layer", unit: "", help: "Split layer new sessions use (the layer count = local)."))
+        linkRoundTripSeconds = registry.makeGauge(descriptor: .edge("link_round_trip", unit: "seconds", help: "Round trip to the cloud the latest re-plan measured."))
+        linkBitsPerSecond = registry.makeGauge(descriptor: .edge("link_bandwidth", unit: "bits_per_second", help: "Bandwidth to the cloud the latest re-plan assumed."))
     }
 }

@@ -47,9 +47,11 @@ public struct ExitBenchmark: Sendable {
         public var tokenAgreement: Double
         public var lineExactMatch: Double
         public var lineEditSimilarity: Double
-        /// Completions ended by the stop rule, and the exact match of those.
+        /// Completions ended by the stop rule, the exact match of those, and the full model's own
+        /// exact match on the same cases (what the stop rule gave up).
         public var controllerStops: Int
         public var controllerStopExactMatch: Double
+        public var controllerStopFullExactMatch: Double
     }
 
     /// Runs local first (the reference), then each strategy at each round-trip time.
@@ -109,7 +111,7 @@ public struct ExitBenchmark: Sendable {
         let decodeSeconds = results.reduce(0) { $0 + $1.decodeSeconds }
         var counts = ProvenanceCounts()
         for report in reports ?? [] { counts.add(report.counts) }
-        var identical = 0, sameTokens = 0, comparedTokens = 0, exact = 0, stops = 0, stopExact = 0
+        var identical = 0, sameTokens = 0, comparedTokens = 0, exact = 0, stops = 0, stopExact = 0, stopFullExact = 0
         var similarity = 0.0
         for (i, result) in results.enumerated() {
             let want = reference[i].tokens
@@ -123,6 +125,7 @@ public struct ExitBenchmark: Sendable {
             if result.finishReason == .controllerStop {
                 stops += 1
                 if isExact { stopExact += 1 }
+                if reference[i].text.trimmingCharacters(in: .whitespaces) == target { stopFullExact += 1 }
             }
             similarity += LineCompletionSet.editSimilarity(line, target)
         }
@@ -135,7 +138,8 @@ public struct ExitBenchmark: Sendable {
                    agreement: Double(identical) / n,
                    tokenAgreement: comparedTokens > 0 ? Double(sameTokens) / Double(comparedTokens) : 1,
                    lineExactMatch: Double(exact) / n, lineEditSimilarity: similarity / n,
-                   controllerStops: stops, controllerStopExactMatch: stops > 0 ? Double(stopExact) / Double(stops) : 0)
+                   controllerStops: stops, controllerStopExactMatch: stops > 0 ? Double(stopExact) / Double(stops) : 0,
+                   controllerStopFullExactMatch: stops > 0 ? Double(stopFullExact) / Double(stops) : 0)
     }
 
     /// Whether greedy split-spec at layer `k` gives the full model's tokens on every case, over

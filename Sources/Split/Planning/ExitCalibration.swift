@@ -9,8 +9,19 @@ public struct ExitCalibration: Sendable, Codable, Equatable {
     public var splitLayer: Int
     public var threshold: Float
     public var draftLength: Int
-    /// Smallest token agreement with the full model τ had to keep.
+    /// Smallest token agreement with the full model τ had to keep (the agreement rule).
     public var agreementTarget: Double
+    /// How τ was chosen: "agreement" (the smallest τ keeping `agreementTarget`) or "line-match"
+    /// (the most edge-answered tokens keeping line exact match and edit similarity within the
+    /// tolerances of the full model's); nil in files written before the line-match rule.
+    public var criterion: String?
+    public var exactMatchTolerance: Double?
+    public var editSimilarityTolerance: Double?
+    /// The full model's line exact match and edit similarity on the same cases.
+    public var fullLineExactMatch: Double?
+    public var fullLineEditSimilarity: Double?
+    /// Cases measured.
+    public var cases: Int?
     /// Round trip the γ choice was made for.
     public var roundTripMilliseconds: Double
     /// What each candidate measured.
@@ -25,6 +36,8 @@ public struct ExitCalibration: Sendable, Codable, Equatable {
         public var edgeAnsweredFraction: Double
         public var roundTripsPerToken: Double
         public var acceptanceRate: Double
+        public var lineExactMatch: Double?
+        public var lineEditSimilarity: Double?
         /// Loopback time per completion plus its round trips at `roundTripMilliseconds`.
         public var estimatedCompletionSeconds: Double
     }
@@ -58,30 +71,69 @@ public struct ExitCalibration: Sendable, Codable, Equatable {
         try encoder.encode(self).write(to: URL(fileURLWithPath: path))
     }
 
-    /// Measures every τ and γ at split layer `k` on `cases` and picks: the smallest τ whose
-    /// token agreement with the full model reaches `agreementTarget` (the most tokens answered
-    /// on the edge), and the γ with the shortest estimated completion at `roundTripMilliseconds`.
+    /// How τ is chosen.
+    public enum Criterion: Sendable, Equatable {
+        /// The smallest τ whose token agreement with the full model reaches the target.
+        case agreement(target: Double)
+        /// The τ answering the most tokens on the edge while line exact match and edit
+        /// similarity stay within these fractions (0.015 = 1.5 points) of the full model's.
+        case lineMatch(exactMatchTolerance: Double, editSimilarityTolerance: Double)
+    }
+
+    /// The τ `criterion` picks among measured candidates, nil when none qualifies.
+    public static func chooseThreshold(_ candidates: [Candidate], criterion: Criterion, fullLineExactMatch: Double,
+                                       fullLineEditSimilarity: Double) -> Double? {
+        let qualifying: [Candidate]
+        switch criterion {
+        case .agreement(let target):
+            // The smallest qualifying τ answers the most tokens on the edge.
+            return candidates.filter { $0.tokenAgreement >= target }.min { $0.value < $1.value }?.value
+        case .lineMatch(let exactMatch, let editSimilarity):
+            // A small slack for the rounding of fractions of the same case count.
+            qualifying = candidates.filter {
+                ($0.lineExactMatch ?? 0) >= fullLineExactMatch - exactMatch - 1e-9
+                    && ($0.lineEditSimilarity ?? 0) >= fullLineEditSimilarity - editSimilarity - 1e-9
+            }
+        }
+        // The most tokens on the edge; between equals, the higher τ (the more confident exits).
+        return qualifying.max { ($0.edgeAnsweredFraction, $0.value) < ($1.edgeAnsweredFraction, $1.value) }?.value
+    }
+
+    /// Measures every τ and γ at split layer `k` on `cases` and picks τ by `criterion` (the
+    /// highest τ tried when none qualifies) and the γ with the shortest estimated completion at
+    /// `roundTripMilliseconds`.
     /// - Throws: model or socket errors.
     public static func run(modelPath: String, cases: [LineCompletionSet.Case], splitLayer k: Int, thresholds: [Float],
-                           draftLengths: [Int], agreementTarget: Double, roundTripMilliseconds: Double,
-                           maxTokens: Int = 32) throws -> ExitCalibration {
+                           draftLengths: [Int], criterion: Criterion, roundTripMilliseconds: Double,
+                           maxTokens: Int = 32, useController: Bool = true) throws -> ExitCalibration {
         let exits = thresholds.sorted().map { Strategy.splitExit(layer: k, threshold: $0, minExitLayer: nil, encoding: .f32) }
         let specs = draftLengths.sorted().map { Strategy.splitSpec(layer: k, draftLength: $0, adaptive: false, encoding: .f32) }
         let benchmark = ExitBenchmark(modelPath: modelPath, cases: cases, maxTokens: maxTokens, roundTripMilliseconds: [0],
-                                      bandwidthBitsPerSecond: nil, strategies: exits + specs)
-        let rows = try benchmark.run().dropFirst()  // the first row is the full model itself
+                                      bandwidthBitsPerSecond: nil, strategies: exits + specs, useController: useController)
+        let all = try benchmark.run()
+        let full = all[0], rows = all.dropFirst()  // the first row is the full model itself
         func candidate(_ row: ExitBenchmark.Row, _ value: Double) -> Candidate {
             let roundTrips = row.roundTripsPerToken * Double(row.tokens) / Double(max(1, row.completions))
             return Candidate(value: value, tokenAgreement: row.tokenAgreement, agreement: row.agreement,
                              edgeAnsweredFraction: row.edgeAnsweredFraction, roundTripsPerToken: row.roundTripsPerToken,
-                             acceptanceRate: row.acceptanceRate,
+                             acceptanceRate: row.acceptanceRate, lineExactMatch: row.lineExactMatch,
+                             lineEditSimilarity: row.lineEditSimilarity,
                              estimatedCompletionSeconds: row.meanCompletionSeconds + roundTrips * roundTripMilliseconds / 1000)
         }
         let exitRows = zip(thresholds.sorted(), rows.prefix(exits.count)).map { candidate($1, Double($0)) }
         let specRows = zip(draftLengths.sorted(), rows.dropFirst(exits.count)).map { candidate($1, Double($0)) }
-        let tau = exitRows.first { $0.tokenAgreement >= agreementTarget }?.value ?? Double(thresholds.max() ?? 1)
+        let tau = chooseThreshold(exitRows, criterion: criterion, fullLineExactMatch: full.lineExactMatch,
+                                  fullLineEditSimilarity: full.lineEditSimilarity) ?? Double(thresholds.max() ?? 1)
+        var agreementTarget = 0.0, name = "line-match", tolerances: (Double, Double)?
+        switch criterion {
+        case .agreement(let target): (agreementTarget, name) = (target, "agreement")
+        case .lineMatch(let exactMatch, let editSimilarity): tolerances = (exactMatch, editSimilarity)
+        }
         let gamma = specRows.min { $0.estimatedCompletionSeconds < $1.estimatedCompletionSeconds }?.value ?? 4
         return ExitCalibration(splitLayer: k, threshold: Float(tau), draftLength: Int(gamma), agreementTarget: agreementTarget,
-                               roundTripMilliseconds: roundTripMilliseconds, thresholds: exitRows, draftLengths: specRows)
+                               criterion: name, exactMatchTolerance: tolerances?.0, editSimilarityTolerance: tolerances?.1,
+                               fullLineExactMatch: full.lineExactMatch, fullLineEditSimilarity: full.lineEditSimilarity,
+                               cases: cases.count, roundTripMilliseconds: roundTripMilliseconds, thresholds: exitRows,
+                               draftLengths: specRows)
     }
 }

@@ -13,6 +13,24 @@ public struct LineCompletionSet: Sendable {
     }
     public var cases: [Case]
 
+    /// Which of the listed files cases come from: all, or one of two disjoint halves, so that a
+    /// default chosen on one half (calibration) can be checked on the other (test).
+    public enum Part: String, Sendable, CaseIterable {
+        case all
+        /// The files at even positions of the list.
+        case calibration
+        /// The files at odd positions of the list.
+        case test
+
+        func includes(_ index: Int) -> Bool {
+            switch self {
+            case .all: return true
+            case .calibration: return index % 2 == 0
+            case .test: return index % 2 == 1
+            }
+        }
+    }
+
     /// Cases from the files listed in `listPath` (one path a line, relative to `root`).
     /// - Parameters:
     ///   - count: cases wanted, spread evenly over the files and over each file's lines.
@@ -20,13 +38,15 @@ public struct LineCompletionSet: Sendable {
     ///     cut at a line start.
     ///   - maxPromptTokens: with `tokenizer`, whole lines are dropped from the prompt's start
     ///     until it has at most this many tokens.
+    ///   - part: the files used (all, or the calibration or test half of the list).
     /// - Throws: `ModelError.invalidConfiguration` when the list or a file cannot be read.
     public init(listPath: String, root: String, count: Int, maxPromptCharacters: Int = 600,
-                tokenizer: TextTokenizer? = nil, maxPromptTokens: Int = 160) throws {
+                tokenizer: TextTokenizer? = nil, maxPromptTokens: Int = 160, part: Part = .all) throws {
         guard let list = try? String(contentsOfFile: listPath, encoding: .utf8) else {
             throw ModelError.invalidConfiguration("cannot read the held-out file list \(listPath)")
         }
         let files = list.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+            .enumerated().filter { part.includes($0.offset) }.map(\.element)
         guard !files.isEmpty, count > 0 else { throw ModelError.invalidConfiguration("no held-out files in \(listPath)") }
         let perFile = (count + files.count - 1) / files.count
         var cases: [Case] = []

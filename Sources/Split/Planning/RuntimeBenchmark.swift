@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Measures the runtime's prefill and decode speed on a model, the way llama.cpp's bench does:
@@ -21,12 +20,20 @@ public struct RuntimeBenchmark: Sendable {
         public var prefillSeconds: [Double]
         public var decodeSeconds: [Double]
         public var weightBytesPerToken: Int
+        /// malloc/calloc/realloc/memalign calls during the last repetition's decode loop, counted
+        /// when the process runs with tools/bench/malloc_count.so preloaded (else nil).
+        public var decodeAllocations: Int?
+        /// Peak resident set of the process after the runs (model mapping, caches, scratch).
+        public var peakResidentBytes: Int?
+        /// Peak resident set right after loading the model (set by the caller that loaded it).
+        public var peakResidentBytesAfterLoad: Int?
+        /// Size of the model file (set by the caller that opened it).
+        public var modelFileBytes: Int?
     }
 
-    /// Sets the thread count of both OpenBLAS and the runtime's own kernels.
+    /// Sets the thread count of the runtime's kernels (OpenBLAS runs single-threaded inside them).
     public static func setThreads(_ count: Int) {
         Parallel.threadCount = max(1, count)
-        openblas_set_num_threads(Int32(max(1, count)))
     }
 
     /// Runs the benchmark (one warm-up pass first).
@@ -37,21 +44,31 @@ public struct RuntimeBenchmark: Sendable {
         let workspace = Workspace()
         var prefill: [Double] = []
         var decode: [Double] = []
+        var row = [Float](repeating: 0, count: c.hiddenSize)
+        var logits = [Float](repeating: 0, count: c.vocabularySize)
+        var allocations: Int?
         for repetition in 0...repetitions {
             let cache = model.makeCache(maxPositions: promptTokens + decodeTokens + 1)
+            // Room for every position up front, as a generator that knows its token limit does.
+            try cache.reserve(upTo: promptTokens + decodeTokens)
             let start = DispatchTime.now()
             var hidden = try model.embed(prompt, startPosition: 0)
             try model.forward(&hidden, rows: prompt.count, startPosition: 0, layers: model.layers, cache: cache, workspace: workspace)
-            var logits = try model.logits(Array(hidden[((prompt.count - 1) * c.hiddenSize)...]), rows: 1, workspace: workspace)
+            try hidden.withUnsafeBufferPointer { states in
+                try logits.withUnsafeMutableBufferPointer { out in
+                    try model.logits(states.baseAddress! + (prompt.count - 1) * c.hiddenSize, rows: 1,
+                                     into: out.baseAddress!, workspace: workspace)
+                }
+            }
             let prefillSeconds = LocalGenerator.seconds(since: start)
+            let allocationsBefore = AllocationCounter.count
             let decodeStart = DispatchTime.now()
             for step in 0..<decodeTokens {
                 let token = Int32(logits.withUnsafeBufferPointer { Sampler.argmax($0) })
-                var row = try model.embed([token], startPosition: prompt.count + step)
-                try model.forward(&row, rows: 1, startPosition: prompt.count + step, layers: model.layers, cache: cache, workspace: workspace)
-                logits = try model.logits(row, rows: 1, workspace: workspace)
+                try model.decodeStep(token, position: prompt.count + step, cache: cache, workspace: workspace, row: &row, logits: &logits)
             }
             let decodeSeconds = LocalGenerator.seconds(since: decodeStart)
+            if let before = allocationsBefore, let after = AllocationCounter.count { allocations = after - before }
             if repetition > 0 {  // the first pass warms caches and page-ins the mapping
                 prefill.append(prefillSeconds)
                 decode.append(decodeSeconds)
@@ -62,7 +79,8 @@ public struct RuntimeBenchmark: Sendable {
             prefillTokensPerSecond: Double(promptTokens) / Self.median(prefill),
             decodeTokensPerSecond: Double(decodeTokens) / Self.median(decode),
             prefillSeconds: prefill, decodeSeconds: decode,
-            weightBytesPerToken: model.weightBytes(layers: model.layers) + head)
+            weightBytesPerToken: model.weightBytes(layers: model.layers) + head,
+            decodeAllocations: allocations, peakResidentBytes: ProcessMemory.peakResidentBytes)
     }
 
     static func median(_ values: [Double]) -> Double {

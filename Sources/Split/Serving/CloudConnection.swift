@@ -25,8 +25,12 @@ public struct EdgeLinkConfiguration: Sendable {
     public var limits: WireLimits
     /// Name sent in hello, for the cloud's logs.
     public var clientName: String
-    /// Told the seconds from sending each forward request to its result (for metrics).
-    public var onRoundTrip: (@Sendable (_ seconds: Double) -> Void)?
+    /// Told each forward request's round trip, from sending it to its result (for metrics, the
+    /// link drift monitor and the selection history).
+    public var onRoundTrip: (@Sendable (CloudRoundTrip) -> Void)?
+    /// When set, the replicas are read from it at the start of each session (DNS names
+    /// re-resolved while the edge runs) instead of from `endpoints`.
+    public var replicaDirectory: ReplicaDirectory?
 
     public init(endpoints: [CloudEndpoint], clientKeys: CurveKeyPair?, heartbeatIntervalSeconds: Double = 0.25,
                 deadAfterSeconds: Double = 2.0, limits: WireLimits = WireLimits(), clientName: String = "edge") {
@@ -36,6 +40,24 @@ public struct EdgeLinkConfiguration: Sendable {
         self.deadAfterSeconds = deadAfterSeconds
         self.limits = limits
         self.clientName = clientName
+    }
+}
+
+/// One forward request as the edge saw it: the time from sending it to its result (network and
+/// the cloud's work together), the bytes each way and the positions it carried.
+public struct CloudRoundTrip: Sendable, Equatable {
+    public var seconds: Double
+    public var requestBytes: Int
+    public var replyBytes: Int
+    /// Positions carried: 1 for a decode step, the prompt's chunk for a prefill.
+    public var rows: Int
+
+    /// Makes a record.
+    public init(seconds: Double, requestBytes: Int, replyBytes: Int, rows: Int) {
+        self.seconds = seconds
+        self.requestBytes = requestBytes
+        self.replyBytes = replyBytes
+        self.rows = rows
     }
 }
 
@@ -165,8 +187,12 @@ public final class CloudConnection {
     }
 
     private func forward(_ request: WireMessage.ForwardRequest, _ message: WireMessage) throws -> WireMessage.ForwardResult {
-        let sent = MonotonicClock.nanoseconds()
-        defer { configuration.onRoundTrip?(Double(MonotonicClock.nanoseconds() &- sent) / 1e9) }
+        let sent = MonotonicClock.nanoseconds(), sentBefore = bytesSent, receivedBefore = bytesReceived
+        defer {
+            configuration.onRoundTrip?(CloudRoundTrip(
+                seconds: Double(MonotonicClock.nanoseconds() &- sent) / 1e9, requestBytes: bytesSent - sentBefore,
+                replyBytes: bytesReceived - receivedBefore, rows: request.positionCount))
+        }
         let reply = try exchange(message) { reply in
             switch reply {
             case .result(let result): return result.requestID == request.requestID
@@ -206,11 +232,15 @@ public final class CloudConnection {
     /// - Throws: `LinkError.peerDead` when no pong comes back in time.
     public func ping() throws -> Double {
         let start = MonotonicClock.nanoseconds()
-        _ = try exchange(.heartbeat(.init(kind: .ping, timestampNanoseconds: start))) { reply in
-            if case .heartbeat(let beat) = reply { return beat.kind == .pong && beat.timestampNanoseconds == start }
+        // A pong echoes its ping's send time, so a pong to any ping sent since this one also times
+        // a round trip: the heartbeats sent while waiting, if this ping was lost when the
+        // connection was re-made (without that, this would wait as long as heartbeats flow).
+        let reply = try exchange(.heartbeat(.init(kind: .ping, timestampNanoseconds: start))) { reply in
+            if case .heartbeat(let beat) = reply { return beat.kind == .pong && beat.timestampNanoseconds >= start }
             return false
         }
-        return Double(MonotonicClock.nanoseconds() - start) / 1e9
+        guard case .heartbeat(let pong) = reply else { throw LinkError.transport("unexpected reply to a ping") }
+        return Double(MonotonicClock.nanoseconds() &- pong.timestampNanoseconds) / 1e9
     }
 
     /// Sends a message that has no reply (truncate, close).

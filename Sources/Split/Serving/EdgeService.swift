@@ -16,15 +16,32 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         public var workers: Int
         /// Requests waiting beyond this are refused as overloaded (back-pressure).
         public var maxQueuedRequests: Int
+        /// History and strategy selection (nil: every request without a strategy gets the default).
+        public var selection: EdgeSelection.Settings?
+        /// Emulates an edge this many times slower than this machine (the evaluation harness's
+        /// device-speed throttle; 1 in production).
+        public var deviceSlowdown: Double = 1
+        /// Plan k and the encoding from profiles and re-plan when the measured link drifts
+        /// (`splitLayer` and `encoding` are then ignored); nil keeps the fixed split.
+        public var replanning: LinkReplanner.Configuration?
+        /// Whether split-exit ends completions its trained stop rule judges wrong (the model's
+        /// controller, when it has one). Off by default: on the bundled model it cut edit
+        /// similarity by ≈ 3 points for no exact-match gain (BENCHMARKS.md, issue 5).
+        public var stopRule: Bool
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
-                    link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64) {
+                    link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
+                    selection: EdgeSelection.Settings? = nil,
+                    replanning: LinkReplanner.Configuration? = nil, stopRule: Bool = false) {
+            self.selection = selection
             self.modelPath = modelPath
             self.splitLayer = splitLayer
             self.encoding = encoding
             self.link = link
             self.workers = workers
             self.maxQueuedRequests = maxQueuedRequests
+            self.replanning = replanning
+            self.stopRule = stopRule
         }
     }
 
@@ -38,6 +55,9 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         public var lastCloudEndpoint: String?
         /// Provenance counters over every split generation (edge-answered, drafts, round trips).
         public var tokens = ProvenanceCounts()
+        /// Re-plans made because the measured link drifted, and the latest.
+        public var replans = 0
+        public var lastReplan: LinkReplanner.Replan?
     }
 
     private struct Job: Sendable {
@@ -53,11 +73,15 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public let file: ModelFile
     private let model: TransformerModel
     private let tokenizer: BPETokenizer
-    /// The model's trained stop/exit controller, if its file has one.
+    /// The model's trained stop/exit controller, if its file has one and the stop rule is on.
     private let controller: ExitController?
     /// τ and γ defaults from `edge-node calibrate`, if the model has them.
     private let calibration: ExitCalibration?
     private let identity: SHA256Digest
+    /// Strategy selection and the history, when configured.
+    public let selection: EdgeSelection?
+    /// Chooses the default split from the measured link, when configured with a cloud.
+    private let replanner: LinkReplanner?
     private let context: ZMQContext
     private let logger: Logger
     private let jobs = Locked<[Job]>([])
@@ -69,8 +93,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// - Throws: model and key errors naming the problem.
     public init(configuration: Configuration, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "split.edge")) throws {
         var configuration = configuration
-        configuration.link?.onRoundTrip = { [metrics] seconds in
-            metrics.roundTripSeconds.record(.nanoseconds(Int64(seconds * 1e9)))
+        let selectionNotes = Locked<EdgeSelection?>(nil)
+        configuration.link?.onRoundTrip = { [metrics] trip in
+            metrics.roundTripSeconds.record(.nanoseconds(Int64(trip.seconds * 1e9)))
+            selectionNotes.current?.recordRoundTrip(seconds: trip.seconds)
         }
         self.configuration = configuration
         self.metrics = metrics
@@ -84,18 +110,34 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             throw ModelError.invalidConfiguration("split layer \(k) outside 0…\(file.configuration.layerCount)")
         }
         // The whole model is mapped; only the layers a strategy runs are ever read.
-        model = try file.load()
-        controller = try ExitController.load(from: file)
+        model = try file.load(slowdown: configuration.deviceSlowdown > 1 ? DeviceSlowdown(factor: configuration.deviceSlowdown) : nil)
+        controller = configuration.stopRule ? try ExitController.load(from: file) : nil
         calibration = try ExitCalibration.load(forModel: configuration.modelPath)
         identity = try file.identity()
+        if let settings = configuration.selection {
+            let shape = ModelShape(model: model, name: (configuration.modelPath as NSString).lastPathComponent)
+            selection = try EdgeSelection(settings: settings, shape: shape, calibration: calibration,
+                                          hasCloud: configuration.link != nil, logger: logger)
+        } else {
+            selection = nil
+        }
+        selectionNotes.withLock { [selection] in $0 = selection }
         context = try ZMQContext()
         modelName = (configuration.modelPath as NSString).lastPathComponent
+        if let settings = configuration.replanning, configuration.link != nil {
+            let replanner = try LinkReplanner(shape: ModelShape(model: model, name: modelName), configuration: settings)
+            metrics.planSplitLayer.set(to: Double(replanner.choice.splitLayer))
+            self.replanner = replanner
+        } else {
+            replanner = nil
+        }
         for index in 0..<max(1, configuration.workers) {
             let thread = Thread { [self] in workerLoop() }
             thread.name = "split-edge-worker-\(index)"
             thread.stackSize = 8 << 20
             thread.start()
         }
+        startLinkProbe()
     }
 
     public var statistics: Statistics { counters.current }
@@ -112,6 +154,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public var uptimeSeconds: Double { Date().timeIntervalSince(started) }
     /// The strategy used when a request names none.
     public var defaultStrategy: String {
+        if let replanner { return replanner.choice.strategy }
         if let k = configuration.splitLayer, configuration.link != nil { return "split(k=\(k),\(configuration.encoding))" }
         return "local"
     }
@@ -152,7 +195,18 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
             let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
             do {
-                let strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
+                let task = try selection.map { try $0.features(of: job.request, promptTokens: tokenizer.encode(job.request.prompt).count) }
+                var explored = false
+                let strategy: Strategy
+                if job.request.strategy == nil, let task, let chosen = try selection?.select(task) {
+                    strategy = chosen.strategy
+                    explored = chosen.explored
+                } else {
+                    strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
+                    if let task, let selection, job.request.quality != nil, !selection.admits(strategy, task) {
+                        throw CompletionError.invalidRequest("strategy \(strategy) does not meet quality \(task.requirement)")
+                    }
+                }
                 let summary: CompletionSummary
                 switch strategy {
                 case .local:
@@ -174,7 +228,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                     }
                     if split == nil || split!.splitLayer != k || split!.encoding != encoding {
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
-                                                   modelIdentity: identity, link: link, context: context, logger: logger)
+                                                   modelIdentity: identity, link: observed(link, splitLayer: k), context: context,
+                                                   logger: logger)
                     }
                     let report = try split!.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
                                                      allowDegraded: job.request.allowDegraded, onText: emitPiece)
@@ -194,6 +249,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         timeToFirstTokenSeconds: firstToken ?? report.result.prefillSeconds,
                         totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts)
                 }
+                if let task { selection?.record(task, strategy: strategy, summary: summary, explored: explored) }
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
                 metrics.completed.increment()
                 metrics.promptTokens.increment(by: Int64(summary.promptTokenCount))
@@ -212,4 +268,79 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
         }
     }
+}
+
+// Re-planning from the measured link (issue 6).
+extension EdgeService {
+    /// The link a generator split at `k` uses: its round trips also feed the re-planner.
+    private func observed(_ link: EdgeLinkConfiguration, splitLayer k: Int) -> EdgeLinkConfiguration {
+        guard replanner != nil else { return link }
+        var link = link
+        let record = link.onRoundTrip
+        link.onRoundTrip = { [weak self] trip in
+            record?(trip)
+            guard let self, let replanner = self.replanner else { return }
+            self.apply(replanner.observe(trip, splitLayer: k))
+        }
+        return link
+    }
+
+    /// Puts a re-plan in force for new sessions: counters, metrics and a log line.
+    private func apply(_ replan: LinkReplanner.Replan?) {
+        guard let replan else { return }
+        counters.withLock {
+            $0.replans += 1
+            $0.lastReplan = replan
+        }
+        metrics.replans.increment()
+        metrics.planSplitLayer.set(to: Double(replan.splitLayer))
+        metrics.linkRoundTripSeconds.set(to: replan.roundTripSeconds)
+        metrics.linkBitsPerSecond.set(to: replan.bitsPerSecond)
+        logger.notice("the link drifted; re-planned the split for new sessions", metadata: [
+            "from": "\(replan.previousStrategy)", "to": "\(replan.strategy)",
+            "round_trip_ms": "\(String(format: "%.1f", replan.roundTripSeconds * 1e3))",
+            "mbit_per_s": "\(String(format: "%.1f", replan.bitsPerSecond / 1e6))",
+            "predicted_ms_per_token": "\(String(format: "%.2f", replan.predictedDecodeSeconds * 1e3))"])
+    }
+
+    /// While the plan is local no round trips happen, so a thread pings the first cloud now and
+    /// then (heartbeats: no model work) and lets the re-planner split again when the link allows.
+    private func startLinkProbe() {
+        guard let replanner, let link = configuration.link, let endpoint = link.endpoints.first,
+              let interval = configuration.replanning?.probeIntervalSeconds, interval > 0 else { return }
+        let local = model.configuration.layerCount
+        let thread = Thread { [weak self, context] in
+            // The probe's own socket, confined to this thread.
+            var connection: CloudConnection?
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                guard let self else { return }
+                guard replanner.choice.splitLayer == local else {
+                    connection?.close()
+                    connection = nil
+                    continue
+                }
+                do {
+                    if connection == nil {
+                        let opened = try CloudConnection(context: context, endpoint: endpoint, configuration: link)
+                        connection = opened
+                        _ = try opened.ping()  // the first pays the connection's set-up
+                    }
+                    for _ in 0..<Self.probePings {
+                        guard let connection else { break }
+                        self.apply(replanner.observe(pingSeconds: try connection.ping()))
+                    }
+                } catch {
+                    self.logger.debug("link probe failed", metadata: ["error": "\(error)"])
+                    connection?.close()
+                    connection = nil
+                }
+            }
+        }
+        thread.name = "split-edge-link-probe"
+        thread.start()
+    }
+
+    /// Pings per probe: enough for the drift monitor's median within two probes.
+    static let probePings = 3
 }

@@ -28,6 +28,19 @@ public struct ReplicaSelector: Sendable {
         }.map(\.index)
     }
 
+    /// The same selector over a new endpoint list (replicas added or gone); a replica that is
+    /// still listed keeps its quarantine.
+    public func updating(endpoints newEndpoints: [CloudEndpoint]) -> ReplicaSelector {
+        var updated = ReplicaSelector(endpoints: newEndpoints)
+        updated.quarantineNanoseconds = quarantineNanoseconds
+        for (index, time) in failedAt {
+            if let moved = newEndpoints.firstIndex(where: { $0.address == endpoints[index].address }) {
+                updated.failedAt[moved] = time
+            }
+        }
+        return updated
+    }
+
     /// Records that the replica at `index` failed now.
     public mutating func markFailed(_ index: Int, now: UInt64 = MonotonicClock.nanoseconds()) {
         failedAt[index] = now

@@ -61,6 +61,8 @@ public final class SplitGenerator {
     let workspace = Workspace()
     /// Spreads sessions over the cloud endpoints (rendezvous hashing) and keeps failed ones last.
     private var replicas: ReplicaSelector
+    /// The directory version `replicas` was built from.
+    private var replicasVersion = 0
     /// Whether a generation closes its cloud session at the end. Tests turn this off to inspect
     /// the cloud's cache afterwards.
     var closesSessions = true
@@ -88,7 +90,9 @@ public final class SplitGenerator {
         self.encoding = encoding
         self.modelIdentity = modelIdentity
         self.link = link
-        replicas = ReplicaSelector(endpoints: link.endpoints)
+        let current = link.replicaDirectory?.current ?? (endpoints: link.endpoints, version: 0)
+        replicas = ReplicaSelector(endpoints: current.endpoints)
+        replicasVersion = current.version
         self.context = context
         self.logger = logger
     }
@@ -99,7 +103,9 @@ public final class SplitGenerator {
         let cache: KVCache
         var hidden: [Float] = []
         var connection: CloudConnection?
-        /// Endpoint indices to try, best first, and the one in use.
+        /// The replicas as they were when the session started (a session keeps its list: indices
+        /// below point into it), and the indices to try, best first, and the one in use.
+        var endpoints: [CloudEndpoint] = []
         var order: [Int] = [0]
         var orderPosition = 0
         var endpointIndex: Int { order[orderPosition] }
@@ -149,6 +155,12 @@ public final class SplitGenerator {
             throw CompletionError.invalidRequest("\(decoding) needs the exit head (final norm and LM head) on the edge")
         }
         let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
+        if let directory = link.replicaDirectory, directory.current.version != replicasVersion {
+            let current = directory.current
+            replicas = replicas.updating(endpoints: current.endpoints)
+            replicasVersion = current.version
+        }
+        session.endpoints = replicas.endpoints
         session.order = replicas.order(for: session.id)
         lastSessionID = session.id
         defer { end(session) }
@@ -278,9 +290,9 @@ public final class SplitGenerator {
                 replicas.markFailed(session.endpointIndex)
                 session.orderPosition = (session.orderPosition + 1) % session.order.count
                 session.triedEndpoints += 1
-                if session.triedEndpoints >= link.endpoints.count {
+                if session.triedEndpoints >= session.endpoints.count {
                     guard allowDegraded else {
-                        throw CompletionError.cloudUnavailable("no cloud node answered (\(link.endpoints.map(\.address).joined(separator: ", "))): \(error)")
+                        throw CompletionError.cloudUnavailable("no cloud node answered (\(session.endpoints.map(\.address).joined(separator: ", "))): \(error)")
                     }
                     degraded = true
                     return nil
@@ -292,7 +304,7 @@ public final class SplitGenerator {
     }
 
     private func connect(_ session: Session) throws {
-        let endpoint = link.endpoints[session.endpointIndex]
+        let endpoint = session.endpoints[session.endpointIndex]
         connectedEndpoint = endpoint.address
         let connection: CloudConnection
         do {

@@ -1,13 +1,16 @@
 import CSplitKernels
 
 /// A linear layer's weight, `[rows = out features, columns = in features]`, row-major, kept in
-/// the type the model file stores it in (f32 or f16), usually pointing straight into the mapped
-/// file so the weights are never copied.
+/// the encoding the model file stores it in (f32, f16, bf16 or GGML Q8_0), usually pointing
+/// straight into the mapped file so the weights are never copied.
 public final class WeightMatrix: @unchecked Sendable {
     // Safe to send: the storage is immutable after init and kept alive by `owner`.
     public enum Storage {
         case f32(UnsafePointer<Float>)
         case f16(UnsafePointer<UInt16>)
+        case bf16(UnsafePointer<UInt16>)
+        /// GGML Q8_0 rows: per 32 values an f16 scale and 32 signed bytes (34 bytes, unaligned).
+        case q8_0(UnsafeRawPointer)
     }
 
     public let rows: Int
@@ -15,7 +18,8 @@ public final class WeightMatrix: @unchecked Sendable {
     public let storage: Storage
     private let owner: AnyObject
 
-    /// Wraps storage owned by `owner` (a mapped file or a `FloatBuffer`).
+    /// Wraps storage owned by `owner` (a mapped file or a `FloatBuffer`). Q8_0 needs `columns`
+    /// to be a multiple of 32 (the loader checks it).
     public init(rows: Int, columns: Int, storage: Storage, owner: AnyObject) {
         self.rows = rows
         self.columns = columns
@@ -29,45 +33,54 @@ public final class WeightMatrix: @unchecked Sendable {
         self.init(rows: rows, columns: columns, storage: .f32(UnsafePointer(buffer.pointer)), owner: buffer)
     }
 
-    /// Bytes of weight data read by one pass over the matrix.
-    public var byteCount: Int {
+    /// The encoding of the weights.
+    public var type: WeightType {
         switch storage {
-        case .f32: return rows * columns * 4
-        case .f16: return rows * columns * 2
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        case .q8_0: return .q8_0
         }
     }
 
-    /// `output[n × rows] = input[n × columns] · Wᵀ`.
+    /// Bytes of weight data read by one pass over the matrix.
+    public var byteCount: Int { type.byteCount(elements: rows * columns) ?? 0 }
+
+    /// Rows `first ..< first + count` as a matrix sharing this one's storage (the parts of a
+    /// fused weight such as GPT-2's QKV).
+    public func rows(_ first: Int, count: Int) -> WeightMatrix {
+        let offset = first * columns
+        let part: Storage
+        switch storage {
+        case .f32(let p): part = .f32(p + offset)
+        case .f16(let p): part = .f16(p + offset)
+        case .bf16(let p): part = .bf16(p + offset)
+        case .q8_0(let p): part = .q8_0(p + offset / 32 * 34)
+        }
+        return WeightMatrix(rows: count, columns: columns, storage: part, owner: self)
+    }
+
+    /// `output[n × rows] = input[n × columns] · Wᵀ`, on the worker pool (`Parallel.threadCount`
+    /// threads).
     ///
-    /// Every input row goes through the same kernel, one GEMV or a batch of them sharing each
-    /// load of the weights, and each output row is bit-identical to the GEMV of its own input:
-    /// a position's result never depends on how many others share its batch. So a prefill, a
-    /// speculative verify batch, a chunked prompt and the cloud's batch over many sessions give
-    /// exactly what token-by-token decoding gives. Measured on this machine the batched kernel
-    /// also ran faster than OpenBLAS sgemm at every n from 1 to 128 for these shapes (the model's
-    /// matrices are small; see BENCHMARKS.md, "Batched GEMV kernel").
+    /// Every input row goes through the same kernel sequence whatever `n` is, so each output
+    /// row is bit-identical to multiplying its input alone: a position's result never depends on
+    /// how many others share its batch. So a prefill, a speculative verify batch, a chunked
+    /// prompt and the cloud's batch over many sessions give exactly what token-by-token decoding
+    /// gives. Q8_0 quantizes each input row to 8-bit blocks first, as llama.cpp does.
     public func multiply(
         _ input: UnsafePointer<Float>, count n: Int, into output: UnsafeMutablePointer<Float>
     ) {
-        let columnCount = columns, rowCount = rows
-        let inputBox = UncheckedBox(input), outputBox = UncheckedBox(output), storageBox = UncheckedBox(storage)
-        // A chunk of rows is worth a thread once it reads ~256 rows' worth of work.
-        Parallel.forEachChunk(total: rows, minimumPerChunk: max(16, 256 / max(n, 1))) { _, begin, end in
-            switch storageBox.value {
-            case .f32(let weights):
-                if n == 1 {
-                    split_gemv_f32(weights, inputBox.value, outputBox.value, begin, end, columnCount)
-                } else {
-                    split_gemm_f32(weights, inputBox.value, n, outputBox.value, rowCount, begin, end, columnCount)
-                }
-            case .f16(let weights):
-                if n == 1 {
-                    split_gemv_f16(weights, inputBox.value, outputBox.value, begin, end, columnCount)
-                } else {
-                    split_gemm_f16(weights, inputBox.value, n, outputBox.value, rowCount, begin, end, columnCount)
-                }
-            }
+        let threads = Parallel.threadCount
+        let done: Int32
+        switch storage {
+        case .f32(let w): done = split_matmul(Int32(SPLIT_WEIGHT_F32), w, rows, columns, input, n, output, threads)
+        case .f16(let w): done = split_matmul(Int32(SPLIT_WEIGHT_F16), w, rows, columns, input, n, output, threads)
+        case .bf16(let w): done = split_matmul(Int32(SPLIT_WEIGHT_BF16), w, rows, columns, input, n, output, threads)
+        case .q8_0(let w): done = split_matmul(Int32(SPLIT_WEIGHT_Q8_0), w, rows, columns, input, n, output, threads)
         }
+        // Only the Q8_0 activation scratch can fail to allocate: out of memory is not recoverable.
+        precondition(done != 0, "out of memory for a \(n) × \(columns) quantized activation")
     }
 
     /// Copies row `index` into `destination` as f32 (used for embedding look-ups).
@@ -77,6 +90,10 @@ public final class WeightMatrix: @unchecked Sendable {
             destination.update(from: weights + index * columns, count: columns)
         case .f16(let weights):
             split_f16_to_f32(weights + index * columns, destination, columns)
+        case .bf16(let weights):
+            split_bf16_to_f32(weights + index * columns, destination, columns)
+        case .q8_0(let weights):
+            split_dequantize_q8_0(weights + index * columns / 32 * 34, destination, columns)
         }
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+
+/// The measured task × strategy matrix: for each (device, network, workload) cell, every
+/// catalogue strategy's runs. Written to a file so training and evaluation re-runs do not
+/// re-measure; the requirement does not change a run, so it is applied at evaluation.
+public struct SelectionMatrix: Sendable, Codable {
+    public var model: String
+    public var shape: ModelShape
+    public var suite: SelectionSuite
+    /// Strategy names, in catalogue order.
+    public var strategies: [String]
+    public var repeats: Int
+    /// Load average (1 min) when each cell was measured, and the command.
+    public var command: String
+    public var cells: [Cell]
+
+    /// One (device, network, workload) combination and its runs.
+    public struct Cell: Sendable, Codable {
+        public var device: String
+        public var network: String
+        public var workload: String
+        /// The task's features with requirement exact (replaced per requirement at evaluation).
+        public var features: TaskFeatures
+        /// Runs per strategy name.
+        public var runs: [String: [Run]]
+        public var loadAverage: Double
+    }
+
+    /// One measured request.
+    public struct Run: Sendable, Codable {
+        public var totalSeconds: Double
+        public var timeToFirstTokenSeconds: Double
+        public var outputTokens: Int
+        /// Token agreement with the full model's greedy output (local, measured first).
+        public var agreement: Double
+        public var roundTrips: Int
+        public var acceptanceRate: Double?
+    }
+
+    public init(model: String, shape: ModelShape, suite: SelectionSuite, strategies: [String], repeats: Int, command: String) {
+        self.model = model
+        self.shape = shape
+        self.suite = suite
+        self.strategies = strategies
+        self.repeats = repeats
+        self.command = command
+        cells = []
+    }
+
+    /// The cell of a combination, if measured.
+    public func cell(device: String, network: String, workload: String) -> Cell? {
+        cells.first { $0.device == device && $0.network == network && $0.workload == workload }
+    }
+
+    /// Reads a matrix file.
+    /// - Throws: file or decoding errors.
+    public static func read(_ path: String) throws -> SelectionMatrix {
+        try JSONDecoder().decode(SelectionMatrix.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Writes the matrix (atomically, so an interrupted run leaves the last complete file).
+    /// - Throws: file errors.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Every run as a history record (the training data of the evaluation).
+    public func history(cells selected: [Cell]? = nil) -> [HistoryRecord] {
+        (selected ?? cells).flatMap { cell in
+            cell.runs.sorted { $0.key < $1.key }.flatMap { strategy, runs in
+                runs.map { run in
+                    HistoryRecord(recordedAt: 0, features: cell.features, strategy: strategy,
+                                  timeToFirstTokenSeconds: run.timeToFirstTokenSeconds, totalSeconds: run.totalSeconds,
+                                  outputTokens: run.outputTokens, roundTrips: run.roundTrips, acceptanceRate: run.acceptanceRate,
+                                  agreement: run.agreement)
+                }
+            }
+        }
+    }
+}

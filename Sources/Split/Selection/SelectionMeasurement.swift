@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+
+/// Measures the task × strategy matrix through the real edge daemon core (`EdgeService`, one
+/// worker, as `edge-node serve` runs it) and an in-process cloud server (`LoopbackCloud`: real
+/// ZeroMQ/CURVE sockets) behind the link emulator playing each network profile; slower devices
+/// are played by the device-speed throttle on the edge's model. Each cell first runs local
+/// once as the reference output (and warm-up), then `repeats` rounds over every strategy in
+/// turn, so load from other processes spreads over all strategies. The matrix is saved after
+/// every cell, and cells already in it are not measured again.
+public struct SelectionMeasurement: Sendable {
+    public var modelPath: String
+    public var suite: SelectionSuite
+    public var strategies: [Strategy]
+    public var repeats: Int
+    /// Told the fraction done and what is being measured.
+    public var progress: @Sendable (Double, String) -> Void
+
+    public init(modelPath: String, suite: SelectionSuite, strategies: [Strategy], repeats: Int = 2,
+                progress: @escaping @Sendable (Double, String) -> Void = { _, _ in }) {
+        self.modelPath = modelPath
+        self.suite = suite
+        self.strategies = strategies
+        self.repeats = max(1, repeats)
+        self.progress = progress
+    }
+
+    /// Measures every cell missing from `existing`, saving through `save` after each.
+    /// - Throws: model, socket or file errors; a failed request (the matrix must be complete).
+    public func run(existing: SelectionMatrix?, command: String, thisMachine: DeviceProfile,
+                    save: (SelectionMatrix) throws -> Void) async throws -> SelectionMatrix {
+        let file = try ModelFile(path: modelPath)
+        guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
+        let cloudModel = try file.load()
+        let shape = ModelShape(model: cloudModel, name: (modelPath as NSString).lastPathComponent)
+        var matrix = existing ?? SelectionMatrix(model: shape.name, shape: shape, suite: suite,
+                                                 strategies: strategies.map(\.description), repeats: repeats, command: command)
+        let identity = try file.identity()
+        var silent = Logger(label: "split.bench")
+        silent.logLevel = .critical
+        let total = Double(suite.networks.count * suite.devices.count * suite.workloads.count)
+        var done = 0.0
+        for network in suite.networks {
+            let pending = suite.devices.flatMap { device in suite.workloads.map { (device, $0) } }
+                .filter { matrix.cell(device: $0.0.name, network: network.name, workload: $0.1.name) == nil }
+            done += Double(suite.devices.count * suite.workloads.count - pending.count)
+            guard !pending.isEmpty else { continue }
+            let cloud = try LoopbackCloud(model: cloudModel, modelIdentity: identity, emulatedLink: LinkEmulatorConfiguration(
+                targetPort: 0, oneWayDelaySeconds: network.roundTripSeconds / 2, jitterSeconds: network.jitterSeconds / 2,
+                bandwidthBitsPerSecond: network.uplinkBitsPerSecond))
+            defer { cloud.stop() }
+            var services: [String: EdgeService] = [:]
+            for (device, workload) in pending {
+                progress(done / total, "\(network.name) \(device.name) \(workload.name)")
+                let service = try services[device.name] ?? {
+                    var configuration = EdgeService.Configuration(modelPath: modelPath, splitLayer: nil, link: cloud.link, workers: 1)
+                    configuration.deviceSlowdown = device.slowdown
+                    return try EdgeService(configuration: configuration, logger: silent)
+                }()
+                services[device.name] = service
+                let prompt = SplitBenchmark.prompt(tokenizer: tokenizer, promptTokens: workload.promptTokens,
+                                                   fitting: shape.maxPositions - workload.outputTokens - 1)
+                let profile = thisMachine.slowed(by: device.slowdown, name: device.name)
+                let features = TaskFeatures(promptTokens: workload.promptTokens, outputTokens: workload.outputTokens,
+                                            requirement: .exact, device: profile, network: network, shape: shape)
+                let reference = try await Self.complete(service, prompt: prompt, workload: workload, strategy: .local,
+                                                        tokenizer: tokenizer, reference: nil)
+                var runs: [String: [SelectionMatrix.Run]] = [:]
+                for _ in 0..<repeats {
+                    for strategy in strategies {
+                        let run = try await Self.complete(service, prompt: prompt, workload: workload, strategy: strategy,
+                                                          tokenizer: tokenizer, reference: reference.tokens)
+                        runs[strategy.description, default: []].append(run.run)
+                    }
+                }
+                matrix.cells.append(SelectionMatrix.Cell(device: device.name, network: network.name, workload: workload.name,
+                                                         features: features, runs: runs, loadAverage: Self.loadAverage()))
+                try save(matrix)
+                done += 1
+            }
+        }
+        progress(1, "done")
+        return matrix
+    }
+
+    /// One request through the edge service, with its output's tokens and measured outcome.
+    /// The output is compared as its text re-tokenized (local streams text without token ids).
+    static func complete(_ service: EdgeService, prompt: String, workload: SelectionSuite.Workload, strategy: Strategy,
+                         tokenizer: BPETokenizer, reference: [Int32]?) async throws -> (tokens: [Int32], run: SelectionMatrix.Run) {
+        let request = CompletionRequest(prompt: prompt, maxTokens: workload.outputTokens, strategy: strategy.description)
+        let summary = try await service.complete(request) { _ in }
+        let produced = tokenizer.encode(summary.text)
+        let agreement = reference.map { Self.agreement(produced, $0) } ?? 1
+        let counts = summary.counts
+        return (produced, SelectionMatrix.Run(
+            totalSeconds: summary.totalSeconds, timeToFirstTokenSeconds: summary.timeToFirstTokenSeconds,
+            outputTokens: summary.completionTokenCount, agreement: agreement, roundTrips: counts?.roundTrips ?? 0,
+            acceptanceRate: counts.flatMap { $0.drafted > 0 ? Double($0.acceptedDrafts) / Double($0.drafted) : nil }))
+    }
+
+    /// Positions where two token sequences agree, over the longer length (1 for two empty ones).
+    public static func agreement(_ a: [Int32], _ b: [Int32]) -> Double {
+        let length = max(a.count, b.count)
+        guard length > 0 else { return 1 }
+        return Double(zip(a, b).filter { $0 == $1 }.count) / Double(length)
+    }
+
+    /// The 1-minute load average (0 where /proc is missing).
+    public static func loadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first else { return 0 }
+        return Double(first) ?? 0
+    }
+}
