@@ -57,15 +57,19 @@ struct EdgeFaultTests {
             cloud.kill9()
         }
         let expected = try DaemonStack.localCompletion(prompt: Self.prompt, maxTokens: Self.maxTokens)
-        // The service time of one request, measured, sets the flood's pace.
+        // The service time of one request (the fastest of three, so a slow first one does not
+        // slow the flood down) sets the flood's pace.
         let client = try EdgeClient(endpoint: edge.socketEndpoint)
-        let started = Date()
-        guard case .done(let first, _) = try client.complete(CompletionRequest(prompt: Self.prompt, maxTokens: Self.maxTokens)) else {
-            Issue.record("the first request failed")
-            return
+        var serviceSeconds = Double.infinity
+        for _ in 0..<3 {
+            let started = Date()
+            guard case .done(let first, _) = try client.complete(CompletionRequest(prompt: Self.prompt, maxTokens: Self.maxTokens)) else {
+                Issue.record("a request before the flood failed")
+                return
+            }
+            #expect(first.text == expected)
+            serviceSeconds = min(serviceSeconds, Date().timeIntervalSince(started))
         }
-        #expect(first.text == expected)
-        let serviceSeconds = Date().timeIntervalSince(started)
         let count = 300
         let finals = try Self.flood(edge.socketEndpoint, count: count, intervalSeconds: serviceSeconds / 10)
         #expect(finals.count == count, "\(count - finals.count) requests got no final reply")

@@ -1,5 +1,12 @@
 import Foundation
 
+#if SPLIT_FUZZ_NO_CLIENT_REQUEST
+/// Left out when the client API's request types could not be compiled without the packages the
+/// fuzz build leaves out (scripts/fuzz.sh says so when it builds).
+let clientRequestTargets: [String: (UnsafeRawBufferPointer) -> Void] = [:]
+#else
+let clientRequestTargets: [String: (UnsafeRawBufferPointer) -> Void] = ["client-request": fuzzClientRequest]
+
 /// Client API request parsers (the ZeroMQ socket API's JSON messages and the body of the
 /// OpenAI-style `POST /v1/completions`): any bytes parse or throw `ClientAPIError`; an accepted
 /// socket request re-encodes to a message that parses back to the same request, and every
@@ -32,3 +39,4 @@ private func checkWithinLimits(_ request: CompletionRequest, _ limits: ClientAPI
     fuzzCheck(request.stop.count <= limits.maxStopSequences, "too many stop strings")
     fuzzCheck(request.stop.allSatisfy { $0.utf8.count <= limits.maxStopBytes }, "stop string past the limit")
 }
+#endif

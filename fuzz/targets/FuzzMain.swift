@@ -14,8 +14,7 @@ let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "gguf": fuzzGGUFReader,
     "safetensors": fuzzSafetensorsReader,
     "tokenizer": fuzzTokenizer,
-    "client-request": fuzzClientRequest,
-]
+].merging(clientRequestTargets) { first, _ in first }
 
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>>>) -> CInt {

@@ -382,6 +382,7 @@ public final class CloudServer: @unchecked Sendable {
             // Also after messages that need no pass (close, truncate, hello).
             metrics.sessions.set(to: Double(store.sessionCount))
             metrics.connections.set(to: Double(store.peerCount))
+            metrics.kvBytes.set(to: Double(store.cacheBytes))
             countEvictions()
             countRejections()
             guard !active.isEmpty else { continue }
