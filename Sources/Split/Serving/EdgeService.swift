@@ -306,7 +306,8 @@ extension EdgeService {
     /// While the plan is local no round trips happen, so a thread pings the first cloud now and
     /// then (heartbeats: no model work) and lets the re-planner split again when the link allows.
     private func startLinkProbe() {
-        guard let replanner, let link = configuration.link, let endpoint = link.endpoints.first,
+        guard let replanner, let link = configuration.link,
+              let endpoint = (link.replicaDirectory?.current.endpoints ?? link.endpoints).first,
               let interval = configuration.replanning?.probeIntervalSeconds, interval > 0 else { return }
         let local = model.configuration.layerCount
         let thread = Thread { [weak self, context] in

@@ -49,8 +49,7 @@ public final class ReplicaDirectory: Sendable {
     /// Resolves every named endpoint now; returns whether the list changed.
     @discardableResult
     public func refresh() -> Bool {
-        let previous = state.withLock { $0.resolved }
-        var resolved = previous
+        var resolved = state.withLock { $0.resolved }
         var expanded: [CloudEndpoint] = []
         for (index, endpoint) in configured.enumerated() {
             guard let (scheme, host, port) = Self.hostName(in: endpoint.address) else {
