@@ -39,6 +39,46 @@ struct InProcessSplitTests {
         #expect(report.rebuilds == 0)
     }
 
+    @Test("the edge keeps its cloud connection between completions: later ones pay no hello, output unchanged")
+    func connectionKept() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let expected = try localTokens(file, maxTokens: 8)
+        let edgeKeys = try CurveKeyPair.generate()
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [edgeKeys.publicKey])
+        defer { cloud.stop() }
+        let generator = try splitGenerator(file, k: 2, endpoints: [cloud.endpoint], keys: edgeKeys)
+        let request = CompletionRequest(prompt: Self.prompt, maxTokens: 8)
+        let first = try generator.generate(request)
+        #expect(first.result.tokens == expected)
+        #expect(first.roundTrips == first.result.tokens.count + 1)  // hello, prompt, a step per later token
+        for _ in 0..<2 {
+            let again = try generator.generate(request)
+            #expect(again.result.tokens == expected)
+            #expect(again.roundTrips == again.result.tokens.count)  // no hello: the connection was kept
+            #expect(again.rebuilds == 0)
+        }
+        #expect(cloud.server.statistics.connections == 1)  // three completions, one connection
+    }
+
+    @Test("a kept connection the cloud has since dropped says hello again and gives the same output")
+    func keptConnectionForgotten() throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let expected = try localTokens(file, maxTokens: 6)
+        let edgeKeys = try CurveKeyPair.generate()
+        // One connection at a time: a second edge's hello drops the first edge's record.
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [edgeKeys.publicKey], maxPeers: 1)
+        defer { cloud.stop() }
+        let request = CompletionRequest(prompt: Self.prompt, maxTokens: 6)
+        let edge = try splitGenerator(file, k: 1, endpoints: [cloud.endpoint], keys: edgeKeys)
+        let other = try splitGenerator(file, k: 1, endpoints: [cloud.endpoint], keys: edgeKeys)
+        #expect(try edge.generate(request).result.tokens == expected)
+        #expect(try other.generate(request).result.tokens == expected)
+        let report = try edge.generate(request)
+        #expect(report.result.tokens == expected)
+        #expect(!report.degraded && report.failovers == 0)
+        #expect(report.rebuilds == 1)  // the cloud no longer knew the connection: hello, then the prompt again
+    }
+
     @Test("an edge whose key is not on the allow-list gets nothing")
     func strangerGetsNothing() throws {
         let file = try ModelFile(path: Self.modelPath)

@@ -78,7 +78,7 @@ public struct CostModel: Sendable {
             cloudSeconds: local ? 0 : cloud.decodeSeconds(layers: k..<L, context: context) + head)
         let firstToken = Breakdown(
             edgeSeconds: edge.embedSeconds(tokens: n) + edge.prefillSeconds(layers: 0..<k, tokens: n) + (local ? head : 0),
-            transferSeconds: local ? 0 : transfer.connectionSetupSeconds + transfer.prefillSeconds(rows: n, encoding: encoding),
+            transferSeconds: local ? 0 : transfer.prefillSeconds(rows: n, encoding: encoding),
             cloudSeconds: local ? 0 : cloud.prefillSeconds(layers: k..<L, tokens: n) + head)
         return Estimate(splitLayer: k, encoding: local ? nil : encoding.description, decode: decode, firstToken: firstToken,
                         uplinkBytesPerToken: local ? 0 : transfer.requestBytes(rows: 1, encoding: encoding),

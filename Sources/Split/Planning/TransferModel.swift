@@ -49,13 +49,15 @@ public struct TransferModel: Sendable {
         return bytes.count - rowBytes
     }
 
-    /// Round trips before a generation's first request: `SplitGenerator` opens a connection per
-    /// generation, and ZeroMQ's greeting, CURVE's HELLO/WELCOME and INITIATE/READY, and the split's
-    /// own hello each wait for the peer. (Measured over an emulated 600 ms link before this term
-    /// existed: time to first token was 4.4 round trips above the prediction.)
+    /// Round trips to open a connection: ZeroMQ's greeting, CURVE's HELLO/WELCOME and
+    /// INITIATE/READY, and the split's own hello each wait for the peer. (Measured over an
+    /// emulated 600 ms link when every generation opened one: time to first token was 4.4 round
+    /// trips above the prediction without this term.) `SplitGenerator` keeps its connections open
+    /// between generations, so a running edge pays this once per cloud node, not per request;
+    /// the estimates below leave it out.
     public static let connectionSetupRoundTrips = 4
 
-    /// Opening the connection and saying hello.
+    /// Opening a connection and saying hello (once per cloud node while the edge runs).
     public var connectionSetupSeconds: Double { Double(Self.connectionSetupRoundTrips) * network.roundTripSeconds }
 
     /// One decode step: a request with one row up, a result down, one round trip.

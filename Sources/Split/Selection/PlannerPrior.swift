@@ -63,7 +63,8 @@ public struct PlannerPrior: Sendable {
         let k = strategy.splitLayer ?? L
         let estimate = costModel.estimate(splitLayer: k, encoding: strategy.encoding ?? .f32)
         let first = estimate.firstToken, decode = estimate.decode
-        let setup = strategy == .local ? 0 : Double(TransferModel.connectionSetupRoundTrips + 1)
+        // The prompt's exchange (the edge keeps its cloud connections open between requests).
+        let setup = strategy == .local ? 0.0 : 1.0
         let context = task.workload.meanDecodeContext
         // One token from the edge's exit head at k: embedding, layers [0, k), head.
         let edgeToken = costModel.edge.embedSeconds(tokens: 1) + costModel.edge.decodeSeconds(layers: 0..<k, context: context)

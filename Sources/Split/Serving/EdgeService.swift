@@ -176,9 +176,21 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         }
     }
 
+    /// Split generators a worker keeps (each with its open cloud connections); past this, one is
+    /// dropped and its connections closed.
+    static let maxSplitGeneratorsPerWorker = 16
+
+    /// What a split generator is fixed to; the worker keeps one per value.
+    private struct SplitGeneratorKey: Hashable {
+        var splitLayer: Int
+        var encoding: ActivationEncoding
+    }
+
     private func workerLoop() {
         var local: LocalGenerator?
-        var split: SplitGenerator?
+        // One split generator per (split layer, encoding) the worker has served, each keeping its
+        // cloud connections open between completions; a few at most (strategies vary per request).
+        var splits: [SplitGeneratorKey: SplitGenerator] = [:]
         while true {
             jobSignal.wait()
             guard let (job, queued) = jobs.withLock({ $0.isEmpty ? nil : ($0.removeFirst(), $0.count) }) else { continue }
@@ -226,12 +238,21 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         throw CompletionError.invalidRequest(
                             "split layer \(k) is outside 0…\(model.configuration.layerCount) for this model")
                     }
-                    if split == nil || split!.splitLayer != k || split!.encoding != encoding {
+                    let key = SplitGeneratorKey(splitLayer: k, encoding: encoding)
+                    let split: SplitGenerator
+                    if let kept = splits[key] {
+                        split = kept
+                    } else {
+                        if splits.count >= Self.maxSplitGeneratorsPerWorker,
+                           let oldest = splits.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+                            splits[oldest] = nil
+                        }
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: observed(link, splitLayer: k), context: context,
                                                    logger: logger)
+                        splits[key] = split
                     }
-                    let report = try split!.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
+                    let report = try split.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
                                                      allowDegraded: job.request.allowDegraded, onText: emitPiece)
                     metrics.failovers.increment(by: Int64(report.failovers))
                     if report.degraded { metrics.degraded.increment() }

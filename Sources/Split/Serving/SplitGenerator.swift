@@ -70,6 +70,18 @@ public final class SplitGenerator {
     private(set) var lastSessionID: UInt64 = 0
     /// The cloud endpoint the generation in progress is connected to (for tests that kill it).
     private(set) var connectedEndpoint: String?
+    /// Connections kept open between generations, by endpoint address, each past its hello for
+    /// this generator's split layer and encoding. An edge daemon answers completion after
+    /// completion; opening a connection for each paid ZeroMQ's greeting, CURVE's handshake and
+    /// the hello (four round trips over the link) before every prompt, more than a short line's
+    /// decoding at a long RTT. A kept connection that went stale (the cloud restarted or dropped
+    /// it) answers the next request with `rebuildRequired` or silence, which `cloudRows` handles
+    /// as for any connection: hello again, or fail over.
+    private var idleConnections: [String: CloudConnection] = [:]
+    /// Whether finished generations leave their connection open for the next one.
+    public var keepsConnections = true
+    /// When the last generation started (to drop the least recently used of several generators).
+    public private(set) var lastUsed = DispatchTime(uptimeNanoseconds: 0)
     /// Rebuilds one token may ask of a node before the node counts as failed. A real cloud
     /// needs at most one or two (a session evicted between the chunks of a long prefill).
     static let maxRebuildsPerToken = 4
@@ -103,6 +115,9 @@ public final class SplitGenerator {
         let cache: KVCache
         var hidden: [Float] = []
         var connection: CloudConnection?
+        /// The connection's counters when this session took it (a kept connection carries
+        /// earlier sessions' bytes and round trips).
+        private var baseline = (sent: 0, received: 0, roundTrips: 0)
         /// The replicas as they were when the session started (a session keeps its list: indices
         /// below point into it), and the indices to try, best first, and the one in use.
         var endpoints: [CloudEndpoint] = []
@@ -118,24 +133,38 @@ public final class SplitGenerator {
         init(cache: KVCache) {
             self.cache = cache
         }
+        func attach(_ connection: CloudConnection) {
+            self.connection = connection
+            baseline = (connection.bytesSent, connection.bytesReceived, connection.roundTrips)
+        }
+        /// Counts the connection's traffic to this session and lets go of it (returned, open).
+        @discardableResult
+        func detach() -> CloudConnection? {
+            guard let connection else { return nil }
+            bytesSent += connection.bytesSent - baseline.sent
+            bytesReceived += connection.bytesReceived - baseline.received
+            roundTrips += connection.roundTrips - baseline.roundTrips
+            self.connection = nil
+            return connection
+        }
         func retire() {
-            if let connection {
-                bytesSent += connection.bytesSent
-                bytesReceived += connection.bytesReceived
-                roundTrips += connection.roundTrips
-                connection.close()
-            }
-            connection = nil
+            detach()?.close()
         }
     }
 
-    /// Tells the cloud the session is over (its KV cache can go) and closes the connection.
-    /// Safe to call twice: the second call finds no connection. (The close was once sent only
-    /// from a `defer` that ran after the success path had already retired the connection, so
-    /// clouds kept every finished session until their KV budget evicted it.)
-    private func end(_ session: Session) {
+    /// Tells the cloud the session is over (its KV cache can go), then keeps the connection for
+    /// the next generation (`keep`, after a generation that ended well) or closes it. Safe to
+    /// call twice: the second call finds no connection. (The close was once sent only from a
+    /// `defer` that ran after the success path had already retired the connection, so clouds
+    /// kept every finished session until their KV budget evicted it.)
+    private func end(_ session: Session, keep: Bool = false) {
         if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
-        session.retire()
+        if keep, keepsConnections, let connection = session.detach() {
+            idleConnections.removeValue(forKey: connection.endpoint.address)?.close()
+            idleConnections[connection.endpoint.address] = connection
+        } else {
+            session.retire()
+        }
     }
 
     /// Generates a completion through the cloud.
@@ -155,10 +184,13 @@ public final class SplitGenerator {
             throw CompletionError.invalidRequest("\(decoding) needs the exit head (final norm and LM head) on the edge")
         }
         let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
+        lastUsed = DispatchTime.now()
         if let directory = link.replicaDirectory, directory.current.version != replicasVersion {
             let current = directory.current
             replicas = replicas.updating(endpoints: current.endpoints)
             replicasVersion = current.version
+            let live = Set(current.endpoints.map(\.address))
+            for address in idleConnections.keys where !live.contains(address) { idleConnections.removeValue(forKey: address)?.close() }
         }
         session.endpoints = replicas.endpoints
         session.order = replicas.order(for: session.id)
@@ -200,7 +232,7 @@ public final class SplitGenerator {
         let result = GenerationResult(promptTokens: prompt, tokens: output.tokens, text: output.stream.emitted,
                                       finishReason: output.finish, prefillSeconds: prefillSeconds,
                                       decodeSeconds: LocalGenerator.seconds(since: firstTokenTime))
-        end(session)
+        end(session, keep: true)
         var counts = session.counts
         counts.tokens = output.tokens.count
         counts.edgeAnswered = output.provenance.filter { $0.side == .edge }.count
@@ -306,13 +338,17 @@ public final class SplitGenerator {
     private func connect(_ session: Session) throws {
         let endpoint = session.endpoints[session.endpointIndex]
         connectedEndpoint = endpoint.address
+        if let kept = idleConnections.removeValue(forKey: endpoint.address) {
+            session.attach(kept)
+            return
+        }
         let connection: CloudConnection
         do {
             connection = try CloudConnection(context: context, endpoint: endpoint, configuration: link)
         } catch {
             throw LinkError.transport("cannot connect to \(endpoint.address): \(error)")
         }
-        session.connection = connection
+        session.attach(connection)
         _ = try connection.hello(.init(modelIdentity: modelIdentity, splitLayer: UInt32(splitLayer),
                                        activationEncoding: encoding, clientName: link.clientName))
     }
