@@ -4,7 +4,8 @@ import Testing
 
 /// An edge service planning its split from profiles, in front of an in-process cloud behind the
 /// link emulator whose round trip is changed under it (the relay is restarted on the same port
-/// with another delay; every session opens a new connection, so new sessions see the new link).
+/// with another delay; that cuts the edge's kept connection, and its next request goes over a
+/// new one through the new relay).
 @Suite("Edge re-plans the split when its link drifts", .serialized)
 struct EdgeReplanningTests {
     static let modelPath = TestPaths.fixture("models/llama/model.gguf")

@@ -168,4 +168,55 @@ struct LinkFaultTests {
         let again = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: Self.maxTokens))
         #expect(again.result.tokens == expected)
     }
+    @Test("a connection cut with a step in flight and re-made at once: the edge does not wait on the new connection's heartbeats for a reply that cannot come; it says hello again and rebuilds, output unchanged")
+    func connectionRemadeWithAStepInFlight() throws {
+        let keys = try CurveKeyPair.generate()
+        let cloud = try InProcessCloud(modelPath: Self.modelPath, allowed: [keys.publicKey])
+        defer { cloud.stop() }
+        let port = try #require(UInt16(cloud.endpoint.address.split(separator: ":").last ?? ""))
+        // 100 ms each way, so a request is still inside the link when the link is cut 40 ms
+        // after it was sent; a second link on the same port takes the reconnection at once.
+        let first = LinkEmulator(configuration: .init(targetPort: port, oneWayDelaySeconds: 0.1))
+        let linkPort = try first.start()
+        var again = LinkEmulatorConfiguration(targetPort: port, oneWayDelaySeconds: 0.1)
+        again.listenPort = linkPort
+        let second = LinkEmulator(configuration: again)
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let file = try ModelFile(path: Self.modelPath)
+        let generator = try SplitGenerator(
+            model: try file.load(), tokenizer: file.tokenizer!, splitLayer: 2, encoding: .f32, modelIdentity: try file.identity(),
+            link: EdgeLinkConfiguration(endpoints: [CloudEndpoint(address: "tcp://127.0.0.1:\(linkPort)", serverKey: cloud.endpoint.serverKey)],
+                                        clientKeys: keys, heartbeatIntervalSeconds: 0.1, deadAfterSeconds: 1),
+            context: try ZMQContext())
+        let expected = try Self.localTokens()
+        // Off the test's thread, so that a wait that never ends fails the test instead of hanging it.
+        let outcome = Locked<Result<SplitReport, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let cut = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let unsafeGenerator = generator
+        Thread {
+            var pieces = 0
+            let result = Result {
+                try unsafeGenerator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: Self.maxTokens)) { _ in
+                    pieces += 1
+                    guard pieces == 4 else { return }
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 0.04) {
+                        first.stop()  // the step sent after this piece is lost with the link
+                        _ = try? second.start()
+                        cut.signal()
+                    }
+                }
+            }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 30) == .success, "the generation was still waiting after 30 s")
+        #expect(cut.wait(timeout: .now() + 5) == .success)
+        let report = try #require(try outcome.withLock { $0 }).get()
+        #expect(report.result.tokens == expected)
+        #expect(report.rebuilds >= 1 && report.failovers == 0)
+    }
 }

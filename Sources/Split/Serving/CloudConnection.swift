@@ -70,6 +70,10 @@ public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
     case remote(code: WireMessage.ErrorCode, message: String)
     /// The cloud no longer holds the session (evicted or restarted); resend from `cachedLength`.
     case rebuildNeeded(cachedLength: Int)
+    /// The connection was lost and re-made while a reply was awaited: the reply cannot come
+    /// (the cloud answers on the connection a request came in on), and the cloud does not know
+    /// the new connection. Say hello again and resend.
+    case connectionReset(endpoint: String)
     case transport(String)
 
     public var description: String {
@@ -78,6 +82,7 @@ public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
             return String(format: "cloud %@ silent for %.1f s", endpoint, seconds)
         case .remote(let code, let message): return "cloud error \(code): \(message)"
         case .rebuildNeeded(let length): return "cloud lost the session (holds \(length) positions)"
+        case .connectionReset(let endpoint): return "the connection to \(endpoint) was re-made while waiting for a reply"
         case .transport(let message): return "transport: \(message)"
         }
     }
@@ -88,7 +93,7 @@ public enum LinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// this split needs) says nothing about the next one, which may serve.
     public var warrantsFailover: Bool {
         switch self {
-        case .peerDead, .transport, .rebuildNeeded: return true
+        case .peerDead, .transport, .rebuildNeeded, .connectionReset: return true
         case .remote(let code, _):
             switch code {
             case .overloaded, .internal, .rebuildRequired, .modelMismatch, .unsupportedVersion, .limitExceeded: return true
@@ -105,9 +110,14 @@ public final class CloudConnection {
     public let endpoint: CloudEndpoint
     private let configuration: EdgeLinkConfiguration
     private let socket: ZMQSocket
+    /// The socket's connection events: a `disconnected` while a reply is awaited means the
+    /// reply cannot come (the cloud answers on the connection the request came in on).
+    private let monitor: ZMQMonitor
     private let encoder: WireEncoder
     private let decoder: WireDecoder
     private var nextRequestID: UInt64 = 1
+    /// When the last request was handed to the socket.
+    private var lastSentNanoseconds: UInt64?
     /// Limits the cloud announced in its hello ack.
     public private(set) var peerLimits: WireLimits
     /// Bytes sent and received, and round trips made, on this connection.
@@ -124,6 +134,7 @@ public final class CloudConnection {
         decoder = WireDecoder(limits: configuration.limits)
         peerLimits = configuration.limits
         socket = try context.socket(.dealer)
+        monitor = try ZMQMonitor(watching: socket, context: context)
         try socket.setOption(.linger(milliseconds: 0))
         try socket.setOption(.maxMessageSize(bytes: Int64(configuration.limits.maxMessageBytes)))
         try socket.setOption(.immediate(true))
@@ -139,7 +150,10 @@ public final class CloudConnection {
         try socket.connect(endpoint.address)
     }
 
-    deinit { socket.close() }
+    deinit {
+        monitor.close()
+        socket.close()
+    }
 
     /// How long libzmq keeps trying, after `close()`, to deliver what was posted just before
     /// (the session's `close`). The socket lingers 0 ms otherwise, so that nothing waits on a
@@ -150,8 +164,18 @@ public final class CloudConnection {
     /// Closes the socket now; messages already posted are delivered in the background for up
     /// to `closeLingerMilliseconds`.
     public func close() {
+        monitor.close()
         try? socket.setOption(.linger(milliseconds: Self.closeLingerMilliseconds))
         socket.close()
+    }
+
+    /// Reads the connection events that have arrived; true when one was a disconnect.
+    private func drainEvents() -> Bool {
+        var disconnected = false
+        while let event = try? monitor.next(timeoutMilliseconds: 0) {
+            if event.kind == .disconnected { disconnected = true }
+        }
+        return disconnected
     }
 
     /// A fresh request id.
@@ -187,13 +211,18 @@ public final class CloudConnection {
     }
 
     private func forward(_ request: WireMessage.ForwardRequest, _ message: WireMessage) throws -> WireMessage.ForwardResult {
-        let sent = MonotonicClock.nanoseconds(), sentBefore = bytesSent, receivedBefore = bytesReceived
+        let sentBefore = bytesSent, receivedBefore = bytesReceived
+        lastSentNanoseconds = nil
         defer {
-            configuration.onRoundTrip?(CloudRoundTrip(
-                seconds: Double(MonotonicClock.nanoseconds() &- sent) / 1e9, requestBytes: bytesSent - sentBefore,
-                replyBytes: bytesReceived - receivedBefore, rows: request.positionCount))
+            // From the moment the request left (not from when it waited for a connection to be
+            // made), and only if it did.
+            if let sent = lastSentNanoseconds {
+                configuration.onRoundTrip?(CloudRoundTrip(
+                    seconds: Double(MonotonicClock.nanoseconds() &- sent) / 1e9, requestBytes: bytesSent - sentBefore,
+                    replyBytes: bytesReceived - receivedBefore, rows: request.positionCount))
+            }
         }
-        let reply = try exchange(message) { reply in
+        let reply = try exchange(message, needsKnownConnection: true) { reply in
             switch reply {
             case .result(let result): return result.requestID == request.requestID
             case .rebuildNeeded(let rebuild): return rebuild.requestID == request.requestID
@@ -212,7 +241,7 @@ public final class CloudConnection {
     /// Sends a robot policy's prefill and waits for its action chunk.
     /// - Throws: `LinkError.remote` for an error reply, `.transport` for any other answer.
     public func actions(_ request: WireMessage.ForwardRequest) throws -> WireMessage.ActionResult {
-        let reply = try exchange(.prefill(request)) { reply in
+        let reply = try exchange(.prefill(request), needsKnownConnection: true) { reply in
             switch reply {
             case .actions(let chunk): return chunk.requestID == request.requestID
             case .result(let result): return result.requestID == request.requestID
@@ -259,8 +288,14 @@ public final class CloudConnection {
     }
 
     /// Sends `message` and returns the first reply `matches` accepts, pinging while waiting.
-    private func exchange(_ message: WireMessage, matches: (WireMessage) -> Bool) throws -> WireMessage {
+    /// - Parameter needsKnownConnection: the message needs the cloud to know this connection (a
+    ///   request of a session, not a hello or a ping): when the connection was lost and re-made
+    ///   since the last exchange, the cloud would only answer `rebuildRequired`, so this throws
+    ///   `connectionReset` without sending.
+    private func exchange(_ message: WireMessage, needsKnownConnection: Bool = false,
+                          matches: (WireMessage) -> Bool) throws -> WireMessage {
         let bytes = try encode(message)
+        if drainEvents(), needsKnownConnection { throw LinkError.connectionReset(endpoint: endpoint.address) }
         do {
             guard try socket.send(bytes, flags: .dontWait) else {
                 // With `immediate`, nothing is connected yet: keep trying until the deadline.
@@ -271,6 +306,7 @@ public final class CloudConnection {
         }
         bytesSent += bytes.count
         roundTrips += 1
+        lastSentNanoseconds = MonotonicClock.nanoseconds()
         return try awaitReply(matches: matches)
     }
 
@@ -286,12 +322,14 @@ public final class CloudConnection {
         }
         bytesSent += bytes.count
         roundTrips += 1
+        lastSentNanoseconds = MonotonicClock.nanoseconds()
         return try awaitReply(matches: matches)
     }
 
     private func awaitReply(matches: (WireMessage) -> Bool) throws -> WireMessage {
         let poller = ZMQPoller()
         _ = poller.add(socket)
+        _ = poller.add(monitor.socket)
         var lastHeard = MonotonicClock.nanoseconds()
         var lastPing = lastHeard
         let interval = UInt64(configuration.heartbeatIntervalSeconds * 1e9)
@@ -308,7 +346,13 @@ public final class CloudConnection {
                 lastPing = now
             }
             let waitMilliseconds = max(1, Int(min(interval, dead) / 1_000_000 / 2))
-            guard let events = try? poller.poll(timeoutMilliseconds: waitMilliseconds), events[0].contains(.readable) else { continue }
+            guard let events = try? poller.poll(timeoutMilliseconds: waitMilliseconds) else { continue }
+            if events[1].contains(.readable), drainEvents() {
+                // The request, or its reply, went with the old connection; heartbeats on the new
+                // one would keep this wait alive for ever.
+                throw LinkError.connectionReset(endpoint: endpoint.address)
+            }
+            guard events[0].contains(.readable) else { continue }
             while let frame = try? socket.receive(flags: .dontWait) {
                 lastHeard = MonotonicClock.nanoseconds()
                 bytesReceived += frame.frame.count

@@ -309,6 +309,14 @@ public final class SplitGenerator {
                 saidHelloAgain = true
                 session.retire()
                 session.rebuilds += 1
+            } catch LinkError.connectionReset where rebuildsInARow < Self.maxRebuildsPerToken {
+                // Cut and re-made with the request in flight: the cloud never answers it there.
+                // A fresh connection says hello and resends the session (past the bound, the
+                // node keeps dropping connections: fail over below).
+                logger.info("cloud connection re-made while waiting; saying hello again")
+                rebuildsInARow += 1
+                session.rebuilds += 1
+                session.retire()
             } catch LinkError.rebuildNeeded(let cachedLength) where rebuildsInARow < Self.maxRebuildsPerToken {
                 // Past the bound, the node keeps losing what it was just sent: fail over below.
                 rebuildsInARow += 1
