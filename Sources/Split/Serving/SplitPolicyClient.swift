@@ -6,6 +6,11 @@ import Logging
 /// is a fresh short sequence (position 0 onward) in one reused cloud session, so nothing is
 /// cached between calls and the answer equals the local policy's exactly (with f32 activations).
 ///
+/// The client's session hashes to one of the cloud replicas (rendezvous hashing, as split
+/// generations do), so several clients spread over them; a replica that fails is skipped,
+/// quarantined, for the next one in the session's order. With a replica directory, the replicas
+/// are re-read before each call.
+///
 /// One client serves one caller at a time (it owns its socket).
 public final class SplitPolicyClient: ChunkPolicy {
     public let model: TransformerModel
@@ -18,7 +23,9 @@ public final class SplitPolicyClient: ChunkPolicy {
     private let workspace = Workspace()
     private let sessionID = UInt64.random(in: 1...UInt64.max)
     private var connection: CloudConnection?
-    private var endpointIndex = 0
+    /// The replicas, and the directory version they were read from.
+    private var replicas: ReplicaSelector
+    private var replicasVersion = 0
     /// The endpoint that answered last (nil before the first answer or after a failure).
     public private(set) var lastEndpoint: String?
 
@@ -40,6 +47,9 @@ public final class SplitPolicyClient: ChunkPolicy {
         self.link = link
         self.context = context
         self.logger = logger
+        let current = link.replicaDirectory?.current ?? (endpoints: link.endpoints, version: 0)
+        replicas = ReplicaSelector(endpoints: current.endpoints)
+        replicasVersion = current.version
     }
 
     /// Actions per chunk.
@@ -60,10 +70,21 @@ public final class SplitPolicyClient: ChunkPolicy {
         try model.forward(&hidden, rows: rows, startPosition: 0, layers: 0..<splitLayer,
                           cache: model.makeCache(layers: 0..<splitLayer, maxPositions: rows), workspace: workspace)
         let activations = try EncodedActivations(encoding: encoding, rows: rows, hiddenSize: c.hiddenSize, values: hidden)
+        if let directory = link.replicaDirectory, directory.current.version != replicasVersion {
+            let current = directory.current
+            replicas = replicas.updating(endpoints: current.endpoints)
+            replicasVersion = current.version
+            if let connection, !current.endpoints.contains(connection.endpoint) {
+                connection.close()
+                self.connection = nil
+            }
+        }
         var lastError: any Error = LinkError.transport("no endpoint tried")
-        for _ in 0..<link.endpoints.count {
+        for _ in 0..<replicas.endpoints.count {
+            // The session's first healthy replica (failed ones are ordered last while quarantined).
+            let index = replicas.order(for: sessionID)[0]
             do {
-                let connection = try connected()
+                let connection = try connected(to: replicas.endpoints[index])
                 let request = WireMessage.ForwardRequest(sessionID: sessionID, requestID: connection.makeRequestID(),
                                                          startPosition: 0, activations: activations)
                 let chunk = try connection.actions(request)
@@ -73,6 +94,7 @@ public final class SplitPolicyClient: ChunkPolicy {
                                               + "the policy has \(c.actionHorizon)×\(c.actionDimensions)")
                 }
                 lastEndpoint = connection.endpoint.address
+                replicas.markHealthy(index)
                 return chunk.values
             } catch let error as LinkError where error.warrantsFailover {
                 logger.warning("policy cloud failed; trying the next", metadata: ["error": "\(error)"])
@@ -80,15 +102,16 @@ public final class SplitPolicyClient: ChunkPolicy {
                 lastEndpoint = nil
                 connection?.close()
                 connection = nil
-                endpointIndex = (endpointIndex + 1) % link.endpoints.count
+                replicas.markFailed(index)
             }
         }
         throw lastError
     }
 
-    private func connected() throws -> CloudConnection {
-        if let connection { return connection }
-        let endpoint = link.endpoints[endpointIndex]
+    private func connected(to endpoint: CloudEndpoint) throws -> CloudConnection {
+        if let connection, connection.endpoint == endpoint { return connection }
+        connection?.close()
+        connection = nil
         let fresh: CloudConnection
         do {
             fresh = try CloudConnection(context: context, endpoint: endpoint, configuration: link)
