@@ -37,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port of the OpenAI-compatible HTTP endpoint on 127.0.0.1 (0 = off).")
     var httpPort: Int = 8080
 
+    @Option(name: .long, help: "Seconds an HTTP connection may wait for a complete request head before it is closed.")
+    var httpIdleTimeout: Double = 30
+
+    @Option(name: .long, help: "Seconds an HTTP request's body may take to arrive after its head (408 after).")
+    var httpBodyTimeout: Double = 30
+
     @Option(name: .long, help: "Robot policy (.gguf with an action head) to serve `act` requests with (omit for none).")
     var policy: String?
 
@@ -99,6 +105,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard replicaRefreshSeconds >= 0 else { throw ValidationError("--replica-refresh-seconds must be ≥ 0") }
+        guard httpIdleTimeout > 0, httpBodyTimeout > 0 else {
+            throw ValidationError("--http-idle-timeout and --http-body-timeout must be positive")
+        }
         guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
         guard exploration >= 0, exploration <= 1, historyRetention > 0 else {
             throw ValidationError("--exploration must be in [0, 1] and --history-retention positive")
@@ -174,7 +183,8 @@ struct ServeCommand: AsyncParsableCommand {
             "clients": "\(sockets.boundEndpoints)", "http": "\(httpPort)"])
         if httpPort > 0 {
             let app = OpenAIServer.buildApplication(
-                configuration: OpenAIServerConfiguration(port: httpPort), service: service,
+                configuration: OpenAIServerConfiguration(port: httpPort, idleTimeoutSeconds: httpIdleTimeout,
+                                                         bodyTimeoutSeconds: httpBodyTimeout), service: service,
                 status: { service.status() }, metrics: service.metrics.registry, logger: logger)
             try await app.runService()  // returns on SIGINT/SIGTERM
         } else {
