@@ -52,7 +52,8 @@ struct BenchExitCommand: ParsableCommand {
         if exactnessPrompts > 0 {
             let check = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(exactnessPrompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: [], bandwidthBitsPerSecond: nil, strategies: [])
-            for layer in Set([file.configuration.layerCount / 4, k]).sorted() {
+            let L = file.configuration.layerCount
+            for layer in Set([L / 4, k, 3 * L / 4]).sorted() {
                 let result = try check.exactness(splitLayer: layer, draftLength: 4)
                 print("exactness: greedy split-spec(k=\(layer),gamma=4,f32) == local on \(result.identical)/\(result.total) prompts"
                       + (result.mismatches.isEmpty ? "" : " (differ: \(result.mismatches))"))
