@@ -105,9 +105,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard replicaRefreshSeconds >= 0 else { throw ValidationError("--replica-refresh-seconds must be ≥ 0") }
-        guard httpIdleTimeout > 0, httpBodyTimeout > 0 else {
-            throw ValidationError("--http-idle-timeout and --http-body-timeout must be positive")
+        guard httpIdleTimeout > 0, httpIdleTimeout <= 86_400, httpBodyTimeout > 0, httpBodyTimeout <= 86_400 else {
+            throw ValidationError("--http-idle-timeout and --http-body-timeout must be in (0, 86400] seconds")
         }
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be in 1…64") }
         guard ActivationEncoding(name: encoding) != nil else { throw ValidationError("unknown encoding \(encoding)") }
         guard exploration >= 0, exploration <= 1, historyRetention > 0 else {
             throw ValidationError("--exploration must be in [0, 1] and --history-retention positive")

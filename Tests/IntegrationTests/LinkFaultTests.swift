@@ -127,11 +127,13 @@ struct LinkFaultTests {
         _ = watcher
     }
 
-    @Test("when generations end the clouds hold none of their sessions: the edge's close gets there before its connection closes")
-    func finishedSessionsAreClosedOnTheCloud() throws {
+    @Test("when generations end the clouds hold none of their sessions: the edge's close gets there, on a kept connection or before its connection closes",
+          arguments: [true, false])
+    func finishedSessionsAreClosedOnTheCloud(keepsConnections: Bool) throws {
         let rig = try Rig()
         defer { rig.stopAll() }
         let generator = try rig.generator(k: 2)
+        generator.keepsConnections = keepsConnections
         for _ in 0..<4 { _ = try generator.generate(CompletionRequest(prompt: "Hello", maxTokens: 4)) }
         func sessions() -> [Double] {
             rig.clouds.map { cloud in
@@ -168,6 +170,7 @@ struct LinkFaultTests {
         let again = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: Self.maxTokens))
         #expect(again.result.tokens == expected)
     }
+
     @Test("a connection cut with a step in flight and re-made at once: the edge does not wait on the new connection's heartbeats for a reply that cannot come; it says hello again and rebuilds, output unchanged")
     func connectionRemadeWithAStepInFlight() throws {
         let keys = try CurveKeyPair.generate()
@@ -189,13 +192,14 @@ struct LinkFaultTests {
         let generator = try SplitGenerator(
             model: try file.load(), tokenizer: file.tokenizer!, splitLayer: 2, encoding: .f32, modelIdentity: try file.identity(),
             link: EdgeLinkConfiguration(endpoints: [CloudEndpoint(address: "tcp://127.0.0.1:\(linkPort)", serverKey: cloud.endpoint.serverKey)],
-                                        clientKeys: keys, heartbeatIntervalSeconds: 0.1, deadAfterSeconds: 1),
+                                        clientKeys: keys, heartbeatIntervalSeconds: 0.1, deadAfterSeconds: 3),
             context: try ZMQContext())
         let expected = try Self.localTokens()
         // Off the test's thread, so that a wait that never ends fails the test instead of hanging it.
         let outcome = Locked<Result<SplitReport, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let cut = DispatchSemaphore(value: 0)
+        let restarted = Locked(false)
         nonisolated(unsafe) let unsafeGenerator = generator
         Thread {
             var pieces = 0
@@ -205,7 +209,7 @@ struct LinkFaultTests {
                     guard pieces == 4 else { return }
                     DispatchQueue.global().asyncAfter(deadline: .now() + 0.04) {
                         first.stop()  // the step sent after this piece is lost with the link
-                        _ = try? second.start()
+                        restarted.withLock { $0 = (try? second.start()) != nil }
                         cut.signal()
                     }
                 }
@@ -215,6 +219,7 @@ struct LinkFaultTests {
         }.start()
         #expect(done.wait(timeout: .now() + 30) == .success, "the generation was still waiting after 30 s")
         #expect(cut.wait(timeout: .now() + 5) == .success)
+        #expect(restarted.withLock { $0 }, "the second link could not listen on the first one's port")
         let report = try #require(try outcome.withLock { $0 }).get()
         #expect(report.result.tokens == expected)
         #expect(report.rebuilds >= 1 && report.failovers == 0)

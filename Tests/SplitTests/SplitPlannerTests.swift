@@ -95,10 +95,11 @@ struct SplitPlannerTests {
         for row in rows.dropLast() {
             #expect(row.estimate.decode.transferSeconds >= 0.05)
             #expect(row.estimate.firstToken.totalSeconds > row.estimate.decode.totalSeconds)
-            // The prompt's request (the edge keeps its connection open, so no handshake): one round
-            // trip, and no more than a few for a 128-token prompt over LTE's uplink.
+            // The prompt's request (the edge keeps its connection open, so no handshake): one
+            // 50 ms round trip plus the prompt's bytes over LTE's uplink, well under the 200 ms
+            // that a handshake and hello (four more round trips) would add.
             #expect(row.estimate.firstToken.transferSeconds >= 0.05)
-            #expect(row.estimate.firstToken.transferSeconds < 0.05 + planner.costModel.transfer.connectionSetupSeconds)
+            #expect(row.estimate.firstToken.transferSeconds < 0.05 + 0.2)
         }
         #expect(rows[20].estimate.decode.edgeSeconds > rows[10].estimate.decode.edgeSeconds)
         #expect(rows[20].estimate.decode.cloudSeconds < rows[10].estimate.decode.cloudSeconds)

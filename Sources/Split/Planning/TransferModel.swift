@@ -49,16 +49,11 @@ public struct TransferModel: Sendable {
         return bytes.count - rowBytes
     }
 
-    /// Round trips to open a connection: ZeroMQ's greeting, CURVE's HELLO/WELCOME and
-    /// INITIATE/READY, and the split's own hello each wait for the peer. (Measured over an
-    /// emulated 600 ms link when every generation opened one: time to first token was 4.4 round
-    /// trips above the prediction without this term.) `SplitGenerator` keeps its connections open
-    /// between generations, so a running edge pays this once per cloud node, not per request;
-    /// the estimates below leave it out.
-    public static let connectionSetupRoundTrips = 4
-
-    /// Opening a connection and saying hello (once per cloud node while the edge runs).
-    public var connectionSetupSeconds: Double { Double(Self.connectionSetupRoundTrips) * network.roundTripSeconds }
+    // No term for opening a connection: ZeroMQ's greeting, CURVE's HELLO/WELCOME and
+    // INITIATE/READY and the split's hello cost four round trips (measured over an emulated
+    // 600 ms link when every generation opened one: 4.4 round trips above the prediction), but
+    // `SplitGenerator` keeps its connections open, so a running edge pays them once per cloud
+    // node and worker, not per request.
 
     /// One decode step: a request with one row up, a result down, one round trip.
     public func decodeSeconds(encoding: ActivationEncoding) -> Double {

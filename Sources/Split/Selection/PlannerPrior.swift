@@ -51,7 +51,7 @@ public struct PlannerPrior: Sendable {
         public var edgeSeconds: Double
         public var transferSeconds: Double
         public var cloudSeconds: Double
-        /// Connection set-up, prompt and decode exchanges.
+        /// The prompt's and the decode exchanges (connections are kept open: no set-up).
         public var roundTrips: Double
         public var totalSeconds: Double { edgeSeconds + transferSeconds + cloudSeconds }
     }
@@ -63,8 +63,8 @@ public struct PlannerPrior: Sendable {
         let k = strategy.splitLayer ?? L
         let estimate = costModel.estimate(splitLayer: k, encoding: strategy.encoding ?? .f32)
         let first = estimate.firstToken, decode = estimate.decode
-        // The prompt's exchange (the edge keeps its cloud connections open between requests).
-        let setup = strategy == .local ? 0.0 : 1.0
+        // The edge keeps its cloud connections open between requests: no set-up exchanges.
+        let promptExchange = strategy == .local ? 0.0 : 1.0
         let context = task.workload.meanDecodeContext
         // One token from the edge's exit head at k: embedding, layers [0, k), head.
         let edgeToken = costModel.edge.embedSeconds(tokens: 1) + costModel.edge.decodeSeconds(layers: 0..<k, context: context)
@@ -74,13 +74,13 @@ public struct PlannerPrior: Sendable {
             return PlannedTime(edgeSeconds: first.edgeSeconds + steps * decode.edgeSeconds,
                                transferSeconds: first.transferSeconds + steps * decode.transferSeconds,
                                cloudSeconds: first.cloudSeconds + steps * decode.cloudSeconds,
-                               roundTrips: strategy == .local ? 0 : setup + steps)
+                               roundTrips: strategy == .local ? 0 : promptExchange + steps)
         case .splitExit(_, let tau, _, _):
             let answered = calibration.flatMap { Self.nearest($0.thresholds, to: Double(tau))?.edgeAnsweredFraction } ?? 0.1
             let sent = steps * (1 - answered)
             return PlannedTime(edgeSeconds: first.edgeSeconds + steps * answered * edgeToken + sent * (decode.edgeSeconds + costModel.edge.headSeconds),
                                transferSeconds: first.transferSeconds + sent * decode.transferSeconds,
-                               cloudSeconds: first.cloudSeconds + sent * decode.cloudSeconds, roundTrips: setup + sent)
+                               cloudSeconds: first.cloudSeconds + sent * decode.cloudSeconds, roundTrips: promptExchange + sent)
         case .splitSpec(_, let gamma, _, let encoding):
             let acceptance = calibration.flatMap { Self.nearest($0.draftLengths, to: Double(gamma))?.acceptanceRate } ?? 0.5
             // A round: γ drafts on the edge, then the cloud checks γ + 1 rows in one exchange;
@@ -92,7 +92,7 @@ public struct PlannerPrior: Sendable {
             let verify = costModel.cloud.prefillSeconds(layers: k..<L, tokens: rows) + Double(rows) * costModel.cloud.headSeconds
             return PlannedTime(edgeSeconds: first.edgeSeconds + rounds * Double(gamma) * edgeToken,
                                transferSeconds: first.transferSeconds + rounds * exchange,
-                               cloudSeconds: first.cloudSeconds + rounds * verify, roundTrips: setup + rounds)
+                               cloudSeconds: first.cloudSeconds + rounds * verify, roundTrips: promptExchange + rounds)
         }
     }
 

@@ -134,11 +134,20 @@ public final class CloudConnection {
         decoder = WireDecoder(limits: configuration.limits)
         peerLimits = configuration.limits
         socket = try context.socket(.dealer)
-        monitor = try ZMQMonitor(watching: socket, context: context)
+        // Only disconnects: a kept connection's monitor is read when the connection is next
+        // used, and a dead cloud's reconnect attempts would otherwise queue events meanwhile.
+        monitor = try ZMQMonitor(watching: socket, context: context, events: ZMQMonitor.disconnectEvents)
         try socket.setOption(.linger(milliseconds: 0))
         try socket.setOption(.maxMessageSize(bytes: Int64(configuration.limits.maxMessageBytes)))
         try socket.setOption(.immediate(true))
         try socket.setOption(.reconnectInterval(milliseconds: 100))
+        try socket.setOption(.reconnectIntervalMax(milliseconds: Self.reconnectIntervalMaxMilliseconds))
+        // ZMTP heartbeats keep a connection that waits between generations honest: a path that
+        // died silently (a NAT's idle timeout, a host gone without a reset) is dropped by libzmq
+        // and re-made, and the next request sees the disconnect instead of waiting for silence.
+        let beat = Int32(min(60_000, max(1_000, configuration.deadAfterSeconds * 1_000)))
+        try socket.setOption(.heartbeatInterval(milliseconds: beat))
+        try socket.setOption(.heartbeatTimeout(milliseconds: 3 * beat))
         if let serverKey = endpoint.serverKey {
             guard let keys = configuration.clientKeys else {
                 throw ZMQError(call: "CURVE", code: EINVAL)
@@ -154,6 +163,9 @@ public final class CloudConnection {
         monitor.close()
         socket.close()
     }
+
+    /// The longest wait between reconnect attempts to an unreachable cloud (from 100 ms, doubling).
+    static let reconnectIntervalMaxMilliseconds: Int32 = 5_000
 
     /// How long libzmq keeps trying, after `close()`, to deliver what was posted just before
     /// (the session's `close`). The socket lingers 0 ms otherwise, so that nothing waits on a
@@ -213,10 +225,12 @@ public final class CloudConnection {
     private func forward(_ request: WireMessage.ForwardRequest, _ message: WireMessage) throws -> WireMessage.ForwardResult {
         let sentBefore = bytesSent, receivedBefore = bytesReceived
         lastSentNanoseconds = nil
+        var answered = false
         defer {
             // From the moment the request left (not from when it waited for a connection to be
-            // made), and only if it did.
-            if let sent = lastSentNanoseconds {
+            // made), and only when the cloud answered: a timeout or a lost connection measures
+            // nothing about the link.
+            if answered, let sent = lastSentNanoseconds {
                 configuration.onRoundTrip?(CloudRoundTrip(
                     seconds: Double(MonotonicClock.nanoseconds() &- sent) / 1e9, requestBytes: bytesSent - sentBefore,
                     replyBytes: bytesReceived - receivedBefore, rows: request.positionCount))
@@ -230,6 +244,7 @@ public final class CloudConnection {
             default: return false
             }
         }
+        answered = true
         switch reply {
         case .result(let result): return result
         case .rebuildNeeded(let rebuild): throw LinkError.rebuildNeeded(cachedLength: Int(rebuild.cachedLength))
@@ -317,6 +332,9 @@ public final class CloudConnection {
             if silent > configuration.deadAfterSeconds {
                 throw LinkError.peerDead(endpoint: endpoint.address, silentSeconds: silent)
             }
+            // A disconnect before this attempt (a peer that accepted and dropped) is not this
+            // request's: only one after the send is.
+            _ = drainEvents()
             if (try? socket.send(bytes, flags: .dontWait)) == true { break }
             usleep(2_000)
         }
@@ -347,17 +365,19 @@ public final class CloudConnection {
             }
             let waitMilliseconds = max(1, Int(min(interval, dead) / 1_000_000 / 2))
             guard let events = try? poller.poll(timeoutMilliseconds: waitMilliseconds) else { continue }
+            // Replies first: one that arrived before the connection dropped still counts.
+            if events[0].contains(.readable) {
+                while let frame = try? socket.receive(flags: .dontWait) {
+                    lastHeard = MonotonicClock.nanoseconds()
+                    bytesReceived += frame.frame.count
+                    guard !frame.more, let reply = try? decoder.decode(frame.frame) else { continue }
+                    if matches(reply) { return reply }
+                }
+            }
             if events[1].contains(.readable), drainEvents() {
                 // The request, or its reply, went with the old connection; heartbeats on the new
                 // one would keep this wait alive for ever.
                 throw LinkError.connectionReset(endpoint: endpoint.address)
-            }
-            guard events[0].contains(.readable) else { continue }
-            while let frame = try? socket.receive(flags: .dontWait) {
-                lastHeard = MonotonicClock.nanoseconds()
-                bytesReceived += frame.frame.count
-                guard !frame.more, let reply = try? decoder.decode(frame.frame) else { continue }
-                if matches(reply) { return reply }
             }
         }
     }

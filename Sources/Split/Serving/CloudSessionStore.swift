@@ -59,8 +59,9 @@ public final class CloudSessionStore {
     /// Longest session, in positions.
     public let maxPositions: Int
     /// Connections whose hello is kept; past it the least recently active one is forgotten (it
-    /// gets `rebuildRequired` if it comes back). Edges open a connection per generation and
-    /// the cloud never hears of a disconnect, so without a bound the table only grows.
+    /// gets `rebuildRequired` if it comes back). Edges come and go (and re-make connections
+    /// after every network blip) and the cloud never hears of a disconnect, so without a bound
+    /// the table only grows.
     public let maxPeers: Int
     /// Sessions one connection may hold, and all connections together. The KV budget bounds
     /// their memory only when they hold cache bytes; a split at the last layer leaves the cloud

@@ -122,7 +122,12 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             selection = nil
         }
         selectionNotes.withLock { [selection] in $0 = selection }
-        context = try ZMQContext()
+        // Each worker keeps up to `maxSplitGeneratorsPerWorker` generators, each a connection (a
+        // DEALER and two monitor PAIRs) per replica it used; libzmq's default of 1,023 sockets
+        // would run out with many workers and replicas.
+        let replicaCount = max(8, configuration.link?.endpoints.count ?? 0)
+        let sockets = max(1, configuration.workers) * Self.maxSplitGeneratorsPerWorker * replicaCount * 3 + 64
+        context = try ZMQContext(maxSockets: Int32(min(sockets, 60_000)))
         modelName = (configuration.modelPath as NSString).lastPathComponent
         if let settings = configuration.replanning, configuration.link != nil {
             let replanner = try LinkReplanner(shape: ModelShape(model: model, name: modelName), configuration: settings)
@@ -178,7 +183,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
 
     /// Split generators a worker keeps (each with its open cloud connections); past this, one is
     /// dropped and its connections closed.
-    static let maxSplitGeneratorsPerWorker = 16
+    static let maxSplitGeneratorsPerWorker = 8
 
     /// What a split generator is fixed to; the worker keeps one per value.
     private struct SplitGeneratorKey: Hashable {
@@ -191,6 +196,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         // One split generator per (split layer, encoding) the worker has served, each keeping its
         // cloud connections open between completions; a few at most (strategies vary per request).
         var splits: [SplitGeneratorKey: SplitGenerator] = [:]
+        let splitWorkspace = Workspace()  // shared by the worker's generators: one runs at a time
         while true {
             jobSignal.wait()
             guard let (job, queued) = jobs.withLock({ $0.isEmpty ? nil : ($0.removeFirst(), $0.count) }) else { continue }
@@ -249,7 +255,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         }
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: observed(link, splitLayer: k), context: context,
-                                                   logger: logger)
+                                                   logger: logger, workspace: splitWorkspace)
                         splits[key] = split
                     }
                     let report = try split.generate(job.request, decoding: strategy.splitDecoding(controller: controller),

@@ -8,12 +8,32 @@ public struct ReplicaSelector: Sendable {
     public let endpoints: [CloudEndpoint]
     /// How long a failed replica is tried last.
     public var quarantineNanoseconds: UInt64
+    /// The replica directory's version `endpoints` came from (0 without a directory).
+    public private(set) var directoryVersion = 0
     private var failedAt: [Int: UInt64] = [:]
 
     /// Selects among `endpoints` (at least one).
     public init(endpoints: [CloudEndpoint], quarantineSeconds: Double = 30) {
         self.endpoints = endpoints
         quarantineNanoseconds = UInt64(max(0, quarantineSeconds) * 1e9)
+    }
+
+    /// The replicas `link` names now: its directory's when it has one, else its endpoints.
+    public init(link: EdgeLinkConfiguration) {
+        let current = link.replicaDirectory?.current ?? (endpoints: link.endpoints, version: 0)
+        self.init(endpoints: current.endpoints)
+        directoryVersion = current.version
+    }
+
+    /// Re-reads `link`'s replica directory; true when the replicas changed (a replica still
+    /// listed keeps its quarantine).
+    public mutating func refresh(from link: EdgeLinkConfiguration) -> Bool {
+        guard let directory = link.replicaDirectory else { return false }
+        let current = directory.current
+        guard current.version != directoryVersion else { return false }
+        self = updating(endpoints: current.endpoints)
+        directoryVersion = current.version
+        return true
     }
 
     /// Endpoint indices in the order `sessionID` should try them: healthy replicas by score,

@@ -58,11 +58,12 @@ public final class SplitGenerator {
     public let link: EdgeLinkConfiguration
     private let context: ZMQContext
     private let logger: Logger
-    let workspace = Workspace()
+    /// Scratch for the edge's layers; a caller running several generators on one thread (one
+    /// per split configuration) passes one workspace to all, so their high-water marks are not
+    /// kept once each.
+    let workspace: Workspace
     /// Spreads sessions over the cloud endpoints (rendezvous hashing) and keeps failed ones last.
     private var replicas: ReplicaSelector
-    /// The directory version `replicas` was built from.
-    private var replicasVersion = 0
     /// Whether a generation closes its cloud session at the end. Tests turn this off to inspect
     /// the cloud's cache afterwards.
     var closesSessions = true
@@ -91,7 +92,7 @@ public final class SplitGenerator {
     /// - Throws: `ModelError` when the part lacks what the split needs.
     public init(model: TransformerModel, tokenizer: TextTokenizer, splitLayer: Int, encoding: ActivationEncoding,
                 modelIdentity: SHA256Digest, link: EdgeLinkConfiguration, context: ZMQContext,
-                logger: Logger = Logger(label: "split.edge")) throws {
+                logger: Logger = Logger(label: "split.edge"), workspace: Workspace = Workspace()) throws {
         guard splitLayer >= 0, model.hasEmbedding, model.layers.lowerBound == 0, model.layers.upperBound >= splitLayer else {
             throw ModelError.layerRangeOutOfBounds(requested: 0..<splitLayer, loaded: model.layers)
         }
@@ -102,11 +103,10 @@ public final class SplitGenerator {
         self.encoding = encoding
         self.modelIdentity = modelIdentity
         self.link = link
-        let current = link.replicaDirectory?.current ?? (endpoints: link.endpoints, version: 0)
-        replicas = ReplicaSelector(endpoints: current.endpoints)
-        replicasVersion = current.version
+        replicas = ReplicaSelector(link: link)
         self.context = context
         self.logger = logger
+        self.workspace = workspace
     }
 
     /// Per-generation state: the session's layer-k hidden states and the live connection.
@@ -185,12 +185,10 @@ public final class SplitGenerator {
         }
         let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
         lastUsed = DispatchTime.now()
-        if let directory = link.replicaDirectory, directory.current.version != replicasVersion {
-            let current = directory.current
-            replicas = replicas.updating(endpoints: current.endpoints)
-            replicasVersion = current.version
-            let live = Set(current.endpoints.map(\.address))
-            for address in idleConnections.keys where !live.contains(address) { idleConnections.removeValue(forKey: address)?.close() }
+        if replicas.refresh(from: link) {
+            for (address, connection) in idleConnections where !replicas.endpoints.contains(connection.endpoint) {
+                idleConnections.removeValue(forKey: address)?.close()
+            }
         }
         session.endpoints = replicas.endpoints
         session.order = replicas.order(for: session.id)
@@ -347,6 +345,11 @@ public final class SplitGenerator {
         let endpoint = session.endpoints[session.endpointIndex]
         connectedEndpoint = endpoint.address
         if let kept = idleConnections.removeValue(forKey: endpoint.address) {
+            // The same address with another server key is another cloud: do not reuse.
+            guard kept.endpoint == endpoint else {
+                kept.close()
+                return try connect(session)
+            }
             session.attach(kept)
             return
         }

@@ -23,9 +23,7 @@ public final class SplitPolicyClient: ChunkPolicy {
     private let workspace = Workspace()
     private let sessionID = UInt64.random(in: 1...UInt64.max)
     private var connection: CloudConnection?
-    /// The replicas, and the directory version they were read from.
     private var replicas: ReplicaSelector
-    private var replicasVersion = 0
     /// The endpoint that answered last (nil before the first answer or after a failure).
     public private(set) var lastEndpoint: String?
 
@@ -47,9 +45,7 @@ public final class SplitPolicyClient: ChunkPolicy {
         self.link = link
         self.context = context
         self.logger = logger
-        let current = link.replicaDirectory?.current ?? (endpoints: link.endpoints, version: 0)
-        replicas = ReplicaSelector(endpoints: current.endpoints)
-        replicasVersion = current.version
+        replicas = ReplicaSelector(link: link)
     }
 
     /// Actions per chunk.
@@ -70,19 +66,13 @@ public final class SplitPolicyClient: ChunkPolicy {
         try model.forward(&hidden, rows: rows, startPosition: 0, layers: 0..<splitLayer,
                           cache: model.makeCache(layers: 0..<splitLayer, maxPositions: rows), workspace: workspace)
         let activations = try EncodedActivations(encoding: encoding, rows: rows, hiddenSize: c.hiddenSize, values: hidden)
-        if let directory = link.replicaDirectory, directory.current.version != replicasVersion {
-            let current = directory.current
-            replicas = replicas.updating(endpoints: current.endpoints)
-            replicasVersion = current.version
-            if let connection, !current.endpoints.contains(connection.endpoint) {
-                connection.close()
-                self.connection = nil
-            }
+        if replicas.refresh(from: link), let connection, !replicas.endpoints.contains(connection.endpoint) {
+            connection.close()
+            self.connection = nil
         }
         var lastError: any Error = LinkError.transport("no endpoint tried")
-        for _ in 0..<replicas.endpoints.count {
-            // The session's first healthy replica (failed ones are ordered last while quarantined).
-            let index = replicas.order(for: sessionID)[0]
+        // Each replica once, in the session's order (healthy ones first, by rendezvous score).
+        for index in replicas.order(for: sessionID) {
             do {
                 let connection = try connected(to: replicas.endpoints[index])
                 let request = WireMessage.ForwardRequest(sessionID: sessionID, requestID: connection.makeRequestID(),

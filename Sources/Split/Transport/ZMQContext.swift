@@ -14,12 +14,16 @@ public final class ZMQContext: @unchecked Sendable {
     // only stored property is an immutable pointer set once in `init`.
     private let handle: UnsafeMutableRawPointer
 
-    /// Makes a context with `ioThreads` background I/O threads.
+    /// Makes a context with `ioThreads` background I/O threads and room for `maxSockets` sockets
+    /// (libzmq's default is 1,023).
     /// - Throws: `ZMQError` when libzmq cannot create the context or set the thread count.
-    public init(ioThreads: Int32 = 1) throws(ZMQError) {
+    public init(ioThreads: Int32 = 1, maxSockets: Int32? = nil) throws(ZMQError) {
         let handle = try zmqCheckPointer("zmq_ctx_new", { zmq_ctx_new() })
         do {
             try zmqCheck("zmq_ctx_set(ZMQ_IO_THREADS)") { zmq_ctx_set(handle, ZMQ_IO_THREADS, ioThreads) }
+            if let maxSockets {
+                try zmqCheck("zmq_ctx_set(ZMQ_MAX_SOCKETS)") { zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, maxSockets) }
+            }
         } catch {
             zmq_ctx_term(handle)
             throw error

@@ -50,23 +50,34 @@ public struct ZMQSocketEvent: Sendable, Equatable {
 public final class ZMQMonitor {
     private static let sequence = Locked(0)
 
+    /// Event masks for `init(watching:context:events:)`.
+    public static let allEvents = ZMQ_EVENT_ALL
+    public static let disconnectEvents = ZMQ_EVENT_DISCONNECTED
+
     /// The PAIR socket events arrive on.
     public let socket: ZMQSocket
     private let watched: ZMQSocket
 
-    /// Starts monitoring `watched` for every event.
+    /// Starts monitoring `watched` for `events` (a mask of `ZMQ_EVENT_*`; all by default).
+    ///
+    /// libzmq sends each event from its I/O thread with a blocking send: if nobody reads them,
+    /// past the queue's limit that thread stalls, and every socket of the context with it. So
+    /// the PAIR's receive queue is unbounded here, and a monitor read only now and then should
+    /// ask for the few events it needs (e.g. `ZMQ_EVENT_DISCONNECTED`, not the two or three
+    /// connect-retry events per reconnect attempt a dead peer produces).
     /// - Throws: `ZMQError` from `zmq_socket_monitor` or from the PAIR socket.
-    public init(watching watched: ZMQSocket, context: ZMQContext) throws(ZMQError) {
+    public init(watching watched: ZMQSocket, context: ZMQContext, events: Int32 = ZMQMonitor.allEvents) throws(ZMQError) {
         let number = Self.sequence.withLock { value -> Int in
             value += 1
             return value
         }
         let endpoint = "inproc://split.monitor.\(number)"
         try watched.withUnsafeHandle("zmq_socket_monitor(\(endpoint))") { (handle) throws(ZMQError) in
-            _ = try zmqCheck("zmq_socket_monitor(\(endpoint))") { zmq_socket_monitor(handle, endpoint, ZMQ_EVENT_ALL) }
+            _ = try zmqCheck("zmq_socket_monitor(\(endpoint))") { zmq_socket_monitor(handle, endpoint, events) }
         }
         self.watched = watched
         socket = try context.socket(.pair)
+        try socket.setOption(.receiveHighWaterMark(0))
         try socket.connect(endpoint)
     }
 
