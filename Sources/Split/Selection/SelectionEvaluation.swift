@@ -14,6 +14,12 @@ public struct SelectionEvaluation: Sendable {
     /// What a group is.
     public enum Grouping: String, Sendable, CaseIterable, Codable {
         case network, device, workload
+        case cloudLoad = "cloud-load"
+    }
+
+    /// The groupings the matrix varies (the cloud load only when it has more than one).
+    public var groupings: [Grouping] {
+        Grouping.allCases.filter { grouping in Set(matrix.cells.map { group(of: $0, grouping) }).count > 1 }
     }
 
     /// A method that chooses a strategy per task.
@@ -75,11 +81,15 @@ public struct SelectionEvaluation: Sendable {
 
     /// The group a task belongs to under `grouping`.
     public func group(_ task: Task, _ grouping: Grouping) -> String {
-        let cell = matrix.cells[task.cellIndex]
+        group(of: matrix.cells[task.cellIndex], grouping)
+    }
+
+    func group(of cell: SelectionMatrix.Cell, _ grouping: Grouping) -> String {
         switch grouping {
         case .network: return cell.network
         case .device: return cell.device
         case .workload: return cell.workload
+        case .cloudLoad: return cell.cloudLoad
         }
     }
 
@@ -111,10 +121,10 @@ public struct SelectionEvaluation: Sendable {
 
     /// Every method's outcome on every task, each group held out in turn under each grouping;
     /// `historyLimit` trains on a random subsample of that many training records (`seed`).
-    public func run(groupings: [Grouping] = Grouping.allCases, methods: [Method] = Method.allCases,
+    public func run(groupings: [Grouping]? = nil, methods: [Method] = Method.allCases,
                     historyLimit: Int? = nil, seed: UInt64 = 1) throws -> [Outcome] {
         var outcomes: [Outcome] = []
-        for grouping in groupings {
+        for grouping in groupings ?? self.groupings {
             let groups = Array(Set(tasks.map { group($0, grouping) })).sorted()
             for held in groups {
                 let testTasks = tasks.filter { group($0, grouping) == held }
@@ -152,7 +162,7 @@ public struct SelectionEvaluation: Sendable {
         var outcomes: [Outcome] = []
         for task in test {
             let cell = matrix.cells[task.cellIndex]
-            let name = "\(cell.device)/\(cell.network)/\(cell.workload)"
+            let name = "\(cell.device)/\(cell.network)/\(cell.workload)" + (cell.cloudLoad == SelectionSuite.CloudLoad.idle.name ? "" : "/cloud-\(cell.cloudLoad)")
             let oracleSeconds = task.seconds[task.oracle]!
             let bestFixed = singleBest[task.features.requirement] ?? "local"
             let singleBestSeconds = task.seconds[bestFixed] ?? oracleSeconds

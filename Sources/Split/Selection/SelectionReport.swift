@@ -80,7 +80,8 @@ public struct SelectionReport: Sendable, Codable {
         var singleBestIsOracle: [String: Double] = [:]
         for grouping in SelectionEvaluation.Grouping.allCases {
             let mine = outcomes.filter { $0.grouping == grouping && $0.method == .singleBest }
-            singleBestIsOracle[grouping.rawValue] = mine.isEmpty ? 0 : mine.reduce(0) { $0 + $1.top1 } / Double(mine.count)
+            guard !mine.isEmpty else { continue }
+            singleBestIsOracle[grouping.rawValue] = mine.reduce(0) { $0 + $1.top1 } / Double(mine.count)
         }
         var curve: [CurvePoint] = []
         for size in historySizes {
