@@ -90,4 +90,34 @@ struct SelectionMatrixTests {
         #expect(outcomes.filter { $0.grouping == .cloudLoad && $0.method == .oracle }.count == evaluation.tasks.count)
         #expect(outcomes.allSatisfy { !$0.violation })
     }
+
+    @Test("two halves of a cell's runs retest the oracle's label, and strategies whose runs overlap the oracle's count as tied")
+    func labelRetestAndTies() throws {
+        var matrix = try Self.matrix()
+        let local = Self.strategies[0].description, cloud = Self.strategies[1].description
+        for index in matrix.cells.indices {
+            matrix.cells[index].runs = matrix.cells[index].runs.mapValues { $0 + $0 }
+        }
+        // Cell 0: local's first runs beat the cloud, its later ones lose; over all four the cloud
+        // is faster by the median, yet local's fastest run is quicker than the cloud's slowest.
+        func runs(_ milliseconds: [Double]) -> [SelectionMatrix.Run] {
+            milliseconds.map { .init(totalSeconds: $0 / 1000, timeToFirstTokenSeconds: 0, outputTokens: 8, agreement: 1, roundTrips: 1,
+                                     acceptanceRate: nil) }
+        }
+        matrix.cells[0].runs = [local: runs([10, 12, 30, 32]), cloud: runs([20, 20, 20, 20])]
+        let store = ProfileStoreTests.store
+        let evaluation = try SelectionEvaluation(matrix: matrix, thisMachine: try store.device("laptop-x86"),
+                                                 cloud: try store.device("laptop-x86"), calibration: nil)
+        let first = try #require(evaluation.tasks.first { $0.cellIndex == 0 })
+        #expect(first.oracle == cloud)
+        #expect(first.tiedWithOracle == [local, cloud])
+        #expect(evaluation.tasks.filter { $0.cellIndex != 0 }.allSatisfy { $0.tiedWithOracle == [$0.oracle] })
+        let retest = try #require(evaluation.labelRetest())
+        #expect(retest.tasks == evaluation.tasks.count)
+        #expect(abs(retest.agreement - Double(retest.tasks - 1) / Double(retest.tasks)) < 1e-12)
+        #expect(try SelectionEvaluation(matrix: try Self.matrix(), thisMachine: try store.device("laptop-x86"),
+                                        cloud: try store.device("laptop-x86"), calibration: nil).labelRetest() == nil)
+        let outcomes = try evaluation.run(methods: [.oracle, .random, .planner])
+        #expect(outcomes.allSatisfy { $0.top1OrTied >= $0.top1 })
+    }
 }
