@@ -99,7 +99,7 @@ public struct StrategySelector: Sendable {
             let parts = Self.parts(time)
             samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
                                   groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
-                                           Double(f.promptTokens * 100_000 + f.outputTokens)],
+                                           Double(f.promptTokens * 100_000 + f.outputTokens), log2(f.cloudLoad).rounded()],
                                   scaled: x, x: parts, pooled: Self.pooledFeatures(parts, strategy),
                                   planned: max(1e-9, time.totalSeconds), logSeconds: logSeconds))
             if let agreement = record.agreement {
@@ -159,7 +159,8 @@ public struct StrategySelector: Sendable {
         var name: String
         /// Identifies the task (runs of the same features share it).
         var task: String
-        /// Keys of the task's device, link and workload (the groups cross-validation holds out).
+        /// Keys of the task's device, link, workload and cloud load (in powers of two): the groups
+        /// cross-validation holds out.
         var groups: [Double]
         /// The task's standardized features (distances for the neighbours' correction).
         var scaled: [Double]
@@ -185,13 +186,13 @@ public struct StrategySelector: Sendable {
     }
 
     /// The penalties whose selections regret least when whole groups of recorded tasks are
-    /// held out in turn (each device, each link, each workload; a grouping with more than six
-    /// values is cut into four contiguous ranges), as the selector meets new devices, links
-    /// and workloads; a bolder setting must beat a more cautious one by 1 % to be taken. Nil
+    /// held out in turn (each device, each link, each workload, each cloud load; a grouping
+    /// with more than six values is cut into four contiguous ranges), as the selector meets new
+    /// devices, links, workloads and loads; a bolder setting must beat a more cautious one by 1 % to be taken. Nil
     /// when no grouping has two values.
     func crossValidatedPenalties(_ samples: [Sample]) -> (pooled: Double, strategy: Double, neighbours: Bool)? {
         var heldOut: [[Bool]] = []
-        for grouping in 0..<3 {
+        for grouping in samples[0].groups.indices {
             let values = Array(Set(samples.map { $0.groups[grouping] })).sorted()
             guard values.count >= 2 else { continue }
             let bins = values.count <= 6 ? values.count : 4
