@@ -8,7 +8,8 @@ public enum SelectionLearner: String, Sendable, CaseIterable, Codable {
     case knn
     /// The meta-learner: starts at the planner and learns how its prediction is off, as a
     /// ridge regression of the log error, log(measured / planned), on the planned
-    /// time's parts (edge compute, transfer, cloud compute, round trips, a constant), each
+    /// time's parts (edge compute, transfer, cloud compute, round trips, round trips queued at
+    /// a busy cloud, a constant), each
     /// relative to the planned total: pooled over every run with a copy per strategy kind,
     /// plus a per-strategy regression on what is left, plus optionally the mean error left on
     /// the nearest recorded tasks. Corrections scale with the parts they correct, so they
@@ -96,7 +97,7 @@ public struct StrategySelector: Sendable {
             runs[record.strategy, default: []].append((x, logSeconds))
             let f = record.features
             let time = prior.plannedTime(strategy, for: f, costModel: prior.costModel(for: f))
-            let parts = Self.parts(time)
+            let parts = Self.parts(time, cloudLoad: f.cloudLoad)
             samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
                                   groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
                                            Double(f.promptTokens * 100_000 + f.outputTokens), log2(f.cloudLoad).rounded()],
@@ -245,11 +246,13 @@ public struct StrategySelector: Sendable {
     }
 
     /// The planned time's parts relative to its total: edge, transfer, cloud, round trips
-    /// (1 ms each) and a constant 1 ms.
-    static func parts(_ time: PlannerPrior.PlannedTime) -> [Double] {
+    /// (1 ms each), round trips queued at a busy cloud (1 ms × log of its load each: a request
+    /// waits for the other sessions' work in flight, once per exchange; 0 on an idle cloud) and
+    /// a constant 1 ms.
+    static func parts(_ time: PlannerPrior.PlannedTime, cloudLoad: Double) -> [Double] {
         let total = max(1e-9, time.totalSeconds)
         return [time.edgeSeconds / total, time.transferSeconds / total, time.cloudSeconds / total,
-                time.roundTrips * 1e-3 / total, 1e-3 / total]
+                time.roundTrips * 1e-3 / total, time.roundTrips * 1e-3 * log(max(1, cloudLoad)) / total, 1e-3 / total]
     }
 
     /// The pooled regression's features: the parts, and a copy of them for the strategy's kind
@@ -284,7 +287,7 @@ public struct StrategySelector: Sendable {
             case .planner: break
             case .meta:
                 if let pooled {
-                    let parts = Self.parts(time)
+                    let parts = Self.parts(time, cloudLoad: task.cloudLoad)
                     predicted = Self.corrected(planned: planned, error: pooled.predict(Self.pooledFeatures(parts, strategy))
                                                    + (regressions[name]?.predict(parts) ?? 0)
                                                    + (usesNeighbours ? Self.neighbourCorrection(x, residuals[name], k: neighbours) : 0))
