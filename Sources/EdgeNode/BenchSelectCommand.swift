@@ -26,13 +26,19 @@ struct BenchSelectCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory holding devices/ and networks/.")
     var profiles = "profiles"
 
+    @Option(name: .long, help: "Measure at most this many cells and stop without evaluating (run again to go on; --no-measure evaluates).")
+    var maxCells: Int?
+
+    @Option(name: .long, help: "Other tenants on the cloud for the suite's busy-cloud cells (0: an idle cloud only).")
+    var busyCloudSessions = 8
+
     @Option(name: .long, help: "Seeds for the learning curve's history subsamples.")
     var seeds = 3
 
     func run() async throws {
         let store = ProfileStore(directory: profiles)
         let thisMachine = try store.device("this-machine")
-        let suite = try SelectionSuite.standard(store: store)
+        let suite = try SelectionSuite.standard(store: store, busyCloudSessions: busyCloudSessions)
         var existing = FileManager.default.fileExists(atPath: matrix) ? try SelectionMatrix.read(matrix) : nil
         if !noMeasure {
             if let threads = modelOptions.threads { RuntimeBenchmark.setThreads(threads) }
@@ -45,8 +51,9 @@ struct BenchSelectCommand: AsyncParsableCommand {
             }
             let path = matrix
             existing = try await measurement.run(existing: existing, command: CommandLine.arguments.joined(separator: " "),
-                                                 thisMachine: thisMachine) { try $0.write(to: path) }
+                                                 thisMachine: thisMachine, maxCells: maxCells) { try $0.write(to: path) }
         }
+        if maxCells != nil, !noMeasure { return }
         guard let measured = existing else { throw ValidationError("no matrix at \(matrix): run without --no-measure first") }
         print("matrix: \(measured.cells.count) cells x \(measured.strategies.count) strategies x \(measured.repeats) repeats")
         try evaluate(measured, thisMachine: thisMachine, store: store)

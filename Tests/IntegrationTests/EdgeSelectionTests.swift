@@ -44,4 +44,23 @@ struct EdgeSelectionTests {
         #expect(records.allSatisfy { $0.features.device == "raspberry-pi-4" && $0.totalSeconds > 0 })
         #expect(records.filter(\.explored).count >= 1)
     }
+
+    @Test("other tenants keep sessions live on the cloud while an edge is served, and stop when told")
+    func backgroundTenants() async throws {
+        let file = try ModelFile(path: Self.modelPath)
+        let model = try file.load()
+        let cloud = try LoopbackCloud(model: model, modelIdentity: try file.identity(), emulatedLink: nil)
+        defer { cloud.stop() }
+        let tenants = try CloudBackgroundLoad(sessions: 3, endpoint: cloud.serverEndpoint, link: cloud.link,
+                                              modelIdentity: try file.identity(), hiddenSize: model.configuration.hiddenSize,
+                                              splitLayer: 1, promptRows: 8, steps: 4)
+        let live = SelectionMeasurement.liveSessions(cloud.server, waitingFor: true)
+        #expect(live > 0, "no tenant session was live")
+        let service = try EdgeService(configuration: .init(modelPath: Self.modelPath, splitLayer: nil, link: cloud.link, workers: 1))
+        let summary = try await service.complete(CompletionRequest(prompt: "Hello", maxTokens: 3, strategy: "cloud")) { _ in }
+        #expect(summary.completionTokenCount > 0)
+        try tenants.check()
+        tenants.stop()
+        try tenants.check()
+    }
 }

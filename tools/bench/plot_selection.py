@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Plot the selector's learning curve: mean latency over the oracle's, gap closed and top-1
 accuracy on held-out task groups against the training history size, for the meta-learner and kNN,
-with the single best strategy, the planner alone and random as flat references.
+with the single best strategy, the planner alone and random as flat references, and on the top-1
+panel how often two halves of the measured runs agree on the oracle (the label's retest).
 
   python3 tools/bench/plot_selection.py bench-select-report.json docs/benchmarks/selection-learning-curve.png
 Reads the JSON `edge-node bench-select --out` writes.
@@ -33,12 +34,17 @@ def main(source: str, target: str) -> None:
             if method in rows:
                 axis.axhline(rows[method][key], color=color, linestyle=":", label=method)
         axis.axhline(target_value, color="black", linewidth=0.8, linestyle="-.", label=target_label)
+        if key == "top1" and report.get("labelRetestAgreement") is not None:
+            axis.axhline(report["labelRetestAgreement"], color="tab:purple", linestyle="--",
+                         label="oracle label retest")
         axis.set_xscale("log")
         axis.set_xlabel("training history (records; 1 = cold start from the planner)")
         axis.set_title(title)
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    figure.suptitle("Strategy selection on held-out groups (network, device, workload), split-code-7m")
+    axes[2].legend(fontsize=8)
+    groupings = sorted({r["grouping"] for r in report["rows"]} - {"all"})
+    figure.suptitle(f"Strategy selection on held-out groups ({', '.join(groupings)}), split-code-7m")
     figure.tight_layout()
     figure.savefig(target, dpi=110)
     print(f"wrote {target}")

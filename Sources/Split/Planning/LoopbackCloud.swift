@@ -12,6 +12,8 @@ public final class LoopbackCloud {
     public let emulator: LinkEmulator?
     /// What an edge needs to reach the server (through the relay when there is one).
     public let link: EdgeLinkConfiguration
+    /// The server itself, bypassing the relay (other tenants on their own links).
+    public let serverEndpoint: CloudEndpoint
     private var stopped = false
 
     /// Starts a server for `model` and, when `emulatedLink` is given, a relay in front of it.
@@ -27,6 +29,7 @@ public final class LoopbackCloud {
                                  store: store, logger: silent)
         try server.start()
         var address = server.boundEndpoints[0]
+        serverEndpoint = CloudEndpoint(address: address, serverKey: serverKeys.publicKey)
         if var configuration = emulatedLink {
             guard let port = UInt16(address.split(separator: ":").last ?? "") else {
                 server.stop()

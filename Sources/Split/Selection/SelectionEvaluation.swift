@@ -14,6 +14,12 @@ public struct SelectionEvaluation: Sendable {
     /// What a group is.
     public enum Grouping: String, Sendable, CaseIterable, Codable {
         case network, device, workload
+        case cloudLoad = "cloud-load"
+    }
+
+    /// The groupings the matrix varies (the cloud load only when it has more than one).
+    public var groupings: [Grouping] {
+        Grouping.allCases.filter { grouping in Set(matrix.cells.map { group(of: $0, grouping) }).count > 1 }
     }
 
     /// A method that chooses a strategy per task.
@@ -29,6 +35,9 @@ public struct SelectionEvaluation: Sendable {
         public var seconds: [String: Double]
         public var agreement: [String: Double]
         public var oracle: String
+        /// The strategies whose runs overlap the oracle's (its slowest run is no faster than
+        /// their fastest): measured apart by less than the runs' own spread. The oracle included.
+        public var tiedWithOracle: Set<String> = []
         /// Whether a strategy's measured output meets the requirement.
         public func feasible(_ name: String, strategy: Strategy) -> Bool {
             switch features.requirement {
@@ -61,10 +70,39 @@ public struct SelectionEvaluation: Sendable {
                 let feasible = zip(matrix.strategies, strategies).filter { task.feasible($0.0, strategy: $0.1) && seconds[$0.0] != nil }
                 guard let best = feasible.min(by: { seconds[$0.0]! < seconds[$1.0]! }) else { continue }
                 task.oracle = best.0
+                if let oracleRuns = cell.runs[best.0]?.map(\.totalSeconds), let slowest = oracleRuns.max() {
+                    task.tiedWithOracle = Set(feasible.map(\.0).filter { name in
+                        name == best.0 || (cell.runs[name]?.map(\.totalSeconds).min()).map { $0 <= slowest } ?? false
+                    })
+                }
                 tasks.append(task)
             }
         }
         self.tasks = tasks
+    }
+
+    /// How reproducible the oracle's label is: on every task whose cell has at least four runs
+    /// of each strategy, whether the fastest strategy by the median of the first half of its
+    /// runs (rounded up: the first measurement of a cell later topped up) is the fastest by the
+    /// median of the rest. Nil without such cells. A selector cannot be expected to match the
+    /// label more often than two measurements of it match each other.
+    public func labelRetest() -> (tasks: Int, agreement: Double)? {
+        var tasks = 0, agreeing = 0
+        for task in self.tasks {
+            let cell = matrix.cells[task.cellIndex]
+            let counts = cell.runs.values.map(\.count)
+            guard let fewest = counts.min(), fewest >= 4 else { continue }
+            let half = (fewest + 1) / 2
+            let feasible = zip(matrix.strategies, strategies).filter { task.feasible($0.0, strategy: $0.1) }.map(\.0)
+            func fastest(_ runs: (ArraySlice<SelectionMatrix.Run>) -> ArraySlice<SelectionMatrix.Run>) -> String? {
+                feasible.min { a, b in
+                    Self.median(runs(cell.runs[a]![...]).map(\.totalSeconds)) < Self.median(runs(cell.runs[b]![...]).map(\.totalSeconds))
+                }
+            }
+            tasks += 1
+            agreeing += fastest({ $0.prefix(half) }) == fastest({ $0.dropFirst(half).prefix(fewest - half) }) ? 1 : 0
+        }
+        return tasks > 0 ? (tasks, Double(agreeing) / Double(tasks)) : nil
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -75,11 +113,15 @@ public struct SelectionEvaluation: Sendable {
 
     /// The group a task belongs to under `grouping`.
     public func group(_ task: Task, _ grouping: Grouping) -> String {
-        let cell = matrix.cells[task.cellIndex]
+        group(of: matrix.cells[task.cellIndex], grouping)
+    }
+
+    func group(of cell: SelectionMatrix.Cell, _ grouping: Grouping) -> String {
         switch grouping {
         case .network: return cell.network
         case .device: return cell.device
         case .workload: return cell.workload
+        case .cloudLoad: return cell.cloudLoad
         }
     }
 
@@ -99,6 +141,9 @@ public struct SelectionEvaluation: Sendable {
         public var singleBestSeconds: Double
         /// The choice is the oracle's (random: the probability it is).
         public var top1: Double
+        /// The choice is the oracle's or tied with it (`Task.tiedWithOracle`; random: the
+        /// probability). Reported beside top-1, never instead of it.
+        public var top1OrTied: Double
         /// The choice's measured output misses the requirement (agreement below x).
         public var violation: Bool
         public var overheadSeconds: Double
@@ -111,10 +156,10 @@ public struct SelectionEvaluation: Sendable {
 
     /// Every method's outcome on every task, each group held out in turn under each grouping;
     /// `historyLimit` trains on a random subsample of that many training records (`seed`).
-    public func run(groupings: [Grouping] = Grouping.allCases, methods: [Method] = Method.allCases,
+    public func run(groupings: [Grouping]? = nil, methods: [Method] = Method.allCases,
                     historyLimit: Int? = nil, seed: UInt64 = 1) throws -> [Outcome] {
         var outcomes: [Outcome] = []
-        for grouping in groupings {
+        for grouping in groupings ?? self.groupings {
             let groups = Array(Set(tasks.map { group($0, grouping) })).sorted()
             for held in groups {
                 let testTasks = tasks.filter { group($0, grouping) == held }
@@ -152,7 +197,7 @@ public struct SelectionEvaluation: Sendable {
         var outcomes: [Outcome] = []
         for task in test {
             let cell = matrix.cells[task.cellIndex]
-            let name = "\(cell.device)/\(cell.network)/\(cell.workload)"
+            let name = "\(cell.device)/\(cell.network)/\(cell.workload)" + (cell.cloudLoad == SelectionSuite.CloudLoad.idle.name ? "" : "/cloud-\(cell.cloudLoad)")
             let oracleSeconds = task.seconds[task.oracle]!
             let bestFixed = singleBest[task.features.requirement] ?? "local"
             let singleBestSeconds = task.seconds[bestFixed] ?? oracleSeconds
@@ -160,6 +205,7 @@ public struct SelectionEvaluation: Sendable {
                 var choice: String
                 var seconds: Double
                 var top1: Double
+                var tied: Double
                 var overhead = 0.0
                 var predicted: (choice: Double, oracle: Double)?
                 switch method {
@@ -167,19 +213,23 @@ public struct SelectionEvaluation: Sendable {
                     choice = task.oracle
                     seconds = oracleSeconds
                     top1 = 1
+                    tied = 1
                 case .random:
                     let admitted = trained.predictions(for: task.features).filter(\.admitted).map(\.strategy.description)
                     choice = "random of \(admitted.count)"
                     seconds = admitted.compactMap { task.seconds[$0] }.reduce(0, +) / Double(max(1, admitted.count))
                     top1 = admitted.contains(task.oracle) ? 1 / Double(admitted.count) : 0
+                    tied = Double(admitted.filter(task.tiedWithOracle.contains).count) / Double(max(1, admitted.count))
                 case .singleBest:
                     choice = bestFixed
                     seconds = singleBestSeconds
                     top1 = choice == task.oracle ? 1 : 0
+                    tied = task.tiedWithOracle.contains(choice) ? 1 : 0
                 case .expert:
                     choice = expertRule(task.features).description
                     seconds = task.seconds[choice] ?? .infinity
                     top1 = choice == task.oracle ? 1 : 0
+                    tied = task.tiedWithOracle.contains(choice) ? 1 : 0
                 case .planner, .knn, .meta:
                     let selection = try selectors[method]!.select(for: task.features)
                     choice = selection.strategy.description
@@ -189,6 +239,7 @@ public struct SelectionEvaluation: Sendable {
                     predicted = (predictions[choice] ?? .nan, predictions[task.oracle] ?? .nan)
                     seconds = (task.seconds[choice] ?? .infinity) + overhead
                     top1 = choice == task.oracle ? 1 : 0
+                    tied = task.tiedWithOracle.contains(choice) ? 1 : 0
                 }
                 let violation: Bool
                 if method == .random {
@@ -201,7 +252,7 @@ public struct SelectionEvaluation: Sendable {
                 outcomes.append(Outcome(method: method, grouping: grouping, group: held, task: name,
                                         requirement: task.features.requirement.description, choice: choice, seconds: seconds,
                                         oracleSeconds: oracleSeconds, oracleChoice: task.oracle,
-                                        singleBestSeconds: singleBestSeconds, top1: top1, violation: violation,
+                                        singleBestSeconds: singleBestSeconds, top1: top1, top1OrTied: tied, violation: violation,
                                         overheadSeconds: overhead, metaPenalties: method == .meta ? penalties : nil,
                                         predictedChoiceSeconds: predicted?.choice, predictedOracleSeconds: predicted?.oracle))
             }

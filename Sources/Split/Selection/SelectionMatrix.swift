@@ -14,16 +14,50 @@ public struct SelectionMatrix: Sendable, Codable {
     public var command: String
     public var cells: [Cell]
 
-    /// One (device, network, workload) combination and its runs.
+    /// One (device, network, workload, cloud load) combination and its runs.
     public struct Cell: Sendable, Codable {
         public var device: String
         public var network: String
         public var workload: String
+        /// The cloud load's name in the suite ("idle" in matrices written before it was varied).
+        public var cloudLoad: String
         /// The task's features with requirement exact (replaced per requirement at evaluation).
         public var features: TaskFeatures
         /// Runs per strategy name.
         public var runs: [String: [Run]]
+        /// Load average (1 min) when the cell was measured, and when rounds were last added to it.
         public var loadAverage: Double
+        public var toppedUpLoadAverage: Double?
+
+        public init(device: String, network: String, workload: String, cloudLoad: String, features: TaskFeatures,
+                    runs: [String: [Run]], loadAverage: Double, toppedUpLoadAverage: Double? = nil) {
+            self.device = device
+            self.network = network
+            self.workload = workload
+            self.cloudLoad = cloudLoad
+            self.features = features
+            self.runs = runs
+            self.loadAverage = loadAverage
+            self.toppedUpLoadAverage = toppedUpLoadAverage
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case device, network, workload, cloudLoad, features, runs, loadAverage, toppedUpLoadAverage
+        }
+
+        /// Decodes a cell; one without a cloud load was measured on an idle cloud.
+        /// - Throws: decoding errors.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            device = try container.decode(String.self, forKey: .device)
+            network = try container.decode(String.self, forKey: .network)
+            workload = try container.decode(String.self, forKey: .workload)
+            cloudLoad = try container.decodeIfPresent(String.self, forKey: .cloudLoad) ?? SelectionSuite.CloudLoad.idle.name
+            features = try container.decode(TaskFeatures.self, forKey: .features)
+            runs = try container.decode([String: [Run]].self, forKey: .runs)
+            loadAverage = try container.decode(Double.self, forKey: .loadAverage)
+            toppedUpLoadAverage = try container.decodeIfPresent(Double.self, forKey: .toppedUpLoadAverage)
+        }
     }
 
     /// One measured request.
@@ -48,8 +82,8 @@ public struct SelectionMatrix: Sendable, Codable {
     }
 
     /// The cell of a combination, if measured.
-    public func cell(device: String, network: String, workload: String) -> Cell? {
-        cells.first { $0.device == device && $0.network == network && $0.workload == workload }
+    public func cell(device: String, network: String, workload: String, cloudLoad: String = SelectionSuite.CloudLoad.idle.name) -> Cell? {
+        cells.first { $0.device == device && $0.network == network && $0.workload == workload && $0.cloudLoad == cloudLoad }
     }
 
     /// Reads a matrix file.

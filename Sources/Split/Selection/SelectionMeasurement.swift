@@ -7,7 +7,8 @@ import Logging
 /// are played by the device-speed throttle on the edge's model. Each cell first runs local
 /// once as the reference output (and warm-up), then `repeats` rounds over every strategy in
 /// turn, so load from other processes spreads over all strategies. The matrix is saved after
-/// every cell, and cells already in it are not measured again.
+/// every cell; cells already in it are not measured again, except to add the rounds they lack
+/// when `repeats` grew (each strategy's new runs are appended to its old ones).
 public struct SelectionMeasurement: Sendable {
     public var modelPath: String
     public var suite: SelectionSuite
@@ -25,9 +26,12 @@ public struct SelectionMeasurement: Sendable {
         self.progress = progress
     }
 
-    /// Measures every cell missing from `existing`, saving through `save` after each.
-    /// - Throws: model, socket or file errors; a failed request (the matrix must be complete).
-    public func run(existing: SelectionMatrix?, command: String, thisMachine: DeviceProfile,
+    /// Measures every cell missing from `existing` or holding fewer than `repeats` rounds (at
+    /// most `maxCells` of them when given, so a long measurement can run in pieces), saving
+    /// through `save` after each.
+    /// - Throws: model, socket or file errors; a failed request (the matrix must be complete);
+    ///   a background tenant's error (the cloud was not as busy as the cell says).
+    public func run(existing: SelectionMatrix?, command: String, thisMachine: DeviceProfile, maxCells: Int? = nil,
                     save: (SelectionMatrix) throws -> Void) async throws -> SelectionMatrix {
         let file = try ModelFile(path: modelPath)
         guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
@@ -35,23 +39,33 @@ public struct SelectionMeasurement: Sendable {
         let shape = ModelShape(model: cloudModel, name: (modelPath as NSString).lastPathComponent)
         var matrix = existing ?? SelectionMatrix(model: shape.name, shape: shape, suite: suite,
                                                  strategies: strategies.map(\.description), repeats: repeats, command: command)
+        matrix.suite = suite
+        matrix.repeats = max(matrix.repeats, repeats)
         let identity = try file.identity()
         var silent = Logger(label: "split.bench")
         silent.logLevel = .critical
-        let total = Double(suite.networks.count * suite.devices.count * suite.workloads.count)
+        let cellsPerNetwork = suite.devices.count * suite.workloads.count
+        let total = Double(suite.loadedNetworks.count * cellsPerNetwork)
         var done = 0.0
-        for network in suite.networks {
-            let pending = suite.devices.flatMap { device in suite.workloads.map { (device, $0) } }
-                .filter { matrix.cell(device: $0.0.name, network: network.name, workload: $0.1.name) == nil }
-            done += Double(suite.devices.count * suite.workloads.count - pending.count)
-            guard !pending.isEmpty else { continue }
+        var measured = 0
+        for (load, network) in suite.loadedNetworks {
+            let pending = suite.devices.flatMap { device in suite.workloads.map { (device, $0) } }.filter {
+                roundsMissing(matrix.cell(device: $0.0.name, network: network.name, workload: $0.1.name, cloudLoad: load.name)) > 0
+            }
+            done += Double(cellsPerNetwork - pending.count)
+            guard !pending.isEmpty, measured < maxCells ?? .max else { continue }
             let cloud = try LoopbackCloud(model: cloudModel, modelIdentity: identity, emulatedLink: LinkEmulatorConfiguration(
                 targetPort: 0, oneWayDelaySeconds: network.roundTripSeconds / 2, jitterSeconds: network.jitterSeconds / 2,
                 bandwidthBitsPerSecond: network.uplinkBitsPerSecond))
             defer { cloud.stop() }
+            let background = load.backgroundSessions > 0
+                ? try CloudBackgroundLoad(sessions: load.backgroundSessions, endpoint: cloud.serverEndpoint, link: cloud.link,
+                                          modelIdentity: identity, hiddenSize: shape.hiddenSize, splitLayer: shape.layerCount / 2)
+                : nil
+            defer { background?.stop() }
             var services: [String: EdgeService] = [:]
-            for (device, workload) in pending {
-                progress(done / total, "\(network.name) \(device.name) \(workload.name)")
+            for (device, workload) in pending where measured < maxCells ?? .max {
+                progress(done / total, "\(load.name) \(network.name) \(device.name) \(workload.name)")
                 let service = try services[device.name] ?? {
                     var configuration = EdgeService.Configuration(modelPath: modelPath, splitLayer: nil, link: cloud.link, workers: 1)
                     configuration.deviceSlowdown = device.slowdown
@@ -61,26 +75,67 @@ public struct SelectionMeasurement: Sendable {
                 let prompt = SplitBenchmark.prompt(tokenizer: tokenizer, promptTokens: workload.promptTokens,
                                                    fitting: shape.maxPositions - workload.outputTokens - 1)
                 let profile = thisMachine.slowed(by: device.slowdown, name: device.name)
-                let features = TaskFeatures(promptTokens: workload.promptTokens, outputTokens: workload.outputTokens,
-                                            requirement: .exact, device: profile, network: network, shape: shape)
+                let old = matrix.cells.firstIndex {
+                    $0.device == device.name && $0.network == network.name && $0.workload == workload.name && $0.cloudLoad == load.name
+                }
+                // What the edge can know of the cloud's load before sending: the other sessions
+                // its metrics report live (a topped-up cell keeps what it first saw).
+                let otherSessions = Self.liveSessions(cloud.server, waitingFor: load.backgroundSessions > 0)
+                let features = old.map { matrix.cells[$0].features } ?? TaskFeatures(
+                    promptTokens: workload.promptTokens, outputTokens: workload.outputTokens, requirement: .exact, device: profile,
+                    network: network, cloudLoad: 1 + otherSessions, shape: shape)
                 let reference = try await Self.complete(service, prompt: prompt, workload: workload, strategy: .local,
                                                         tokenizer: tokenizer, reference: nil)
-                var runs: [String: [SelectionMatrix.Run]] = [:]
-                for _ in 0..<repeats {
+                var runs = old.map { matrix.cells[$0].runs } ?? [:]
+                for _ in 0..<roundsMissing(old.map { matrix.cells[$0] }) {
                     for strategy in strategies {
                         let run = try await Self.complete(service, prompt: prompt, workload: workload, strategy: strategy,
                                                           tokenizer: tokenizer, reference: reference.tokens)
                         runs[strategy.description, default: []].append(run.run)
                     }
                 }
-                matrix.cells.append(SelectionMatrix.Cell(device: device.name, network: network.name, workload: workload.name,
-                                                         features: features, runs: runs, loadAverage: Self.loadAverage()))
+                try background?.check()
+                let cell = SelectionMatrix.Cell(device: device.name, network: network.name, workload: workload.name,
+                                                cloudLoad: load.name, features: features, runs: runs,
+                                                loadAverage: Self.loadAverage(), toppedUpLoadAverage: old.map { _ in Self.loadAverage() })
+                if let old {
+                    matrix.cells[old].runs = runs
+                    matrix.cells[old].toppedUpLoadAverage = cell.toppedUpLoadAverage
+                } else {
+                    matrix.cells.append(cell)
+                }
                 try save(matrix)
                 done += 1
+                measured += 1
             }
         }
-        progress(1, "done")
+        progress(done / total, done == total ? "done" : "\(Int(total - done)) cells left")
         return matrix
+    }
+
+    /// Rounds `cell` lacks (all of them when it was never measured): the fewest runs any
+    /// strategy has, short of `repeats`.
+    func roundsMissing(_ cell: SelectionMatrix.Cell?) -> Int {
+        guard let cell else { return repeats }
+        return max(0, repeats - (strategies.map { cell.runs[$0.description]?.count ?? 0 }.min() ?? 0))
+    }
+
+    /// The mean number of live sessions on `server` over 20 looks 5 ms apart (after the first
+    /// is seen when `waitingFor`, so tenants still connecting are not missed).
+    static func liveSessions(_ server: CloudServer, waitingFor: Bool) -> Double {
+        func read() -> Double {
+            MetricsExposition.value(of: "split_cloud_sessions", in: server.metrics.registry.emitToString()) ?? 0
+        }
+        if waitingFor {
+            let deadline = Date().addingTimeInterval(5)
+            while read() == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        var sum = 0.0
+        for _ in 0..<20 {
+            sum += read()
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return sum / 20
     }
 
     /// One request through the edge service, with its output's tokens and measured outcome.

@@ -18,6 +18,8 @@ public struct SelectionReport: Sendable, Codable {
         public var gapClosed: Double
         /// Share of tasks where the method chose the oracle's strategy.
         public var top1: Double
+        /// Share of tasks where it chose the oracle's or one whose runs overlap the oracle's.
+        public var top1OrTied: Double
         /// Share of tasks where the choice measured within 5 % of the oracle.
         public var within5Percent: Double
         /// Choices whose measured agreement missed the requirement.
@@ -39,6 +41,10 @@ public struct SelectionReport: Sendable, Codable {
     public var singleBestIsOracle: [String: Double]
     public var curve: [CurvePoint]
     public var loadAverages: [Double]
+    /// `SelectionEvaluation.labelRetest()`: tasks and the share whose oracle two halves of the
+    /// runs agree on.
+    public var labelRetestTasks: Int?
+    public var labelRetestAgreement: Double?
 
     /// Summarizes outcomes per grouping and over all of them.
     public static func rows(_ outcomes: [SelectionEvaluation.Outcome]) -> [Row] {
@@ -65,6 +71,7 @@ public struct SelectionReport: Sendable, Codable {
                    geometricMeanRatio: exp(logRatio),
                    gapClosed: single > oracle ? (single - mean) / (single - oracle) : 1,
                    top1: outcomes.reduce(0) { $0 + $1.top1 } / n,
+                   top1OrTied: outcomes.reduce(0) { $0 + $1.top1OrTied } / n,
                    within5Percent: Double(outcomes.filter { $0.seconds <= 1.05 * $0.oracleSeconds }.count) / n,
                    violations: outcomes.filter(\.violation).count,
                    meanOverheadMicroseconds: outcomes.reduce(0) { $0 + $1.overheadSeconds } / n * 1e6)
@@ -80,7 +87,8 @@ public struct SelectionReport: Sendable, Codable {
         var singleBestIsOracle: [String: Double] = [:]
         for grouping in SelectionEvaluation.Grouping.allCases {
             let mine = outcomes.filter { $0.grouping == grouping && $0.method == .singleBest }
-            singleBestIsOracle[grouping.rawValue] = mine.isEmpty ? 0 : mine.reduce(0) { $0 + $1.top1 } / Double(mine.count)
+            guard !mine.isEmpty else { continue }
+            singleBestIsOracle[grouping.rawValue] = mine.reduce(0) { $0 + $1.top1 } / Double(mine.count)
         }
         var curve: [CurvePoint] = []
         for size in historySizes {
@@ -101,23 +109,31 @@ public struct SelectionReport: Sendable, Codable {
                                         top1: rows.reduce(0) { $0 + $1.top1 } / n))
             }
         }
+        let retest = evaluation.labelRetest()
         let report = SelectionReport(rows: rows(outcomes), singleBestIsOracle: singleBestIsOracle, curve: curve,
-                                     loadAverages: evaluation.matrix.cells.map(\.loadAverage))
+                                     loadAverages: evaluation.matrix.cells.map(\.loadAverage), labelRetestTasks: retest?.tasks,
+                                     labelRetestAgreement: retest?.agreement)
         return (report, outcomes)
     }
 
     /// The report as Markdown tables.
     public var markdown: String {
-        var text = "| held out | method | tasks | mean ms | / oracle | geo-mean / oracle | gap closed | top-1 | within 5% | violations | overhead µs |\n"
-        text += "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        var text = "| held out | method | tasks | mean ms | / oracle | geo-mean / oracle | gap closed | top-1 | top-1 or tied | within 5% "
+            + "| violations | overhead µs |\n"
+        text += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for row in rows {
             text += "| \(row.grouping) | \(row.method) | \(row.tasks) | \(String(format: "%.1f", row.meanSeconds * 1e3)) | "
                 + "\(String(format: "%.3f", row.ratioToOracle)) | \(String(format: "%.3f", row.geometricMeanRatio)) | "
                 + "\(String(format: "%.0f%%", row.gapClosed * 100)) | \(String(format: "%.3f", row.top1)) | "
+                + "\(String(format: "%.3f", row.top1OrTied)) | "
                 + "\(String(format: "%.3f", row.within5Percent)) | \(row.violations) | \(String(format: "%.0f", row.meanOverheadMicroseconds)) |\n"
         }
         text += "\nShare of held-out tasks whose single best strategy is the oracle: "
             + singleBestIsOracle.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", ") + "\n"
+        if let tasks = labelRetestTasks, let agreement = labelRetestAgreement {
+            text += "\nOracle label retest (first half of each cell's runs against the rest): the same strategy on "
+                + "\(String(format: "%.3f", agreement)) of \(tasks) tasks\n"
+        }
         text += "\n| history records | method | / oracle | gap closed | top-1 |\n|---|---|---|---|---|\n"
         for point in curve {
             text += "| \(point.historyRecords) | \(point.method) | \(String(format: "%.3f", point.ratioToOracle)) | "

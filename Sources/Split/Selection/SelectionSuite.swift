@@ -26,24 +26,68 @@ public struct SelectionSuite: Sendable, Codable, Equatable {
         }
     }
 
+    /// How busy the cloud is while a task runs: `backgroundSessions` other tenants
+    /// (`CloudBackgroundLoad`) decoding on it, on the networks named (every network when nil).
+    public struct CloudLoad: Sendable, Codable, Equatable {
+        public var name: String
+        public var backgroundSessions: Int
+        public var networks: [String]?
+        public init(name: String, backgroundSessions: Int, networks: [String]? = nil) {
+            self.name = name
+            self.backgroundSessions = backgroundSessions
+            self.networks = networks
+        }
+
+        /// A cloud serving no one else.
+        public static let idle = CloudLoad(name: "idle", backgroundSessions: 0)
+
+        /// Whether the suite measures this load over `network`.
+        public func applies(to network: String) -> Bool { networks?.contains(network) ?? true }
+    }
+
     public var devices: [Device]
     public var networks: [NetworkProfile]
     public var workloads: [Workload]
     public var requirements: [QualityRequirement]
+    public var cloudLoads: [CloudLoad]
 
-    public init(devices: [Device], networks: [NetworkProfile], workloads: [Workload], requirements: [QualityRequirement]) {
+    public init(devices: [Device], networks: [NetworkProfile], workloads: [Workload], requirements: [QualityRequirement],
+                cloudLoads: [CloudLoad] = [.idle]) {
         self.devices = devices
         self.networks = networks
         self.workloads = workloads
         self.requirements = requirements
+        self.cloudLoads = cloudLoads
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case devices, networks, workloads, requirements, cloudLoads
+    }
+
+    /// Decodes a suite; one written before cloud loads were varied had an idle cloud throughout.
+    /// - Throws: decoding errors.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        devices = try container.decode([Device].self, forKey: .devices)
+        networks = try container.decode([NetworkProfile].self, forKey: .networks)
+        workloads = try container.decode([Workload].self, forKey: .workloads)
+        requirements = try container.decode([QualityRequirement].self, forKey: .requirements)
+        cloudLoads = try container.decodeIfPresent([CloudLoad].self, forKey: .cloudLoads) ?? [.idle]
+    }
+
+    /// The (cloud load, network) pairs the suite measures, loads outermost.
+    public var loadedNetworks: [(load: CloudLoad, network: NetworkProfile)] {
+        cloudLoads.flatMap { load in networks.filter { load.applies(to: $0.name) }.map { (load, $0) } }
     }
 
     /// The suite of BENCHMARKS.md: three device speeds (×1, ×6, ×24), the ethernet-lan, wifi,
     /// 5g and lte profiles plus a constrained uplink (40 ms, 2 Mbit/s, where the encoding
     /// matters), four workloads with few generated tokens (the machine is shared), and three
-    /// requirements (exact; 90 % agreement; 40 % agreement, e.g. inline suggestions).
+    /// requirements (exact; 90 % agreement; 40 % agreement, e.g. inline suggestions); the cloud
+    /// idle, and over the two fast links (where the cloud is worth reaching) also busy with
+    /// `busyCloudSessions` other tenants.
     /// - Throws: `ProfileError` when a profile is missing from `store`.
-    public static func standard(store: ProfileStore) throws -> SelectionSuite {
+    public static func standard(store: ProfileStore, busyCloudSessions: Int = 8) throws -> SelectionSuite {
         let constrained = NetworkProfile(
             name: "constrained-uplink", description: "a congested uplink: 40 ms round trip, 2 Mbit/s (synthetic)",
             roundTripMilliseconds: ProfileFigure(40, source: "synthetic: chosen so the activation encoding matters"),
@@ -59,6 +103,8 @@ public struct SelectionSuite: Sendable, Codable, Equatable {
                         Workload(name: "long-prompt", promptTokens: 128, outputTokens: 6),
                         Workload(name: "code-line", promptTokens: 64, outputTokens: 12),
                         Workload(name: "generate", promptTokens: 24, outputTokens: 20)],
-            requirements: [.exact, .agreement(0.9), .agreement(0.4)])
+            requirements: [.exact, .agreement(0.9), .agreement(0.4)],
+            cloudLoads: [.idle] + (busyCloudSessions > 0
+                ? [CloudLoad(name: "busy", backgroundSessions: busyCloudSessions, networks: ["ethernet-lan", "wifi"])] : []))
     }
 }

@@ -8,7 +8,8 @@ public enum SelectionLearner: String, Sendable, CaseIterable, Codable {
     case knn
     /// The meta-learner: starts at the planner and learns how its prediction is off, as a
     /// ridge regression of the log error, log(measured / planned), on the planned
-    /// time's parts (edge compute, transfer, cloud compute, round trips, a constant), each
+    /// time's parts (edge compute, transfer, cloud compute, round trips, round trips queued at
+    /// a busy cloud, a constant), each
     /// relative to the planned total: pooled over every run with a copy per strategy kind,
     /// plus a per-strategy regression on what is left, plus optionally the mean error left on
     /// the nearest recorded tasks. Corrections scale with the parts they correct, so they
@@ -96,10 +97,10 @@ public struct StrategySelector: Sendable {
             runs[record.strategy, default: []].append((x, logSeconds))
             let f = record.features
             let time = prior.plannedTime(strategy, for: f, costModel: prior.costModel(for: f))
-            let parts = Self.parts(time)
+            let parts = Self.parts(time, cloudLoad: f.cloudLoad)
             samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
                                   groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
-                                           Double(f.promptTokens * 100_000 + f.outputTokens)],
+                                           Double(f.promptTokens * 100_000 + f.outputTokens), log2(f.cloudLoad).rounded()],
                                   scaled: x, x: parts, pooled: Self.pooledFeatures(parts, strategy),
                                   planned: max(1e-9, time.totalSeconds), logSeconds: logSeconds))
             if let agreement = record.agreement {
@@ -159,7 +160,8 @@ public struct StrategySelector: Sendable {
         var name: String
         /// Identifies the task (runs of the same features share it).
         var task: String
-        /// Keys of the task's device, link and workload (the groups cross-validation holds out).
+        /// Keys of the task's device, link, workload and cloud load (in powers of two): the groups
+        /// cross-validation holds out.
         var groups: [Double]
         /// The task's standardized features (distances for the neighbours' correction).
         var scaled: [Double]
@@ -185,13 +187,13 @@ public struct StrategySelector: Sendable {
     }
 
     /// The penalties whose selections regret least when whole groups of recorded tasks are
-    /// held out in turn (each device, each link, each workload; a grouping with more than six
-    /// values is cut into four contiguous ranges), as the selector meets new devices, links
-    /// and workloads; a bolder setting must beat a more cautious one by 1 % to be taken. Nil
+    /// held out in turn (each device, each link, each workload, each cloud load; a grouping
+    /// with more than six values is cut into four contiguous ranges), as the selector meets new
+    /// devices, links, workloads and loads; a bolder setting must beat a more cautious one by 1 % to be taken. Nil
     /// when no grouping has two values.
     func crossValidatedPenalties(_ samples: [Sample]) -> (pooled: Double, strategy: Double, neighbours: Bool)? {
         var heldOut: [[Bool]] = []
-        for grouping in 0..<3 {
+        for grouping in samples[0].groups.indices {
             let values = Array(Set(samples.map { $0.groups[grouping] })).sorted()
             guard values.count >= 2 else { continue }
             let bins = values.count <= 6 ? values.count : 4
@@ -244,11 +246,13 @@ public struct StrategySelector: Sendable {
     }
 
     /// The planned time's parts relative to its total: edge, transfer, cloud, round trips
-    /// (1 ms each) and a constant 1 ms.
-    static func parts(_ time: PlannerPrior.PlannedTime) -> [Double] {
+    /// (1 ms each), round trips queued at a busy cloud (1 ms × log of its load each: a request
+    /// waits for the other sessions' work in flight, once per exchange; 0 on an idle cloud) and
+    /// a constant 1 ms.
+    static func parts(_ time: PlannerPrior.PlannedTime, cloudLoad: Double) -> [Double] {
         let total = max(1e-9, time.totalSeconds)
         return [time.edgeSeconds / total, time.transferSeconds / total, time.cloudSeconds / total,
-                time.roundTrips * 1e-3 / total, 1e-3 / total]
+                time.roundTrips * 1e-3 / total, time.roundTrips * 1e-3 * log(max(1, cloudLoad)) / total, 1e-3 / total]
     }
 
     /// The pooled regression's features: the parts, and a copy of them for the strategy's kind
@@ -283,7 +287,7 @@ public struct StrategySelector: Sendable {
             case .planner: break
             case .meta:
                 if let pooled {
-                    let parts = Self.parts(time)
+                    let parts = Self.parts(time, cloudLoad: task.cloudLoad)
                     predicted = Self.corrected(planned: planned, error: pooled.predict(Self.pooledFeatures(parts, strategy))
                                                    + (regressions[name]?.predict(parts) ?? 0)
                                                    + (usesNeighbours ? Self.neighbourCorrection(x, residuals[name], k: neighbours) : 0))
