@@ -72,6 +72,10 @@ public final class CloudSessionStore {
     private var sessions: [Key: Session] = [:]
     private var clock: UInt64 = 0
     private let workspace = Workspace()
+    /// Logits of up to `headRows` rows, reused by every `finish`.
+    private var logitsBuffer: [Float] = []
+    /// Rows the LM head computes at once in `finish` (64 rows of a 49,152-token vocabulary: 12 MB).
+    static let headRows = 64
     /// Counters for logs and metrics.
     public private(set) var evictions = 0
     public private(set) var forwardedPositions = 0
@@ -391,35 +395,49 @@ public final class CloudSessionStore {
             for job in jobs { enforceBudget(keeping: job.key) }
             return answers.map { $0! }
         }
-        let logits: [Float]
-        do {
-            logits = try model.logits(outputRows, rows: rowCounts.reduce(0, +), workspace: workspace)
-        } catch {
-            return jobs.map { job in
-                .error(.init(code: .internal, sessionID: job.request.sessionID, requestID: job.request.requestID,
-                             message: String(describing: error)))
-            }
+        // The head runs over at most `headRows` rows at a time into one reused buffer: a pass's
+        // logits (16 rows: 3 MB) were a fresh mapping, faulted in and unmapped, every pass.
+        let owners = rowCounts.enumerated().flatMap { index, count in [Int](repeating: index, count: count) }
+        var rows = [[WireMessage.ResultRow]](repeating: [], count: jobs.count)
+        let vocabulary = c.vocabularySize
+        if logitsBuffer.count < min(owners.count, Self.headRows) * vocabulary {
+            logitsBuffer = [Float](repeating: 0, count: min(owners.count, Self.headRows) * vocabulary)
         }
-        var row = 0
-        logits.withUnsafeBufferPointer { all in
-            for (index, job) in jobs.enumerated() where answers[index] == nil {
-                let request = job.request
-                let parameters = SamplingParameters(
-                    temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
-                var results: [WireMessage.ResultRow] = []
-                for _ in 0..<rowCounts[index] {
-                    let slice = UnsafeBufferPointer(rebasing: all[(row * c.vocabularySize)..<((row + 1) * c.vocabularySize)])
+        var first = 0
+        while first < owners.count {
+            let count = min(Self.headRows, owners.count - first)
+            do {
+                try outputRows.withUnsafeBufferPointer { input in
+                    try logitsBuffer.withUnsafeMutableBufferPointer { output in
+                        try model.logits(input.baseAddress! + first * d, rows: count, into: output.baseAddress!, workspace: workspace)
+                    }
+                }
+            } catch {
+                return jobs.map { job in
+                    .error(.init(code: .internal, sessionID: job.request.sessionID, requestID: job.request.requestID,
+                                 message: String(describing: error)))
+                }
+            }
+            logitsBuffer.withUnsafeBufferPointer { all in
+                for row in 0..<count {
+                    let request = jobs[owners[first + row]].request
+                    let parameters = SamplingParameters(
+                        temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
+                    let slice = UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + 1) * vocabulary)])
                     let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
-                    results.append(.init(
+                    rows[owners[first + row]].append(.init(
                         token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
                         topK: Self.topK(slice, count: Int(request.topK)),
                         probabilities: request.flags.contains(.distributions)
                             ? SpeculativeAcceptance.distribution(slice, parameters: parameters) : nil))
-                    row += 1
                 }
-                answers[index] = .result(.init(sessionID: request.sessionID, requestID: request.requestID,
-                                               startPosition: UInt32(job.start + job.rowCount - rowCounts[index]), rows: results))
             }
+            first += count
+        }
+        for (index, job) in jobs.enumerated() where answers[index] == nil {
+            let request = job.request
+            answers[index] = .result(.init(sessionID: request.sessionID, requestID: request.requestID,
+                                           startPosition: UInt32(job.start + job.rowCount - rowCounts[index]), rows: rows[index]))
         }
         for job in jobs { enforceBudget(keeping: job.key) }
         return answers.map { $0! }
