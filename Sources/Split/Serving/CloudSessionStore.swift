@@ -316,16 +316,19 @@ public final class CloudSessionStore {
     }
 
     /// Runs the next rows of each job through the cloud's layers in one batched pass per split
-    /// layer (sessions of edges splitting at the same layer share every matrix multiply). A job
-    /// takes at most `maxRows` rows per call, so a long prefill advances in chunks while
+    /// layer (sessions of edges splitting at the same layer share every matrix multiply). The
+    /// pass holds about `maxRows` rows (`passRows`), so long prefills advance in chunks while
     /// other sessions' decode steps keep going.
     public func runChunk(_ jobs: [ForwardJob], maxRows: Int) {
         let c = model.configuration
         let d = c.hiddenSize
         let pending = jobs.filter { !$0.isComputed }
+        let allotted = Self.passRows(remaining: pending.map { $0.rowCount - $0.computedRows }, maxRows: maxRows)
         for splitLayer in Set(pending.map(\.splitLayer)).sorted() {
-            let group = pending.filter { $0.splitLayer == splitLayer }
-            let counts = group.map { min(maxRows, $0.rowCount - $0.computedRows) }
+            let members = pending.indices.filter { pending[$0].splitLayer == splitLayer && allotted[$0] > 0 }
+            guard !members.isEmpty else { continue }
+            let group = members.map { pending[$0] }
+            let counts = members.map { allotted[$0] }
             var segments: [BatchSegment] = []
             var hidden: [Float] = []
             hidden.reserveCapacity(counts.reduce(0, +) * d)
@@ -356,6 +359,27 @@ public final class CloudSessionStore {
                 offset += count
             }
         }
+    }
+
+    /// Rows each job runs in the next pass, for jobs with `remaining` rows left (in arrival
+    /// order). A job with at most a quarter of `maxRows` left (a decode step, a verify batch,
+    /// the end of a prompt) runs them all, however many such jobs there are. Longer ones (prompts)
+    /// fill what is left of `maxRows` rows, fewest rows left first, each at most `maxRows`; and
+    /// the oldest one left out still gets a quarter of `maxRows`, so a prompt advances even
+    /// behind 64 decoding sessions. Without this budget, 16 prompts arriving together were one
+    /// pass of 16 × 64 rows that every decode step in it waited for.
+    static func passRows(remaining: [Int], maxRows: Int) -> [Int] {
+        let quarter = max(1, maxRows / 4)
+        var rows = remaining.map { $0 <= quarter ? $0 : 0 }
+        var left = maxRows - rows.reduce(0, +)
+        for index in remaining.indices.sorted(by: { (remaining[$0], $0) < (remaining[$1], $1) }) where rows[index] == 0 {
+            rows[index] = min(remaining[index], maxRows, max(left, 0))
+            left -= rows[index]
+        }
+        if let starved = remaining.indices.first(where: { rows[$0] == 0 && remaining[$0] > 0 }) {
+            rows[starved] = min(remaining[starved], quarter)
+        }
+        return rows
     }
 
     /// Answers computed jobs: the final norm and head over every job's output rows in one
