@@ -67,6 +67,8 @@ public final class CloudServer: @unchecked Sendable {
     struct PendingRequests: Sendable {
         var jobs: [Job] = []
         var bytes = 0
+        /// Requests ever queued (so a pass can tell which arrived after it answered).
+        var arrivals = 0
     }
 
     /// A decoded request, who sent it (connection and authenticated client), its size on the
@@ -278,6 +280,7 @@ public final class CloudServer: @unchecked Sendable {
                     pending.jobs.append(Job(peer: peer, principal: userID ?? "", message: message, bytes: size,
                                             arrivedNanoseconds: arrived))
                     pending.bytes += size
+                    pending.arrivals += 1
                     return pending.jobs.count
                 }
                 if let depth {
@@ -358,9 +361,10 @@ public final class CloudServer: @unchecked Sendable {
             metrics.phaseSeconds[phase]?.increment(by: Double(now &- lapStart) / 1e9)
             lapStart = now
         }
-        // Sessions the last pass answered (their next requests are likely on their way), and
-        // how long that pass took.
+        // Sessions the last pass answered (their next requests are likely on their way), the
+        // queue's arrival count when it answered them, and how long that pass took.
         var answered = 0
+        var arrivalsBeforeAnswers = 0
         var lastPassNanoseconds: UInt64 = 0
         while true {
             // Deferred requests stay queued without a signal of their own: wait only when the
@@ -368,10 +372,11 @@ public final class CloudServer: @unchecked Sendable {
             if active.isEmpty && queue.withLock({ $0.jobs.isEmpty }) && !stopping { queueSignal.wait() }
             if stopping { return }
             lapStart = MonotonicClock.nanoseconds()
-            if active.isEmpty && answered > 1 {
+            if active.isEmpty && answered > 0 {
                 // A quarter of a pass at most: a session that does not come back costs the
                 // others that much, one that misses the pass costs itself a whole pass.
-                gather(expected: min(answered, configuration.maxBatchSessions), limitNanoseconds: lastPassNanoseconds / 4)
+                gather(expected: min(answered, configuration.maxBatchSessions), since: arrivalsBeforeAnswers,
+                       limitNanoseconds: lastPassNanoseconds / 4)
                 lap(.gather)
             }
             let room = configuration.maxBatchSessions - active.count
@@ -427,6 +432,7 @@ public final class CloudServer: @unchecked Sendable {
             if !done.isEmpty {
                 let answers = store.finish(done.map(\.job))
                 lap(.head)
+                arrivalsBeforeAnswers = queue.withLock { $0.arrivals }
                 let finished = MonotonicClock.nanoseconds()
                 for (entry, answer) in zip(done, answers) {
                     metrics.computeSeconds.record(.nanoseconds(Int64(finished &- entry.started)))
@@ -444,13 +450,16 @@ public final class CloudServer: @unchecked Sendable {
     }
 
     /// Waits, while they keep arriving (no gap longer than `gatherQuietMicroseconds`) and for
-    /// at most `limitNanoseconds`, until `expected` requests are queued.
-    private func gather(expected: Int, limitNanoseconds: UInt64) {
+    /// at most `limitNanoseconds`, until `expected` requests have arrived since the queue's
+    /// arrival count was `mark`. (Counting arrivals, not queued requests: a group of sessions
+    /// already waiting must not stand in for the group just answered, or two groups that
+    /// alternate would never merge into one pass.)
+    private func gather(expected: Int, since mark: Int, limitNanoseconds: UInt64) {
         let quiet = UInt64(configuration.gatherQuietMicroseconds) * 1000
         guard quiet > 0, limitNanoseconds > 0 else { return }
         let start = MonotonicClock.nanoseconds()
         var lastArrival = start
-        var count = queue.withLock { $0.jobs.count }
+        var count = queue.withLock { $0.arrivals } - mark
         while count < expected && !stopping {
             let deadline = min(start + limitNanoseconds, lastArrival + quiet)
             let now = MonotonicClock.nanoseconds()
@@ -458,10 +467,10 @@ public final class CloudServer: @unchecked Sendable {
             // Each queued request signalled once; a signal left from earlier only makes this
             // loop look at the queue one more time.
             _ = queueSignal.wait(timeout: .now() + .nanoseconds(Int(deadline - now)))
-            let queued = queue.withLock { $0.jobs.count }
-            if queued > count {
+            let arrived = queue.withLock { $0.arrivals } - mark
+            if arrived > count {
                 lastArrival = MonotonicClock.nanoseconds()
-                count = queued
+                count = arrived
             }
         }
     }
