@@ -68,6 +68,24 @@ float split_softmax(float *x, size_t count) {
     return maxValue;
 }
 
+float split_log_sum_exp(const float *x, size_t count) {
+    size_t i = 0;
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (; i + 8 <= count; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+    float maxValue = hmax256(vmax);
+    for (; i < count; i++) if (x[i] > maxValue) maxValue = x[i];
+    if (maxValue == -INFINITY) return -INFINITY;
+    __m256 m = _mm256_set1_ps(maxValue), a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    i = 0;
+    for (; i + 16 <= count; i += 16) {
+        a = _mm256_add_ps(a, exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), m)));
+        b = _mm256_add_ps(b, exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m)));
+    }
+    float sum = hsum256e(_mm256_add_ps(a, b));
+    for (; i < count; i++) sum += exp1(x[i] - maxValue);
+    return maxValue + logf(sum);
+}
+
 void split_silu_gate(float *gate, const float *up, size_t count) {
     size_t i = 0;
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -119,6 +137,15 @@ float split_softmax(float *x, size_t count) {
     for (size_t i = 0; i < count; i++) { x[i] = expf(x[i] - maxValue); sum += x[i]; }
     for (size_t i = 0; i < count; i++) x[i] /= sum;
     return maxValue;
+}
+
+float split_log_sum_exp(const float *x, size_t count) {
+    float maxValue = -INFINITY;
+    for (size_t i = 0; i < count; i++) if (x[i] > maxValue) maxValue = x[i];
+    if (maxValue == -INFINITY) return -INFINITY;
+    float sum = 0;
+    for (size_t i = 0; i < count; i++) sum += expf(x[i] - maxValue);
+    return maxValue + logf(sum);
 }
 
 void split_silu_gate(float *gate, const float *up, size_t count) {

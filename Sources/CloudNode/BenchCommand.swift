@@ -32,6 +32,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Rounds over every configuration; each row is its median round.")
     var rounds: Int = 3
 
+    @Option(name: .long, help: "How long a pass waits for answered sessions' next requests while they keep arriving (µs; 0: never).")
+    var gatherUs: Int = 1000
+
     @Option(name: .long, help: "Threads for the model's kernels (default: all cores).")
     var threads: Int?
 
@@ -42,13 +45,15 @@ struct BenchCommand: ParsableCommand {
         if let threads { RuntimeBenchmark.setThreads(threads) }
         ProcessMemory.returnLargeFreesToSystem()
         let counts = sessions.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard gatherUs >= 0 else { throw ValidationError("--gather-us must not be negative") }
         guard kvBudgetMb >= 0 else { throw ValidationError("--kv-budget-mb must not be negative") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
             throw ValidationError("--sessions takes positive counts up to 1024, e.g. 1,4,16,64")
         }
         let layerCount = try ModelFile(path: model).configuration.layerCount
         let benchmark = CloudLoadBenchmark(modelPath: model, splitLayer: splitLayer ?? layerCount / 2,
-                                           promptTokens: promptTokens, decodeSteps: decodeSteps, kvBudgetBytes: kvBudgetMb << 20)
+                                           promptTokens: promptTokens, decodeSteps: decodeSteps, kvBudgetBytes: kvBudgetMb << 20,
+                                           gatherQuietMicroseconds: gatherUs)
         let modes = try batching.split(separator: ",").map { mode -> Bool in
             switch mode.trimmingCharacters(in: .whitespaces) {
             case "on": return true
@@ -63,15 +68,22 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
             return
         }
-        print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session, median of \(rounds) rounds")
-        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  RSS MB  KV MB  KV peak MB  evictions  rebuilds")
+        print("model \(model), split layer \(benchmark.splitLayer), prompt \(promptTokens), \(decodeSteps) decode steps per session, gather \(gatherUs) µs, median of \(rounds) rounds")
+        print("aggregate tok/s counts decode steps only, over the window in which they ran (every prompt is computed before it)")
+        print("sessions  batching  agg tok/s   vs 1 session  step p50 ms  step p99 ms  rows/pass  decode rows/pass  RSS MB  KV MB  KV peak MB  evictions  rebuilds")
         let single = rows.first { $0.sessions == 1 && $0.batching }?.aggregateTokensPerSecond
         for row in rows {
             let ratio = single.map { String(format: "%.2fx", row.aggregateTokensPerSecond / $0) } ?? "-"
-            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %6.0f  %5.0f  %10.0f  %9d  %8d", row.sessions,
+            print(String(format: "%8d  %8@  %9.1f  %12@  %11.1f  %11.1f  %9.1f  %16.1f  %6.0f  %5.0f  %10.0f  %9d  %8d", row.sessions,
                          row.batching ? "on" : "off", row.aggregateTokensPerSecond, ratio,
-                         row.stepP50Milliseconds, row.stepP99Milliseconds, row.rowsPerPass, row.residentMegabytes,
-                         row.kvMegabytes, row.kvPeakMegabytes, row.evictions, row.rebuilds))
+                         row.stepP50Milliseconds, row.stepP99Milliseconds, row.rowsPerPass, row.decodeRowsPerPass,
+                         row.residentMegabytes, row.kvMegabytes, row.kvPeakMegabytes, row.evictions, row.rebuilds))
+        }
+        let phases = CloudMetrics.ComputePhase.allCases.map(\.rawValue) + ["idle"]
+        print("\ncompute thread, ms per decode pass: " + phases.joined(separator: " / "))
+        for row in rows {
+            let values = phases.map { String(format: "%.2f", row.phaseMillisecondsPerPass[$0] ?? 0) }
+            print(String(format: "%8d  %8@  ", row.sessions, row.batching ? "on" : "off") + values.joined(separator: " / "))
         }
     }
 }

@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Prompts longer than this run in chunks of this many positions, so they do not stall others' decode steps.")
     var prefillChunkRows: Int = 64
 
+    @Option(name: .long, help: "How long a pass may wait for the next requests of the sessions it just answered, while they keep arriving (µs; 0 = never; at most a quarter of a pass).")
+    var gatherUs: Int = 1000
+
     @Option(name: .long, help: "Port for GET /metrics (Prometheus), /health and /ready (0 = off).")
     var httpPort: Int = 0
 
@@ -50,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBatchSessions > 0, prefillChunkRows > 0 else {
             throw ValidationError("--max-batch-sessions and --prefill-chunk-rows must be positive")
         }
+        guard gatherUs >= 0 else { throw ValidationError("--gather-us must not be negative") }
         guard (0...65_535).contains(httpPort) else { throw ValidationError("--http-port must be within 0…65535") }
     }
 
@@ -71,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
         let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: memoryBudgetMb << 20)
         let server = try CloudServer(
             configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed,
-                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows),
+                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows,
+                                 gatherQuietMicroseconds: gatherUs),
             store: store, logger: logger)
         try server.start()
         // Key rotation and revocation without a restart: SIGHUP re-reads the allow-list files.

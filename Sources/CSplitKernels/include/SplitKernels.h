@@ -84,6 +84,8 @@ void split_attention(const float *query, size_t rows, size_t start, const float 
 #define SPLIT_KERNELS_ELEMENTWISE_H
 /// In-place softmax over `count` values; returns the maximum input.
 float split_softmax(float *x, size_t count);
+/// log Σ exp(x[i]), computed stably (−∞ when every value is −∞).
+float split_log_sum_exp(const float *x, size_t count);
 /// gate[i] = silu(gate[i]) * up[i] (the SwiGLU of Llama-family MLPs).
 void split_silu_gate(float *gate, const float *up, size_t count);
 /// x[i] = gelu(x[i]) with the tanh approximation (GPT-2's gelu_new).

@@ -1,3 +1,4 @@
+import CSplitKernels
 import Foundation
 
 /// How to pick the next token from logits. Temperature 0 means greedy.
@@ -102,12 +103,10 @@ public struct Sampler: Sendable {
         return best
     }
 
-    /// log Σ exp(logits), computed stably.
+    /// log Σ exp(logits), computed stably (a vectorised exponential: the scalar one over a
+    /// 49,152-token vocabulary was 6% of a batching cloud's time, on its compute thread alone).
     public static func logSumExp(_ logits: UnsafeBufferPointer<Float>) -> Float {
-        var maxValue = -Float.infinity
-        for v in logits where v > maxValue { maxValue = v }
-        var sum: Float = 0
-        for v in logits { sum += Foundation.exp(v - maxValue) }
-        return maxValue + Foundation.log(sum)
+        guard let base = logits.baseAddress else { return -.infinity }
+        return split_log_sum_exp(base, logits.count)
     }
 }

@@ -22,3 +22,71 @@ enum Attention {
             1 / Float(c.headDimension).squareRoot(), scores, output, Parallel.threadCount)
     }
 }
+
+extension Attention {
+    /// One sequence's share of `compute(batch:)`: its query rows, positions, cache and output rows.
+    struct Segment {
+        var query: UnsafeMutablePointer<Float>
+        var rows: Int
+        var start: Int
+        var keys: UnsafePointer<Float>
+        var values: UnsafePointer<Float>
+        var output: UnsafeMutablePointer<Float>
+    }
+
+    /// What one chunk of the batched job reads: every (sequence, head) pair of the batch.
+    private struct BatchJob {
+        var segments: UnsafePointer<Segment>
+        /// Each segment's scores area (`headCount × rows × (start + rows)` floats).
+        var scores: UnsafePointer<UnsafeMutablePointer<Float>>
+        var headCount: Int
+        var group: Int
+        var headDimension: Int
+        var queryWidth: Int
+        var kvWidth: Int
+        var scale: Float
+    }
+
+    /// Attention of several sequences' new rows, each against its own cache, as one job on the
+    /// worker pool with a chunk per (sequence, head): 16 decoding sessions are 144 chunks per
+    /// layer instead of 16 jobs of 9 heads, each waited for. Each chunk is `split_attention` of
+    /// one head with that head's pointers, so every value is the one `compute` gives, bit for bit.
+    static func compute(batch: [Segment], configuration c: ModelConfiguration, workspace: Workspace) {
+        _ = singleThreadedBLAS
+        let sizes = batch.map { c.headCount * $0.rows * ($0.start + $0.rows) }
+        let area = workspace.buffer(.scores, count: sizes.reduce(0, +))
+        var scores: [UnsafeMutablePointer<Float>] = []
+        scores.reserveCapacity(batch.count)
+        var offset = 0
+        for size in sizes {
+            scores.append(area + offset)
+            offset += size
+        }
+        let chunk: split_task_fn = { context, index, _ in
+            let job = context!.assumingMemoryBound(to: BatchJob.self).pointee
+            let segment = job.segments[index / job.headCount]
+            let head = index % job.headCount, kvHead = head / job.group, d = job.headDimension
+            let total = segment.start + segment.rows
+            split_attention(
+                segment.query + head * d, segment.rows, segment.start, segment.keys + kvHead * d, segment.values + kvHead * d,
+                1, 1, d, job.queryWidth, job.kvWidth, job.scale,
+                job.scores[index / job.headCount] + head * segment.rows * total, segment.output + head * d, 1)
+        }
+        batch.withUnsafeBufferPointer { segments in
+            scores.withUnsafeBufferPointer { areas in
+                var job = BatchJob(segments: segments.baseAddress!, scores: areas.baseAddress!, headCount: c.headCount,
+                                   group: c.headCount / c.kvHeadCount, headDimension: c.headDimension,
+                                   queryWidth: c.queryWidth, kvWidth: c.kvWidth,
+                                   scale: 1 / Float(c.headDimension).squareRoot())
+                withUnsafeMutablePointer(to: &job) { context in
+                    let chunks = batch.count * c.headCount
+                    if Parallel.threadCount > 1 {
+                        split_pool_run(chunk, context, chunks)
+                    } else {
+                        for index in 0..<chunks { chunk(context, index, chunks) }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -113,6 +113,7 @@ public final class TransformerBlock: @unchecked Sendable {
         if let bias = weights.valueBias { Activations.addBias(valueRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
 
         let attention = workspace.buffer(.attention, count: rows * c.queryWidth)
+        var batch: [Attention.Segment] = []
         var offset = 0
         for segment in segments {
             let start = segment.startPosition
@@ -130,12 +131,18 @@ public final class TransformerBlock: @unchecked Sendable {
                     .update(from: valueRows + offset * c.kvWidth, count: segment.rows * c.kvWidth)
             }
             segment.cache.setLength(start + segment.rows, layer: index)
-            Attention.compute(
-                query: segmentQuery, rows: segment.rows, start: start, keys: segment.cache.keys(layer: index),
-                values: segment.cache.values(layer: index), configuration: c,
-                output: attention + offset * c.queryWidth, workspace: workspace)
+            if let single {
+                Attention.compute(
+                    query: segmentQuery, rows: single.rows, start: start, keys: single.cache.keys(layer: index),
+                    values: single.cache.values(layer: index), configuration: c, output: attention, workspace: workspace)
+            } else {
+                batch.append(.init(query: segmentQuery, rows: segment.rows, start: start, keys: segment.cache.keys(layer: index),
+                                   values: segment.cache.values(layer: index), output: attention + offset * c.queryWidth))
+            }
             offset += segment.rows
         }
+        // Several sequences: one pool job over all their heads (see `Attention.compute(batch:)`).
+        if !batch.isEmpty { Attention.compute(batch: batch, configuration: c, workspace: workspace) }
 
         let projection = workspace.buffer(.projection, count: rows * d)
         weights.output.multiply(attention, count: rows, into: projection)

@@ -40,6 +40,25 @@ public final class CloudMetrics: Sendable {
     /// Sessions evicted under the KV budget; replies asking an edge to rebuild a session.
     public let evictions: Counter
     public let rebuilds: Counter
+    /// Seconds the compute thread spent in each phase of its loop (where a pass's time goes).
+    public let phaseSeconds: [ComputePhase: Counter]
+
+    /// The phases of the compute loop, each timed into `split_cloud_compute_phase_seconds_total`.
+    public enum ComputePhase: String, CaseIterable, Sendable {
+        /// Taking requests from the queue: decoding activations, checks, KV admission.
+        case admit
+        /// Waiting for the requests of sessions just answered, so that they share the next pass.
+        case gather
+        /// The tail layers over every row of the pass.
+        case layers
+        /// Final norm, LM head and sampling of the rows whose tokens are needed.
+        case head
+        /// Encoding the replies and handing them to the network thread.
+        case reply
+
+        /// The exposition series of this phase's counter.
+        public var series: String { "split_cloud_compute_phase_seconds_total{phase=\"\(rawValue)\"}" }
+    }
 
     /// Registers the metrics in `registry` (a fresh one by default).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -67,6 +86,11 @@ public final class CloudMetrics: Sendable {
         queueDepth = registry.makeGauge(descriptor: .cloud("queue_depth", unit: "", help: "Requests waiting for compute."))
         evictions = registry.makeCounter(descriptor: .cloud("evictions", unit: "total", help: "Sessions evicted under the KV budget."))
         rebuilds = registry.makeCounter(descriptor: .cloud("rebuilds", unit: "total", help: "Replies asking an edge to rebuild a session."))
+        phaseSeconds = Dictionary(uniqueKeysWithValues: ComputePhase.allCases.map { phase in
+            (phase, registry.makeCounter(descriptor: .cloud("compute_phase_seconds", unit: "total",
+                                                            help: "Seconds the compute thread spent in each phase of its loop."),
+                                         labels: [("phase", phase.rawValue)]))
+        })
     }
 }
 

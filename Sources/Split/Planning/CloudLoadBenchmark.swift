@@ -15,9 +15,12 @@ public struct CloudLoadBenchmark: Sendable {
     public var encoding: ActivationEncoding
     /// The cloud's KV budget; sessions past it are evicted and rebuilt by their edges.
     public var kvBudgetBytes: Int
+    /// The cloud's `CloudServerConfiguration.gatherQuietMicroseconds` (0: every pass starts at once).
+    public var gatherQuietMicroseconds: Int
 
     public init(modelPath: String, splitLayer: Int, promptTokens: Int = 32, decodeSteps: Int = 24, encoding: ActivationEncoding = .f16,
-                kvBudgetBytes: Int = 8 << 30) {
+                kvBudgetBytes: Int = 8 << 30, gatherQuietMicroseconds: Int = 1000) {
+        self.gatherQuietMicroseconds = gatherQuietMicroseconds
         self.kvBudgetBytes = kvBudgetBytes
         self.modelPath = modelPath
         self.splitLayer = splitLayer
@@ -34,8 +37,13 @@ public struct CloudLoadBenchmark: Sendable {
         public var aggregateTokensPerSecond: Double
         public var stepP50Milliseconds: Double
         public var stepP99Milliseconds: Double
-        /// Positions per forward pass of the cloud's layers (1 = no sharing).
+        /// Positions per forward pass of the cloud's layers (1 = no sharing), over the whole run
+        /// (prompts included) and over the decode window alone.
         public var rowsPerPass: Double
+        public var decodeRowsPerPass: Double
+        /// Milliseconds per forward pass of the decode window that the cloud's compute thread
+        /// spent in each phase of its loop (`CloudMetrics.ComputePhase` names), and idle.
+        public var phaseMillisecondsPerPass: [String: Double]
         /// Resident memory of the process after the run, and the KV bytes the cloud held then.
         public var residentMegabytes: Double
         public var kvMegabytes: Double
@@ -77,7 +85,7 @@ public struct CloudLoadBenchmark: Sendable {
         let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: kvBudgetBytes)
         let server = try CloudServer(
             configuration: .init(endpoints: ["tcp://127.0.0.1:*"], serverKeys: serverKeys, allowedClients: [edgeKeys.publicKey],
-                                 maxBatchSessions: batching ? max(sessions, 1) : 1),
+                                 maxBatchSessions: batching ? max(sessions, 1) : 1, gatherQuietMicroseconds: gatherQuietMicroseconds),
             store: store, logger: Logger(label: "split.bench.cloud", factory: { _ in SwiftLogNoOpLogHandler() }))
         try server.start()
         defer { server.stop() }
@@ -151,8 +159,10 @@ public struct CloudLoadBenchmark: Sendable {
             thread.start()
         }
         ready.wait()
+        let atStart = Self.computeCounters(server.metrics)
         for _ in 0..<sessions { go.signal() }
         finished.wait()
+        let atEnd = Self.computeCounters(server.metrics)
         if let error = failure.withLock({ $0 }) { throw error }
         let results = outcomes.withLock { $0 }
         let window = Double((results.map(\.end).max() ?? 0) - (results.map(\.start).min() ?? 0)) / 1e9
@@ -160,16 +170,33 @@ public struct CloudLoadBenchmark: Sendable {
         let exposition = server.metrics.registry.emitToString()
         let passes = (MetricsExposition.value(of: "split_cloud_forward_passes_total", in: exposition) ?? 0)
         let positions = (MetricsExposition.value(of: "split_cloud_positions_total", in: exposition) ?? 0)
+        let decodePasses = max(1, atEnd.passes - atStart.passes)
+        var phases: [String: Double] = [:]
+        for phase in CloudMetrics.ComputePhase.allCases {
+            phases[phase.rawValue] = ((atEnd.phaseSeconds[phase] ?? 0) - (atStart.phaseSeconds[phase] ?? 0)) * 1000 / decodePasses
+        }
+        phases["idle"] = max(0, window * 1000 / decodePasses - phases.values.reduce(0, +))
         return Row(sessions: sessions, batching: batching,
                    aggregateTokensPerSecond: Double(latencies.count) / max(window, 1e-9),
                    stepP50Milliseconds: Self.quantile(latencies, 0.5) * 1000,
                    stepP99Milliseconds: Self.quantile(latencies, 0.99) * 1000,
                    rowsPerPass: passes > 0 ? positions / passes : 0,
+                   decodeRowsPerPass: (atEnd.positions - atStart.positions) / decodePasses,
+                   phaseMillisecondsPerPass: phases,
                    residentMegabytes: ProcessMemory.residentBytes.map { Double($0) / 1_048_576 } ?? 0,
                    kvMegabytes: (MetricsExposition.value(of: "split_cloud_kv_bytes", in: exposition) ?? 0) / 1_048_576,
                    kvPeakMegabytes: (MetricsExposition.value(of: "split_cloud_kv_peak_bytes", in: exposition) ?? 0) / 1_048_576,
                    evictions: Int((MetricsExposition.value(of: "split_cloud_evictions_total", in: exposition) ?? 0)),
                    rebuilds: rebuilds.withLock { $0 })
+    }
+
+    /// The cloud's pass, position and phase-time counters now.
+    static func computeCounters(_ metrics: CloudMetrics) -> (passes: Double, positions: Double, phaseSeconds: [CloudMetrics.ComputePhase: Double]) {
+        let text = metrics.registry.emitToString()
+        var phases: [CloudMetrics.ComputePhase: Double] = [:]
+        for phase in CloudMetrics.ComputePhase.allCases { phases[phase] = MetricsExposition.value(of: phase.series, in: text) ?? 0 }
+        return (MetricsExposition.value(of: "split_cloud_forward_passes_total", in: text) ?? 0,
+                MetricsExposition.value(of: "split_cloud_positions_total", in: text) ?? 0, phases)
     }
 
     static func randomActivations(rows: Int, width: Int, encoding: ActivationEncoding, seed: UInt64) throws -> EncodedActivations {

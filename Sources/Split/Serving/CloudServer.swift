@@ -22,12 +22,18 @@ public struct CloudServerConfiguration: Sendable {
     /// A prefill longer than this runs in chunks of this many rows, one chunk per pass, so that
     /// it does not hold up the decode steps of the sessions batched with it.
     public var prefillChunkRows: Int
+    /// How long a pass may wait for the next requests of the sessions the previous pass answered,
+    /// as long as they keep arriving: without it, the first to come back start a pass alone
+    /// and the rest wait for it, so lock-step sessions split into groups that never merge
+    /// again. 0 starts every pass at once.
+    public var gatherQuietMicroseconds: Int
 
     public init(endpoints: [String], serverKeys: CurveKeyPair?, allowedClients: Set<CurveKey>,
                 limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30,
-                maxBatchSessions: Int = 64, prefillChunkRows: Int = 64) {
+                maxBatchSessions: Int = 64, prefillChunkRows: Int = 64, gatherQuietMicroseconds: Int = 1000) {
         self.maxBatchSessions = max(1, maxBatchSessions)
         self.prefillChunkRows = max(1, prefillChunkRows)
+        self.gatherQuietMicroseconds = max(0, gatherQuietMicroseconds)
         self.endpoints = endpoints
         self.serverKeys = serverKeys
         self.allowedClients = allowedClients
@@ -61,6 +67,8 @@ public final class CloudServer: @unchecked Sendable {
     struct PendingRequests: Sendable {
         var jobs: [Job] = []
         var bytes = 0
+        /// Requests ever queued (so a pass can tell which arrived after it answered).
+        var arrivals = 0
     }
 
     /// A decoded request, who sent it (connection and authenticated client), its size on the
@@ -272,6 +280,7 @@ public final class CloudServer: @unchecked Sendable {
                     pending.jobs.append(Job(peer: peer, principal: userID ?? "", message: message, bytes: size,
                                             arrivedNanoseconds: arrived))
                     pending.bytes += size
+                    pending.arrivals += 1
                     return pending.jobs.count
                 }
                 if let depth {
@@ -345,11 +354,31 @@ public final class CloudServer: @unchecked Sendable {
             }
             counted = now
         }
+        // Each phase's time goes to its counter; waiting for work (idle) goes to none.
+        var lapStart = MonotonicClock.nanoseconds()
+        let lap = { [self] (phase: CloudMetrics.ComputePhase) in
+            let now = MonotonicClock.nanoseconds()
+            metrics.phaseSeconds[phase]?.increment(by: Double(now &- lapStart) / 1e9)
+            lapStart = now
+        }
+        // Sessions the last pass answered (their next requests are likely on their way), the
+        // queue's arrival count when it answered them, and how long that pass took.
+        var answered = 0
+        var arrivalsBeforeAnswers = 0
+        var lastPassNanoseconds: UInt64 = 0
         while true {
             // Deferred requests stay queued without a signal of their own: wait only when the
-            // queue is empty too.
-            if active.isEmpty && queue.withLock({ $0.jobs.isEmpty }) { queueSignal.wait() }
+            // queue is empty too. (A signal `gather` took may have been the stop's: check first.)
+            if active.isEmpty && queue.withLock({ $0.jobs.isEmpty }) && !stopping { queueSignal.wait() }
             if stopping { return }
+            lapStart = MonotonicClock.nanoseconds()
+            if active.isEmpty && answered > 0 {
+                // A quarter of a pass at most: a session that does not come back costs the
+                // others that much, one that misses the pass costs itself a whole pass.
+                gather(expected: min(answered, configuration.maxBatchSessions), since: arrivalsBeforeAnswers,
+                       room: configuration.maxBatchSessions, limitNanoseconds: lastPassNanoseconds / 4)
+                lap(.gather)
+            }
             let room = configuration.maxBatchSessions - active.count
             let (arrived, depth) = queue.withLock { pending -> ([Job], Int) in
                 let taken = Array(pending.jobs.prefix(max(0, room)))
@@ -385,9 +414,12 @@ public final class CloudServer: @unchecked Sendable {
             metrics.kvBytes.set(to: Double(store.cacheBytes))
             countEvictions()
             countRejections()
+            lap(.admit)
             guard !active.isEmpty else { continue }
+            let passStart = lapStart
             let before = active.reduce(0) { $0 + $1.job.computedRows }
             store.runChunk(active.map(\.job), maxRows: configuration.prefillChunkRows)
+            lap(.layers)
             // Caches grow during the pass; this is their high-water mark.
             peakCacheBytes = max(peakCacheBytes, store.cacheBytes)
             metrics.kvPeakBytes.set(to: Double(peakCacheBytes))
@@ -399,6 +431,8 @@ public final class CloudServer: @unchecked Sendable {
             active.removeAll { $0.job.isComputed }
             if !done.isEmpty {
                 let answers = store.finish(done.map(\.job))
+                lap(.head)
+                arrivalsBeforeAnswers = queue.withLock { $0.arrivals }
                 let finished = MonotonicClock.nanoseconds()
                 for (entry, answer) in zip(done, answers) {
                     metrics.computeSeconds.record(.nanoseconds(Int64(finished &- entry.started)))
@@ -409,6 +443,36 @@ public final class CloudServer: @unchecked Sendable {
             metrics.kvBytes.set(to: Double(store.cacheBytes))
             metrics.sessions.set(to: Double(store.sessionCount))
             metrics.connections.set(to: Double(store.peerCount))
+            lap(.reply)
+            answered = done.count
+            lastPassNanoseconds = lapStart &- passStart
+        }
+    }
+
+    /// Waits, while they keep arriving (no gap longer than `gatherQuietMicroseconds`) and for
+    /// at most `limitNanoseconds`, until `expected` requests have arrived since the queue's
+    /// arrival count was `mark`, or `room` requests (what the next pass can take) are queued.
+    /// (Counting arrivals, not queued requests: a group of sessions already waiting must not
+    /// stand in for the group just answered, or two groups that alternate would never merge.)
+    private func gather(expected: Int, since mark: Int, room: Int, limitNanoseconds: UInt64) {
+        let quiet = UInt64(configuration.gatherQuietMicroseconds) * 1000
+        guard quiet > 0, limitNanoseconds > 0 else { return }
+        let start = MonotonicClock.nanoseconds()
+        var lastArrival = start
+        var (count, queued) = queue.withLock { ($0.arrivals - mark, $0.jobs.count) }
+        while count < expected && queued < room && !stopping {
+            let deadline = min(start + limitNanoseconds, lastArrival + quiet)
+            let now = MonotonicClock.nanoseconds()
+            guard now < deadline else { return }
+            // Each queued request signalled once; a signal left from earlier only makes this
+            // loop look at the queue one more time.
+            _ = queueSignal.wait(timeout: .now() + .nanoseconds(Int(deadline - now)))
+            let arrived: Int
+            (arrived, queued) = queue.withLock { ($0.arrivals - mark, $0.jobs.count) }
+            if arrived > count {
+                lastArrival = MonotonicClock.nanoseconds()
+                count = arrived
+            }
         }
     }
 

@@ -73,6 +73,10 @@ public final class CloudSessionStore {
     private var sessions: [Key: Session] = [:]
     private var clock: UInt64 = 0
     private let workspace = Workspace()
+    /// Logits of up to `headRows` rows, reused by every `finish`.
+    private var logitsBuffer: [Float] = []
+    /// Rows the LM head computes at once in `finish` (64 rows of a 49,152-token vocabulary: 12 MB).
+    static let headRows = 64
     /// Counters for logs and metrics.
     public private(set) var evictions = 0
     public private(set) var forwardedPositions = 0
@@ -313,16 +317,19 @@ public final class CloudSessionStore {
     }
 
     /// Runs the next rows of each job through the cloud's layers in one batched pass per split
-    /// layer (sessions of edges splitting at the same layer share every matrix multiply). A job
-    /// takes at most `maxRows` rows per call, so a long prefill advances in chunks while
+    /// layer (sessions of edges splitting at the same layer share every matrix multiply). The
+    /// pass holds about `maxRows` rows (`passRows`), so long prefills advance in chunks while
     /// other sessions' decode steps keep going.
     public func runChunk(_ jobs: [ForwardJob], maxRows: Int) {
         let c = model.configuration
         let d = c.hiddenSize
         let pending = jobs.filter { !$0.isComputed }
+        let allotted = Self.passRows(remaining: pending.map { $0.rowCount - $0.computedRows }, maxRows: maxRows)
         for splitLayer in Set(pending.map(\.splitLayer)).sorted() {
-            let group = pending.filter { $0.splitLayer == splitLayer }
-            let counts = group.map { min(maxRows, $0.rowCount - $0.computedRows) }
+            let members = pending.indices.filter { pending[$0].splitLayer == splitLayer && allotted[$0] > 0 }
+            guard !members.isEmpty else { continue }
+            let group = members.map { pending[$0] }
+            let counts = members.map { allotted[$0] }
             var segments: [BatchSegment] = []
             var hidden: [Float] = []
             hidden.reserveCapacity(counts.reduce(0, +) * d)
@@ -353,6 +360,27 @@ public final class CloudSessionStore {
                 offset += count
             }
         }
+    }
+
+    /// Rows each job runs in the next pass, for jobs with `remaining` rows left (in arrival
+    /// order). A job with at most a quarter of `maxRows` left (a decode step, a verify batch,
+    /// the end of a prompt) runs them all, however many such jobs there are. Longer ones (prompts)
+    /// fill what is left of `maxRows` rows, fewest rows left first, each at most `maxRows`; and
+    /// the oldest one left out still gets a quarter of `maxRows`, so a prompt advances even
+    /// behind 64 decoding sessions. Without this budget, 16 prompts arriving together were one
+    /// pass of 16 × 64 rows that every decode step in it waited for.
+    static func passRows(remaining: [Int], maxRows: Int) -> [Int] {
+        let quarter = max(1, maxRows / 4)
+        var rows = remaining.map { $0 <= quarter ? $0 : 0 }
+        var left = maxRows - rows.reduce(0, +)
+        for index in remaining.indices.sorted(by: { (remaining[$0], $0) < (remaining[$1], $1) }) where rows[index] == 0 {
+            rows[index] = min(remaining[index], maxRows, max(left, 0))
+            left -= rows[index]
+        }
+        if let starved = remaining.indices.first(where: { rows[$0] == 0 && remaining[$0] > 0 }) {
+            rows[starved] = min(remaining[starved], quarter)
+        }
+        return rows
     }
 
     /// Answers computed jobs: the final norm and head over every job's output rows in one
@@ -392,35 +420,49 @@ public final class CloudSessionStore {
             for job in jobs { enforceBudget(keeping: job.key) }
             return answers.map { $0! }
         }
-        let logits: [Float]
-        do {
-            logits = try model.logits(outputRows, rows: rowCounts.reduce(0, +), workspace: workspace)
-        } catch {
-            return jobs.map { job in
-                .error(.init(code: .internal, sessionID: job.request.sessionID, requestID: job.request.requestID,
-                             message: String(describing: error)))
-            }
+        // The head runs over at most `headRows` rows at a time into one reused buffer: a pass's
+        // logits (16 rows: 3 MB) were a fresh mapping, faulted in and unmapped, every pass.
+        let owners = rowCounts.enumerated().flatMap { index, count in [Int](repeating: index, count: count) }
+        var rows = [[WireMessage.ResultRow]](repeating: [], count: jobs.count)
+        let vocabulary = c.vocabularySize
+        if logitsBuffer.count < min(owners.count, Self.headRows) * vocabulary {
+            logitsBuffer = [Float](repeating: 0, count: min(owners.count, Self.headRows) * vocabulary)
         }
-        var row = 0
-        logits.withUnsafeBufferPointer { all in
-            for (index, job) in jobs.enumerated() where answers[index] == nil {
-                let request = job.request
-                let parameters = SamplingParameters(
-                    temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
-                var results: [WireMessage.ResultRow] = []
-                for _ in 0..<rowCounts[index] {
-                    let slice = UnsafeBufferPointer(rebasing: all[(row * c.vocabularySize)..<((row + 1) * c.vocabularySize)])
+        var first = 0
+        while first < owners.count {
+            let count = min(Self.headRows, owners.count - first)
+            do {
+                try outputRows.withUnsafeBufferPointer { input in
+                    try logitsBuffer.withUnsafeMutableBufferPointer { output in
+                        try model.logits(input.baseAddress! + first * d, rows: count, into: output.baseAddress!, workspace: workspace)
+                    }
+                }
+            } catch {
+                return jobs.map { job in
+                    .error(.init(code: .internal, sessionID: job.request.sessionID, requestID: job.request.requestID,
+                                 message: String(describing: error)))
+                }
+            }
+            logitsBuffer.withUnsafeBufferPointer { all in
+                for row in 0..<count {
+                    let request = jobs[owners[first + row]].request
+                    let parameters = SamplingParameters(
+                        temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
+                    let slice = UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + 1) * vocabulary)])
                     let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
-                    results.append(.init(
+                    rows[owners[first + row]].append(.init(
                         token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
                         topK: Self.topK(slice, count: Int(request.topK)),
                         probabilities: request.flags.contains(.distributions)
                             ? SpeculativeAcceptance.distribution(slice, parameters: parameters) : nil))
-                    row += 1
                 }
-                answers[index] = .result(.init(sessionID: request.sessionID, requestID: request.requestID,
-                                               startPosition: UInt32(job.start + job.rowCount - rowCounts[index]), rows: results))
             }
+            first += count
+        }
+        for (index, job) in jobs.enumerated() where answers[index] == nil {
+            let request = job.request
+            answers[index] = .result(.init(sessionID: request.sessionID, requestID: request.requestID,
+                                           startPosition: UInt32(job.start + job.rowCount - rowCounts[index]), rows: rows[index]))
         }
         for job in jobs { enforceBudget(keeping: job.key) }
         return answers.map { $0! }
