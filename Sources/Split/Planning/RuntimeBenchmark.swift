@@ -31,7 +31,7 @@ public struct RuntimeBenchmark: Sendable {
         public var modelFileBytes: Int?
     }
 
-    /// Sets the thread count of the runtime's kernels (OpenBLAS runs single-threaded inside them).
+    /// Sets the thread count of the runtime's kernels.
     public static func setThreads(_ count: Int) {
         Parallel.threadCount = max(1, count)
     }
