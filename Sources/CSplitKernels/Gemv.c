@@ -15,7 +15,9 @@
 // memory once per token; the hardware prefetcher alone kept one thread at about half of what
 // it can read (LM head GEMV, 49152 × 576 f16: 21.6 → 42.7 GB/s with this; BENCHMARKS.md,
 // issue 10). A prefetch changes no arithmetic, and one past the matrix's end is harmless.
+#ifndef PREFETCH_BYTES  // tools/bench/gemv_bandwidth.c builds it with 0 to compare
 #define PREFETCH_BYTES 9216
+#endif
 
 #define LOAD_F32(p) _mm512_loadu_ps(p)
 #define MLOAD_F32(m, p) _mm512_maskz_loadu_ps((__mmask16)(m), p)
