@@ -25,7 +25,6 @@ let package = Package(
     targets: [
         // C libraries enter through one system-library target each.
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Our own hot kernels (f16 conversion, dot products), kept in plain C.
         .target(
@@ -35,7 +34,7 @@ let package = Package(
         .target(
             name: "Split",
             dependencies: [
-                "CZMQ", "COpenBLAS", "COpenSSL", "CSplitKernels",
+                "CZMQ", "COpenSSL", "CSplitKernels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

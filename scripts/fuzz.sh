@@ -49,14 +49,11 @@ MAP
         external='Hummingbird|Prometheus|Yams|GRDB'
         logging_flags=(-I "$out/modules" "$out/modules/libLogging.a")
     fi
-    local blas_include
-    blas_include=$(pkg-config --cflags-only-I openblas | sed 's/^-I//; s/ *$//')
     local flags=(-module-name Split -parse-as-library
         -Xcc -fmodule-map-file="$out/CSplitKernels.modulemap"
         -Xcc -fmodule-map-file=Sources/COpenSSL/module.modulemap
-        -Xcc -fmodule-map-file=Sources/COpenBLAS/module.modulemap
         -Xcc -fmodule-map-file=Sources/CZMQ/module.modulemap
-        -Xcc -I"$blas_include" "${logging_flags[@]:0:2}")
+        "${logging_flags[@]:0:2}")
     # Leave out the files that import packages outside the toolchain, then (repeatedly) the
     # files that fail to type-check without them; the parsers under test need none of these.
     local excluded
@@ -82,7 +79,7 @@ MAP
     # shellcheck disable=SC2086
     swiftc "${flags[@]}" "${defines[@]}" -O -g -sanitize=fuzzer,address -j2 \
         $sources fuzz/targets/*.swift "${objects[@]}" "${logging_flags[@]:2}" \
-        -lcrypto -lzmq -lopenblas -o "$binary"
+        -lcrypto -lzmq -o "$binary"
     echo "built $binary"
 }
 

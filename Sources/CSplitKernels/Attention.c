@@ -1,13 +1,12 @@
-// Causal grouped-query attention of new rows against a layer's cached keys and values, one head
-// per chunk of the worker pool. Each head has its own scores area and writes its own columns of
-// the output, so heads run in parallel without sharing anything. OpenBLAS does the two small
-// GEMMs per head single-threaded (the pool is the parallelism; see split_attention's caller).
+// Causal grouped-query attention of new rows against a layer's cached keys and values. Each
+// (head, query row) is computed on its own by one fixed sequence of operations: scores against
+// its visible keys, softmax, then the weighted sum of values in position order. So a row's
+// output never depends on how many rows share the call (a decode step, a prefill, a verify batch
+// and a cloud batch give the same bits for the same position), and nothing here needs a BLAS
+// library or its per-thread buffers. Heads run on the worker pool when the work is large enough.
 #include "SplitKernels.h"
-
-// From cblas.h (OpenBLAS, linked by the Split target); declared here so this target needs no
-// BLAS headers. Enumerations: CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112.
-void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
-                 const float *b, int ldb, float beta, float *c, int ldc);
+#include <string.h>
+#pragma clang fp reassociate(off)
 
 typedef struct {
     const float *query, *keys, *values;
@@ -16,23 +15,101 @@ typedef struct {
     float *scores, *output;
 } attention_job;
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+
+// Lane sums of 16 accumulators at once: lane k of the result is the sum of a[k]'s 16 lanes, in a
+// fixed pairing that depends only on k (the accumulators of other keys never enter key k's sum).
+static inline __m512 transpose_sum16(const __m512 a[16]) {
+    __m512 b[8], c[4], d[2];
+    for (int i = 0; i < 8; i++)  // per 128-bit chunk: (k:x, k':x, k:y, k':y)
+        b[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+    for (int i = 0; i < 4; i++) {  // per 128-bit chunk: keys 4i .. 4i+3
+        __m512d x = _mm512_castps_pd(b[2 * i]), y = _mm512_castps_pd(b[2 * i + 1]);
+        c[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+    }
+    for (int i = 0; i < 2; i++)  // chunks (c0: 0+1, c0: 2+3, c1: 0+1, c1: 2+3)
+        d[i] = _mm512_add_ps(_mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0x88),
+                             _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(d[0], d[1], 0x88), _mm512_shuffle_f32x4(d[0], d[1], 0xDD));
+}
+
+// s[j] = scale · q·k_j for j in [0, count): keys in blocks of 16, each key's dot product one
+// FMA chain over the head's dimensions in order, then transpose_sum16.
+static void scores_row(const float *q, const float *keys, size_t kv_width, size_t hd, size_t count, float scale,
+                       float *s) {
+    size_t full = hd / 16;
+    __mmask16 tail = (__mmask16)((1u << (hd % 16)) - 1);
+    for (size_t j0 = 0; j0 < count; j0 += 16) {
+        size_t block = count - j0 < 16 ? count - j0 : 16;
+        __m512 acc[16];
+        for (size_t k = 0; k < 16; k++) {
+            __m512 a = _mm512_setzero_ps();
+            if (k < block) {
+                const float *key = keys + (j0 + k) * kv_width;
+                size_t c = 0;
+                for (; c < full; c++) a = _mm512_fmadd_ps(_mm512_loadu_ps(q + 16 * c), _mm512_loadu_ps(key + 16 * c), a);
+                if (tail) a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, q + 16 * c), _mm512_maskz_loadu_ps(tail, key + 16 * c), a);
+            }
+            acc[k] = a;
+        }
+        __m512 sums = _mm512_mul_ps(transpose_sum16(acc), _mm512_set1_ps(scale));
+        _mm512_mask_storeu_ps(s + j0, (__mmask16)((1u << block) - 1), sums);
+    }
+}
+
+// out[d] = Σ_j p[j] · v_j[d], j in order, 64 dimensions (four accumulators) at a time.
+static void weighted_values(const float *p, const float *values, size_t kv_width, size_t hd, size_t count, float *out) {
+    for (size_t d0 = 0; d0 < hd; d0 += 64) {
+        size_t width = hd - d0 < 64 ? hd - d0 : 64;
+        __mmask16 m[4];
+        for (int c = 0; c < 4; c++) {
+            size_t lanes = width > 16 * (size_t)c ? width - 16 * c : 0;
+            m[c] = (__mmask16)(lanes >= 16 ? 0xffff : (1u << lanes) - 1);
+        }
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (size_t j = 0; j < count; j++) {
+            __m512 w = _mm512_set1_ps(p[j]);
+            const float *v = values + j * kv_width + d0;
+            for (int c = 0; c < 4; c++)
+                if (m[c]) acc[c] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m[c], v + 16 * c), acc[c]);
+        }
+        for (int c = 0; c < 4; c++)
+            if (m[c]) _mm512_mask_storeu_ps(out + d0 + 16 * c, m[c], acc[c]);
+    }
+}
+
+#else
+// Portable version of the same sequences (one accumulator per key or dimension, in order).
+static void scores_row(const float *q, const float *keys, size_t kv_width, size_t hd, size_t count, float scale,
+                       float *s) {
+    for (size_t j = 0; j < count; j++) {
+        const float *key = keys + j * kv_width;
+        float a = 0;
+        for (size_t c = 0; c < hd; c++) a += q[c] * key[c];
+        s[j] = a * scale;
+    }
+}
+
+static void weighted_values(const float *p, const float *values, size_t kv_width, size_t hd, size_t count, float *out) {
+    for (size_t d = 0; d < hd; d++) out[d] = 0;
+    for (size_t j = 0; j < count; j++)
+        for (size_t d = 0; d < hd; d++) out[d] += p[j] * values[j * kv_width + d];
+}
+#endif
+
 static void attention_head(void *context, size_t head, size_t heads) {
     (void)heads;
     const attention_job *job = context;
     size_t total = job->start + job->rows, hd = job->head_dim, kv_head = head / job->group;
-    float *scores = job->scores + head * job->rows * total;
-    // scores[rows × total] = scale · Q_h · K_gᵀ
-    cblas_sgemm(101, 111, 112, (int)job->rows, (int)total, (int)hd, job->scale, job->query + head * hd,
-                (int)job->query_width, job->keys + kv_head * hd, (int)job->kv_width, 0, scores, (int)total);
+    const float *keys = job->keys + kv_head * hd, *values = job->values + kv_head * hd;
     for (size_t row = 0; row < job->rows; row++) {
         size_t visible = job->start + row + 1;
-        float *s = scores + row * total;
+        float *s = job->scores + head * total;  // this head's row scratch, reused row after row
+        scores_row(job->query + row * job->query_width + head * hd, keys, job->kv_width, hd, visible, job->scale, s);
         split_softmax(s, visible);
-        for (size_t j = visible; j < total; j++) s[j] = 0;
+        weighted_values(s, values, job->kv_width, hd, visible, job->output + row * job->query_width + head * hd);
     }
-    // out_h[rows × hd] = P · V_g
-    cblas_sgemm(101, 111, 111, (int)job->rows, (int)hd, (int)total, 1, scores, (int)total,
-                job->values + kv_head * hd, (int)job->kv_width, 0, job->output + head * hd, (int)job->query_width);
 }
 
 void split_attention(const float *query, size_t rows, size_t start, const float *keys, const float *values,
@@ -40,7 +117,9 @@ void split_attention(const float *query, size_t rows, size_t start, const float 
                      float scale, float *scores, float *output, size_t threads) {
     attention_job job = {query, keys, values, rows, start, head_dim, head_count / kv_head_count,
                          query_width, kv_width, scale, scores, output};
-    if (threads <= 1) {
+    // A decode step's heads are a few µs in all; a hand-off to the pool is worth it only above that.
+    size_t work = head_count * rows * (start + rows) * head_dim;
+    if (threads <= 1 || work < (1u << 18)) {
         for (size_t head = 0; head < head_count; head++) attention_head(&job, head, head_count);
     } else {
         split_pool_run(attention_head, &job, head_count);

@@ -11,6 +11,14 @@
 
 #include "Reduce512.h"
 
+// How far ahead of its loads each weight row asks for its bytes. The weights are streamed from
+// memory once per token; the hardware prefetcher alone kept one thread at about half of what
+// it can read (LM head GEMV, 49152 × 576 f16: 21.6 → 42.7 GB/s with this; BENCHMARKS.md,
+// issue 10). A prefetch changes no arithmetic, and one past the matrix's end is harmless.
+#ifndef PREFETCH_BYTES  // tools/bench/gemv_bandwidth.c builds it with 0 to compare
+#define PREFETCH_BYTES 9216
+#endif
+
 #define LOAD_F32(p) _mm512_loadu_ps(p)
 #define MLOAD_F32(m, p) _mm512_maskz_loadu_ps((__mmask16)(m), p)
 #define LOAD_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
@@ -32,6 +40,7 @@
             __m512 xv[6];                                                                           \
             for (int k = 0; k < V; k++) xv[k] = _mm512_loadu_ps(x + k * cols + c);                  \
             for (int i = 0; i < R; i++) {                                                           \
+                _mm_prefetch((const char *)(w + i * cols + c) + PREFETCH_BYTES, _MM_HINT_T0);       \
                 __m512 wv = LOADW(w + i * cols + c);                                                \
                 for (int k = 0; k < V; k++) acc[i][k] = _mm512_fmadd_ps(wv, xv[k], acc[i][k]);      \
             }                                                                                       \

@@ -6,32 +6,44 @@
 
 typedef struct {
     int type;
-    const void *w;
-    size_t rows, cols;
-    const void *x;  // floats, or the quantized activation for Q8_0
+    const split_matmul_part *parts;
+    size_t count;           // matrices in `parts`
+    size_t units;           // row blocks of 4 in all of them
+    size_t cols;
+    const void *x;          // floats, or the quantized activation for Q8_0
     size_t n;
-    float *y;
 } matmul_job;
 
-static void matmul_chunk(void *context, size_t chunk, size_t chunks) {
-    const matmul_job *job = context;
-    size_t units = (job->rows + 3) / 4;
-    size_t begin = units * chunk / chunks * 4, end = units * (chunk + 1) / chunks * 4;
-    if (end > job->rows) end = job->rows;
-    if (begin >= end) return;
+static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size_t begin, size_t end) {
     switch (job->type) {
     case SPLIT_WEIGHT_F32:
-        split_gemm_f32(job->w, job->x, job->n, job->y, job->rows, begin, end, job->cols);
+        split_gemm_f32(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     case SPLIT_WEIGHT_F16:
-        split_gemm_f16(job->w, job->x, job->n, job->y, job->rows, begin, end, job->cols);
+        split_gemm_f16(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     case SPLIT_WEIGHT_BF16:
-        split_gemm_bf16(job->w, job->x, job->n, job->y, job->rows, begin, end, job->cols);
+        split_gemm_bf16(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     case SPLIT_WEIGHT_Q8_0:
-        split_gemm_q8_0(job->w, job->x, job->n, job->y, job->rows, begin, end, job->cols);
+        split_gemm_q8_0(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
+    }
+}
+
+// A chunk is a contiguous range of row blocks in the matrices laid end to end; where it spans
+// two matrices, each gets its own kernel call over its part of the range.
+static void matmul_chunk(void *context, size_t chunk, size_t chunks) {
+    const matmul_job *job = context;
+    size_t begin = job->units * chunk / chunks, end = job->units * (chunk + 1) / chunks, first = 0;
+    for (size_t i = 0; i < job->count && first < end; i++) {
+        const split_matmul_part *part = &job->parts[i];
+        size_t units = (part->rows + 3) / 4, last = first + units;
+        if (begin < last) {
+            size_t from = (begin > first ? begin - first : 0) * 4, to = ((end < last ? end : last) - first) * 4;
+            gemm_rows(job, part, from, to < part->rows ? to : part->rows);
+        }
+        first = last;
     }
 }
 
@@ -49,23 +61,35 @@ static void *thread_scratch(size_t bytes) {
     return scratch;
 }
 
-int split_matmul(int type, const void *w, size_t rows, size_t cols, const float *x, size_t n, float *y,
-                 size_t threads) {
+int split_matmul_parts(int type, const split_matmul_part *parts, size_t count, size_t cols, const float *x, size_t n,
+                       size_t threads) {
+    size_t rows = 0, units = 0;
+    for (size_t i = 0; i < count; i++) {
+        rows += parts[i].rows;
+        units += (parts[i].rows + 3) / 4;
+    }
     if (n == 0 || rows == 0) return 1;
-    matmul_job job = {type, w, rows, cols, x, n, y};
+    matmul_job job = {type, parts, count, units, cols, x, n};
     if (type == SPLIT_WEIGHT_Q8_0) {
         void *xq = thread_scratch(n * split_q8_activation_stride(cols));
         if (!xq) return 0;
         split_quantize_q8_activation(x, n, cols, xq);
         job.x = xq;
     }
-    // A chunk is worth a thread once it holds ~64 K multiply-adds (a few µs). Four chunks per
-    // thread, claimed dynamically: on a shared machine a worker may be descheduled, and the
-    // caller then runs the chunks it has not claimed instead of waiting for them.
+    // Four chunks per thread, claimed dynamically: on a shared machine a worker may be
+    // descheduled, and the caller then runs the chunks it has not claimed instead of waiting.
+    // A chunk is worth a hand-off once it reads ~32 K weights (a few µs of memory traffic at
+    // n = 1, where the pool's spinning workers pick it up within a microsecond).
     size_t work = rows * cols * n, chunks = threads > 1 ? threads * 4 : 1;
-    size_t most = work / 65536;
+    size_t most = work / 32768;
     if (chunks > most) chunks = most ? most : 1;
-    if (chunks > (rows + 3) / 4) chunks = (rows + 3) / 4;
+    if (chunks > units) chunks = units;
     split_pool_run(matmul_chunk, &job, chunks);
     return 1;
+}
+
+int split_matmul(int type, const void *w, size_t rows, size_t cols, const float *x, size_t n, float *y,
+                 size_t threads) {
+    split_matmul_part part = {w, rows, y};
+    return split_matmul_parts(type, &part, 1, cols, x, n, threads);
 }

@@ -8,6 +8,7 @@
 // cloud and an edge in one process) runs its chunks itself. Nothing here allocates per job.
 #include "SplitKernels.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,7 +73,10 @@ static void *worker_main(void *unused) {
         unsigned spins = 0;
         while (TICKET_GEN(atomic_load_explicit(&pool.ticket, memory_order_acquire)) == seen) {
             SPIN_PAUSE();
-            if ((++spins & 255) == 0 && now_ns() > deadline) {
+            // Every few µs, let any thread that wants this core run (on a shared machine, the
+            // caller preparing the next job may be waiting for it).
+            if ((++spins & 255) == 0) sched_yield();
+            if ((spins & 255) == 0 && now_ns() > deadline) {
                 pthread_mutex_lock(&pool.lock);
                 atomic_fetch_add(&pool.sleepers, 1);
                 while (TICKET_GEN(atomic_load(&pool.ticket)) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
@@ -126,6 +130,11 @@ void split_pool_run(split_task_fn fn, void *context, size_t chunks) {
         pthread_mutex_unlock(&pool.lock);
     }
     run_chunks(gen);
-    while (atomic_load_explicit(&pool.done_chunks, memory_order_acquire) < chunks) SPIN_PAUSE();
+    // The chunks left are running on workers; if one of them was descheduled mid-chunk, spinning
+    // here would keep it off this core, so yield now and then.
+    for (unsigned spins = 1; atomic_load_explicit(&pool.done_chunks, memory_order_acquire) < chunks; spins++) {
+        SPIN_PAUSE();
+        if ((spins & 255) == 0) sched_yield();
+    }
     atomic_store(&pool.busy, 0);
 }

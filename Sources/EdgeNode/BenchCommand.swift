@@ -27,7 +27,9 @@ struct BenchCommand: ParsableCommand {
         let file = try modelOptions.open()
         let model = try file.load()
         let loadPeak = ProcessMemory.peakResidentBytes
-        var result = try RuntimeBenchmark(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions).run(model)
+        var benchmark = RuntimeBenchmark(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
+        benchmark.modelPath = URL(fileURLWithPath: modelOptions.model).standardizedFileURL.resolvingSymlinksInPath().path
+        var result = try benchmark.run(model)
         result.peakResidentBytesAfterLoad = loadPeak
         result.modelFileBytes = (try? FileManager.default.attributesOfItem(atPath: modelOptions.model)[.size] as? Int) ?? nil
         if json {
@@ -40,6 +42,11 @@ struct BenchCommand: ParsableCommand {
             if let peak = result.peakResidentBytes, let file = result.modelFileBytes {
                 print(String(format: "peak RSS %d MB after load, %d MB after the runs; model file %d MB (%.2fx)",
                              (result.peakResidentBytesAfterLoad ?? 0) >> 20, peak >> 20, file >> 20, Double(peak) / Double(file)))
+            }
+            if let parts = result.residentBreakdown {
+                print(String(format: "resident after the last decode: model file %.1f MB, executable and libraries %.1f MB, anonymous %.1f MB (KV cache %.1f MB, scratch %.1f MB)",
+                             Double(parts.modelFileBytes) / 1e6, Double(parts.codeBytes) / 1e6, Double(parts.anonymousBytes) / 1e6,
+                             Double(result.kvCacheBytes ?? 0) / 1e6, Double(result.workspaceBytes ?? 0) / 1e6))
             }
             if let allocations = result.decodeAllocations {
                 print("allocations in the last decode loop: \(allocations) (\(decodeTokens) tokens)")

@@ -251,3 +251,30 @@ func ggufVersion2() throws {
     let file = try GGUFFile(path: directory.write(bytes, to: "v2.gguf"))
     #expect(file.version == 2 && file.tensors.count == 4)
 }
+
+@Test("long metadata arrays are checked when the file opens and read back from the mapping")
+func ggufLongArrays() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let count = GGUFFile.mappedArrayLength + 5
+    let tokens = (0..<count).map { $0 % 7 == 0 ? "Ġa long token spelled past fifteen bytes \($0)" : "t\($0)" }
+    let ids = (0..<count).map { Int32($0 * 3 - 100) }
+    var writer = try sampleWriter()
+    writer.setMetadata("test.long_tokens", .strings(tokens))
+    writer.setMetadata("test.long_ids", .int32s(ids))
+    let path = directory.file("long.gguf")
+    try writer.write(to: path)
+    let file = try GGUFFile(path: path)
+    #expect(file.stringArray("test.long_tokens") == tokens)
+    #expect(file.intArray("test.long_ids") == ids.map(Int.init))
+    #expect(file.value(forKey: "test.long_tokens") == .strings(tokens))
+    #expect(file.metadata["test.long_ids"] == .int32s(ids))
+    #expect(file.stringArray("test.tokens") == ["a", "b", "Ġthe"])  // short arrays as before
+
+    // A bad string deep inside a long array is refused at open, not when the array is first read.
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    let needle = Array("Ġa long token spelled past fifteen bytes 700".utf8)
+    let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+    bytes[at + 3] = 0xFF
+    #expect(throws: GGUFError.invalidUTF8(at: at)) { try GGUFFile(path: directory.write(bytes, to: "bad.gguf")) }
+}

@@ -71,6 +71,49 @@ struct WeightMatrixBatchTests {
     }
 }
 
+extension WeightMatrixBatchTests {
+    @Test("query, key and value (or gate and up) as one job give each matrix's own outputs, bit for bit",
+          arguments: WeightType.allCases)
+    func fusedMatricesEqualSeparate(type: WeightType) {
+        let columns = 96, shapes = [72, 24, 37]
+        let matrices = shapes.enumerated().map { index, rows in
+            Self.matrix(Self.randomValues(rows * columns, seed: UInt64(20 + index)), rows: rows, columns: columns, type: type).0
+        }
+        for n in [1, 3, 8] {
+            let input = Self.randomValues(n * columns, seed: 5)
+            var separate = shapes.map { [Float](repeating: 0, count: n * $0) }
+            var a = [Float](repeating: .nan, count: n * shapes[0]), b = [Float](repeating: .nan, count: n * shapes[1])
+            var c = [Float](repeating: .nan, count: n * shapes[2])
+            input.withUnsafeBufferPointer { x in
+                for i in matrices.indices {
+                    separate[i].withUnsafeMutableBufferPointer { matrices[i].multiply(x.baseAddress!, count: n, into: $0.baseAddress!) }
+                }
+                a.withUnsafeMutableBufferPointer { a in
+                    b.withUnsafeMutableBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            WeightMatrix.multiply(x.baseAddress!, count: n, matrices[0], into: a.baseAddress!,
+                                                  matrices[1], into: b.baseAddress!, matrices[2], into: c.baseAddress!)
+                        }
+                    }
+                }
+            }
+            for (i, output) in [a, b, c].enumerated() {
+                #expect(output.map(\.bitPattern) == separate[i].map(\.bitPattern), "n = \(n), matrix \(i)")
+            }
+            // Two matrices (gate and up).
+            var gate = [Float](repeating: .nan, count: n * shapes[0]), up = [Float](repeating: .nan, count: n * shapes[2])
+            input.withUnsafeBufferPointer { x in
+                gate.withUnsafeMutableBufferPointer { g in
+                    up.withUnsafeMutableBufferPointer { u in
+                        WeightMatrix.multiply(x.baseAddress!, count: n, matrices[0], into: g.baseAddress!, matrices[2], into: u.baseAddress!)
+                    }
+                }
+            }
+            #expect(gate.map(\.bitPattern) == separate[0].map(\.bitPattern) && up.map(\.bitPattern) == separate[2].map(\.bitPattern))
+        }
+    }
+}
+
 /// GGML Q8_0 written the way llama.cpp and gguf-py write it (scale max|x| / 127 as f16, values
 /// rounded to nearest), for tests.
 enum Q8Reference {

@@ -220,6 +220,20 @@ def main():
         allocs = r.get("decode_allocations")
         print(f"| {label(s_['model'], args.model)} | {'not counted' if allocs is None else allocs} | {mb(r.get('peak_resident_bytes_after_load'))} | "
               f"{mb(peak)} | {mb(size)} | {'n/a' if not peak or not size else f'{peak / size:.2f}x'} |")
+    print("\nResident set of the Split process after the runs (from /proc/self/smaps; MB = 10^6 bytes):\n")
+    print("| model file | model mapping | executable + libraries | anonymous (heap, stacks, caches) | of which KV cache | of which scratch | total / file |")
+    print("|---|---|---|---|---|---|---|")
+    for s_ in summary:
+        runs = extras[s_["model"]]
+        parts = runs[-1].get("resident_breakdown") if runs else None
+        if not parts:
+            continue
+        r = runs[-1]
+        total = parts["model_file_bytes"] + parts["code_bytes"] + parts["anonymous_bytes"]
+        size = r.get("model_file_bytes")
+        print(f"| {label(s_['model'], args.model)} | {parts['model_file_bytes'] / 1e6:.1f} | {parts['code_bytes'] / 1e6:.1f} | "
+              f"{parts['anonymous_bytes'] / 1e6:.1f} | {(r.get('kv_cache_bytes') or 0) / 1e6:.1f} | {(r.get('workspace_bytes') or 0) / 1e6:.1f} | "
+              f"{'n/a' if not size else f'{total / size:.2f}x'} |")
     notes = [swift_note] if swift_note else []
     env = {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "GOMP_", "GGML_", "OPENBLAS_"))}
     if env:

@@ -70,11 +70,24 @@ enum { SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_
 /// Returns 0 only when the Q8_0 activation scratch cannot be allocated.
 int split_matmul(int type, const void *w, size_t rows, size_t cols, const float *x, size_t n, float *y,
                  size_t threads);
+/// One matrix of a split_matmul_parts call: `rows` × cols weights and its output y[n × rows].
+typedef struct {
+    const void *w;
+    size_t rows;
+    float *y;
+} split_matmul_part;
+/// split_matmul for `count` matrices of one type and width that read the same x (a layer's
+/// query, key and value; its gate and up): one pool job over the rows of all of them, so a
+/// decode step pays one hand-off instead of one per matrix. Each output is bit-identical to
+/// split_matmul of its matrix alone.
+int split_matmul_parts(int type, const split_matmul_part *parts, size_t count, size_t cols, const float *x, size_t n,
+                       size_t threads);
 
 /// Causal grouped-query attention: output[rows × query_width] for query rows at positions
 /// start ..< start + rows against keys/values[(start + rows) × kv_width] (which already hold the
-/// new rows), heads on the worker pool when threads > 1. `scores` holds
-/// head_count × rows × (start + rows) floats. Uses OpenBLAS's cblas_sgemm (single-threaded).
+/// new rows), heads on the worker pool when threads > 1. `scores` is scratch for
+/// head_count × (start + rows) floats. Each (head, row) is computed alone by one fixed
+/// sequence, so a row's output is bit-identical whichever other rows share the call.
 void split_attention(const float *query, size_t rows, size_t start, const float *keys, const float *values,
                      size_t head_count, size_t kv_head_count, size_t head_dim, size_t query_width, size_t kv_width,
                      float scale, float *scores, float *output, size_t threads);

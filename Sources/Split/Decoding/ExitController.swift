@@ -49,7 +49,7 @@ public struct ExitController: Sendable, Equatable {
         let store = try GGUFFile(path: sidecar)
         // A sidecar trained for another version of the model (re-exported since) is ignored:
         // its classifiers read hidden states that no longer exist.
-        guard let trainedFor = store.metadata[modelDigestKey]?.stringValue, trainedFor == (try file.identity()).hex else {
+        guard let trainedFor = store.string(modelDigestKey), trainedFor == (try file.identity()).hex else {
             return nil
         }
         return try load(from: store, hiddenSize: d, layerCount: layers)

@@ -5,9 +5,10 @@ struct GGUFCursor {
     let limits: GGUFLimits
     private(set) var offset: Int = 0
 
-    init(bytes: UnsafeRawBufferPointer, limits: GGUFLimits) {
+    init(bytes: UnsafeRawBufferPointer, limits: GGUFLimits, offset: Int = 0) {
         self.bytes = bytes
         self.limits = limits
+        self.offset = offset
     }
 
     var remaining: Int { bytes.count - offset }
@@ -49,6 +50,31 @@ struct GGUFCursor {
         let code = try read(UInt32.self)
         guard let type = GGUFValueType(rawValue: code) else { throw GGUFError.unknownValueType(code: code, at: at) }
         return type
+    }
+
+    /// After an array's type code: when it holds at least `minimumLength` elements of a scalar
+    /// or string type, checks every element as `readValue` would (without keeping them), moves
+    /// past the array and returns its element type, length and where its elements start. Otherwise
+    /// moves nothing and returns nil (the caller reads the array with `readValue`).
+    mutating func skipLongArray(minimumLength: Int) throws -> (type: GGUFValueType, count: Int, offset: Int)? {
+        let start = offset
+        let elementType = try readValueType()
+        let count = try readCount("array length", limit: limits.maxArrayLength, minimumSize: elementType.minimumEncodedSize)
+        guard count >= minimumLength, elementType != .array else {
+            offset = start
+            return nil
+        }
+        let elements = offset
+        if elementType == .string {
+            for _ in 0..<count {
+                let length = try readCount("string length", limit: limits.maxStringLength, minimumSize: 1)
+                let at = offset
+                guard String(validating: try take(length), as: UTF8.self) != nil else { throw GGUFError.invalidUTF8(at: at) }
+            }
+        } else {
+            _ = try take(count * elementType.minimumEncodedSize)  // fixed-size elements: bounds already checked
+        }
+        return (elementType, count, elements)
     }
 
     mutating func readValue(of type: GGUFValueType, depth: Int = 0) throws -> GGUFValue {

@@ -4,19 +4,19 @@ extension GGUFFile {
     public var architecture: String? { string("general.architecture") }
 
     /// An integer entry of any integer type, when present and representable as `Int`.
-    public func int(_ key: String) -> Int? { metadata[key]?.intValue }
+    public func int(_ key: String) -> Int? { value(forKey: key)?.intValue }
 
     /// A floating-point (or integer) entry as `Float`.
-    public func float(_ key: String) -> Float? { metadata[key]?.doubleValue.map(Float.init) }
+    public func float(_ key: String) -> Float? { value(forKey: key)?.doubleValue.map(Float.init) }
 
     /// A boolean entry.
     public func bool(_ key: String) -> Bool? {
-        if case let .bool(value)? = metadata[key] { return value }
+        if case let .bool(value)? = value(forKey: key) { return value }
         return nil
     }
 
     /// A string entry.
-    public func string(_ key: String) -> String? { metadata[key]?.stringValue }
+    public func string(_ key: String) -> String? { value(forKey: key)?.stringValue }
 
     /// An array-of-strings entry.
     public func stringArray(_ key: String) -> [String]? { array(key, \.stringValue) }
@@ -30,7 +30,7 @@ extension GGUFFile {
     /// The elements of the array entry `key`, each converted by `convert`; nil when the entry is
     /// missing, not an array, or any element does not convert.
     private func array<Element>(_ key: String, _ convert: (GGUFValue) -> Element?) -> [Element]? {
-        guard let elements = metadata[key]?.arrayValue else { return nil }
+        guard let elements = value(forKey: key)?.arrayValue else { return nil }
         var converted: [Element] = []
         converted.reserveCapacity(elements.count)
         for element in elements {

@@ -3,8 +3,9 @@
 public final class GGUFFile: WeightStore {
     /// The GGUF version (2 or 3).
     public let version: UInt32
-    /// Every metadata entry, by key.
-    public let metadata: [String: GGUFValue]
+    /// Every metadata entry, by key (long arrays decoded from the mapping on each access; use
+    /// `value(forKey:)` or the typed accessors to read one entry).
+    public var metadata: [String: GGUFValue] { entries.compactMapValues(decode) }
     /// Metadata keys in file order.
     public let metadataKeys: [String]
     /// Every tensor, in file order.
@@ -15,6 +16,41 @@ public final class GGUFFile: WeightStore {
     public let dataOffset: Int
     private let file: MappedFile
     private let tensorIndex: [String: Int]
+    private let entries: [String: MetadataEntry]
+    private let limits: GGUFLimits
+
+    /// A metadata value, or where a long array lies in the mapping. A vocabulary and its merges
+    /// are ~100 K strings: decoded once into a tokenizer they need not also stay in memory as
+    /// `GGUFValue`s (24 bytes each plus the longer strings) for as long as the file is open.
+    private enum MetadataEntry {
+        case value(GGUFValue)
+        /// `count` elements of `type` starting at `offset` (checked when the file was opened).
+        case mapped(type: GGUFValueType, count: Int, offset: Int)
+    }
+
+    /// Arrays at least this long stay in the mapping until read.
+    static let mappedArrayLength = 1024
+
+    /// The metadata entry `key`, if present.
+    public func value(forKey key: String) -> GGUFValue? { entries[key].flatMap(decode) }
+
+    private func decode(_ entry: MetadataEntry) -> GGUFValue? {
+        switch entry {
+        case let .value(value):
+            return value
+        case let .mapped(type, count, offset):
+            // Every element was read successfully when the file was opened, and the mapping is
+            // read-only: this cannot fail short of the file changing underneath the mapping.
+            var cursor = GGUFCursor(bytes: file.bytes, limits: limits, offset: offset)
+            var elements: [GGUFValue] = []
+            elements.reserveCapacity(count)
+            for _ in 0..<count {
+                guard let element = try? cursor.readValue(of: type, depth: 1) else { return nil }
+                elements.append(element)
+            }
+            return .array(type, elements)
+        }
+    }
 
     /// The alignment GGUF uses when `general.alignment` is absent.
     public static let defaultAlignment = 32
@@ -29,6 +65,7 @@ public final class GGUFFile: WeightStore {
     /// - Throws: `GGUFError` naming what is malformed and where.
     public init(file: MappedFile, limits: GGUFLimits = .standard) throws {
         self.file = file
+        self.limits = limits
         var cursor = GGUFCursor(bytes: file.bytes, limits: limits)
         let magic = try cursor.read(UInt32.self)
         guard magic == 0x4655_4747 else { throw GGUFError.badMagic(found: magic) }
@@ -39,20 +76,26 @@ public final class GGUFFile: WeightStore {
         // A metadata entry is at least key length (8) + type (4) + one byte of value.
         let metadataCount = try cursor.readCount("metadata count", limit: limits.maxMetadataCount, minimumSize: 13)
 
-        var metadata: [String: GGUFValue] = [:]
+        var entries: [String: MetadataEntry] = [:]
         var keys: [String] = []
         keys.reserveCapacity(metadataCount)
         for _ in 0..<metadataCount {
             let key = try cursor.readString()
-            let value = try cursor.readValue(of: try cursor.readValueType())
-            guard metadata.updateValue(value, forKey: key) == nil else { throw GGUFError.duplicateKey(key) }
+            let entry: MetadataEntry
+            let type = try cursor.readValueType()
+            if type == .array, let array = try cursor.skipLongArray(minimumLength: Self.mappedArrayLength) {
+                entry = .mapped(type: array.type, count: array.count, offset: array.offset)
+            } else {
+                entry = .value(try cursor.readValue(of: type))
+            }
+            guard entries.updateValue(entry, forKey: key) == nil else { throw GGUFError.duplicateKey(key) }
             keys.append(key)
         }
-        self.metadata = metadata
+        self.entries = entries
         metadataKeys = keys
 
         var alignment = Self.defaultAlignment
-        if let value = metadata["general.alignment"] {
+        if case let .value(value)? = entries["general.alignment"] {
             guard let declared = value.intValue, declared > 0, declared <= limits.maxAlignment,
                 declared & (declared - 1) == 0
             else { throw GGUFError.invalidAlignment(value.intValue ?? -1) }

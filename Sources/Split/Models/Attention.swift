@@ -1,12 +1,7 @@
-import COpenBLAS
 import CSplitKernels
 
 /// Causal grouped-query attention of new rows against a layer's cached keys and values.
 enum Attention {
-    /// OpenBLAS runs inside the pool's chunks (one head each), so it must not start threads of
-    /// its own: two thread pools spinning on two cores slow both down.
-    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
-
     /// `output[rows × queryWidth]` for query rows at positions `start ..< start + rows`, attending
     /// to cached positions `0 ... start + i` (keys/values already hold the new rows). Heads run in
     /// parallel on the worker pool (`split_attention`), without allocating.
@@ -15,8 +10,7 @@ enum Attention {
         keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         configuration c: ModelConfiguration, output: UnsafeMutablePointer<Float>, workspace: Workspace
     ) {
-        _ = singleThreadedBLAS
-        let scores = workspace.buffer(.scores, count: c.headCount * rows * (start + rows))
+        let scores = workspace.buffer(.scores, count: c.headCount * (start + rows))
         split_attention(
             query, rows, start, keys, values, c.headCount, c.kvHeadCount, c.headDimension, c.queryWidth, c.kvWidth,
             1 / Float(c.headDimension).squareRoot(), scores, output, Parallel.threadCount)

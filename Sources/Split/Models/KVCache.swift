@@ -1,7 +1,9 @@
 /// Keys and values of the layers a model part runs, for one sequence.
 ///
 /// Layout per layer: `[position × kvWidth]`, contiguous, so the attention of one KV head is a
-/// strided matrix over positions. Each layer keeps its own length, because split-exit decoding
+/// strided matrix over positions. Every layer's keys and values share one allocation: one large
+/// block that the allocator maps and unmaps as a whole (per-layer buffers of a few tens of KB
+/// stay in the heap after they are freed on growth, and still count in the resident set). Each layer keeps its own length, because split-exit decoding
 /// fills the skipped layers of a position later than the layers that produced the exit; a
 /// position is complete when every layer holds it. Rollback is `truncate(to:)`.
 public final class KVCache {
@@ -9,8 +11,8 @@ public final class KVCache {
     public let kvWidth: Int
     public let maxPositions: Int
     private(set) var capacity: Int
-    private var keys: [UnsafeMutablePointer<Float>]
-    private var values: [UnsafeMutablePointer<Float>]
+    /// Layer i's keys at `storage + 2i · capacity · kvWidth`, its values right after them.
+    private var storage: UnsafeMutablePointer<Float>
     private var layerLengths: [Int]
 
     /// Positions a new cache has room for before it first grows (then it doubles).
@@ -23,15 +25,11 @@ public final class KVCache {
         self.maxPositions = maxPositions
         let capacity = max(1, min(initialCapacity, maxPositions))
         self.capacity = capacity
-        keys = layers.map { _ in .allocate(capacity: capacity * kvWidth) }
-        values = layers.map { _ in .allocate(capacity: capacity * kvWidth) }
+        storage = .allocate(capacity: max(1, 2 * layers.count * capacity * kvWidth))
         layerLengths = Array(repeating: 0, count: layers.count)
     }
 
-    deinit {
-        for pointer in keys { pointer.deallocate() }
-        for pointer in values { pointer.deallocate() }
-    }
+    deinit { storage.deallocate() }
 
     /// Number of positions stored in every layer of the cache.
     public var length: Int { layerLengths.min() ?? 0 }
@@ -40,7 +38,7 @@ public final class KVCache {
     public func length(layer: Int) -> Int { layerLengths[layer - layers.lowerBound] }
 
     /// Bytes held by the cache (allocated capacity, keys and values).
-    public var byteCount: Int { 2 * keys.count * capacity * kvWidth * MemoryLayout<Float>.size }
+    public var byteCount: Int { 2 * layerLengths.count * capacity * kvWidth * MemoryLayout<Float>.size }
 
     /// Makes room for positions up to (not including) `end`.
     /// - Throws: `ModelError.contextOverflow` past the context length.
@@ -50,16 +48,14 @@ public final class KVCache {
         }
         guard end > capacity else { return }
         let newCapacity = Self.capacity(toHold: end, from: capacity, maxPositions: maxPositions)
-        for i in keys.indices {
-            let newKeys = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * kvWidth)
-            let newValues = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * kvWidth)
-            newKeys.update(from: keys[i], count: layerLengths[i] * kvWidth)
-            newValues.update(from: values[i], count: layerLengths[i] * kvWidth)
-            keys[i].deallocate()
-            values[i].deallocate()
-            keys[i] = newKeys
-            values[i] = newValues
+        let newStorage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, 2 * layerLengths.count * newCapacity * kvWidth))
+        for i in layerLengths.indices {
+            let stored = layerLengths[i] * kvWidth
+            (newStorage + 2 * i * newCapacity * kvWidth).update(from: storage + 2 * i * capacity * kvWidth, count: stored)
+            (newStorage + (2 * i + 1) * newCapacity * kvWidth).update(from: storage + (2 * i + 1) * capacity * kvWidth, count: stored)
         }
+        storage.deallocate()
+        storage = newStorage
         capacity = newCapacity
     }
 
@@ -79,9 +75,9 @@ public final class KVCache {
     }
 
     /// Key storage of absolute layer `layer`.
-    func keys(layer: Int) -> UnsafeMutablePointer<Float> { keys[layer - layers.lowerBound] }
+    func keys(layer: Int) -> UnsafeMutablePointer<Float> { storage + 2 * (layer - layers.lowerBound) * capacity * kvWidth }
     /// Value storage of absolute layer `layer`.
-    func values(layer: Int) -> UnsafeMutablePointer<Float> { values[layer - layers.lowerBound] }
+    func values(layer: Int) -> UnsafeMutablePointer<Float> { storage + (2 * (layer - layers.lowerBound) + 1) * capacity * kvWidth }
 
     /// Records that `layer` now holds positions `[0, end)`.
     func setLength(_ end: Int, layer: Int) { layerLengths[layer - layers.lowerBound] = end }

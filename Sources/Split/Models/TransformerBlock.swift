@@ -1,5 +1,3 @@
-import COpenBLAS
-
 /// A norm layer's parameters, always held as f32 (they are tiny).
 public struct NormWeights: @unchecked Sendable {
     // Safe to send: immutable after load.
@@ -98,7 +96,6 @@ public final class TransformerBlock: @unchecked Sendable {
         weights.attentionNorm.apply(normed, rows: rows)
 
         let query = workspace.buffer(.query, count: rows * c.queryWidth)
-        weights.query.multiply(normed, count: rows, into: query)
         // One sequence writes its keys and values straight into its cache; several go through
         // a scratch buffer, since their caches are not one contiguous block.
         let single = segments.count == 1 ? segments[0] : nil
@@ -106,8 +103,8 @@ public final class TransformerBlock: @unchecked Sendable {
             ?? workspace.buffer(.key, count: rows * c.kvWidth)
         let valueRows = single.map { $0.cache.values(layer: index) + $0.startPosition * c.kvWidth }
             ?? workspace.buffer(.value, count: rows * c.kvWidth)
-        weights.key.multiply(normed, count: rows, into: keyRows)
-        weights.value.multiply(normed, count: rows, into: valueRows)
+        WeightMatrix.multiply(normed, count: rows, weights.query, into: query, weights.key, into: keyRows,
+                              weights.value, into: valueRows)
         if let bias = weights.queryBias { Activations.addBias(query, rows: rows, bias: bias.pointer, width: c.queryWidth) }
         if let bias = weights.keyBias { Activations.addBias(keyRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
         if let bias = weights.valueBias { Activations.addBias(valueRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
@@ -153,11 +150,14 @@ public final class TransformerBlock: @unchecked Sendable {
         weights.feedForwardNorm.apply(normed, rows: rows)
         let ff = c.intermediateSize
         let up = workspace.buffer(.up, count: rows * ff)
-        weights.up.multiply(normed, count: rows, into: up)
+        let gate = weights.gate.map { _ in workspace.buffer(.gate, count: rows * ff) }
+        if let gateWeights = weights.gate, let gate {
+            WeightMatrix.multiply(normed, count: rows, gateWeights, into: gate, weights.up, into: up)
+        } else {
+            weights.up.multiply(normed, count: rows, into: up)
+        }
         if let bias = weights.upBias { Activations.addBias(up, rows: rows, bias: bias.pointer, width: ff) }
-        if let gateWeights = weights.gate {
-            let gate = workspace.buffer(.gate, count: rows * ff)
-            gateWeights.multiply(normed, count: rows, into: gate)
+        if let gate {
             Activations.siluGate(gate, up: up, count: rows * ff)
             weights.down.multiply(gate, count: rows, into: projection)
         } else {

@@ -25,6 +25,9 @@ public final class Workspace {
         return single
     }
 
+    /// Bytes of scratch held.
+    public var byteCount: Int { counts.reduce(0, +) * MemoryLayout<Float>.size }
+
     /// The buffer for `slot` with room for at least `count` floats (contents unspecified).
     func buffer(_ slot: Slot, count: Int) -> UnsafeMutablePointer<Float> {
         let index = slot.rawValue

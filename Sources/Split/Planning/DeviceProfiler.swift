@@ -1,7 +1,6 @@
-import COpenBLAS
 import Foundation
 
-/// Measures this machine for a device profile: sustained sgemm throughput, the bandwidth a
+/// Measures this machine for a device profile: sustained f32 GEMM throughput, the bandwidth a
 /// GEMV streams weights at, memcpy bandwidth, and (given a model) each layer's prefill and
 /// decode time, the embedding look-up and the head.
 public struct DeviceProfiler: Sendable {
@@ -31,13 +30,16 @@ public struct DeviceProfiler: Sendable {
         "edge-node " + CommandLine.arguments.dropFirst().joined(separator: " ")
     }
 
-    /// Sustained sgemm GFLOP/s on `size`×`size` f32 matrices with the current thread count.
+    /// Sustained GFLOP/s of the runtime's own f32 matrix kernel (what prefill runs) on
+    /// `size`×`size` matrices with the current thread count.
     public func measureGEMM(size: Int = 512) -> Double {
-        let a = [Float](repeating: 0.5, count: size * size), b = [Float](repeating: 0.25, count: size * size)
+        let weights = WeightMatrix(rows: size, columns: size, values: [Float](repeating: 0.25, count: size * size))
+        let a = [Float](repeating: 0.5, count: size * size)
         var c = [Float](repeating: 0, count: size * size)
-        let n = Int32(size)
         let seconds = timeRepeatedly {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, &c, n)
+            a.withUnsafeBufferPointer { x in
+                c.withUnsafeMutableBufferPointer { y in weights.multiply(x.baseAddress!, count: size, into: y.baseAddress!) }
+            }
         }
         return 2 * Double(size * size * size) / seconds / 1e9
     }
@@ -144,7 +146,7 @@ public struct DeviceProfiler: Sendable {
             name: name, description: "this machine as measured by edge-node profile (\(cores) cores, \(Parallel.threadCount) threads used)",
             cores: ProfileFigure(Double(cores), source: "ProcessInfo.activeProcessorCount"),
             memoryGiB: ProfileFigure((memoryGiB * 100).rounded() / 100, source: "ProcessInfo.physicalMemory"),
-            gemmGFLOPPerSecond: ProfileFigure(gemm.rounded3, source: command + " (cblas_sgemm 512x512x512)"),
+            gemmGFLOPPerSecond: ProfileFigure(gemm.rounded3, source: command + " (f32 GEMM 512x512x512)"),
             memoryBandwidthGBPerSecond: ProfileFigure(memory.rounded3, source: command + " (memcpy 128 MiB, read+write)"),
             gemvBandwidthGBPerSecond: ProfileFigure(gemv.rounded3, source: command + " (own f32 GEMV kernel, 64 MiB matrix)"),
             layerOverheadMicroseconds: previous?.layerOverheadMicroseconds,

@@ -6,6 +6,9 @@ public struct RuntimeBenchmark: Sendable {
     public var promptTokens: Int
     public var decodeTokens: Int
     public var repetitions: Int
+    /// When set, `Result.residentBreakdown` is taken after the last decode loop (while its
+    /// cache and scratch are alive), counting mappings of this absolute path as the model's.
+    public var modelPath: String?
 
     public init(promptTokens: Int = 128, decodeTokens: Int = 128, repetitions: Int = 3) {
         self.promptTokens = promptTokens
@@ -29,9 +32,15 @@ public struct RuntimeBenchmark: Sendable {
         public var peakResidentBytesAfterLoad: Int?
         /// Size of the model file (set by the caller that opened it).
         public var modelFileBytes: Int?
+        /// What the resident set holds at the end of the last decode loop (when `modelPath` is set).
+        public var residentBreakdown: ProcessMemory.ResidentBreakdown?
+        /// Bytes of the last run's KV cache (every position of the prompt and the decode).
+        public var kvCacheBytes: Int?
+        /// Bytes of the forward pass's scratch after the runs (sized by the prefill).
+        public var workspaceBytes: Int?
     }
 
-    /// Sets the thread count of the runtime's kernels (OpenBLAS runs single-threaded inside them).
+    /// Sets the thread count of the runtime's kernels.
     public static func setThreads(_ count: Int) {
         Parallel.threadCount = max(1, count)
     }
@@ -47,10 +56,13 @@ public struct RuntimeBenchmark: Sendable {
         var row = [Float](repeating: 0, count: c.hiddenSize)
         var logits = [Float](repeating: 0, count: c.vocabularySize)
         var allocations: Int?
+        var kvCacheBytes = 0
+        var breakdown: ProcessMemory.ResidentBreakdown?
         for repetition in 0...repetitions {
             let cache = model.makeCache(maxPositions: promptTokens + decodeTokens + 1)
             // Room for every position up front, as a generator that knows its token limit does.
             try cache.reserve(upTo: promptTokens + decodeTokens)
+            kvCacheBytes = cache.byteCount
             let start = DispatchTime.now()
             var hidden = try model.embed(prompt, startPosition: 0)
             try model.forward(&hidden, rows: prompt.count, startPosition: 0, layers: model.layers, cache: cache, workspace: workspace)
@@ -69,6 +81,7 @@ public struct RuntimeBenchmark: Sendable {
             }
             let decodeSeconds = LocalGenerator.seconds(since: decodeStart)
             if let before = allocationsBefore, let after = AllocationCounter.count { allocations = after - before }
+            if repetition == repetitions, let modelPath { breakdown = ProcessMemory.residentBreakdown(modelPath: modelPath) }
             if repetition > 0 {  // the first pass warms caches and page-ins the mapping
                 prefill.append(prefillSeconds)
                 decode.append(decodeSeconds)
@@ -80,7 +93,8 @@ public struct RuntimeBenchmark: Sendable {
             decodeTokensPerSecond: Double(decodeTokens) / Self.median(decode),
             prefillSeconds: prefill, decodeSeconds: decode,
             weightBytesPerToken: model.weightBytes(layers: model.layers) + head,
-            decodeAllocations: allocations, peakResidentBytes: ProcessMemory.peakResidentBytes)
+            decodeAllocations: allocations, peakResidentBytes: ProcessMemory.peakResidentBytes,
+            residentBreakdown: breakdown, kvCacheBytes: kvCacheBytes, workspaceBytes: workspace.byteCount)
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -71,16 +71,57 @@ public final class WeightMatrix: @unchecked Sendable {
     public func multiply(
         _ input: UnsafePointer<Float>, count n: Int, into output: UnsafeMutablePointer<Float>
     ) {
-        let threads = Parallel.threadCount
-        let done: Int32
-        switch storage {
-        case .f32(let w): done = split_matmul(Int32(SPLIT_WEIGHT_F32), w, rows, columns, input, n, output, threads)
-        case .f16(let w): done = split_matmul(Int32(SPLIT_WEIGHT_F16), w, rows, columns, input, n, output, threads)
-        case .bf16(let w): done = split_matmul(Int32(SPLIT_WEIGHT_BF16), w, rows, columns, input, n, output, threads)
-        case .q8_0(let w): done = split_matmul(Int32(SPLIT_WEIGHT_Q8_0), w, rows, columns, input, n, output, threads)
-        }
+        let done = split_matmul(kernelType, kernelWeights, rows, columns, input, n, output, Parallel.threadCount)
         // Only the Q8_0 activation scratch can fail to allocate: out of memory is not recoverable.
         precondition(done != 0, "out of memory for a \(n) × \(columns) quantized activation")
+    }
+
+    /// `multiply` of two or three matrices that read the same input (a layer's query, key and
+    /// value; its gate and up) as one job on the worker pool: a decode step then pays one
+    /// hand-off to the pool instead of one per matrix. Each output is bit-identical to the
+    /// matrix's own `multiply`. Matrices of different encodings or widths run one by one.
+    /// Allocates nothing.
+    static func multiply(
+        _ input: UnsafePointer<Float>, count n: Int,
+        _ a: WeightMatrix, into outputA: UnsafeMutablePointer<Float>,
+        _ b: WeightMatrix, into outputB: UnsafeMutablePointer<Float>,
+        _ c: WeightMatrix? = nil, into outputC: UnsafeMutablePointer<Float>? = nil
+    ) {
+        let third = c.flatMap { matrix in outputC.map { (matrix, $0) } }
+        guard a.type == b.type, a.columns == b.columns,
+              third.map({ $0.0.type == a.type && $0.0.columns == a.columns }) ?? true else {
+            a.multiply(input, count: n, into: outputA)
+            b.multiply(input, count: n, into: outputB)
+            if let third { third.0.multiply(input, count: n, into: third.1) }
+            return
+        }
+        let done = withUnsafeTemporaryAllocation(of: split_matmul_part.self, capacity: 3) { parts -> Int32 in
+            parts[0] = split_matmul_part(w: a.kernelWeights, rows: a.rows, y: outputA)
+            parts[1] = split_matmul_part(w: b.kernelWeights, rows: b.rows, y: outputB)
+            if let third { parts[2] = split_matmul_part(w: third.0.kernelWeights, rows: third.0.rows, y: third.1) }
+            return split_matmul_parts(a.kernelType, parts.baseAddress, third == nil ? 2 : 3, a.columns, input, n,
+                                      Parallel.threadCount)
+        }
+        precondition(done != 0, "out of memory for a \(n) × \(a.columns) quantized activation")
+    }
+
+    /// The encoding as the C kernels name it.
+    private var kernelType: Int32 {
+        switch storage {
+        case .f32: return Int32(SPLIT_WEIGHT_F32)
+        case .f16: return Int32(SPLIT_WEIGHT_F16)
+        case .bf16: return Int32(SPLIT_WEIGHT_BF16)
+        case .q8_0: return Int32(SPLIT_WEIGHT_Q8_0)
+        }
+    }
+
+    /// The weights' first byte, for the C kernels.
+    private var kernelWeights: UnsafeRawPointer {
+        switch storage {
+        case .f32(let w): return UnsafeRawPointer(w)
+        case .f16(let w), .bf16(let w): return UnsafeRawPointer(w)
+        case .q8_0(let w): return w
+        }
     }
 
     /// Copies row `index` into `destination` as f32 (used for embedding look-ups).

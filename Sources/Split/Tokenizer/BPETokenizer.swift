@@ -45,11 +45,13 @@ public final class BPETokenizer: Sendable {
     public let addedTokens: [AddedToken]
 
     private let idOfToken: [String: Int32]
-    private let bytesOfID: [[UInt8]]
-    private let tokenOfID: [String]
+    /// Each id's bytes and spelling (empty for ids the vocabulary skips).
+    private let bytesOfID: PackedByteStrings
+    private let tokenOfID: PackedByteStrings
     private let specialIDs: Set<Int32>
-    /// The merge rules in rank order, as token spellings (kept for exporting to GGUF).
-    let mergeRules: [(String, String)]
+    /// The merge rules in rank order, as the spellings of their left and right tokens one after
+    /// the other (kept for exporting to GGUF).
+    private let packedMergeRules: PackedByteStrings
     private let addedIDs: Set<Int32>
     private let idOfByte: [Int32]
     private let merges: [UInt64: Merge]
@@ -83,19 +85,27 @@ public final class BPETokenizer: Sendable {
             idOfToken[added.content] = added.id
             size = max(size, Int(added.id) + 1)
         }
-        var bytesOfID = [[UInt8]](repeating: [], count: size)
-        var tokenOfID = [String](repeating: "", count: size)
-        var seen = [Bool](repeating: false, count: size)
+        var spellingOfID = [String?](repeating: nil, count: size)
         for (token, id) in vocabulary {
-            guard !seen[Int(id)] else { throw TokenizerError.invalidTokenID(token: token, id: Int(id)) }
-            seen[Int(id)] = true
-            // Tokens outside the byte alphabet (rare) stand for their own UTF-8.
-            bytesOfID[Int(id)] = ByteEncoder.decode(token) ?? Array(token.utf8)
-            tokenOfID[Int(id)] = token
+            guard spellingOfID[Int(id)] == nil else { throw TokenizerError.invalidTokenID(token: token, id: Int(id)) }
+            spellingOfID[Int(id)] = token
         }
-        for added in addedTokens {
-            bytesOfID[Int(added.id)] = Array(added.content.utf8)
-            tokenOfID[Int(added.id)] = added.content
+        var addedOfID: [Int32: String] = [:]
+        for added in addedTokens { addedOfID[added.id] = added.content }
+        var bytesOfID = PackedByteStrings(reservingCount: size, totalBytes: 8 * size)
+        var tokenOfID = PackedByteStrings(reservingCount: size, totalBytes: 8 * size)
+        for id in 0..<size {
+            if let content = addedOfID[Int32(id)] {
+                bytesOfID.append(content.utf8)
+                tokenOfID.append(content.utf8)
+            } else if let token = spellingOfID[id] {
+                // Tokens outside the byte alphabet (rare) stand for their own UTF-8.
+                if let bytes = ByteEncoder.decode(token) { bytesOfID.append(bytes) } else { bytesOfID.append(token.utf8) }
+                tokenOfID.append(token.utf8)
+            } else {
+                bytesOfID.append(EmptyCollection())
+                tokenOfID.append(EmptyCollection())
+            }
         }
         var idOfByte = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
@@ -106,7 +116,10 @@ public final class BPETokenizer: Sendable {
         }
         var merges: [UInt64: Merge] = [:]
         merges.reserveCapacity(mergeRules.count)
+        var packedMergeRules = PackedByteStrings(reservingCount: 2 * mergeRules.count, totalBytes: 8 * mergeRules.count)
         for (rank, rule) in mergeRules.enumerated() {
+            packedMergeRules.append(rule.0.utf8)
+            packedMergeRules.append(rule.1.utf8)
             guard let left = vocabulary[rule.0], let right = vocabulary[rule.1], let result = vocabulary[rule.0 + rule.1]
             else { throw TokenizerError.invalidMerge(rank: rank, rule: rule.0 + " " + rule.1) }
             let key = Self.pairKey(left, right)
@@ -121,7 +134,7 @@ public final class BPETokenizer: Sendable {
         self.tokenOfID = tokenOfID
         self.idOfByte = idOfByte
         self.merges = merges
-        self.mergeRules = mergeRules
+        self.packedMergeRules = packedMergeRules
         self.addedTokens = addedTokens
         specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
         addedIDs = Set(addedTokens.map(\.id))
@@ -191,13 +204,20 @@ public final class BPETokenizer: Sendable {
     /// these and cuts at UTF-8 boundaries.
     public func tokenBytes(_ id: Int32) -> [UInt8] {
         guard id >= 0, Int(id) < bytesOfID.count else { return [] }
-        return bytesOfID[Int(id)]
+        return Array(bytesOfID[Int(id)])
     }
 
     /// The token's spelling as stored in the vocabulary ("Ġthe"), or nil for an unknown id.
     public func tokenString(_ id: Int32) -> String? {
         guard id >= 0, Int(id) < tokenOfID.count, !tokenOfID[Int(id)].isEmpty else { return nil }
-        return tokenOfID[Int(id)]
+        return tokenOfID.string(Int(id))
+    }
+
+    /// The merge rules in rank order, as token spellings (for exporting to GGUF).
+    var mergeRules: [(String, String)] {
+        (0..<packedMergeRules.count / 2).map { rank in
+            (packedMergeRules.string(2 * rank), packedMergeRules.string(2 * rank + 1))
+        }
     }
 
     /// The id of a token spelled as in the vocabulary, or of an added token's text.
