@@ -31,7 +31,7 @@ extension Attention {
     /// What one chunk of the batched job reads: every (sequence, head) pair of the batch.
     private struct BatchJob {
         var segments: UnsafePointer<Segment>
-        /// Each segment's scores area (`headCount × rows × (start + rows)` floats).
+        /// Each segment's scores area (`headCount × (start + rows)` floats: a row of scratch per head).
         var scores: UnsafePointer<UnsafeMutablePointer<Float>>
         var headCount: Int
         var group: Int
@@ -46,8 +46,7 @@ extension Attention {
     /// layer instead of 16 jobs of 9 heads, each waited for. Each chunk is `split_attention` of
     /// one head with that head's pointers, so every value is the one `compute` gives, bit for bit.
     static func compute(batch: [Segment], configuration c: ModelConfiguration, workspace: Workspace) {
-        _ = singleThreadedBLAS
-        let sizes = batch.map { c.headCount * $0.rows * ($0.start + $0.rows) }
+        let sizes = batch.map { c.headCount * ($0.start + $0.rows) }
         let area = workspace.buffer(.scores, count: sizes.reduce(0, +))
         var scores: [UnsafeMutablePointer<Float>] = []
         scores.reserveCapacity(batch.count)
@@ -64,7 +63,7 @@ extension Attention {
             split_attention(
                 segment.query + head * d, segment.rows, segment.start, segment.keys + kvHead * d, segment.values + kvHead * d,
                 1, 1, d, job.queryWidth, job.kvWidth, job.scale,
-                job.scores[index / job.headCount] + head * segment.rows * total, segment.output + head * d, 1)
+                job.scores[index / job.headCount] + head * total, segment.output + head * d, 1)
         }
         batch.withUnsafeBufferPointer { segments in
             scores.withUnsafeBufferPointer { areas in
