@@ -1,7 +1,8 @@
 #!/bin/sh
 # Issue 10: Split against llama.cpp (llama-cpp-python 0.3.36, 2 threads) on the same GGUF files at
 # f32, f16 and q8_0, prefill 128 and decode 128 tokens, alternating rounds in one script, plus this
-# machine's memory read bandwidth and each decode's fraction of the bandwidth limit, the decode
+# machine's memory read bandwidth (before and after, and right before each Split run) and each
+# decode's fraction of the bandwidth limit, the decode
 # loop's allocation count and peak RSS against the file size.
 #
 #   swift build -c release --product edge-node
@@ -29,5 +30,5 @@ echo "# $(uptime)" >&2
 # shellcheck disable=SC2086
 python3 tools/bench/compare.py $models --rounds "$ROUNDS" --threads "$THREADS" \
     --swift-cmd "LD_PRELOAD=/tmp/split-malloc-count.so .build/release/edge-node bench --model {model} --prompt-tokens {prompt} --decode-tokens {decode} --threads {threads} --repetitions 1 --json" \
-    --swift-build-cmd true --bandwidth-cmd "/tmp/split-membw $THREADS"
+    --swift-build-cmd true --bandwidth-cmd "/tmp/split-membw $THREADS" --paired-bandwidth
 echo "# $(uptime)"

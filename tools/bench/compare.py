@@ -109,6 +109,9 @@ def main():
     ap.add_argument("--llamacpp-args", default="", help="extra args for llamacpp_bench.py, e.g. --kv-f32")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--json-out", help="write all raw results here")
+    ap.add_argument("--paired-bandwidth", action="store_true",
+                    help="also measure the bandwidth right before each Split run and report each run's decode "
+                         "against its own reading (the host's bandwidth changes from minute to minute)")
     ap.add_argument("--bandwidth-cmd", default="",
                     help="shell command printing JSON with read_gb_per_second (e.g. tools/bench/membw.c built); "
                          "run before the first and after the last round; adds the decode's fraction of the "
@@ -150,6 +153,7 @@ def main():
             for side in sides:
                 if side == "split" and (args.skip_swift or swift_note):
                     continue
+                paired = bandwidth() if side == "split" and args.paired_bandwidth else None
                 load = os.getloadavg()[0]
                 if side == "llama.cpp":
                     cmd = [sys.executable, str(HERE / "llamacpp_bench.py"), "--model", m, "--threads", str(args.threads),
@@ -163,6 +167,7 @@ def main():
                            .replace("{threads}", str(args.threads)))
                     obj, err, wall = run_cmd(cmd, args.timeout, shell=True)
                 rec = {"round": rnd, "model": m, "side": side, "loadavg_1m_before": round(load, 2),
+                       "bandwidth_gb_per_second_before": paired,
                        "wall_seconds": round(wall, 2), "result": obj, "error": err}
                 raw.append(rec)
                 if obj:
@@ -208,6 +213,22 @@ def main():
             print(f"| {label(s_['model'], args.model)} | {per_token / 1e6:.0f} | {limit:.1f} | {frac(s_['llamacpp_decode'])} | {frac(s_['split_decode'])} |")
             s_["bandwidth_gb_per_second"] = bw
             s_["decode_limit_tokens_per_second"] = limit
+    if args.paired_bandwidth:
+        print("\nEach Split run against the bandwidth read just before it (decode tok/s × weight bytes per "
+              "token / that reading):\n")
+        print("| model file | run: bandwidth GB/s → decode tok/s = fraction of its limit | median fraction |")
+        print("|---|---|---|")
+        for s_ in summary:
+            pairs = []
+            for r in raw:
+                obj, bw_ = r["result"], r["bandwidth_gb_per_second_before"]
+                if r["model"] == s_["model"] and r["side"] == "split" and obj and bw_ and obj.get("weight_bytes_per_token"):
+                    decode = float(obj[KEYS[1]])
+                    pairs.append((bw_, decode, decode * obj["weight_bytes_per_token"] / (bw_ * 1e9)))
+            if pairs:
+                cells = "; ".join(f"{b:.1f} → {d:.1f} = {100 * f:.0f}%" for b, d, f in pairs)
+                s_["paired_fractions"] = [f for _, _, f in pairs]
+                print(f"| {label(s_['model'], args.model)} | {cells} | {100 * med([f for _, _, f in pairs]):.0f}% |")
     print("\n| model file | Split decode allocations (last loop) | peak RSS after load | peak RSS after runs | file size | peak / file |")
     print("|---|---|---|---|---|---|")
     for s_ in summary:
