@@ -45,7 +45,9 @@ struct BenchCommand: ParsableCommand {
         if let threads { RuntimeBenchmark.setThreads(threads) }
         ProcessMemory.returnLargeFreesToSystem()
         let counts = sessions.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard gatherUs >= 0 else { throw ValidationError("--gather-us must not be negative") }
+        guard (0...CloudServerConfiguration.maxGatherQuietMicroseconds).contains(gatherUs) else {
+            throw ValidationError("--gather-us must be in 0…\(CloudServerConfiguration.maxGatherQuietMicroseconds)")
+        }
         guard kvBudgetMb >= 0 else { throw ValidationError("--kv-budget-mb must not be negative") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
             throw ValidationError("--sessions takes positive counts up to 1024, e.g. 1,4,16,64")

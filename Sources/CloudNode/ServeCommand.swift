@@ -53,7 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBatchSessions > 0, prefillChunkRows > 0 else {
             throw ValidationError("--max-batch-sessions and --prefill-chunk-rows must be positive")
         }
-        guard gatherUs >= 0 else { throw ValidationError("--gather-us must not be negative") }
+        guard (0...CloudServerConfiguration.maxGatherQuietMicroseconds).contains(gatherUs) else {
+            throw ValidationError("--gather-us must be in 0…\(CloudServerConfiguration.maxGatherQuietMicroseconds)")
+        }
         guard (0...65_535).contains(httpPort) else { throw ValidationError("--http-port must be within 0…65535") }
     }
 

@@ -27,13 +27,15 @@ public struct CloudServerConfiguration: Sendable {
     /// and the rest wait for it, so lock-step sessions split into groups that never merge
     /// again. 0 starts every pass at once.
     public var gatherQuietMicroseconds: Int
+    /// The most `gatherQuietMicroseconds` may be (a second).
+    public static let maxGatherQuietMicroseconds = 1_000_000
 
     public init(endpoints: [String], serverKeys: CurveKeyPair?, allowedClients: Set<CurveKey>,
                 limits: WireLimits = WireLimits(), maxQueuedRequests: Int = 1024, maxQueuedBytes: Int = 1 << 30,
                 maxBatchSessions: Int = 64, prefillChunkRows: Int = 64, gatherQuietMicroseconds: Int = 1000) {
         self.maxBatchSessions = max(1, maxBatchSessions)
         self.prefillChunkRows = max(1, prefillChunkRows)
-        self.gatherQuietMicroseconds = max(0, gatherQuietMicroseconds)
+        self.gatherQuietMicroseconds = min(max(0, gatherQuietMicroseconds), Self.maxGatherQuietMicroseconds)
         self.endpoints = endpoints
         self.serverKeys = serverKeys
         self.allowedClients = allowedClients
@@ -378,6 +380,8 @@ public final class CloudServer: @unchecked Sendable {
                 gather(expected: min(answered, configuration.maxBatchSessions), since: arrivalsBeforeAnswers,
                        room: configuration.maxBatchSessions, limitNanoseconds: lastPassNanoseconds / 4)
                 lap(.gather)
+                answered = 0  // once per answered pass, not again on a wake-up that ran no pass
+
             }
             let room = configuration.maxBatchSessions - active.count
             let (arrived, depth) = queue.withLock { pending -> ([Job], Int) in

@@ -96,15 +96,15 @@ public final class BPETokenizer: Sendable {
         var tokenOfID = PackedByteStrings(reservingCount: size, totalBytes: 8 * size)
         for id in 0..<size {
             if let content = addedOfID[Int32(id)] {
-                bytesOfID.append(content.utf8)
-                tokenOfID.append(content.utf8)
+                try bytesOfID.append(content.utf8)
+                try tokenOfID.append(content.utf8)
             } else if let token = spellingOfID[id] {
                 // Tokens outside the byte alphabet (rare) stand for their own UTF-8.
-                if let bytes = ByteEncoder.decode(token) { bytesOfID.append(bytes) } else { bytesOfID.append(token.utf8) }
-                tokenOfID.append(token.utf8)
+                if let bytes = ByteEncoder.decode(token) { try bytesOfID.append(bytes) } else { try bytesOfID.append(token.utf8) }
+                try tokenOfID.append(token.utf8)
             } else {
-                bytesOfID.append(EmptyCollection())
-                tokenOfID.append(EmptyCollection())
+                try bytesOfID.append(EmptyCollection())
+                try tokenOfID.append(EmptyCollection())
             }
         }
         var idOfByte = [Int32](repeating: -1, count: 256)
@@ -118,8 +118,8 @@ public final class BPETokenizer: Sendable {
         merges.reserveCapacity(mergeRules.count)
         var packedMergeRules = PackedByteStrings(reservingCount: 2 * mergeRules.count, totalBytes: 8 * mergeRules.count)
         for (rank, rule) in mergeRules.enumerated() {
-            packedMergeRules.append(rule.0.utf8)
-            packedMergeRules.append(rule.1.utf8)
+            try packedMergeRules.append(rule.0.utf8)
+            try packedMergeRules.append(rule.1.utf8)
             guard let left = vocabulary[rule.0], let right = vocabulary[rule.1], let result = vocabulary[rule.0 + rule.1]
             else { throw TokenizerError.invalidMerge(rank: rank, rule: rule.0 + " " + rule.1) }
             let key = Self.pairKey(left, right)

@@ -15,9 +15,14 @@ struct PackedByteStrings: Sendable {
     var count: Int { ends.count }
 
     /// Appends one string's bytes.
-    mutating func append<Bytes: Sequence>(_ string: Bytes) where Bytes.Element == UInt8 {
+    /// - Throws: `TokenizerError.unsupported` past 4 GiB of strings in all (the ends are 32-bit;
+    ///   a file's counts and lengths are bounded one by one, not their sum).
+    mutating func append<Bytes: Sequence>(_ string: Bytes) throws(TokenizerError) where Bytes.Element == UInt8 {
         bytes.append(contentsOf: string)
-        ends.append(UInt32(bytes.count))
+        guard let end = UInt32(exactly: bytes.count) else {
+            throw TokenizerError.unsupported("token strings of more than 4 GiB in all")
+        }
+        ends.append(end)
     }
 
     /// String `index`'s bytes (`index` in `0 ..< count`).
