@@ -79,7 +79,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory holding devices/ and networks/.")
     var profiles = "profiles"
 
-
     @Option(name: .long, help: "Plan the split from profiles instead of --split-layer: the network profile assumed at start (a name in profiles/networks or a YAML file; devices from --device-profile and --cloud-profile); the edge re-plans when its measured round trips drift from it.")
     var planNetwork: String?
 

@@ -312,10 +312,8 @@ public final class CloudConnection {
         let bytes = try encode(message)
         if drainEvents(), needsKnownConnection { throw LinkError.connectionReset(endpoint: endpoint.address) }
         do {
-            guard try socket.send(bytes, flags: .dontWait) else {
-                // With `immediate`, nothing is connected yet: keep trying until the deadline.
-                return try waitToSend(bytes, matches: matches)
-            }
+            // With `immediate`, nothing is connected yet when this fails: keep trying until the deadline.
+            if try !socket.send(bytes, flags: .dontWait) { try waitToSend(bytes) }
         } catch let error as ZMQError {
             throw LinkError.transport(error.description)
         }
@@ -325,7 +323,8 @@ public final class CloudConnection {
         return try awaitReply(matches: matches)
     }
 
-    private func waitToSend(_ bytes: [UInt8], matches: (WireMessage) -> Bool) throws -> WireMessage {
+    /// Sends `bytes` once a connection is up; `peerDead` after `deadAfterSeconds` without one.
+    private func waitToSend(_ bytes: [UInt8]) throws {
         let start = MonotonicClock.nanoseconds()
         while true {
             let silent = Double(MonotonicClock.nanoseconds() - start) / 1e9
@@ -335,13 +334,9 @@ public final class CloudConnection {
             // A disconnect before this attempt (a peer that accepted and dropped) is not this
             // request's: only one after the send is.
             _ = drainEvents()
-            if (try? socket.send(bytes, flags: .dontWait)) == true { break }
+            if (try? socket.send(bytes, flags: .dontWait)) == true { return }
             usleep(2_000)
         }
-        bytesSent += bytes.count
-        roundTrips += 1
-        lastSentNanoseconds = MonotonicClock.nanoseconds()
-        return try awaitReply(matches: matches)
     }
 
     private func awaitReply(matches: (WireMessage) -> Bool) throws -> WireMessage {
