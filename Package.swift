@@ -6,6 +6,23 @@ import PackageDescription
 // one machine for others sets SPLIT_MARCH to a portable level (e.g. x86-64-v3, armv8.2-a).
 let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
 
+// Release executables on Linux link the Swift runtime and Foundation statically (as the container
+// image already did, `--static-swift-stdlib`), with lld packing the relative relocations (DT_RELR)
+// and without exporting every symbol (the static runtime's `-export-dynamic`: 3 MB of .dynsym,
+// .dynstr and .gnu.hash that the dynamic linker reads while it binds the C libraries). A process
+// then maps one image instead of ~15 libraries, each with its own relocated data: `edge-node bench`
+// on the f16 SmolLM2-shaped model peaks 12.5 MB lower (BENCHMARKS.md, issue 10).
+let staticReleaseLink: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                  "-Xlinker", "--no-export-dynamic"]
+                 // What the static Foundation archives need besides the Swift runtime (archives carry
+                 // no autolink entries; lld resolves them in any order).
+                 + ["Foundation", "CoreFoundation", "FoundationInternationalization", "_FoundationICU",
+                    "FoundationEssentials", "_FoundationCShims", "_FoundationCollections",
+                    "swiftSynchronization", "swiftDispatch", "dispatch", "BlocksRuntime", "stdc++"].map { "-l" + $0 },
+                 .when(platforms: [.linux], configuration: .release)),
+]
+
 let package = Package(
     name: "Split",
     platforms: [.macOS(.v14)],
@@ -50,7 +67,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: staticReleaseLink
         ),
         .executableTarget(
             name: "CloudNode",
@@ -58,7 +76,8 @@ let package = Package(
                 "Split",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: staticReleaseLink
         ),
         .testTarget(
             name: "SplitTests",

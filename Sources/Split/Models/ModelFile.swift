@@ -28,6 +28,7 @@ public final class ModelFile: @unchecked Sendable {
             configuration = try ModelConfiguration(gguf: file)
             store = file
             tokenizer = file.string("tokenizer.ggml.model") == nil ? nil : try BPETokenizer(gguf: file)
+            file.releaseMetadataPages()  // configuration and tokenizer are built from it; a later read maps it back
         } else {
             let directory = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
             let configPath = (directory as NSString).appendingPathComponent("config.json")

@@ -30,30 +30,9 @@ public enum ProcessMemory {
     /// The current `ResidentBreakdown`, counting mappings of `modelPath` (absolute, as the
     /// kernel prints it) as the model's.
     public static func residentBreakdown(modelPath: String) -> ResidentBreakdown? {
-        // /proc files report size 0, so read to the end rather than by the file's size.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps"),
-              let data = try? handle.readToEnd() else { return nil }
-        try? handle.close()
-        let text = String(decoding: data, as: UTF8.self)
-        var result = ResidentBreakdown(modelFileBytes: 0, codeBytes: 0, anonymousBytes: 0)
-        var kind = 0  // 0 anonymous, 1 model file, 2 other file
-        for line in text.split(separator: "\n") {
-            let head = line.prefix { $0 != " " }
-            if head.contains("-"), !head.contains(":") {
-                // "7f12…-7f13… r-xp 00000000 fd:01 1234   /usr/lib/…": a path starts with '/'.
-                let path = line.firstIndex(of: "/").map { String(line[$0...]) }
-                kind = path.map { $0 == modelPath ? 1 : 2 } ?? 0
-            } else if line.hasPrefix("Rss:") {
-                let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard parts.count >= 2, let kilobytes = Int(parts[1]) else { continue }
-                switch kind {
-                case 1: result.modelFileBytes += kilobytes * 1024
-                case 2: result.codeBytes += kilobytes * 1024
-                default: result.anonymousBytes += kilobytes * 1024
-                }
-            }
-        }
-        return result
+        var bytes: [UInt64] = [0, 0, 0]
+        guard split_resident_breakdown(modelPath, &bytes) == 1 else { return nil }
+        return ResidentBreakdown(modelFileBytes: Int(bytes[0]), codeBytes: Int(bytes[1]), anonymousBytes: Int(bytes[2]))
     }
 
     private static func field(_ name: String) -> Int? {

@@ -44,14 +44,15 @@ public final class BPETokenizer: Sendable {
     /// The added tokens, by id.
     public let addedTokens: [AddedToken]
 
-    private let idOfToken: [String: Int32]
     /// Each id's bytes and spelling (empty for ids the vocabulary skips).
     private let bytesOfID: PackedByteStrings
     private let tokenOfID: PackedByteStrings
+    /// Spelling (of a vocabulary entry or an added token's text) → id, through `tokenOfID`.
+    private let idOfToken: TokenIndex
     private let specialIDs: Set<Int32>
-    /// The merge rules in rank order, as the spellings of their left and right tokens one after
-    /// the other (kept for exporting to GGUF).
-    private let packedMergeRules: PackedByteStrings
+    /// The merge rules in rank order as (left id, right id) pairs, repeats included (kept for
+    /// exporting to GGUF; ids rather than spellings: 8 bytes a rule instead of ~25).
+    private let mergePairs: [UInt64]
     private let addedIDs: Set<Int32>
     private let idOfByte: [Int32]
     private let merges: [UInt64: Merge]
@@ -116,25 +117,25 @@ public final class BPETokenizer: Sendable {
         }
         var merges: [UInt64: Merge] = [:]
         merges.reserveCapacity(mergeRules.count)
-        var packedMergeRules = PackedByteStrings(reservingCount: 2 * mergeRules.count, totalBytes: 8 * mergeRules.count)
+        var mergePairs: [UInt64] = []
+        mergePairs.reserveCapacity(mergeRules.count)
         for (rank, rule) in mergeRules.enumerated() {
-            try packedMergeRules.append(rule.0.utf8)
-            try packedMergeRules.append(rule.1.utf8)
             guard let left = vocabulary[rule.0], let right = vocabulary[rule.1], let result = vocabulary[rule.0 + rule.1]
             else { throw TokenizerError.invalidMerge(rank: rank, rule: rule.0 + " " + rule.1) }
             let key = Self.pairKey(left, right)
+            mergePairs.append(key)
             // A repeated rule keeps its first (highest-priority) rank, as HF does.
             if merges[key] == nil { merges[key] = Merge(rank: Int32(rank), result: result) }
         }
         for id in [bosTokenID, eosTokenID].compactMap({ $0 }) where Int(id) >= size || id < 0 {
             throw TokenizerError.invalidTokenID(token: "bos/eos", id: Int(id))
         }
-        self.idOfToken = idOfToken
+        self.idOfToken = TokenIndex(idOfToken, spellings: tokenOfID)
         self.bytesOfID = bytesOfID
         self.tokenOfID = tokenOfID
         self.idOfByte = idOfByte
         self.merges = merges
-        self.packedMergeRules = packedMergeRules
+        self.mergePairs = mergePairs
         self.addedTokens = addedTokens
         specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
         addedIDs = Set(addedTokens.map(\.id))
@@ -189,7 +190,8 @@ public final class BPETokenizer: Sendable {
         let cacheable = key.count <= Self.maxCachedPieceLength
         if cacheable, let cached = cache[key] { return cached }
         let ids: [Int32]
-        if ignoresMerges, let whole = idOfToken[ByteEncoder.encode(key)], !addedIDs.contains(whole) {
+        if ignoresMerges, let whole = idOfToken.id(of: Array(ByteEncoder.encode(key).utf8), spellings: tokenOfID),
+           !addedIDs.contains(whole) {
             ids = [whole]
         } else {
             ids = BPEMerger.merge(key.map { idOfByte[Int($0)] }) { merges[Self.pairKey($0, $1)] }
@@ -215,13 +217,13 @@ public final class BPETokenizer: Sendable {
 
     /// The merge rules in rank order, as token spellings (for exporting to GGUF).
     var mergeRules: [(String, String)] {
-        (0..<packedMergeRules.count / 2).map { rank in
-            (packedMergeRules.string(2 * rank), packedMergeRules.string(2 * rank + 1))
+        mergePairs.map { pair in
+            (tokenOfID.string(Int(UInt32(truncatingIfNeeded: pair >> 32))), tokenOfID.string(Int(UInt32(truncatingIfNeeded: pair))))
         }
     }
 
-    /// The id of a token spelled as in the vocabulary, or of an added token's text.
-    public func tokenID(_ token: String) -> Int32? { idOfToken[token] }
+    /// The id of a token spelled (byte for byte) as in the vocabulary, or of an added token's text.
+    public func tokenID(_ token: String) -> Int32? { idOfToken.id(of: Array(token.utf8), spellings: tokenOfID) }
 
     /// Whether `id` is a special (control) token.
     public func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
