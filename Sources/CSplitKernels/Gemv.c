@@ -15,7 +15,7 @@
 // memory once per token; the hardware prefetcher alone kept one thread at about half of what
 // it can read (LM head GEMV, 49152 × 576 f16: 21.6 → 42.7 GB/s with this; BENCHMARKS.md,
 // issue 10). A prefetch changes no arithmetic, and one past the matrix's end is harmless.
-#ifndef PREFETCH_BYTES  // tools/bench/gemv_bandwidth.c builds it with 0 to compare
+#ifndef PREFETCH_BYTES  // the batched kernel's; decode (n = 1) has its own, split_gemv_f16 below
 #define PREFETCH_BYTES 9216
 #endif
 
@@ -107,8 +107,53 @@ void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, 
     split_gemm_f32(w, x, 1, y, 0, row_begin, row_end, cols);
 }
 
+// Decode (n = 1) reads every f16 weight once per token and does two FLOPs per weight: the whole
+// question is how fast one thread streams memory. Rows go in blocks of 4, each row's accumulation
+// exactly the GEMM's (one 16-lane FMA chain over the columns in order, masked last step, the same
+// horizontal sums), so outputs are bit-identical to split_gemm_f16's; what differs is the
+// prefetch. Each 64-byte line of a row is asked for once (the GEMM asks twice), GEMV_PREFETCH_BYTES
+// ahead of its load, as non-temporal (PREFETCHNTA: the weights are read once and should not push
+// the activations and the KV cache out of L2). Measured with tools/bench/decode_gemv.c (the 269 MB
+// of matrix work of one SmolLM2-135M decode step on the pool, every variant alternating in one
+// process, median of 15): 4.6 KB ahead, non-temporal, 1.18-1.21x the GEMM path's tokens/s; 9 KB
+// ahead 1.14x; hint T0 instead of NTA 1.10x; blocks of 8 rows 1.10x (BENCHMARKS.md, issue 10).
+#ifndef GEMV_PREFETCH_BYTES  // tools/bench/gemv_bandwidth.c builds it with others to compare
+#define GEMV_PREFETCH_BYTES 4608
+#endif
+
+static inline __attribute__((always_inline)) void gemv_f16_block(const uint16_t *w, size_t cols, const float *x,
+                                                                 float *y, const int R) {
+    __m512 acc[4];
+    for (int i = 0; i < R; i++) acc[i] = _mm512_setzero_ps();
+    const char *ahead = (const char *)w + GEMV_PREFETCH_BYTES;
+    size_t c = 0;
+    for (; c + 32 <= cols; c += 32) {  // one 64-byte line of each row
+        __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+        for (int i = 0; i < R; i++) _mm_prefetch(ahead + (i * cols + c) * 2, _MM_HINT_NTA);
+        for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(LOAD_F16(w + i * cols + c), x0, acc[i]);
+        for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(LOAD_F16(w + i * cols + c + 16), x1, acc[i]);
+    }
+    if (c + 16 <= cols) {
+        __m512 x0 = _mm512_loadu_ps(x + c);
+        for (int i = 0; i < R; i++) _mm_prefetch(ahead + (i * cols + c) * 2, _MM_HINT_NTA);
+        for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(LOAD_F16(w + i * cols + c), x0, acc[i]);
+        c += 16;
+    }
+    if (c < cols) {
+        unsigned m = (1u << (cols - c)) - 1;
+        __m512 x0 = _mm512_maskz_loadu_ps((__mmask16)m, x + c);
+        for (int i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(MLOAD_F16(m, w + i * cols + c), x0, acc[i]);
+    }
+    if (R == 4)
+        hsum512x4(acc[0], acc[1], acc[2], acc[3], y);
+    else
+        for (int i = 0; i < R; i++) y[i] = hsum512(acc[i]);
+}
+
 void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
-    split_gemm_f16(w, x, 1, y, 0, row_begin, row_end, cols);
+    size_t r = row_begin;
+    for (; r + 4 <= row_end; r += 4) gemv_f16_block(w + r * cols, cols, x, y + r, 4);
+    for (; r < row_end; r++) gemv_f16_block(w + r * cols, cols, x, y + r, 1);
 }
 
 #elif defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)

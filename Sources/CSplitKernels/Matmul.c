@@ -20,7 +20,9 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
         split_gemm_f32(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     case SPLIT_WEIGHT_F16:
-        split_gemm_f16(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
+        // Decode has its own kernel (bit-identical, prefetching for a single stream).
+        if (job->n == 1) split_gemv_f16(part->w, job->x, part->y, begin, end, job->cols);
+        else split_gemm_f16(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     case SPLIT_WEIGHT_BF16:
         split_gemm_bf16(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);

@@ -90,6 +90,10 @@ void split_quantize_q8_activation(const float *x, size_t n, size_t cols, void *d
 
 #include "Reduce512.h"
 
+#ifndef Q8_PREFETCH_BYTES
+#define Q8_PREFETCH_BYTES 4608
+#endif
+
 // R weight rows × V vectors. Per pair of blocks: |w| as unsigned bytes and x with w's sign
 // (vpdpbusd multiplies unsigned by signed), the exact int32 sums of 4 products per lane,
 // scaled by d_w · d_x and accumulated in f32.
@@ -111,6 +115,9 @@ static inline __attribute__((always_inline)) void block_q8(
         }
         for (int i = 0; i < R; i++) {
             const uint8_t *b0 = w + i * rowBytes + 2 * p * Q8_BYTES;
+            // Decode (one vector) streams the weights once per token: ask for them ahead, as the
+            // f16 GEMV does (Gemv.c). The batched path reuses each load V times and does not need it.
+            if (V == 1) _mm_prefetch((const char *)b0 + Q8_PREFETCH_BYTES, _MM_HINT_NTA);
             __m256i lo = _mm256_loadu_si256((const __m256i *)(b0 + 2));
             __m256i hi = two ? _mm256_loadu_si256((const __m256i *)(b0 + Q8_BYTES + 2)) : _mm256_setzero_si256();
             __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);

@@ -1,20 +1,20 @@
 // One thread's f16 GEMV over the LM head's shape (49152 × 576, 56 MB: far larger than the caches),
-// best of 15, in GB/s of weights read: what software prefetch in Gemv.c buys (BENCHMARKS.md,
-// issue 10, session 4). From the repository root:
+// best of 15, in GB/s of weights read: what software prefetch in Gemv.c's decode kernel buys
+// (BENCHMARKS.md, issue 10, sessions 4 and 5). From the repository root:
 //   K=Sources/CSplitKernels
-//   for p in 0 9216; do clang -O3 -march=native -ffast-math -I$K/include -DPREFETCH_BYTES=$p \
+//   for p in 0 4608; do clang -O3 -march=native -ffast-math -I$K/include -DGEMV_PREFETCH_BYTES=$p \
 //       tools/bench/gemv_bandwidth.c $K/Gemv.c -o /tmp/gemv_bandwidth_$p; done
 //   clang -O2 -march=native tools/bench/membw.c -lpthread -o /tmp/membw
-//   flock /work/bench.lock sh -c '/tmp/gemv_bandwidth_0; /tmp/gemv_bandwidth_9216; /tmp/membw 1'
-// (PREFETCH_BYTES=0 asks for the line being loaded: the kernel without a useful prefetch.)
+//   flock /work/bench.lock sh -c '/tmp/gemv_bandwidth_0; /tmp/gemv_bandwidth_4608; /tmp/membw 1'
+// (GEMV_PREFETCH_BYTES=0 asks for the line being loaded: the kernel without a useful prefetch.)
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include "SplitKernels.h"
-#ifdef PREFETCH_BYTES
-#define PREFETCH_BYTES_ARG PREFETCH_BYTES
+#ifdef GEMV_PREFETCH_BYTES
+#define PREFETCH_BYTES_ARG GEMV_PREFETCH_BYTES
 #else
-#define PREFETCH_BYTES_ARG 9216
+#define PREFETCH_BYTES_ARG 4608
 #endif
 
 static double now(void) {
