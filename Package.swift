@@ -10,8 +10,9 @@ let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
 // image already did, `--static-swift-stdlib`), with lld packing the relative relocations (DT_RELR)
 // and without exporting every symbol (the static runtime's `-export-dynamic`: 3 MB of .dynsym,
 // .dynstr and .gnu.hash that the dynamic linker reads while it binds the C libraries). A process
-// then maps one image instead of ~15 libraries, each with its own relocated data: `edge-node bench`
-// on the f16 SmolLM2-shaped model peaks 12.5 MB lower (BENCHMARKS.md, issue 10).
+// then maps one image instead of ~15 libraries, each with its own relocated data: what the
+// executable and its libraries keep resident in `edge-node bench` falls from 29.8 to 20.7 MB
+// (BENCHMARKS.md, issue 10: the f16 model's peak RSS against its file size).
 let staticReleaseLink: [LinkerSetting] = [
     .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                   "-Xlinker", "--no-export-dynamic"]
