@@ -143,6 +143,30 @@ func tokenizerGGUFExportRoundTrip(name: String) throws {
     }
 }
 
+@Test("every spelling finds its id, an added token sharing an id with a vocabulary entry still finds it, and merges export as written", arguments: fixtureNames)
+func tokenSpellingIndex(name: String) throws {
+    let bpe = try tokenizer(name)
+    for id in Int32(0)..<Int32(bpe.vocabularySize) {
+        guard let spelling = bpe.tokenString(id) else { continue }
+        let found = try #require(bpe.tokenID(spelling), "\(name): \(spelling.debugDescription)")
+        // Duplicate spellings keep one id; whichever it is, it is spelled the same.
+        #expect(bpe.tokenString(found) == spelling, "\(name): id \(id)")
+    }
+    #expect(bpe.tokenID("\u{1}not a token at all\u{2}") == nil)
+
+    // "ab" is both a vocabulary entry (id 3) and, spelled differently, the added token of id 3.
+    let byteVocabulary = Dictionary(uniqueKeysWithValues: (0..<256).map {
+        (String(ByteEncoder.characterOfByte[$0]), Int32($0))
+    })
+    var vocabulary = byteVocabulary
+    vocabulary["ab"] = 256
+    let shared = try BPETokenizer(
+        vocabulary: vocabulary, merges: [("a", "b"), ("a", "b")],
+        addedTokens: [AddedToken(content: "<ab>", id: 256, isSpecial: true)])
+    #expect(shared.tokenID("<ab>") == 256 && shared.tokenID("ab") == 256 && shared.tokenID("a") == 97)
+    #expect(shared.mergeRules.count == 2)
+}
+
 @Test("streamed text, token by token, adds up to the decoded text and never splits a character")
 func streamingDetokenizer() throws {
     let bpe = try tokenizer("gpt2")

@@ -82,6 +82,21 @@ func ggufRoundTrip(alignment: Int) throws {
     try file.validateTensorTypes()
 }
 
+@Test("metadata and tensors read the same after the header's resident pages are released")
+func ggufHeaderPagesReleased() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.file("model.gguf")
+    try sampleWriter(alignment: 32).write(to: path)
+    let file = try GGUFFile(path: path)
+    let before = file.metadata
+    let tokens = file.stringArray("test.tokens")
+    file.releaseMetadataPages()
+    #expect(file.metadata == before)
+    #expect(file.stringArray("test.tokens") == tokens && tokens == ["a", "b", "Ġthe"])
+    #expect(floats(try file.weight("token_embd.weight")) == (0..<12).map { Float($0) / 4 })
+}
+
 @Test("a file with a wrong magic number is refused as not GGUF")
 func ggufBadMagic() throws {
     let directory = try TemporaryDirectory()
