@@ -76,6 +76,7 @@ public struct StrategySelector: Sendable {
         self.neighbours = max(1, neighbours)
         self.ridgePenalty = max(1e-6, ridgePenalty)
         self.strategyRidgePenalty = max(1e-6, strategyRidgePenalty)
+        if candidates.contains(where: { $0.taskKind == .actionChunk }) { ControlReaction.prepare() }
     }
 
     /// Recorded runs this selector learned from.
@@ -256,7 +257,7 @@ public struct StrategySelector: Sendable {
     }
 
     /// The pooled regression's features: the parts, and a copy of them for the strategy's kind
-    /// (local, cloud, split, split-exit, split-spec).
+    /// (local, cloud, split, split-exit, split-spec, and each control mode).
     static func pooledFeatures(_ parts: [Double], _ strategy: Strategy) -> [Double] {
         let kind: Int
         switch strategy {
@@ -265,8 +266,10 @@ public struct StrategySelector: Sendable {
         case .split: kind = 2
         case .splitExit: kind = 3
         case .splitSpec: kind = 4
+        case .control(let mode, _): kind = 5 + (ControlMode.allCases.firstIndex(of: mode) ?? 0)
         }
-        var features = parts + [Double](repeating: 0, count: 5 * parts.count)
+        let kinds = 5 + ControlMode.allCases.count
+        var features = parts + [Double](repeating: 0, count: kinds * parts.count)
         for (index, part) in parts.enumerated() { features[parts.count * (1 + kind) + index] = part }
         return features
     }
@@ -274,11 +277,11 @@ public struct StrategySelector: Sendable {
     /// The meta-learner's latency from the planned one and the predicted log error.
     static func corrected(planned: Double, error: Double) -> Double { planned * exp(error) }
 
-    /// Every candidate's prediction for `task`, in catalogue order.
+    /// The prediction of every candidate that serves `task`'s kind, in catalogue order.
     public func predictions(for task: TaskFeatures) -> [CandidatePrediction] {
         let costModel = prior.costModel(for: task)
         let x = scaler.scale(task.vector)
-        return candidates.map { strategy in
+        return candidates.filter { $0.taskKind == task.kind }.map { strategy in
             let name = strategy.description
             let time = prior.plannedTime(strategy, for: task, costModel: costModel)
             let planned = max(1e-9, time.totalSeconds)
