@@ -112,6 +112,26 @@ struct ControlSelectionTests {
         #expect(async.predictedSeconds < sync.predictedSeconds)
     }
 
+    @Test("among control strategies the loop cannot tell apart, the selector takes the one whose chunk comes back soonest",
+          arguments: ["ethernet-lan", "wifi", "lte", "satellite"])
+    func soonestChunkAmongAlike(network: String) throws {
+        let selector = try Self.selector(.planner)
+        for requirement in [QualityRequirement.exact, .agreement(0)] {
+            let task = try Self.chunkTask(requirement, network: network)
+            var random = SplitMix64(state: 1)
+            var exploring = selector
+            exploring.explorationRate = 0
+            let selection = try exploring.select(for: task, using: &random)
+            let admitted = selection.predictions.filter(\.admitted)
+            let best = try #require(admitted.map(\.predictedSeconds).min())
+            let alike = admitted.filter { $0.predictedSeconds <= best + ControlReaction.periodSeconds / 2 }
+            let chosen = try #require(selection.predictions.first { $0.strategy == selection.strategy })
+            #expect(alike.contains { $0.strategy == chosen.strategy })
+            let soonest = try #require(chosen.chunkSeconds)
+            #expect(alike.allSatisfy { ($0.chunkSeconds ?? 0) >= soonest })
+        }
+    }
+
     @Test("the evaluation scores action-chunk tasks among control strategies, with a single best per kind")
     func evaluationWithBothKinds() throws {
         var matrix = try SelectionMatrixTests.matrix()

@@ -68,8 +68,7 @@ public struct PlannerPrior: Sendable {
     public func plannedTime(_ strategy: Strategy, for task: TaskFeatures, costModel: CostModel) -> PlannedTime {
         if case .control(let mode, _) = strategy {
             // A chunk's time, by part, scaled to the reaction time its delay leads to.
-            let chunk = costModel.estimate(splitLayer: strategy.splitLayer ?? costModel.shape.layerCount,
-                                           encoding: strategy.encoding ?? .f32).firstToken
+            let chunk = chunkTime(strategy, costModel: costModel)
             let seconds = max(1e-9, chunk.totalSeconds)
             let scale = ControlReaction.expectedSeconds(mode: mode, delaySteps: ControlReaction.delaySteps(seconds: seconds)) / seconds
             return PlannedTime(edgeSeconds: chunk.edgeSeconds * scale, transferSeconds: chunk.transferSeconds * scale,
@@ -111,6 +110,12 @@ public struct PlannerPrior: Sendable {
                                transferSeconds: first.transferSeconds + rounds * exchange,
                                cloudSeconds: first.cloudSeconds + rounds * verify, roundTrips: promptExchange + rounds)
         }
+    }
+
+    /// An action chunk's predicted time by part (edge, link, cloud): one forward pass of the
+    /// policy over its input tokens, split as the control strategy's placement says.
+    public func chunkTime(_ strategy: Strategy, costModel: CostModel) -> CostModel.Breakdown {
+        costModel.estimate(splitLayer: strategy.splitLayer ?? costModel.shape.layerCount, encoding: strategy.encoding ?? .f32).firstToken
     }
 
     /// The agreement with the full model a strategy is expected to reach before any history:

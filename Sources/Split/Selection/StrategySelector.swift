@@ -32,6 +32,9 @@ public struct CandidatePrediction: Sendable, Equatable {
     public var admitted: Bool
     /// Recorded runs of this strategy the prediction learned from.
     public var samples: Int
+    /// Control strategies: the predicted time of one action chunk (what decides between
+    /// strategies the control loop cannot tell apart).
+    public var chunkSeconds: Double?
 }
 
 /// The selector's answer: the strategy to serve with (checked against the requirement), whether
@@ -65,6 +68,8 @@ public struct StrategySelector: Sendable {
     private var regressions: [String: RidgeRegression] = [:]
     private var runs: [String: [(x: [Double], logSeconds: Double)]] = [:]
     private var agreements: [String: (sum: Double, count: Int)] = [:]
+    /// Control strategies: the log error of the planned chunk time, log(measured / planned), summed.
+    private var chunkErrors: [String: (sum: Double, count: Int)] = [:]
 
     /// A selector over `candidates` (e.g. `StrategyCatalogue.strategies`), untrained.
     public init(candidates: [Strategy], prior: PlannerPrior, learner: SelectionLearner = .meta, explorationRate: Double = 0,
@@ -89,6 +94,7 @@ public struct StrategySelector: Sendable {
         scaler = FeatureScaler(records: records.map(\.features))
         runs = [:]
         agreements = [:]
+        chunkErrors = [:]
         var samples: [Sample] = []
         let names = Set(candidates.map(\.description))
         for record in records where names.contains(record.strategy) && record.totalSeconds > 0 {
@@ -97,7 +103,13 @@ public struct StrategySelector: Sendable {
             let logSeconds = log(record.totalSeconds)
             runs[record.strategy, default: []].append((x, logSeconds))
             let f = record.features
-            let time = prior.plannedTime(strategy, for: f, costModel: prior.costModel(for: f))
+            let costModel = prior.costModel(for: f)
+            let time = prior.plannedTime(strategy, for: f, costModel: costModel)
+            if strategy.taskKind == .actionChunk, record.timeToFirstTokenSeconds > 0 {
+                let planned = max(1e-9, prior.chunkTime(strategy, costModel: costModel).totalSeconds)
+                chunkErrors[record.strategy, default: (0, 0)].sum += log(record.timeToFirstTokenSeconds / planned)
+                chunkErrors[record.strategy, default: (0, 0)].count += 1
+            }
             let parts = Self.parts(time, cloudLoad: f.cloudLoad)
             samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
                                   groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
@@ -305,10 +317,15 @@ public struct StrategySelector: Sendable {
             // The prior's expectation counts as two runs, so a few measured ones move it.
             let measured = agreements[name] ?? (0, 0)
             let agreement = (2 * prior.expectedAgreement(strategy) + measured.sum) / Double(2 + measured.count)
+            var chunk: Double?
+            if strategy.taskKind == .actionChunk {
+                let error = learner == .planner ? nil : chunkErrors[name].map { $0.sum / Double(max(1, $0.count)) }
+                chunk = prior.chunkTime(strategy, costModel: costModel).totalSeconds * exp(error ?? 0)
+            }
             return CandidatePrediction(strategy: strategy, guarantee: strategy.guarantee, predictedSeconds: predicted,
                                        plannerSeconds: planned, expectedAgreement: agreement,
                                        admitted: task.requirement.admits(strategy, expectedAgreement: agreement),
-                                       samples: runs[name]?.count ?? 0)
+                                       samples: runs[name]?.count ?? 0, chunkSeconds: chunk)
         }
     }
 
@@ -322,10 +339,16 @@ public struct StrategySelector: Sendable {
         let predictions = predictions(for: task)
         let admitted = predictions.compactMap { prediction in
             AdmittedStrategy(prediction.strategy, for: task.requirement, expectedAgreement: prediction.expectedAgreement)
-                .map { (choice: $0, seconds: prediction.predictedSeconds) }
+                .map { (choice: $0, seconds: prediction.predictedSeconds, chunk: prediction.chunkSeconds ?? 0) }
         }
-        guard let best = admitted.min(by: { $0.seconds < $1.seconds }) else {
+        guard var best = admitted.min(by: { $0.seconds < $1.seconds }) else {
             throw SelectionError.invalidFeatures("no candidate strategy meets the requirement \(task.requirement)")
+        }
+        if task.kind == .actionChunk {
+            // The loop sees chunks once per period: reactions predicted within half a period of
+            // the best are one to it, and among those the chunk that comes back soonest is taken.
+            let alike = admitted.filter { $0.seconds <= best.seconds + ControlReaction.periodSeconds / 2 }
+            best = alike.min { ($0.chunk, $0.seconds) < ($1.chunk, $1.seconds) } ?? best
         }
         let explore = explorationRate > 0 && admitted.count > 1 && Double.random(in: 0..<1, using: &random) < explorationRate
         let choice = explore ? admitted.randomElement(using: &random)!.choice : best.choice
