@@ -35,18 +35,25 @@ struct BenchSelectCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seeds for the learning curve's history subsamples.")
     var seeds = 3
 
+    @Option(name: .long, help: "Robot policy (.gguf) for the suite's action-chunk tasks; \"none\" measures completions only.")
+    var policy = "models/split-robot-policy.gguf"
+
     func run() async throws {
         let store = ProfileStore(directory: profiles)
         let thisMachine = try store.device("this-machine")
-        let suite = try SelectionSuite.standard(store: store, busyCloudSessions: busyCloudSessions)
+        let policyPath = policy == "none" ? nil : policy
+        let policyHorizon = try policyPath.map { try ModelFile(path: $0).configuration.actionHorizon }
+        let suite = try SelectionSuite.standard(store: store, busyCloudSessions: busyCloudSessions, controlHorizon: policyHorizon)
         var existing = FileManager.default.fileExists(atPath: matrix) ? try SelectionMatrix.read(matrix) : nil
         if !noMeasure {
             if let threads = modelOptions.threads { RuntimeBenchmark.setThreads(threads) }
             let file = try ModelFile(path: modelOptions.model)
             let layerCount = file.configuration.layerCount
             let strategies = StrategyCatalogue.standard(layerCount: layerCount).strategies(layerCount: layerCount)
+            let policyLayers = try policyPath.map { try ModelFile(path: $0).configuration.layerCount } ?? 0
             let measurement = SelectionMeasurement(modelPath: modelOptions.model, suite: suite, strategies: strategies,
-                                                   repeats: repeats) { fraction, what in
+                                                   repeats: repeats, policyPath: policyPath,
+                                                   controlStrategies: StrategyCatalogue.controlStrategies(layerCount: policyLayers)) { fraction, what in
                 FileHandle.standardError.write(Data("[\(Int(fraction * 100))%] \(what)\n".utf8))
             }
             let path = matrix

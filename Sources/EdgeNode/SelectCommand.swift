@@ -32,8 +32,14 @@ struct SelectCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens to generate.")
     var outputTokens = 16
 
-    @Option(name: .long, help: "Required quality: exact, or agreement>=X.")
+    @Option(name: .long, help: "Required quality: exact, or agreement>=X (an action chunk: agreement>=0 allows async control).")
     var quality = "exact"
+
+    @Option(name: .long, help: "Task kind: completion, or action-chunk (a robot policy's chunk; --policy).")
+    var kind = "completion"
+
+    @Option(name: .long, help: "Robot policy (.gguf) for action-chunk tasks.")
+    var policy = "models/split-robot-policy.gguf"
 
     @Option(name: .long, help: "History database to learn from (none: the planner's cost model alone).")
     var history: String?
@@ -49,6 +55,7 @@ struct SelectCommand: ParsableCommand {
 
     func validate() throws {
         guard SelectionLearner(rawValue: learner) != nil else { throw ValidationError("--learner is planner, knn or meta") }
+        guard TaskKind(rawValue: kind) != nil else { throw ValidationError("--kind is completion or action-chunk") }
         guard promptTokens > 0, outputTokens > 0, cloudLoad >= 1 else {
             throw ValidationError("--prompt-tokens and --output-tokens must be positive, --cloud-load at least 1")
         }
@@ -63,15 +70,27 @@ struct SelectCommand: ParsableCommand {
         let edge = try store.device(device)
         var link = try store.network(network)
         if let rttMs { link.roundTripMilliseconds = ProfileFigure(rttMs, source: "--rtt-ms") }
-        let task = TaskFeatures(promptTokens: promptTokens, outputTokens: outputTokens, requirement: try QualityRequirement.parse(quality),
-                                device: edge, network: link, cloudLoad: cloudLoad, shape: shape)
-        let prior = PlannerPrior(shape: shape, cloud: try store.device(cloud), devices: [edge],
+        let requirement = try QualityRequirement.parse(quality)
+        let chunk = TaskKind(rawValue: kind) == .actionChunk
+        let policyFile = chunk ? try ModelFile(path: policy) : nil
+        let policyShape = try policyFile.map { ModelShape(model: try $0.load(.init(layers: nil, embedding: false, head: false)),
+                                                          name: (policy as NSString).lastPathComponent) }
+        let task = if let policyShape, let policyFile {
+            TaskFeatures(kind: .actionChunk, promptTokens: PolicyInput.tokenCount, outputTokens: policyFile.configuration.actionHorizon,
+                         requirement: requirement, device: edge, network: link, cloudLoad: cloudLoad, shape: policyShape)
+        } else {
+            TaskFeatures(promptTokens: promptTokens, outputTokens: outputTokens, requirement: requirement,
+                         device: edge, network: link, cloudLoad: cloudLoad, shape: shape)
+        }
+        let prior = PlannerPrior(shape: shape, policyShape: policyShape, cloud: try store.device(cloud), devices: [edge],
                                  calibration: try ExitCalibration.load(forModel: model))
-        var selector = StrategySelector(candidates: StrategyCatalogue.standard(layerCount: shape.layerCount).strategies(layerCount: shape.layerCount),
-                                        prior: prior, learner: SelectionLearner(rawValue: learner) ?? .meta)
+        let candidates = StrategyCatalogue.standard(layerCount: shape.layerCount).strategies(layerCount: shape.layerCount)
+            + (policyShape.map { StrategyCatalogue.controlStrategies(layerCount: $0.layerCount) } ?? [])
+        var selector = StrategySelector(candidates: candidates, prior: prior, learner: SelectionLearner(rawValue: learner) ?? .meta)
         if let history { selector.train(on: try HistoryStore(path: history).records()) }
         let selection = try selector.select(for: task)
-        print("task: \(promptTokens) prompt + \(outputTokens) output tokens, \(quality), \(edge.name), \(link.name) "
+        print("task: \(chunk ? "action chunk of \(task.outputTokens) actions" : "\(promptTokens) prompt + \(outputTokens) output tokens"), "
+              + "\(quality), \(edge.name), \(link.name) "
               + "(\(link.roundTripMilliseconds.value) ms, \(link.uplinkMegabitsPerSecond.value) Mbit/s), history \(selector.trainingRecords) records, learner \(learner)")
         print("choice: \(selection.strategy) (selector overhead \(String(format: "%.0f", selection.overheadSeconds * 1e6)) µs)")
         guard explain else { return }

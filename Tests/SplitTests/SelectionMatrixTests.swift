@@ -66,13 +66,13 @@ struct SelectionMatrixTests {
     func topUpRounds() throws {
         let measurement = SelectionMeasurement(modelPath: "unused", suite: try Self.suite(), strategies: Self.strategies, repeats: 5)
         let cell = try Self.matrix().cells[0]
-        #expect(measurement.roundsMissing(nil) == 5)
-        #expect(measurement.roundsMissing(cell) == 3)
+        #expect(measurement.roundsMissing(nil, of: Self.strategies) == 5)
+        #expect(measurement.roundsMissing(cell, of: Self.strategies) == 3)
         var short = cell
         short.runs[Self.strategies[1].description]?.removeLast()
-        #expect(measurement.roundsMissing(short) == 4)
+        #expect(measurement.roundsMissing(short, of: Self.strategies) == 4)
         let fewer = SelectionMeasurement(modelPath: "unused", suite: try Self.suite(), strategies: Self.strategies, repeats: 1)
-        #expect(fewer.roundsMissing(cell) == 0)
+        #expect(fewer.roundsMissing(cell, of: Self.strategies) == 0)
     }
 
     @Test("the evaluation holds out each cloud load when the matrix varies it, and never breaks an exact request")

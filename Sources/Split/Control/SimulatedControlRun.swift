@@ -9,8 +9,21 @@ public enum SimulatedControlRun {
     public static func run(scenario: TargetScenario, settings: ControlSettings, policy: any ChunkPolicy,
                            latency: LatencyModel, robot: PointMassRobot = PointMassRobot(),
                            start: RobotState = RobotState(position: .zero), failAfterStep: Int? = nil) -> ControlTrace {
-        var scenario = scenario
         var latency = latency
+        return run(scenario: scenario, settings: settings, robot: robot, start: start) { request, step in
+            let delay = latency.next()
+            let dead = failAfterStep.map { step > $0 } ?? false
+            return (dead ? nil : try? policy.chunk(state: request.state, target: request.target), delay)
+        }
+    }
+
+    /// Runs `scenario` under `settings`, each request answered by `answer` (called with the
+    /// request and the step it is made at) with the chunk, or nil for a failure, and the steps
+    /// until the loop sees it; e.g. a real policy service whose measured latency sets the delay.
+    public static func run(scenario: TargetScenario, settings: ControlSettings, robot: PointMassRobot = PointMassRobot(),
+                           start: RobotState = RobotState(position: .zero),
+                           answer: (ChunkRequest, Int) -> (chunk: [Point2]?, delaySteps: Int)) -> ControlTrace {
+        var scenario = scenario
         var session = ControlSession(settings: settings)
         var trace = ControlTrace()
         trace.isCourse = scenario.kind == .course
@@ -36,10 +49,8 @@ public enum SimulatedControlRun {
             deliverArrived(upTo: step)
             if let request = session.plan(step: step, state: state, target: target) {
                 trace.requests += 1
-                let delay = latency.next()
-                let dead = failAfterStep.map { step > $0 } ?? false
-                let chunk = dead ? nil : try? policy.chunk(state: request.state, target: request.target)
-                pending.append((step + delay, request.id, chunk, delay))
+                let (chunk, delay) = answer(request, step)
+                pending.append((step + max(0, delay), request.id, chunk, max(0, delay)))
                 deliverArrived(upTo: step)
             }
             state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped)

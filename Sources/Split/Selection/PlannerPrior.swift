@@ -4,17 +4,23 @@ import Foundation
 /// every strategy of the catalogue, predicts each candidate's total latency for a task before
 /// any history exists. split-exit and split-spec are priced with the edge-answered fraction and
 /// draft acceptance that `edge-node calibrate` measured for the model (`ExitCalibration`).
+/// Action-chunk tasks are priced as the policy's one forward pass (split as the placement says),
+/// turned into the control loop's reaction time by `ControlReaction`.
 public struct PlannerPrior: Sendable {
     public let shape: ModelShape
+    /// The robot policy's shape, for action-chunk tasks (nil: priced with `shape`).
+    public let policyShape: ModelShape?
     /// The cloud's device profile.
     public let cloud: DeviceProfile
     /// Known edge profiles by name; a task on another device is priced from its speed figures.
     public let devices: [String: DeviceProfile]
     public let calibration: ExitCalibration?
 
-    /// A prior for `shape` with `cloud` behind every link.
-    public init(shape: ModelShape, cloud: DeviceProfile, devices: [DeviceProfile], calibration: ExitCalibration?) {
+    /// A prior for `shape` (and `policyShape` for action chunks) with `cloud` behind every link.
+    public init(shape: ModelShape, policyShape: ModelShape? = nil, cloud: DeviceProfile, devices: [DeviceProfile],
+                calibration: ExitCalibration?) {
         self.shape = shape
+        self.policyShape = policyShape
         self.cloud = cloud
         self.devices = Dictionary(devices.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.calibration = calibration
@@ -30,10 +36,12 @@ public struct PlannerPrior: Sendable {
                              memoryBandwidthGBPerSecond: ProfileFigure(task.edgeGEMVGBPerSecond, source: source))
     }
 
-    /// The cost model of a task.
+    /// The cost model of a task (an action chunk: one forward pass of the policy over its input tokens).
     public func costModel(for task: TaskFeatures) -> CostModel {
-        CostModel(shape: shape, edge: device(for: task), cloud: cloud, network: task.networkProfile,
-                  cloudLoadFactor: task.cloudLoad, workload: task.workload)
+        let chunk = task.kind == .actionChunk
+        return CostModel(shape: chunk ? policyShape ?? shape : shape, edge: device(for: task), cloud: cloud,
+                         network: task.networkProfile, cloudLoadFactor: task.cloudLoad,
+                         workload: chunk ? CostModel.Workload(promptTokens: task.promptTokens, outputTokens: 1) : task.workload)
     }
 
     /// Predicted seconds from request to last token of `strategy` on `task`.
@@ -58,6 +66,14 @@ public struct PlannerPrior: Sendable {
 
     /// The request's predicted time, from the first token's and each decode step's estimate.
     public func plannedTime(_ strategy: Strategy, for task: TaskFeatures, costModel: CostModel) -> PlannedTime {
+        if case .control(let mode, _) = strategy {
+            // A chunk's time, by part, scaled to the reaction time its delay leads to.
+            let chunk = chunkTime(strategy, costModel: costModel)
+            let seconds = max(1e-9, chunk.totalSeconds)
+            let scale = ControlReaction.expectedSeconds(mode: mode, delaySteps: ControlReaction.delaySteps(seconds: seconds)) / seconds
+            return PlannedTime(edgeSeconds: chunk.edgeSeconds * scale, transferSeconds: chunk.transferSeconds * scale,
+                               cloudSeconds: chunk.cloudSeconds * scale, roundTrips: strategy.splitLayer == nil ? 0 : 1)
+        }
         let L = shape.layerCount
         let steps = Double(max(0, task.outputTokens - 1))
         let k = strategy.splitLayer ?? L
@@ -70,7 +86,7 @@ public struct PlannerPrior: Sendable {
         let edgeToken = costModel.edge.embedSeconds(tokens: 1) + costModel.edge.decodeSeconds(layers: 0..<k, context: context)
             + costModel.edge.headSeconds
         switch strategy {
-        case .local, .cloud, .split:
+        case .local, .cloud, .split, .control:
             return PlannedTime(edgeSeconds: first.edgeSeconds + steps * decode.edgeSeconds,
                                transferSeconds: first.transferSeconds + steps * decode.transferSeconds,
                                cloudSeconds: first.cloudSeconds + steps * decode.cloudSeconds,
@@ -94,6 +110,12 @@ public struct PlannerPrior: Sendable {
                                transferSeconds: first.transferSeconds + rounds * exchange,
                                cloudSeconds: first.cloudSeconds + rounds * verify, roundTrips: promptExchange + rounds)
         }
+    }
+
+    /// An action chunk's predicted time by part (edge, link, cloud): one forward pass of the
+    /// policy over its input tokens, split as the control strategy's placement says.
+    public func chunkTime(_ strategy: Strategy, costModel: CostModel) -> CostModel.Breakdown {
+        costModel.estimate(splitLayer: strategy.splitLayer ?? costModel.shape.layerCount, encoding: strategy.encoding ?? .f32).firstToken
     }
 
     /// The agreement with the full model a strategy is expected to reach before any history:

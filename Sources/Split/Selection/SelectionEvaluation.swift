@@ -54,7 +54,7 @@ public struct SelectionEvaluation: Sendable {
     public init(matrix: SelectionMatrix, thisMachine: DeviceProfile, cloud: DeviceProfile, calibration: ExitCalibration?) throws {
         self.matrix = matrix
         let devices = matrix.suite.devices.map { thisMachine.slowed(by: $0.slowdown, name: $0.name) }
-        prior = PlannerPrior(shape: matrix.shape, cloud: cloud, devices: devices, calibration: calibration)
+        prior = PlannerPrior(shape: matrix.shape, policyShape: matrix.policyShape, cloud: cloud, devices: devices, calibration: calibration)
         strategies = try matrix.strategies.map { name in
             do { return try Strategy.parse(name, default: "local") } catch { throw SelectionError.invalidFeatures("strategy \(name): \(error)") }
         }
@@ -62,13 +62,14 @@ public struct SelectionEvaluation: Sendable {
         for (index, cell) in matrix.cells.enumerated() {
             // The median run: one repeat stalled by another process's burst does not decide.
             let seconds = cell.runs.mapValues { runs in Self.median(runs.map(\.totalSeconds)) }
+            let order = cell.runs.mapValues(Self.sortKey)
             let agreement = cell.runs.mapValues { runs in runs.map(\.agreement).reduce(0, +) / Double(max(1, runs.count)) }
-            for requirement in matrix.suite.requirements {
+            for requirement in matrix.suite.requirements(for: cell.features.kind) {
                 var features = cell.features
                 features.requirement = requirement
                 var task = Task(cellIndex: index, features: features, seconds: seconds, agreement: agreement, oracle: "")
                 let feasible = zip(matrix.strategies, strategies).filter { task.feasible($0.0, strategy: $0.1) && seconds[$0.0] != nil }
-                guard let best = feasible.min(by: { seconds[$0.0]! < seconds[$1.0]! }) else { continue }
+                guard let best = feasible.min(by: { order[$0.0]! < order[$1.0]! }) else { continue }
                 task.oracle = best.0
                 if let oracleRuns = cell.runs[best.0]?.map(\.totalSeconds), let slowest = oracleRuns.max() {
                     task.tiedWithOracle = Set(feasible.map(\.0).filter { name in
@@ -85,24 +86,37 @@ public struct SelectionEvaluation: Sendable {
     /// of each strategy, whether the fastest strategy by the median of the first half of its
     /// runs (rounded up: the first measurement of a cell later topped up) is the fastest by the
     /// median of the rest. Nil without such cells. A selector cannot be expected to match the
-    /// label more often than two measurements of it match each other.
-    public func labelRetest() -> (tasks: Int, agreement: Double)? {
+    /// label more often than two measurements of it match each other. `kind`: its tasks only.
+    public func labelRetest(kind: TaskKind? = nil) -> (tasks: Int, agreement: Double)? {
         var tasks = 0, agreeing = 0
-        for task in self.tasks {
+        for task in self.tasks where kind == nil || task.features.kind == kind {
             let cell = matrix.cells[task.cellIndex]
             let counts = cell.runs.values.map(\.count)
             guard let fewest = counts.min(), fewest >= 4 else { continue }
             let half = (fewest + 1) / 2
-            let feasible = zip(matrix.strategies, strategies).filter { task.feasible($0.0, strategy: $0.1) }.map(\.0)
+            let feasible = zip(matrix.strategies, strategies).filter { task.feasible($0.0, strategy: $0.1) && cell.runs[$0.0] != nil }
+                .map(\.0)
             func fastest(_ runs: (ArraySlice<SelectionMatrix.Run>) -> ArraySlice<SelectionMatrix.Run>) -> String? {
-                feasible.min { a, b in
-                    Self.median(runs(cell.runs[a]![...]).map(\.totalSeconds)) < Self.median(runs(cell.runs[b]![...]).map(\.totalSeconds))
-                }
+                feasible.min { a, b in Self.sortKey(runs(cell.runs[a]![...])) < Self.sortKey(runs(cell.runs[b]![...])) }
             }
             tasks += 1
             agreeing += fastest({ $0.prefix(half) }) == fastest({ $0.dropFirst(half).prefix(fewest - half) }) ? 1 : 0
         }
         return tasks > 0 ? (tasks, Double(agreeing) / Double(tasks)) : nil
+    }
+
+    /// What ranks a strategy's runs: the median latency, then the median first-token time. The
+    /// second decides only exact ties, which control runs have: the loop sees a chunk once per
+    /// period, so placements whose chunks come back within the same period steer the robot
+    /// identically; the label then goes to the one whose chunks come back sooner.
+    static func sortKey(_ runs: some Collection<SelectionMatrix.Run>) -> SortKey {
+        SortKey(seconds: median(runs.map(\.totalSeconds)), firstSeconds: median(runs.map(\.timeToFirstTokenSeconds)))
+    }
+
+    struct SortKey: Comparable {
+        var seconds: Double
+        var firstSeconds: Double
+        static func < (a: SortKey, b: SortKey) -> Bool { (a.seconds, a.firstSeconds) < (b.seconds, b.firstSeconds) }
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -128,6 +142,7 @@ public struct SelectionEvaluation: Sendable {
     /// A method's choice on one task, scored.
     public struct Outcome: Sendable, Codable {
         public var method: Method
+        public var kind: TaskKind
         public var grouping: Grouping
         public var group: String
         public var task: String
@@ -199,7 +214,11 @@ public struct SelectionEvaluation: Sendable {
             let cell = matrix.cells[task.cellIndex]
             let name = "\(cell.device)/\(cell.network)/\(cell.workload)" + (cell.cloudLoad == SelectionSuite.CloudLoad.idle.name ? "" : "/cloud-\(cell.cloudLoad)")
             let oracleSeconds = task.seconds[task.oracle]!
-            let bestFixed = singleBest[task.features.requirement] ?? "local"
+            // None when training held no task of this kind and requirement: the catalogue's first
+            // strategy that meets it (local for a completion, sync local for an action chunk).
+            let bestFixed = singleBest[task.features.kind]?[task.features.requirement]
+                ?? zip(matrix.strategies, strategies).first { $0.1.taskKind == task.features.kind && task.feasible($0.0, strategy: $0.1)
+                    && task.seconds[$0.0] != nil }?.0 ?? task.oracle
             let singleBestSeconds = task.seconds[bestFixed] ?? oracleSeconds
             for method in methods {
                 var choice: String
@@ -249,7 +268,7 @@ public struct SelectionEvaluation: Sendable {
                 } else {
                     violation = true
                 }
-                outcomes.append(Outcome(method: method, grouping: grouping, group: held, task: name,
+                outcomes.append(Outcome(method: method, kind: task.features.kind, grouping: grouping, group: held, task: name,
                                         requirement: task.features.requirement.description, choice: choice, seconds: seconds,
                                         oracleSeconds: oracleSeconds, oracleChoice: task.oracle,
                                         singleBestSeconds: singleBestSeconds, top1: top1, top1OrTied: tied, violation: violation,
@@ -260,29 +279,38 @@ public struct SelectionEvaluation: Sendable {
         return outcomes
     }
 
-    /// Per requirement, the strategy with the lowest mean measured latency over the training
-    /// tasks among those that meet the requirement on every one of them.
-    public func singleBest(train: [Task]) -> [QualityRequirement: String] {
-        var result: [QualityRequirement: String] = [:]
-        for requirement in Set(train.map(\.features.requirement)) {
-            let tasks = train.filter { $0.features.requirement == requirement }
-            let candidates = zip(matrix.strategies, strategies).filter { name, strategy in
-                tasks.allSatisfy { $0.feasible(name, strategy: strategy) && $0.seconds[name] != nil }
+    /// Per task kind and requirement, the strategy with the lowest mean measured latency over
+    /// the training tasks among those that meet the requirement on every one of them.
+    public func singleBest(train: [Task]) -> [TaskKind: [QualityRequirement: String]] {
+        var result: [TaskKind: [QualityRequirement: String]] = [:]
+        for kind in Set(train.map(\.features.kind)) {
+            for requirement in Set(train.filter { $0.features.kind == kind }.map(\.features.requirement)) {
+                let tasks = train.filter { $0.features.kind == kind && $0.features.requirement == requirement }
+                let candidates = zip(matrix.strategies, strategies).filter { name, strategy in
+                    tasks.allSatisfy { $0.feasible(name, strategy: strategy) && $0.seconds[name] != nil }
+                }
+                result[kind, default: [:]][requirement] = candidates.min { a, b in
+                    tasks.reduce(0) { $0 + $1.seconds[a.0]! } < tasks.reduce(0) { $0 + $1.seconds[b.0]! }
+                }?.0
             }
-            result[requirement] = candidates.min { a, b in
-                tasks.reduce(0) { $0 + $1.seconds[a.0]! } < tasks.reduce(0) { $0 + $1.seconds[b.0]! }
-            }?.0
         }
         return result
     }
 
     /// A hand-written rule in the spirit of the issue: local on a fast device; cloud-only from
     /// a weak device over a fast link; split-exit when approximate output is acceptable;
-    /// otherwise split-spec at the middle layer, which saves round trips on long ones.
+    /// otherwise split-spec at the middle layer, which saves round trips on long ones. For an
+    /// action chunk: the policy local on a fast device or over a slow link, else on the cloud;
+    /// future-state async when the requirement allows it (VLASH), sync otherwise.
     public func expertRule(_ task: TaskFeatures) -> Strategy {
         let L = matrix.shape.layerCount
         let thisMachine = prior.devices.values.map(\.gemvBytesPerSecond).max() ?? 1
-        if task.edgeGEMVGBPerSecond * 1e9 >= thisMachine / 2 { return .local }
+        let fast = task.edgeGEMVGBPerSecond * 1e9 >= thisMachine / 2
+        if task.kind == .actionChunk {
+            let placement: Strategy = fast || task.roundTripMilliseconds > 10 ? .local : .cloud(encoding: .f32)
+            return .control(mode: task.requirement == .exact ? .sync : .futureStateAsync, placement: placement)
+        }
+        if fast { return .local }
         if task.roundTripMilliseconds <= 10 { return .cloud(encoding: .f32) }
         if case .agreement(let x) = task.requirement, x <= 0.5 {
             return .splitExit(layer: L / 2, threshold: 0.5, minExitLayer: nil, encoding: .f32)

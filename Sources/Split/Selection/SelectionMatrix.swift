@@ -6,6 +6,8 @@ import Foundation
 public struct SelectionMatrix: Sendable, Codable {
     public var model: String
     public var shape: ModelShape
+    /// The robot policy's shape, when the matrix has action-chunk cells.
+    public var policyShape: ModelShape?
     public var suite: SelectionSuite
     /// Strategy names, in catalogue order.
     public var strategies: [String]
@@ -60,15 +62,42 @@ public struct SelectionMatrix: Sendable, Codable {
         }
     }
 
-    /// One measured request.
+    /// One measured request (a completion), or one control run (an action-chunk task: its
+    /// latency is the mean reaction time, its first-token time the mean chunk latency, its
+    /// output the chunks received).
     public struct Run: Sendable, Codable {
         public var totalSeconds: Double
         public var timeToFirstTokenSeconds: Double
         public var outputTokens: Int
-        /// Token agreement with the full model's greedy output (local, measured first).
+        /// Token agreement with the full model's greedy output (local, measured first); for a
+        /// control run, the share of a reference chunk's actions equal to the local policy's.
         public var agreement: Double
         public var roundTrips: Int
         public var acceptanceRate: Double?
+        /// A control run's figures beside its reaction time.
+        public var control: ControlOutcome?
+
+        public init(totalSeconds: Double, timeToFirstTokenSeconds: Double, outputTokens: Int, agreement: Double, roundTrips: Int,
+                    acceptanceRate: Double? = nil, control: ControlOutcome? = nil) {
+            self.totalSeconds = totalSeconds
+            self.timeToFirstTokenSeconds = timeToFirstTokenSeconds
+            self.outputTokens = outputTokens
+            self.agreement = agreement
+            self.roundTrips = roundTrips
+            self.acceptanceRate = acceptanceRate
+            self.control = control
+        }
+    }
+
+    /// What a control run did besides reacting (see `ControlMetrics`).
+    public struct ControlOutcome: Sendable, Codable {
+        public var meanTrackingError: Double
+        public var successRate: Double
+        public var idleFraction: Double
+        /// Course runs: seconds to reach every waypoint (nil when unfinished).
+        public var completionSeconds: Double?
+        public var requests: Int
+        public var failures: Int
     }
 
     public init(model: String, shape: ModelShape, suite: SelectionSuite, strategies: [String], repeats: Int, command: String) {

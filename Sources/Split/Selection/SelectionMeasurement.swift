@@ -8,21 +8,27 @@ import Logging
 /// once as the reference output (and warm-up), then `repeats` rounds over every strategy in
 /// turn, so load from other processes spreads over all strategies. The matrix is saved after
 /// every cell; cells already in it are not measured again, except to add the rounds they lack
-/// when `repeats` grew (each strategy's new runs are appended to its old ones).
+/// when `repeats` grew (each strategy's new runs are appended to its old ones). The suite's
+/// robot action-chunk cells are measured after the completion cells (`ControlMeasurement`).
 public struct SelectionMeasurement: Sendable {
     public var modelPath: String
     public var suite: SelectionSuite
     public var strategies: [Strategy]
     public var repeats: Int
+    /// The robot policy and its control strategies, for the suite's control workloads.
+    public var policyPath: String?
+    public var controlStrategies: [Strategy]
     /// Told the fraction done and what is being measured.
     public var progress: @Sendable (Double, String) -> Void
 
-    public init(modelPath: String, suite: SelectionSuite, strategies: [Strategy], repeats: Int = 2,
-                progress: @escaping @Sendable (Double, String) -> Void = { _, _ in }) {
+    public init(modelPath: String, suite: SelectionSuite, strategies: [Strategy], repeats: Int = 2, policyPath: String? = nil,
+                controlStrategies: [Strategy] = [], progress: @escaping @Sendable (Double, String) -> Void = { _, _ in }) {
         self.modelPath = modelPath
         self.suite = suite
         self.strategies = strategies
         self.repeats = max(1, repeats)
+        self.policyPath = policyPath
+        self.controlStrategies = controlStrategies
         self.progress = progress
     }
 
@@ -41,16 +47,19 @@ public struct SelectionMeasurement: Sendable {
                                                  strategies: strategies.map(\.description), repeats: repeats, command: command)
         matrix.suite = suite
         matrix.repeats = max(matrix.repeats, repeats)
+        let controlNames = policyPath == nil || suite.controlWorkloads.isEmpty ? [] : controlStrategies.map(\.description)
+        matrix.strategies += controlNames.filter { !matrix.strategies.contains($0) }
         let identity = try file.identity()
         var silent = Logger(label: "split.bench")
         silent.logLevel = .critical
         let cellsPerNetwork = suite.devices.count * suite.workloads.count
-        let total = Double(suite.loadedNetworks.count * cellsPerNetwork)
+        let controlCellsPerNetwork = controlNames.isEmpty ? 0 : suite.devices.count * suite.controlWorkloads.count
+        let total = Double(suite.loadedNetworks.count * cellsPerNetwork + suite.networks.count * controlCellsPerNetwork)
         var done = 0.0
         var measured = 0
         for (load, network) in suite.loadedNetworks {
             let pending = suite.devices.flatMap { device in suite.workloads.map { (device, $0) } }.filter {
-                roundsMissing(matrix.cell(device: $0.0.name, network: network.name, workload: $0.1.name, cloudLoad: load.name)) > 0
+                roundsMissing(matrix.cell(device: $0.0.name, network: network.name, workload: $0.1.name, cloudLoad: load.name), of: strategies) > 0
             }
             done += Double(cellsPerNetwork - pending.count)
             guard !pending.isEmpty, measured < maxCells ?? .max else { continue }
@@ -87,7 +96,7 @@ public struct SelectionMeasurement: Sendable {
                 let reference = try await Self.complete(service, prompt: prompt, workload: workload, strategy: .local,
                                                         tokenizer: tokenizer, reference: nil)
                 var runs = old.map { matrix.cells[$0].runs } ?? [:]
-                for _ in 0..<roundsMissing(old.map { matrix.cells[$0] }) {
+                for _ in 0..<roundsMissing(old.map { matrix.cells[$0] }, of: strategies) {
                     for strategy in strategies {
                         let run = try await Self.complete(service, prompt: prompt, workload: workload, strategy: strategy,
                                                           tokenizer: tokenizer, reference: reference.tokens)
@@ -109,13 +118,29 @@ public struct SelectionMeasurement: Sendable {
                 measured += 1
             }
         }
+        if let policyPath, !controlNames.isEmpty {
+            let control = ControlMeasurement(policyPath: policyPath, strategies: controlStrategies, suite: suite)
+            let missing = { (cell: SelectionMatrix.Cell?) in roundsMissing(cell, of: controlStrategies) }
+            for network in suite.networks {
+                let pending = control.pending(matrix, network: network, missing: missing)
+                done += Double(controlCellsPerNetwork - pending.count)
+                let now = Array(pending.prefix(max(0, (maxCells ?? .max) - measured)))
+                guard !now.isEmpty else { continue }
+                try await control.measure(now, network: network, matrix: &matrix, thisMachine: thisMachine, missing: missing,
+                                          progress: { [done] in progress(done / total, $0) }) { saved in
+                    try save(saved)
+                    done += 1
+                    measured += 1
+                }
+            }
+        }
         progress(done / total, done == total ? "done" : "\(Int(total - done)) cells left")
         return matrix
     }
 
-    /// Rounds `cell` lacks (all of them when it was never measured): the fewest runs any
-    /// strategy has, short of `repeats`.
-    func roundsMissing(_ cell: SelectionMatrix.Cell?) -> Int {
+    /// Rounds `cell` lacks (all of them when it was never measured): the fewest runs any of
+    /// `strategies` has, short of `repeats`.
+    func roundsMissing(_ cell: SelectionMatrix.Cell?, of strategies: [Strategy]) -> Int {
         guard let cell else { return repeats }
         return max(0, repeats - (strategies.map { cell.runs[$0.description]?.count ?? 0 }.min() ?? 0))
     }

@@ -45,17 +45,24 @@ public struct SelectionReport: Sendable, Codable {
     /// runs agree on.
     public var labelRetestTasks: Int?
     public var labelRetestAgreement: Double?
+    /// The retest per task kind, when the matrix has both.
+    public var labelRetestByKind: [String: Double]?
 
-    /// Summarizes outcomes per grouping and over all of them.
+    /// Summarizes outcomes per grouping and over all of them; with both task kinds, also per
+    /// kind ("all/action-chunk", "network/completion", …).
     public static func rows(_ outcomes: [SelectionEvaluation.Outcome]) -> [Row] {
         let groupings = [nil] + SelectionEvaluation.Grouping.allCases.map(Optional.some)
+        let kinds = TaskKind.allCases.filter { kind in outcomes.contains { $0.kind == kind } }
         var rows: [Row] = []
-        for grouping in groupings {
-            let selected = outcomes.filter { grouping == nil || $0.grouping == grouping }
-            for method in SelectionEvaluation.Method.allCases {
-                let mine = selected.filter { $0.method == method }
-                guard !mine.isEmpty else { continue }
-                rows.append(row(mine, grouping: grouping?.rawValue ?? "all", method: method.rawValue))
+        for kind in [nil] + (kinds.count > 1 ? kinds.map(Optional.some) : []) {
+            for grouping in groupings {
+                let selected = outcomes.filter { (grouping == nil || $0.grouping == grouping) && (kind == nil || $0.kind == kind) }
+                let name = (grouping?.rawValue ?? "all") + (kind.map { "/\($0.rawValue)" } ?? "")
+                for method in SelectionEvaluation.Method.allCases {
+                    let mine = selected.filter { $0.method == method }
+                    guard !mine.isEmpty else { continue }
+                    rows.append(row(mine, grouping: name, method: method.rawValue))
+                }
             }
         }
         return rows
@@ -110,9 +117,13 @@ public struct SelectionReport: Sendable, Codable {
             }
         }
         let retest = evaluation.labelRetest()
+        let kinds = Set(evaluation.tasks.map(\.features.kind))
+        let byKind = kinds.count > 1
+            ? Dictionary(uniqueKeysWithValues: kinds.compactMap { kind in evaluation.labelRetest(kind: kind).map { (kind.rawValue, $0.agreement) } })
+            : nil
         let report = SelectionReport(rows: rows(outcomes), singleBestIsOracle: singleBestIsOracle, curve: curve,
                                      loadAverages: evaluation.matrix.cells.map(\.loadAverage), labelRetestTasks: retest?.tasks,
-                                     labelRetestAgreement: retest?.agreement)
+                                     labelRetestAgreement: retest?.agreement, labelRetestByKind: byKind)
         return (report, outcomes)
     }
 
@@ -132,7 +143,9 @@ public struct SelectionReport: Sendable, Codable {
             + singleBestIsOracle.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", ") + "\n"
         if let tasks = labelRetestTasks, let agreement = labelRetestAgreement {
             text += "\nOracle label retest (first half of each cell's runs against the rest): the same strategy on "
-                + "\(String(format: "%.3f", agreement)) of \(tasks) tasks\n"
+                + "\(String(format: "%.3f", agreement)) of \(tasks) tasks"
+                + (labelRetestByKind.map { " (" + $0.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }
+                    .joined(separator: ", ") + ")" } ?? "") + "\n"
         }
         text += "\n| history records | method | / oracle | gap closed | top-1 |\n|---|---|---|---|---|\n"
         for point in curve {

@@ -50,18 +50,25 @@ public struct SelectionSuite: Sendable, Codable, Equatable {
     public var workloads: [Workload]
     public var requirements: [QualityRequirement]
     public var cloudLoads: [CloudLoad]
+    /// Robot action-chunk tasks, measured on every device and network on an idle cloud: their
+    /// workloads (a `ControlReaction` scenario by name; the prompt is the policy's input tokens,
+    /// the output its chunk) and requirements (exact: sync only; agreement ≥ 0: async allowed).
+    public var controlWorkloads: [Workload]
+    public var controlRequirements: [QualityRequirement]
 
     public init(devices: [Device], networks: [NetworkProfile], workloads: [Workload], requirements: [QualityRequirement],
-                cloudLoads: [CloudLoad] = [.idle]) {
+                cloudLoads: [CloudLoad] = [.idle], controlWorkloads: [Workload] = [], controlRequirements: [QualityRequirement] = []) {
         self.devices = devices
         self.networks = networks
         self.workloads = workloads
         self.requirements = requirements
         self.cloudLoads = cloudLoads
+        self.controlWorkloads = controlWorkloads
+        self.controlRequirements = controlRequirements
     }
 
     private enum CodingKeys: String, CodingKey {
-        case devices, networks, workloads, requirements, cloudLoads
+        case devices, networks, workloads, requirements, cloudLoads, controlWorkloads, controlRequirements
     }
 
     /// Decodes a suite; one written before cloud loads were varied had an idle cloud throughout.
@@ -73,6 +80,13 @@ public struct SelectionSuite: Sendable, Codable, Equatable {
         workloads = try container.decode([Workload].self, forKey: .workloads)
         requirements = try container.decode([QualityRequirement].self, forKey: .requirements)
         cloudLoads = try container.decodeIfPresent([CloudLoad].self, forKey: .cloudLoads) ?? [.idle]
+        controlWorkloads = try container.decodeIfPresent([Workload].self, forKey: .controlWorkloads) ?? []
+        controlRequirements = try container.decodeIfPresent([QualityRequirement].self, forKey: .controlRequirements) ?? []
+    }
+
+    /// The requirements the tasks of a kind are evaluated under.
+    public func requirements(for kind: TaskKind) -> [QualityRequirement] {
+        kind == .actionChunk ? controlRequirements : requirements
     }
 
     /// The (cloud load, network) pairs the suite measures, loads outermost.
@@ -85,9 +99,11 @@ public struct SelectionSuite: Sendable, Codable, Equatable {
     /// matters), four workloads with few generated tokens (the machine is shared), and three
     /// requirements (exact; 90 % agreement; 40 % agreement, e.g. inline suggestions); the cloud
     /// idle, and over the two fast links (where the cloud is worth reaching) also busy with
-    /// `busyCloudSessions` other tenants.
+    /// `busyCloudSessions` other tenants. With `controlHorizon` (the policy's chunk length), also
+    /// robot action-chunk tasks: the fixed course on every device and network, exact (sync
+    /// only) or with async allowed.
     /// - Throws: `ProfileError` when a profile is missing from `store`.
-    public static func standard(store: ProfileStore, busyCloudSessions: Int = 8) throws -> SelectionSuite {
+    public static func standard(store: ProfileStore, busyCloudSessions: Int = 8, controlHorizon: Int? = nil) throws -> SelectionSuite {
         let constrained = NetworkProfile(
             name: "constrained-uplink", description: "a congested uplink: 40 ms round trip, 2 Mbit/s (synthetic)",
             roundTripMilliseconds: ProfileFigure(40, source: "synthetic: chosen so the activation encoding matters"),
@@ -105,6 +121,8 @@ public struct SelectionSuite: Sendable, Codable, Equatable {
                         Workload(name: "generate", promptTokens: 24, outputTokens: 20)],
             requirements: [.exact, .agreement(0.9), .agreement(0.4)],
             cloudLoads: [.idle] + (busyCloudSessions > 0
-                ? [CloudLoad(name: "busy", backgroundSessions: busyCloudSessions, networks: ["ethernet-lan", "wifi"])] : []))
+                ? [CloudLoad(name: "busy", backgroundSessions: busyCloudSessions, networks: ["ethernet-lan", "wifi"])] : []),
+            controlWorkloads: controlHorizon.map { [Workload(name: "course", promptTokens: PolicyInput.tokenCount, outputTokens: $0)] } ?? [],
+            controlRequirements: controlHorizon == nil ? [] : [.exact, .agreement(0)])
     }
 }

@@ -16,6 +16,10 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
     /// The edge drafts `draftLength` tokens with its exit head at layer k and the cloud verifies
     /// them all in one batch; exact (greedy: identical tokens; sampling: the speculative rule).
     case splitSpec(layer: Int, draftLength: Int, adaptive: Bool, encoding: ActivationEncoding)
+    /// A robot action-chunk task: the policy run as `placement` (local, cloud or split), and
+    /// the control loop overlapping inference with motion as `mode`. Exact only in sync mode
+    /// (the robot acts on chunks computed from the state it observed) with an exact placement.
+    indirect case control(mode: ControlMode, placement: Strategy)
 
     /// Longest draft a client may ask for.
     public static let maxDraftLength = 16
@@ -26,6 +30,7 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
         case .local: return nil
         case .cloud: return 0
         case .split(let k, _), .splitExit(let k, _, _, _), .splitSpec(let k, _, _, _): return k
+        case .control(_, let placement): return placement.splitLayer
         }
     }
 
@@ -34,14 +39,25 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .local: return nil
         case .cloud(let e), .split(_, let e), .splitExit(_, _, _, let e), .splitSpec(_, _, _, let e): return e
+        case .control(_, let placement): return placement.encoding
         }
     }
 
-    /// Whether the output is the full model's: true for every strategy but split-exit (given an
-    /// exact activation encoding; f16/int8 round the hidden state the cloud sees).
+    /// The kind of task the strategy serves: action chunks for the control strategies.
+    public var taskKind: TaskKind {
+        if case .control = self { return .actionChunk }
+        return .completion
+    }
+
+    /// Whether the output is the full model's: true for every strategy but split-exit and the
+    /// async control modes (given an exact activation encoding; f16/int8 round the hidden state
+    /// the cloud sees).
     public var isExact: Bool {
-        if case .splitExit = self { return false }
-        return true
+        switch self {
+        case .splitExit: return false
+        case .control(let mode, let placement): return mode == .sync && placement.isExact
+        default: return true
+        }
     }
 
     /// The canonical name, which `parse` reads back.
@@ -55,6 +71,7 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
             return "split-exit(k=\(k),tau=\(Self.format(tau))\(from),\(e))"
         case .splitSpec(let k, let gamma, let adaptive, let e):
             return "split-spec(k=\(k),gamma=\(gamma)\(adaptive ? ",adaptive" : ""),\(e))"
+        case .control(let mode, let placement): return "\(mode.rawValue)@\(placement)"
         }
     }
 
@@ -66,7 +83,8 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
     }
 
     static let grammar = "local, cloud[(enc)], split(k=N[,enc]), split-exit(k=N,tau=X[,min=M][,enc]), "
-        + "split-spec(k=N,gamma=G[,adaptive][,enc]); enc is f32, f16, int8-32 or int8-64"
+        + "split-spec(k=N,gamma=G[,adaptive][,enc]); enc is f32, f16, int8-32 or int8-64; for robot action chunks "
+        + "MODE@PLACE, MODE sync, naive-async or future-state-async, PLACE local, cloud(enc) or split(k=N,enc)"
 
     /// Parses a strategy name such as "local", "split(k=4,int8-32)", "split-spec(k=2,gamma=4)",
     /// "split-exit(k=3,tau=0.8)". Parameters a name leaves out come from `fallback` (the edge's
@@ -75,6 +93,16 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
     /// - Throws: `CompletionError.invalidRequest` naming what could not be read.
     public static func parse(_ name: String?, default fallback: String, calibration: ExitCalibration? = nil) throws -> Strategy {
         let text = (name?.isEmpty == false ? name! : fallback).lowercased().replacingOccurrences(of: " ", with: "")
+        if let at = text.firstIndex(of: "@") {
+            guard let mode = ControlMode(rawValue: String(text[..<at])) else {
+                throw invalid(text, "unknown control mode '\(text[..<at])'")
+            }
+            let placement = try parse(String(text[text.index(after: at)...]), default: "local")
+            switch placement {
+            case .local, .cloud, .split: return .control(mode: mode, placement: placement)
+            case .splitExit, .splitSpec, .control: throw invalid(text, "a policy runs local, cloud or split")
+            }
+        }
         let defaults = fallback.lowercased() == text ? nil : try? parse(fallback, default: "local")
         let kind: Substring
         var arguments: [Substring] = []

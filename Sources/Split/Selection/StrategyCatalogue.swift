@@ -50,6 +50,14 @@ public struct StrategyCatalogue: Sendable, Equatable {
         return list
     }
 
+    /// Every control strategy for an action-chunk task on an L-layer policy: each control mode
+    /// with the policy run locally, on the cloud and split at L/2 (f32 on the link: a policy sends
+    /// a few rows, so rounding them saves nothing), placements outermost.
+    public static func controlStrategies(layerCount L: Int) -> [Strategy] {
+        let placements: [Strategy] = [.local, .cloud(encoding: .f32)] + (L >= 2 ? [.split(layer: L / 2, encoding: .f32)] : [])
+        return placements.flatMap { placement in ControlMode.allCases.map { Strategy.control(mode: $0, placement: placement) } }
+    }
+
     /// Robot action-chunk tasks: how the control loop overlaps inference with motion, with
     /// what each guarantees. Sync acts on the observed state (the policy's own output); the
     /// async modes act on chunks computed from a stale or predicted state (approximate).

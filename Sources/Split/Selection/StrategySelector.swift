@@ -32,6 +32,9 @@ public struct CandidatePrediction: Sendable, Equatable {
     public var admitted: Bool
     /// Recorded runs of this strategy the prediction learned from.
     public var samples: Int
+    /// Control strategies: the predicted time of one action chunk (what decides between
+    /// strategies the control loop cannot tell apart).
+    public var chunkSeconds: Double?
 }
 
 /// The selector's answer: the strategy to serve with (checked against the requirement), whether
@@ -65,6 +68,8 @@ public struct StrategySelector: Sendable {
     private var regressions: [String: RidgeRegression] = [:]
     private var runs: [String: [(x: [Double], logSeconds: Double)]] = [:]
     private var agreements: [String: (sum: Double, count: Int)] = [:]
+    /// Control strategies: the log error of the planned chunk time, log(measured / planned), summed.
+    private var chunkErrors: [String: (sum: Double, count: Int)] = [:]
 
     /// A selector over `candidates` (e.g. `StrategyCatalogue.strategies`), untrained.
     public init(candidates: [Strategy], prior: PlannerPrior, learner: SelectionLearner = .meta, explorationRate: Double = 0,
@@ -76,6 +81,7 @@ public struct StrategySelector: Sendable {
         self.neighbours = max(1, neighbours)
         self.ridgePenalty = max(1e-6, ridgePenalty)
         self.strategyRidgePenalty = max(1e-6, strategyRidgePenalty)
+        if candidates.contains(where: { $0.taskKind == .actionChunk }) { ControlReaction.prepare() }
     }
 
     /// Recorded runs this selector learned from.
@@ -88,6 +94,7 @@ public struct StrategySelector: Sendable {
         scaler = FeatureScaler(records: records.map(\.features))
         runs = [:]
         agreements = [:]
+        chunkErrors = [:]
         var samples: [Sample] = []
         let names = Set(candidates.map(\.description))
         for record in records where names.contains(record.strategy) && record.totalSeconds > 0 {
@@ -96,7 +103,13 @@ public struct StrategySelector: Sendable {
             let logSeconds = log(record.totalSeconds)
             runs[record.strategy, default: []].append((x, logSeconds))
             let f = record.features
-            let time = prior.plannedTime(strategy, for: f, costModel: prior.costModel(for: f))
+            let costModel = prior.costModel(for: f)
+            let time = prior.plannedTime(strategy, for: f, costModel: costModel)
+            if strategy.taskKind == .actionChunk, record.timeToFirstTokenSeconds > 0 {
+                let planned = max(1e-9, prior.chunkTime(strategy, costModel: costModel).totalSeconds)
+                chunkErrors[record.strategy, default: (0, 0)].sum += log(record.timeToFirstTokenSeconds / planned)
+                chunkErrors[record.strategy, default: (0, 0)].count += 1
+            }
             let parts = Self.parts(time, cloudLoad: f.cloudLoad)
             samples.append(Sample(name: record.strategy, task: f.vector.map { String(format: "%.4f", $0) }.joined(separator: ","),
                                   groups: [f.edgeGEMVGBPerSecond, f.roundTripMilliseconds * 1e6 + f.bandwidthMegabitsPerSecond,
@@ -256,7 +269,7 @@ public struct StrategySelector: Sendable {
     }
 
     /// The pooled regression's features: the parts, and a copy of them for the strategy's kind
-    /// (local, cloud, split, split-exit, split-spec).
+    /// (local, cloud, split, split-exit, split-spec, and each control mode).
     static func pooledFeatures(_ parts: [Double], _ strategy: Strategy) -> [Double] {
         let kind: Int
         switch strategy {
@@ -265,8 +278,10 @@ public struct StrategySelector: Sendable {
         case .split: kind = 2
         case .splitExit: kind = 3
         case .splitSpec: kind = 4
+        case .control(let mode, _): kind = 5 + (ControlMode.allCases.firstIndex(of: mode) ?? 0)
         }
-        var features = parts + [Double](repeating: 0, count: 5 * parts.count)
+        let kinds = 5 + ControlMode.allCases.count
+        var features = parts + [Double](repeating: 0, count: kinds * parts.count)
         for (index, part) in parts.enumerated() { features[parts.count * (1 + kind) + index] = part }
         return features
     }
@@ -274,11 +289,11 @@ public struct StrategySelector: Sendable {
     /// The meta-learner's latency from the planned one and the predicted log error.
     static func corrected(planned: Double, error: Double) -> Double { planned * exp(error) }
 
-    /// Every candidate's prediction for `task`, in catalogue order.
+    /// The prediction of every candidate that serves `task`'s kind, in catalogue order.
     public func predictions(for task: TaskFeatures) -> [CandidatePrediction] {
         let costModel = prior.costModel(for: task)
         let x = scaler.scale(task.vector)
-        return candidates.map { strategy in
+        return candidates.filter { $0.taskKind == task.kind }.map { strategy in
             let name = strategy.description
             let time = prior.plannedTime(strategy, for: task, costModel: costModel)
             let planned = max(1e-9, time.totalSeconds)
@@ -302,10 +317,15 @@ public struct StrategySelector: Sendable {
             // The prior's expectation counts as two runs, so a few measured ones move it.
             let measured = agreements[name] ?? (0, 0)
             let agreement = (2 * prior.expectedAgreement(strategy) + measured.sum) / Double(2 + measured.count)
+            var chunk: Double?
+            if strategy.taskKind == .actionChunk {
+                let error = learner == .planner ? nil : chunkErrors[name].map { $0.sum / Double(max(1, $0.count)) }
+                chunk = prior.chunkTime(strategy, costModel: costModel).totalSeconds * exp(error ?? 0)
+            }
             return CandidatePrediction(strategy: strategy, guarantee: strategy.guarantee, predictedSeconds: predicted,
                                        plannerSeconds: planned, expectedAgreement: agreement,
                                        admitted: task.requirement.admits(strategy, expectedAgreement: agreement),
-                                       samples: runs[name]?.count ?? 0)
+                                       samples: runs[name]?.count ?? 0, chunkSeconds: chunk)
         }
     }
 
@@ -319,10 +339,16 @@ public struct StrategySelector: Sendable {
         let predictions = predictions(for: task)
         let admitted = predictions.compactMap { prediction in
             AdmittedStrategy(prediction.strategy, for: task.requirement, expectedAgreement: prediction.expectedAgreement)
-                .map { (choice: $0, seconds: prediction.predictedSeconds) }
+                .map { (choice: $0, seconds: prediction.predictedSeconds, chunk: prediction.chunkSeconds ?? 0) }
         }
-        guard let best = admitted.min(by: { $0.seconds < $1.seconds }) else {
+        guard var best = admitted.min(by: { $0.seconds < $1.seconds }) else {
             throw SelectionError.invalidFeatures("no candidate strategy meets the requirement \(task.requirement)")
+        }
+        if task.kind == .actionChunk {
+            // The loop sees chunks once per period: reactions predicted within half a period of
+            // the best are one to it, and among those the chunk that comes back soonest is taken.
+            let alike = admitted.filter { $0.seconds <= best.seconds + ControlReaction.periodSeconds / 2 }
+            best = alike.min { ($0.chunk, $0.seconds) < ($1.chunk, $1.seconds) } ?? best
         }
         let explore = explorationRate > 0 && admitted.count > 1 && Double.random(in: 0..<1, using: &random) < explorationRate
         let choice = explore ? admitted.randomElement(using: &random)!.choice : best.choice

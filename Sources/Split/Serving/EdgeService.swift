@@ -182,8 +182,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     }
 
     /// Split generators a worker keeps (each with its open cloud connections); past this, one is
-    /// dropped and its connections closed.
-    static let maxSplitGeneratorsPerWorker = 8
+    /// dropped and its connections closed. 16: the standard strategy catalogue of an 8-layer
+    /// model has 12 (split layer, encoding) pairs, and a selector moving among them in turn would
+    /// otherwise evict the oldest at every request (LRU over a cycle longer than its capacity)
+    /// and pay the connection set-up the kept connections were meant to save.
+    static let maxSplitGeneratorsPerWorker = 16
 
     /// What a split generator is fixed to; the worker keeps one per value.
     private struct SplitGeneratorKey: Hashable {
@@ -234,6 +237,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         text: result.text, promptTokenCount: result.promptTokens.count, completionTokenCount: result.tokens.count,
                         finishReason: result.finishReason, strategy: "local",
                         timeToFirstTokenSeconds: firstToken ?? result.prefillSeconds, totalSeconds: LocalGenerator.seconds(since: start))
+                case .control:
+                    throw CompletionError.invalidRequest("strategy \(strategy) serves robot action chunks, not completions")
                 case .cloud, .split, .splitExit, .splitSpec:
                     guard let link = configuration.link else {
                         throw CompletionError.invalidRequest("this edge has no cloud configured; use strategy local")

@@ -20,6 +20,8 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
         public var workers: Int
         /// Requests waiting beyond this are refused as overloaded.
         public var maxQueuedRequests: Int
+        /// Emulates an edge this many times slower than this machine (`DeviceSlowdown`; benchmarks).
+        public var deviceSlowdown: Double = 1
 
         /// Makes a configuration.
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f32, link: EdgeLinkConfiguration?,
@@ -49,6 +51,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
     private let logger: Logger
     private let jobs = Locked<[Job]>([])
     private let jobSignal = DispatchSemaphore(value: 0)
+    private let stopped = Locked(false)
 
     /// Loads the policy and starts the workers.
     /// - Throws: `ControlError.notAPolicy`, `ModelError` naming the problem.
@@ -62,7 +65,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
                 throw ModelError.invalidConfiguration("the policy split layer must be within 0…\(file.configuration.layerCount)")
             }
         }
-        model = try file.load()
+        model = try file.load(slowdown: configuration.deviceSlowdown > 1 ? DeviceSlowdown(factor: configuration.deviceSlowdown) : nil)
         horizon = file.configuration.actionHorizon
         identity = try file.identity()
         context = try ZMQContext()
@@ -81,6 +84,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
 
     public func act(_ request: ActRequest) async throws -> ActReply {
         let checked = try request.validated(policyHorizon: horizon)
+        guard !stopped.current else { throw ClientAPIError(.overloaded, "the policy service has stopped") }
         return try await withCheckedThrowingContinuation { continuation in
             let accepted = jobs.withLock { queue -> Bool in
                 guard queue.count < configuration.maxQueuedRequests else { return false }
@@ -103,10 +107,19 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
         return try TransformerPolicy(model: model)
     }
 
+    /// Stops the workers once the requests already queued are answered (their policy clients
+    /// and cloud connections are released); later requests are refused. For benchmarks that
+    /// start many services; a request racing the stop may go unanswered.
+    public func stop() {
+        stopped.withLock { $0 = true }
+        for _ in 0..<max(1, configuration.workers) { jobSignal.signal() }
+    }
+
     private func workerLoop() {
         var policy: (any ChunkPolicy)?
         while true {
             jobSignal.wait()
+            if stopped.withLock({ $0 }), jobs.withLock({ $0.isEmpty }) { return }
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             let start = MonotonicClock.nanoseconds()
             do {

@@ -38,7 +38,7 @@ extension Strategy {
         case .splitSpec(_, let gamma, let adaptive, _): return .speculative(draftLength: gamma, adaptive: adaptive)
         case .splitExit(let k, let tau, let minLayer, _):
             return .earlyExit(ExitPolicy(threshold: tau, minLayer: minLayer ?? k, controller: controller))
-        case .local, .cloud, .split: return .plain
+        case .local, .cloud, .split, .control: return .plain
         }
     }
 }
