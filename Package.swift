@@ -13,9 +13,24 @@ let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
 // then maps one image instead of ~15 libraries, each with its own relocated data: what the
 // executable and its libraries keep resident in `edge-node bench` falls from 29.8 to 20.7 MB
 // (BENCHMARKS.md, issue 10: the f16 model's peak RSS against its file size).
+// DT_RELR needs glibc 2.36 to load (Debian 12; not Ubuntu 22.04's 2.35), so it is asked for only
+// where the building machine's glibc has it.
+#if canImport(Glibc)
+import Glibc
+let glibcHasRELR: Bool = {
+    var buffer = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
+    guard confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count) > 0 else { return false }
+    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let version = text.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+    return version.count >= 2 && (version[0], version[1]) >= (2, 36)
+}()
+#else
+let glibcHasRELR = false
+#endif
+let packedRelocations = glibcHasRELR ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []
+
 let staticReleaseLink: [LinkerSetting] = [
-    .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                  "-Xlinker", "--no-export-dynamic"]
+    .unsafeFlags(["-static-stdlib", "-use-ld=lld"] + packedRelocations + ["-Xlinker", "--no-export-dynamic"]
                  // What the static Foundation archives need besides the Swift runtime (archives carry
                  // no autolink entries; lld resolves them in any order).
                  + ["Foundation", "CoreFoundation", "FoundationInternationalization", "_FoundationICU",

@@ -164,7 +164,7 @@ func tokenSpellingIndex(name: String) throws {
         vocabulary: vocabulary, merges: [("a", "b"), ("a", "b")],
         addedTokens: [AddedToken(content: "<ab>", id: 256, isSpecial: true)])
     #expect(shared.tokenID("<ab>") == 256 && shared.tokenID("ab") == 256 && shared.tokenID("a") == 97)
-    #expect(shared.mergeRules.count == 2)
+    #expect(shared.mergeRules.map { [$0.0, $0.1] } == [["a", "b"], ["a", "b"]])
 }
 
 @Test("streamed text, token by token, adds up to the decoded text and never splits a character")

@@ -173,12 +173,36 @@ struct ControlSelectionTests {
         #expect(rows.contains { $0.grouping == "all/action-chunk" && $0.method == "meta" })
     }
 
-    @Test("a stopped policy service refuses requests instead of leaving them unanswered")
+    @Test("async control serves only a request that allows any agreement; sync with a rounded placement by its agreement")
+    func asyncNeedsAgreementZero() {
+        let naive = Strategy.control(mode: .naiveAsync, placement: .local)
+        let future = Strategy.control(mode: .futureStateAsync, placement: .cloud(encoding: .f32))
+        let roundedSync = Strategy.control(mode: .sync, placement: .cloud(encoding: .f16))
+        for strategy in [naive, future] {
+            #expect(!QualityRequirement.exact.admits(strategy, expectedAgreement: 1))
+            #expect(!QualityRequirement.agreement(0.9).admits(strategy, expectedAgreement: 1))
+            #expect(!QualityRequirement.agreement(0.01).admits(strategy, expectedAgreement: 1))
+            #expect(QualityRequirement.agreement(0).admits(strategy, expectedAgreement: 0))
+        }
+        #expect(QualityRequirement.agreement(0.9).admits(roundedSync, expectedAgreement: 0.99))
+        #expect(!QualityRequirement.agreement(0.9).admits(roundedSync, expectedAgreement: 0.5))
+    }
+
+    @Test("a stopped policy service answers or refuses every request, also those racing the stop")
     func policyServiceStops() async throws {
-        let service = try PolicyService(configuration: .init(modelPath: RobotControlTests.policyPath, splitLayer: nil, link: nil, workers: 1))
+        let service = try PolicyService(configuration: .init(modelPath: RobotControlTests.policyPath, splitLayer: nil, link: nil, workers: 2))
         let request = ActRequest(state: [0, 0, 0, 0], target: [0.5, 0.5])
         #expect(try await service.act(request).actions.count == service.horizon)
-        service.stop()
+        // Requests sent while the service stops: each must come back, answered or refused (a
+        // request queued after the workers left would hang this test).
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<64 {
+                if index == 16 { service.stop() }
+                group.addTask { (try? await service.act(request)) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.count == 64)
         await #expect(throws: ClientAPIError.self) { try await service.act(request) }
     }
 }

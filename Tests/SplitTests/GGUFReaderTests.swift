@@ -87,13 +87,18 @@ func ggufHeaderPagesReleased() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let path = directory.file("model.gguf")
-    try sampleWriter(alignment: 32).write(to: path)
+    // A vocabulary long enough to stay in the mapping (read lazily) and to fill several pages.
+    let vocabulary = (0..<3000).map { "token-\($0)-ĠΩ" }
+    var writer = try sampleWriter(alignment: 32)
+    writer.setMetadata("test.vocabulary", .strings(vocabulary))
+    try writer.write(to: path)
     let file = try GGUFFile(path: path)
     let before = file.metadata
     let tokens = file.stringArray("test.tokens")
-    file.releaseMetadataPages()
+    #expect(file.releaseMetadataPages() >= 4096)
     #expect(file.metadata == before)
     #expect(file.stringArray("test.tokens") == tokens && tokens == ["a", "b", "Ġthe"])
+    #expect(file.stringArray("test.vocabulary") == vocabulary)
     #expect(floats(try file.weight("token_embd.weight")) == (0..<12).map { Float($0) / 4 })
 }
 

@@ -2,8 +2,8 @@
 // query/key/value job, the output projection, the fused gate/up job and the down projection on
 // the worker pool, then the 49152 × 576 LM head — the 269 MB a token reads, laid out as in the
 // GGUF file. Prints tokens/s, the GB/s of weights that implies, and this process's read
-// bandwidth measured the same way as membw.c right before (the limit the decode is held to;
-// NOREAD=1 skips it). Session 5 tuned split_gemv_f16's prefetch with a copy of this that
+// bandwidth measured the same way as membw.c right before (the limit the decode is held to).
+// Session 5 tuned split_gemv_f16's prefetch with a copy of this that
 // alternated kernel variants token batch by token batch in one process (BENCHMARKS.md, issue 10).
 // From the repository root:
 //   K=Sources/CSplitKernels
@@ -28,7 +28,7 @@ static double now(void) {
 typedef struct {
     const char *p;
     size_t bytes;
-    float sum;
+    float sums[64];  // one per chunk: the threads write apart (a sink, so nothing is optimised away)
 } read_job;
 
 static void read_chunk(void *context, size_t chunk, size_t chunks) {
@@ -42,7 +42,7 @@ static void read_chunk(void *context, size_t chunk, size_t chunks) {
         c = _mm512_add_ps(c, _mm512_load_ps((const float *)(p + i + 128)));
         d = _mm512_add_ps(d, _mm512_load_ps((const float *)(p + i + 192)));
     }
-    job->sum += _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+    job->sums[chunk % 64] += _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
 }
 
 int main(int argc, char **argv) {
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     char *buffer = aligned_alloc(4096, bytes);
     if (!buffer) return 1;
     memset(buffer, 1, bytes);
-    read_job job = {buffer, bytes, 0};
+    read_job job = {buffer, bytes, {0}};
     double best_read = 1e30;
     for (int pass = 0; pass < 6; pass++) {
         double t0 = now();
@@ -97,6 +97,6 @@ int main(int argc, char **argv) {
     double rate = tokens / best, read = bytes / best_read / 1e9, weights = total * 2 / 1e9;
     printf("{\"tokens_per_second\": %.1f, \"weight_gb_per_second\": %.2f, \"read_gb_per_second\": %.2f, "
            "\"fraction\": %.3f, \"check\": %g, \"sink\": %g}\n",
-           rate, rate * weights, read, rate * weights / read, sum, job.sum);
+           rate, rate * weights, read, rate * weights / read, sum, job.sums[0] + job.sums[1]);
     return 0;
 }

@@ -54,7 +54,8 @@ public final class GGUFFile: WeightStore {
 
     /// Drops the resident pages of the metadata and tensor table (everything before the tensor
     /// data) once what is needed from them has been read; later reads map them back.
-    public func releaseMetadataPages() { file.releasePages(before: dataOffset) }
+    @discardableResult
+    public func releaseMetadataPages() -> Int { file.releasePages(before: dataOffset) }
 
     /// The alignment GGUF uses when `general.alignment` is absent.
     public static let defaultAlignment = 32

@@ -53,13 +53,16 @@ public final class MappedFile: @unchecked Sendable {
     /// only): reading them again maps them back from the file, so nothing a reader sees changes.
     /// For parts read once at load time (a GGUF header: ~1.3 MB of vocabulary and merges in a
     /// 49 K-token model) that would otherwise count in the resident set for the process's life.
-    public func releasePages(before end: Int) {
-        guard let base, end > 0 else { return }
+    /// Returns the bytes released (whole pages; 0 when none was, or madvise failed).
+    @discardableResult
+    public func releasePages(before end: Int) -> Int {
+        guard let base, end > 0 else { return 0 }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let length = min(end, size) / pageSize * pageSize
         // MADV_DONTNEED on a private, never-written file mapping only drops page-table entries;
         // it fails for ranges we did not map, which these are not. A failure leaves pages resident.
-        if length > 0 { _ = madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) }
+        guard length > 0, madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) == 0 else { return 0 }
+        return length
     }
 
     /// The `count` bytes starting at `offset`.

@@ -119,12 +119,15 @@ public struct PlannerPrior: Sendable {
     }
 
     /// The agreement with the full model a strategy is expected to reach before any history:
-    /// 1 for exact strategies, the calibration's token agreement for split-exit, and 0.99 for
-    /// rounded activations (f16, int8: measured identical tokens in BENCHMARKS' split runs).
+    /// 1 for exact strategies, the calibration's token agreement for split-exit, 0 for async
+    /// control (no agreement with the sync policy is promised), and 0.99 for rounded activations
+    /// (f16, int8: measured identical tokens in BENCHMARKS' split runs).
     public func expectedAgreement(_ strategy: Strategy) -> Double {
         switch strategy {
         case .splitExit(_, let tau, _, _):
             return calibration.flatMap { Self.nearest($0.thresholds, to: Double(tau))?.tokenAgreement } ?? 0.5
+        case .control(let mode, _) where mode != .sync:
+            return 0
         default:
             return strategy.guarantee == .exact ? 1 : 0.99
         }

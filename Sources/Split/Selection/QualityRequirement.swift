@@ -50,12 +50,17 @@ public enum QualityRequirement: Sendable, Equatable, Hashable, CustomStringConve
 
     /// Whether a strategy may serve a request with this requirement, given the agreement with
     /// the full model it is expected to reach. An exact request admits exact strategies only,
-    /// whatever the expectation says.
+    /// whatever the expectation says; async control only a request that allows any agreement
+    /// ("agreement>=0"): its chunks are computed from a state other than the one the robot
+    /// observed, so no agreement with the sync policy's actions is promised, however close the
+    /// placement's chunks are to the local policy's.
     public func admits(_ strategy: Strategy, expectedAgreement: Double) -> Bool {
         switch (self, strategy.guarantee) {
         case (_, .exact): return true
         case (.exact, .approximate): return false
-        case (.agreement(let x), .approximate): return expectedAgreement >= x
+        case (.agreement(let x), .approximate):
+            if case .control(let mode, _) = strategy, mode != .sync { return x == 0 }
+            return expectedAgreement >= x
         }
     }
 

@@ -86,15 +86,20 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
         let checked = try request.validated(policyHorizon: horizon)
         guard !stopped.current else { throw ClientAPIError(.overloaded, "the policy service has stopped") }
         return try await withCheckedThrowingContinuation { continuation in
-            let accepted = jobs.withLock { queue -> Bool in
-                guard queue.count < configuration.maxQueuedRequests else { return false }
+            // `stop()` sets its flag under the queue's lock, so a request is either queued before
+            // the stop (and answered: workers drain the queue before they leave) or refused.
+            let refusal = jobs.withLock { queue -> String? in
+                if stopped.current { return "the policy service has stopped" }
+                guard queue.count < configuration.maxQueuedRequests else {
+                    return "\(configuration.maxQueuedRequests) act requests already waiting"
+                }
                 queue.append(Job(state: checked.state, target: checked.target, horizon: checked.horizon, continuation: continuation))
-                return true
+                return nil
             }
-            if accepted {
-                jobSignal.signal()
+            if let refusal {
+                continuation.resume(throwing: ClientAPIError(.overloaded, refusal))
             } else {
-                continuation.resume(throwing: ClientAPIError(.overloaded, "\(configuration.maxQueuedRequests) act requests already waiting"))
+                jobSignal.signal()
             }
         }
     }
@@ -109,9 +114,9 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
 
     /// Stops the workers once the requests already queued are answered (their policy clients
     /// and cloud connections are released); later requests are refused. For benchmarks that
-    /// start many services; a request racing the stop may go unanswered.
+    /// start many services.
     public func stop() {
-        stopped.withLock { $0 = true }
+        jobs.withLock { _ in stopped.withLock { $0 = true } }
         for _ in 0..<max(1, configuration.workers) { jobSignal.signal() }
     }
 
