@@ -107,8 +107,8 @@ enum { PF_AHEAD = 1, PF_L2 = 2 };
 // must stay in L1: rows go in panels of PANEL_BYTES of weights, each panel through one vector
 // group after another, the first group streaming it from memory and the second prefetching the
 // next panel into L2. Down projection at 16 vectors, one thread, weights from memory:
-// ≈ 175 → 210 GFLOP/s; a 16-row pass's matrix multiplies on two threads 6.8 → 6.2 ms
-// (BENCHMARKS.md, issue 9).
+// ≈ 170 → 214 GFLOP/s; a 16-row pass's matrix multiplies on two threads 6.6 → 6.3 ms
+// (tools/bench/cloud_pass_gemm.c; BENCHMARKS.md, issue 9).
 #ifndef X_L1_BYTES
 #define X_L1_BYTES 40960
 #endif
