@@ -86,6 +86,35 @@ float split_log_sum_exp(const float *x, size_t count) {
     return maxValue + logf(sum);
 }
 
+// NaN lanes of v replaced by `none` (an integer test: under -ffast-math, which this file is
+// built with, float compares and maxps may assume no NaNs).
+static inline __m256 without_nans(__m256 v, __m256 none) {
+    __m256i magnitude = _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7fffffff));
+    __m256i nan = _mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32(0x7f800000));
+    return _mm256_blendv_ps(v, none, _mm256_castsi256_ps(nan));
+}
+
+// Two vector passes, NaNs first replaced by −∞ (a `>` scan never takes one): the largest value,
+// then the first index that holds it.
+size_t split_argmax(const float *x, size_t count) {
+    const __m256 none = _mm256_castsi256_ps(_mm256_set1_epi32((int)0xff800000));  // −∞
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t i = 0;
+    __m256 vmax = none;
+    for (; i + 8 <= count; i += 8) vmax = _mm256_max_ps(without_nans(_mm256_loadu_ps(x + i), none), vmax);
+    __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i)), lanes);
+    __m256 last = _mm256_blendv_ps(none, without_nans(_mm256_maskload_ps(x + i, tail), none), _mm256_castsi256_ps(tail));
+    __m256 m = _mm256_set1_ps(hmax256(_mm256_max_ps(last, vmax)));
+    if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_castps_si256(m), _mm256_castps_si256(none)))))
+        return 0;  // nothing above −∞
+    for (i = 0; i + 8 <= count; i += 8) {
+        int hits = _mm256_movemask_ps(_mm256_cmp_ps(without_nans(_mm256_loadu_ps(x + i), none), m, _CMP_EQ_OQ));
+        if (hits) return i + (size_t)__builtin_ctz((unsigned)hits);
+    }
+    int hits = _mm256_movemask_ps(_mm256_cmp_ps(last, m, _CMP_EQ_OQ));
+    return hits ? i + (size_t)__builtin_ctz((unsigned)hits) : 0;
+}
+
 void split_silu_gate(float *gate, const float *up, size_t count) {
     size_t i = 0;
     const __m256 one = _mm256_set1_ps(1.0f);
@@ -146,6 +175,14 @@ float split_log_sum_exp(const float *x, size_t count) {
     float sum = 0;
     for (size_t i = 0; i < count; i++) sum += expf(x[i] - maxValue);
     return maxValue + logf(sum);
+}
+
+size_t split_argmax(const float *x, size_t count) {
+    size_t best = 0;
+    float bestValue = -INFINITY;
+    for (size_t i = 0; i < count; i++)
+        if (x[i] > bestValue) { bestValue = x[i]; best = i; }
+    return best;
 }
 
 void split_silu_gate(float *gate, const float *up, size_t count) {

@@ -28,10 +28,15 @@
 
 // A register block of R weight rows × V vectors (R·V accumulators); R and V are constants at
 // every call site, so the loops unroll and the accumulators live in registers. 4 × 6 is 24 of
-// the 32 zmm registers, and each converted weight vector feeds six FMAs.
-#define SPLIT_BLOCK(NAME, WT, LOADW, MLOADW)                                                         \
+// the 32 zmm registers, and each converted weight vector feeds six FMAs. PF (a constant too) is
+// what the block asks of memory: PF_AHEAD, each row's bytes PREFETCH_BYTES ahead into L1 (the
+// weights stream from memory); PF_L2, the rows `ahead` elements on into L2 (the batched
+// driver's next panel, while this block reads weights L2 already holds).
+enum { PF_AHEAD = 1, PF_L2 = 2 };
+#define SPLIT_BLOCK_PF(NAME, WT, LOADW, MLOADW)                                                      \
     static inline __attribute__((always_inline)) void NAME(                                        \
-        const WT *w, size_t cols, const float *x, float *y, size_t ldy, const int R, const int V) { \
+        const WT *w, size_t cols, const float *x, float *y, size_t ldy, const int R, const int V,  \
+        const int PF, size_t ahead) {                                                               \
         __m512 acc[4][6];                                                                           \
         for (int i = 0; i < R; i++)                                                                 \
             for (int k = 0; k < V; k++) acc[i][k] = _mm512_setzero_ps();                            \
@@ -40,7 +45,10 @@
             __m512 xv[6];                                                                           \
             for (int k = 0; k < V; k++) xv[k] = _mm512_loadu_ps(x + k * cols + c);                  \
             for (int i = 0; i < R; i++) {                                                           \
-                _mm_prefetch((const char *)(w + i * cols + c) + PREFETCH_BYTES, _MM_HINT_T0);       \
+                if (PF == PF_AHEAD)                                                                 \
+                    _mm_prefetch((const char *)(w + i * cols + c) + PREFETCH_BYTES, _MM_HINT_T0);   \
+                if (PF == PF_L2 && ((c * sizeof(WT)) & 63) == 0) /* once per 64-byte line */      \
+                    _mm_prefetch((const char *)(w + i * cols + c + ahead), _MM_HINT_T1);            \
                 __m512 wv = LOADW(w + i * cols + c);                                                \
                 for (int k = 0; k < V; k++) acc[i][k] = _mm512_fmadd_ps(wv, xv[k], acc[i][k]);      \
             }                                                                                       \
@@ -59,6 +67,13 @@
         else                                                                                        \
             for (int i = 0; i < R; i++)                                                             \
                 for (int k = 0; k < V; k++) y[k * ldy + i] = hsum512(acc[i][k]);                    \
+    }
+// The single-vector and block-major paths: every row prefetched ahead.
+#define SPLIT_BLOCK(NAME, WT, LOADW, MLOADW)                                                         \
+    SPLIT_BLOCK_PF(NAME##_pf, WT, LOADW, MLOADW)                                                     \
+    static inline __attribute__((always_inline)) void NAME(                                        \
+        const WT *w, size_t cols, const float *x, float *y, size_t ldy, const int R, const int V) { \
+        NAME##_pf(w, cols, x, y, ldy, R, V, PF_AHEAD, 0);                                           \
     }
 
 // Rows in blocks of 4, vectors in blocks of 6; remainders in smaller blocks of the same code.
@@ -84,22 +99,89 @@
         for (; j < n; j++) BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 1, 1);              \
     }
 
+// Several vectors (n ≥ 2: a cloud's pass over many sessions, a prefill chunk, a verify batch).
+// Same blocks, so the same bits; only the order of the blocks differs. While the n vectors fit
+// L1 (n · cols · 4 ≤ X_L1_BYTES) each 4-row block runs every vector group before the next block
+// (its weights stay in L1 between groups), as SPLIT_GEMM_DRIVER does. Past that (the down
+// projection's 1536 columns at 16 vectors: 98 KB of x) the x of one group (6 vectors) is what
+// must stay in L1: rows go in panels of PANEL_BYTES of weights, each panel through one vector
+// group after another, the first group streaming it from memory and the second prefetching the
+// next panel into L2. Down projection at 16 vectors, one thread, weights from memory:
+// ≈ 170 → 214 GFLOP/s; a 16-row pass's matrix multiplies on two threads 6.6 → 6.3 ms
+// (tools/bench/cloud_pass_gemm.c; BENCHMARKS.md, issue 9).
+#ifndef X_L1_BYTES
+#define X_L1_BYTES 40960
+#endif
+#ifndef PANEL_BYTES
+#define PANEL_BYTES 131072
+#endif
+#define SPLIT_BATCH_GROUP(BLOCK, WT, PF)                                                                 \
+    switch (v) {                                                                                     \
+    case 6: BLOCK(wr, cols, xj, yj, ldy, 4, 6, PF, ahead); break;                                   \
+    case 5: BLOCK(wr, cols, xj, yj, ldy, 4, 5, PF, ahead); break;                                   \
+    case 4: BLOCK(wr, cols, xj, yj, ldy, 4, 4, PF, ahead); break;                                   \
+    case 3: BLOCK(wr, cols, xj, yj, ldy, 4, 3, PF, ahead); break;                                   \
+    case 2: BLOCK(wr, cols, xj, yj, ldy, 4, 2, PF, ahead); break;                                   \
+    default: BLOCK(wr, cols, xj, yj, ldy, 4, 1, PF, ahead); break;                                  \
+    }
+#define SPLIT_GEMM_BATCH_DRIVER(BLOCK, WT)                                                               \
+    size_t full = row_begin + (row_end - row_begin) / 4 * 4;                                         \
+    size_t panel = n * cols * sizeof(float) <= X_L1_BYTES ? 4 : PANEL_BYTES / (cols * sizeof(WT)) / 4 * 4; \
+    if (panel < 4) panel = 4;                                                                        \
+    for (size_t p = row_begin; p < full; p += panel) {                                               \
+        size_t end = p + panel < full ? p + panel : full, ahead = panel * cols;                      \
+        for (size_t j = 0; j < n; j += 6) {                                                          \
+            size_t v = n - j < 6 ? n - j : 6;                                                        \
+            const float *xj = x + j * cols;                                                          \
+            for (size_t r = p; r < end; r += 4) {                                                    \
+                const WT *wr = w + r * cols;                                                         \
+                float *yj = y + j * ldy + r;                                                         \
+                if (j == 0 || panel == 4) { SPLIT_BATCH_GROUP(BLOCK, WT, PF_AHEAD) }                \
+                else { SPLIT_BATCH_GROUP(BLOCK, WT, PF_L2) }                                         \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+    for (size_t r = full; r < row_end; r++) {                                                        \
+        const WT *wr = w + r * cols;                                                                 \
+        size_t j = 0;                                                                                \
+        for (; j + 6 <= n; j += 6) BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 1, 6, PF_AHEAD, 0); \
+        for (; j < n; j++) BLOCK(wr, cols, x + j * cols, y + j * ldy + r, ldy, 1, 1, PF_AHEAD, 0); \
+    }
+
 SPLIT_BLOCK(block_f32, float, LOAD_F32, MLOAD_F32)
 SPLIT_BLOCK(block_f16, uint16_t, LOAD_F16, MLOAD_F16)
 SPLIT_BLOCK(block_bf16, uint16_t, LOAD_BF16, MLOAD_BF16)
 
+static void gemm_batch_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
+                           size_t row_begin, size_t row_end, size_t cols) {
+    SPLIT_GEMM_BATCH_DRIVER(block_f32_pf, float)
+}
+
+static void gemm_batch_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                           size_t row_begin, size_t row_end, size_t cols) {
+    SPLIT_GEMM_BATCH_DRIVER(block_f16_pf, uint16_t)
+}
+
+static void gemm_batch_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                            size_t row_begin, size_t row_end, size_t cols) {
+    SPLIT_GEMM_BATCH_DRIVER(block_bf16_pf, uint16_t)
+}
+
 void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols) {
+    if (n > 1) return gemm_batch_f32(w, x, n, y, ldy, row_begin, row_end, cols);
     SPLIT_GEMM_DRIVER(block_f32, float)
 }
 
 void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols) {
+    if (n > 1) return gemm_batch_f16(w, x, n, y, ldy, row_begin, row_end, cols);
     SPLIT_GEMM_DRIVER(block_f16, uint16_t)
 }
 
 void split_gemm_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
                      size_t row_begin, size_t row_end, size_t cols) {
+    if (n > 1) return gemm_batch_bf16(w, x, n, y, ldy, row_begin, row_end, cols);
     SPLIT_GEMM_DRIVER(block_bf16, uint16_t)
 }
 

@@ -44,4 +44,27 @@ struct SamplerTests {
             #expect(abs(Double(counts[i]) / Double(draws) - expected) < 0.02)
         }
     }
+
+    @Test("argmax is the first largest logit, never a NaN, and 0 when nothing is above −∞, at every length")
+    func argmaxMatchesAScan() {
+        var random = SplitMix64(state: 5)
+        let special: [Float] = [.nan, -.infinity, .infinity, 0, -0.0, 1, 1, 2]
+        for count in 1...70 {
+            for trial in 0..<20 {
+                let values: [Float] = (0..<count).map { _ in
+                    let draw = Int(random.next() % 16)
+                    // Every third trial holds only −∞ and NaN.
+                    if trial % 3 == 0 { return draw < 8 ? -.infinity : .nan }
+                    return draw < special.count ? special[draw] : Float(draw % 5)
+                }
+                var expected = 0
+                var best = -Float.infinity
+                for (index, value) in values.enumerated() where value > best {
+                    best = value
+                    expected = index
+                }
+                #expect(values.withUnsafeBufferPointer { Sampler.argmax($0) } == expected, "\(values)")
+            }
+        }
+    }
 }

@@ -105,6 +105,9 @@ void split_attention(const float *query, size_t rows, size_t start, const float 
 float split_softmax(float *x, size_t count);
 /// log Σ exp(x[i]), computed stably (−∞ when every value is −∞).
 float split_log_sum_exp(const float *x, size_t count);
+/// Index of the largest of `count` values, the first on ties; NaNs never win; 0 when no value
+/// is above −∞ (what a scalar `x[i] > best` scan from best = −∞ gives).
+size_t split_argmax(const float *x, size_t count);
 /// gate[i] = silu(gate[i]) * up[i] (the SwiGLU of Llama-family MLPs).
 void split_silu_gate(float *gate, const float *up, size_t count);
 /// x[i] = gelu(x[i]) with the tanh approximation (GPT-2's gelu_new).

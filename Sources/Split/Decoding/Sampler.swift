@@ -92,15 +92,12 @@ public struct Sampler: Sendable {
         return SampledToken(token: Int32(chosen), logProbability: logits[chosen] - logSumExp)
     }
 
-    /// Index of the largest logit (the first one on ties).
+    /// Index of the largest logit (the first one on ties; NaNs never win; 0 when none is above
+    /// −∞). Vectorised (`split_argmax`): the scalar scan over 49,152 logits cost a batching
+    /// cloud about as much as the log-sum-exp, once per row on its compute thread.
     public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        for i in 0..<logits.count where logits[i] > bestValue {
-            bestValue = logits[i]
-            best = i
-        }
-        return best
+        guard let base = logits.baseAddress else { return 0 }
+        return split_argmax(base, logits.count)
     }
 
     /// log Σ exp(logits), computed stably (a vectorised exponential: the scalar one over a

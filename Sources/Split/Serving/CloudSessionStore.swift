@@ -443,20 +443,28 @@ public final class CloudSessionStore {
                                  message: String(describing: error)))
                 }
             }
+            // Each row's token, top-k and distribution read only that row's logits: the rows run
+            // on the worker pool (16 rows' log-sum-exp and argmax over 49,152 logits were ≈ 0.5 ms
+            // of a pass on the compute thread alone).
+            var picked = [WireMessage.ResultRow?](repeating: nil, count: count)
             logitsBuffer.withUnsafeBufferPointer { all in
-                for row in 0..<count {
-                    let request = jobs[owners[first + row]].request
-                    let parameters = SamplingParameters(
-                        temperature: request.sampling.temperature, topK: Int(request.sampling.topK), topP: request.sampling.topP)
-                    let slice = UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + 1) * vocabulary)])
-                    let picked = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
-                    rows[owners[first + row]].append(.init(
-                        token: .init(tokenID: UInt32(picked.token), logprob: picked.logProbability),
-                        topK: Self.topK(slice, count: Int(request.topK)),
-                        probabilities: request.flags.contains(.distributions)
-                            ? SpeculativeAcceptance.distribution(slice, parameters: parameters) : nil))
+                picked.withUnsafeMutableBufferPointer { picked in
+                    Parallel.forEach(count) { row in
+                        let request = jobs[owners[first + row]].request
+                        let parameters = SamplingParameters(
+                            temperature: request.sampling.temperature, topK: Int(request.sampling.topK),
+                            topP: request.sampling.topP)
+                        let slice = UnsafeBufferPointer(rebasing: all[(row * vocabulary)..<((row + 1) * vocabulary)])
+                        let token = Sampler.pick(slice, parameters: parameters, uniform: request.sampling.uniform)
+                        picked[row] = .init(
+                            token: .init(tokenID: UInt32(token.token), logprob: token.logProbability),
+                            topK: Self.topK(slice, count: Int(request.topK)),
+                            probabilities: request.flags.contains(.distributions)
+                                ? SpeculativeAcceptance.distribution(slice, parameters: parameters) : nil)
+                    }
                 }
             }
+            for row in 0..<count { rows[owners[first + row]].append(picked[row]!) }
             first += count
         }
         for (index, job) in jobs.enumerated() where answers[index] == nil {
