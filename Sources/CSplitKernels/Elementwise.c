@@ -95,7 +95,9 @@ static inline __m256 without_nans(__m256 v, __m256 none) {
 }
 
 // Two vector passes, NaNs first replaced by −∞ (a `>` scan never takes one): the largest value,
-// then the first index that holds it.
+// then the first index that holds it. Precise float semantics here whatever the target's flags:
+// the compares meet ±∞, which -ffast-math lets the compiler assume away.
+#pragma float_control(precise, on, push)
 size_t split_argmax(const float *x, size_t count) {
     const __m256 none = _mm256_castsi256_ps(_mm256_set1_epi32((int)0xff800000));  // −∞
     __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -114,6 +116,7 @@ size_t split_argmax(const float *x, size_t count) {
     int hits = _mm256_movemask_ps(_mm256_cmp_ps(last, m, _CMP_EQ_OQ));
     return hits ? i + (size_t)__builtin_ctz((unsigned)hits) : 0;
 }
+#pragma float_control(pop)
 
 void split_silu_gate(float *gate, const float *up, size_t count) {
     size_t i = 0;
@@ -177,6 +180,7 @@ float split_log_sum_exp(const float *x, size_t count) {
     return maxValue + logf(sum);
 }
 
+#pragma float_control(precise, on, push)
 size_t split_argmax(const float *x, size_t count) {
     size_t best = 0;
     float bestValue = -INFINITY;
@@ -184,6 +188,7 @@ size_t split_argmax(const float *x, size_t count) {
         if (x[i] > bestValue) { bestValue = x[i]; best = i; }
     return best;
 }
+#pragma float_control(pop)
 
 void split_silu_gate(float *gate, const float *up, size_t count) {
     for (size_t i = 0; i < count; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];

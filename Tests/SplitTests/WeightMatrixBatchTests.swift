@@ -59,6 +59,13 @@ struct WeightMatrixBatchTests {
                 batched.withUnsafeMutableBufferPointer { matrix.multiply(input.baseAddress!, count: n, into: $0.baseAddress!) }
             }
             #expect(batched.map(\.bitPattern) == alone[..<(n * shape.rows)].map(\.bitPattern), "n = \(n)")
+            // One thread: the whole matrix in one kernel call, so a matrix larger than one panel
+            // of the n ≥ 2 driver (150 × 1030) really goes through several panels.
+            var single = [Float](repeating: .nan, count: n * shape.rows)
+            inputs.withUnsafeBufferPointer { input in
+                single.withUnsafeMutableBufferPointer { matrix.multiply(input.baseAddress!, count: n, into: $0.baseAddress!, threads: 1) }
+            }
+            #expect(single.map(\.bitPattern) == alone[..<(n * shape.rows)].map(\.bitPattern), "n = \(n), one thread")
         }
         // And against a double-precision reference, so "identical" is not "identically wrong".
         // Q8_0 also quantizes the input to 8 bits per block (error ≤ half a step of max|x| / 127).

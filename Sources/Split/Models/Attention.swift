@@ -33,6 +33,8 @@ extension Attention {
         var segments: UnsafePointer<Segment>
         /// Each segment's scores area (`headCount × (start + rows)` floats: a row of scratch per head).
         var scores: UnsafePointer<UnsafeMutablePointer<Float>>
+        /// Per chunk: its sequence, and the query heads it runs (first, count).
+        var chunks: UnsafePointer<(sequence: Int, firstHead: Int, heads: Int)>
         var headCount: Int
         var group: Int
         var headDimension: Int
@@ -47,8 +49,9 @@ extension Attention {
     /// share its KV head one after the other, so the first reads the keys and values from memory
     /// (a cloud's caches are L3-sized and more) and the others find them in L1: per head, as one
     /// chunk per head, attention was 7% of a 16-session pass's samples, mostly waiting for those
-    /// loads. Each head is `split_attention` with that head's pointers, so every value is the one
-    /// `compute` gives, bit for bit.
+    /// loads. A segment of many rows (a prefill chunk) gets a chunk per head instead, so its
+    /// heads still spread over the pool. Each head is `split_attention` with that head's
+    /// pointers, so every value is the one `compute` gives, bit for bit.
     static func compute(batch: [Segment], configuration c: ModelConfiguration, workspace: Workspace) {
         let sizes = batch.map { c.headCount * ($0.start + $0.rows) }
         let area = workspace.buffer(.scores, count: sizes.reduce(0, +))
@@ -59,13 +62,20 @@ extension Attention {
             scores.append(area + offset)
             offset += size
         }
+        let group = c.headCount / c.kvHeadCount
+        var plan: [(sequence: Int, firstHead: Int, heads: Int)] = []
+        plan.reserveCapacity(batch.count * c.headCount)
+        for (sequence, segment) in batch.enumerated() {
+            let width = segment.rows >= Self.rowsPerHeadChunk ? 1 : group
+            for first in stride(from: 0, to: c.headCount, by: width) { plan.append((sequence, first, width)) }
+        }
         let chunk: split_task_fn = { context, index, _ in
             let job = context!.assumingMemoryBound(to: BatchJob.self).pointee
-            let kvHeadCount = job.headCount / job.group
-            let sequence = index / kvHeadCount, kvHead = index % kvHeadCount, d = job.headDimension
-            let segment = job.segments[sequence]
+            let part = job.chunks[index], d = job.headDimension
+            let segment = job.segments[part.sequence]
             let total = segment.start + segment.rows
-            for head in (kvHead * job.group)..<((kvHead + 1) * job.group) {
+            for head in part.firstHead..<(part.firstHead + part.heads) {
+                let kvHead = head / job.group, sequence = part.sequence
                 split_attention(
                     segment.query + head * d, segment.rows, segment.start, segment.keys + kvHead * d,
                     segment.values + kvHead * d, 1, 1, d, job.queryWidth, job.kvWidth, job.scale,
@@ -74,19 +84,24 @@ extension Attention {
         }
         batch.withUnsafeBufferPointer { segments in
             scores.withUnsafeBufferPointer { areas in
-                var job = BatchJob(segments: segments.baseAddress!, scores: areas.baseAddress!, headCount: c.headCount,
-                                   group: c.headCount / c.kvHeadCount, headDimension: c.headDimension,
-                                   queryWidth: c.queryWidth, kvWidth: c.kvWidth,
-                                   scale: 1 / Float(c.headDimension).squareRoot())
-                withUnsafeMutablePointer(to: &job) { context in
-                    let chunks = batch.count * c.kvHeadCount
-                    if Parallel.threadCount > 1 {
-                        split_pool_run(chunk, context, chunks)
-                    } else {
-                        for index in 0..<chunks { chunk(context, index, chunks) }
+                plan.withUnsafeBufferPointer { chunks in
+                    var job = BatchJob(segments: segments.baseAddress!, scores: areas.baseAddress!, chunks: chunks.baseAddress!,
+                                       headCount: c.headCount, group: group, headDimension: c.headDimension,
+                                       queryWidth: c.queryWidth, kvWidth: c.kvWidth,
+                                       scale: 1 / Float(c.headDimension).squareRoot())
+                    withUnsafeMutablePointer(to: &job) { context in
+                        if Parallel.threadCount > 1 {
+                            split_pool_run(chunk, context, chunks.count)
+                        } else {
+                            for index in 0..<chunks.count { chunk(context, index, chunks.count) }
+                        }
                     }
                 }
             }
         }
     }
+
+    /// Rows from which a segment's heads are chunked one by one (a prefill chunk: its work
+    /// dwarfs the reuse of keys and values a KV-head chunk buys).
+    static let rowsPerHeadChunk = 8
 }

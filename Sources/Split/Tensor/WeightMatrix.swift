@@ -60,8 +60,8 @@ public final class WeightMatrix: @unchecked Sendable {
         return WeightMatrix(rows: count, columns: columns, storage: part, owner: self)
     }
 
-    /// `output[n × rows] = input[n × columns] · Wᵀ`, on the worker pool (`Parallel.threadCount`
-    /// threads).
+    /// `output[n × rows] = input[n × columns] · Wᵀ`, on the worker pool (`threads`: by default
+    /// `Parallel.threadCount`; 1 runs the whole matrix as one kernel call on this thread).
     ///
     /// Every input row goes through the same kernel sequence whatever `n` is, so each output
     /// row is bit-identical to multiplying its input alone: a position's result never depends on
@@ -69,9 +69,10 @@ public final class WeightMatrix: @unchecked Sendable {
     /// prompt and the cloud's batch over many sessions give exactly what token-by-token decoding
     /// gives. Q8_0 quantizes each input row to 8-bit blocks first, as llama.cpp does.
     public func multiply(
-        _ input: UnsafePointer<Float>, count n: Int, into output: UnsafeMutablePointer<Float>
+        _ input: UnsafePointer<Float>, count n: Int, into output: UnsafeMutablePointer<Float>,
+        threads: Int = Parallel.threadCount
     ) {
-        let done = split_matmul(kernelType, kernelWeights, rows, columns, input, n, output, Parallel.threadCount)
+        let done = split_matmul(kernelType, kernelWeights, rows, columns, input, n, output, max(1, threads))
         // Only the Q8_0 activation scratch can fail to allocate: out of memory is not recoverable.
         precondition(done != 0, "out of memory for a \(n) × \(columns) quantized activation")
     }
