@@ -84,7 +84,6 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
 
     public func act(_ request: ActRequest) async throws -> ActReply {
         let checked = try request.validated(policyHorizon: horizon)
-        guard !stopped.current else { throw ClientAPIError(.overloaded, "the policy service has stopped") }
         return try await withCheckedThrowingContinuation { continuation in
             // `stop()` sets its flag under the queue's lock, so a request is either queued before
             // the stop (and answered: workers drain the queue before they leave) or refused.
