@@ -117,9 +117,13 @@ void split_attention(const float *query, size_t rows, size_t start, const float 
                      float scale, float *scores, float *output, size_t threads) {
     attention_job job = {query, keys, values, rows, start, head_dim, head_count / kv_head_count,
                          query_width, kv_width, scale, scores, output};
-    // A decode step's heads are a few µs in all; a hand-off to the pool is worth it only above that.
+    // A hand-off to the pool costs about a µs. A decode step's heads over 64+ positions of a
+    // SmolLM2-135M-sized model (9 heads of 64) already take longer than that, their keys and values
+    // coming from memory (the weights went through the caches since): split over two threads they
+    // decode 1.5-3% faster, alternating with the serial heads token by token in one process
+    // (BENCHMARKS.md, issue 10).
     size_t work = head_count * rows * (start + rows) * head_dim;
-    if (threads <= 1 || work < (1u << 18)) {
+    if (threads <= 1 || work < (1u << 15)) {
         for (size_t head = 0; head < head_count; head++) attention_head(&job, head, head_count);
     } else {
         split_pool_run(attention_head, &job, head_count);

@@ -14,11 +14,11 @@ int split_set_mmap_threshold(int bytes) {
 #endif
 }
 
-int split_resident_breakdown(const char *model_path, uint64_t bytes[3]) {
+int split_resident_breakdown(const char *model_path, uint64_t bytes[4]) {
     FILE *smaps = fopen("/proc/self/smaps", "re");
     if (!smaps) return 0;
     char line[4096 + 128];  // a mapping's line: addresses, flags, device, inode and a path
-    bytes[0] = bytes[1] = bytes[2] = 0;
+    bytes[0] = bytes[1] = bytes[2] = bytes[3] = 0;
     int kind = 2;
     size_t model_length = strlen(model_path);
     while (fgets(line, sizeof line, smaps)) {
@@ -32,6 +32,8 @@ int split_resident_breakdown(const char *model_path, uint64_t bytes[3]) {
             kind = !path ? 2 : length == model_length && memcmp(path, model_path, length) == 0 ? 0 : 1;
         } else if (sscanf(line, "Rss: %llu kB", &kilobytes) == 1) {
             bytes[kind] += (uint64_t)kilobytes * 1024;
+        } else if (kind == 0 && sscanf(line, "FilePmdMapped: %llu kB", &kilobytes) == 1) {
+            bytes[3] += (uint64_t)kilobytes * 1024;
         }
     }
     fclose(smaps);

@@ -44,8 +44,9 @@ struct BenchCommand: ParsableCommand {
                              (result.peakResidentBytesAfterLoad ?? 0) >> 20, peak >> 20, file >> 20, Double(peak) / Double(file)))
             }
             if let parts = result.residentBreakdown {
-                print(String(format: "resident after the last decode: model file %.1f MB, executable and libraries %.1f MB, anonymous %.1f MB (KV cache %.1f MB, scratch %.1f MB)",
-                             Double(parts.modelFileBytes) / 1e6, Double(parts.codeBytes) / 1e6, Double(parts.anonymousBytes) / 1e6,
+                print(String(format: "resident after the last decode: model file %.1f MB (%.1f MB of it in 2 MB pages), executable and libraries %.1f MB, anonymous %.1f MB (KV cache %.1f MB, scratch %.1f MB)",
+                             Double(parts.modelFileBytes) / 1e6, Double(parts.modelFileHugePageBytes) / 1e6,
+                             Double(parts.codeBytes) / 1e6, Double(parts.anonymousBytes) / 1e6,
                              Double(result.kvCacheBytes ?? 0) / 1e6, Double(result.workspaceBytes ?? 0) / 1e6))
             }
             if let allocations = result.decodeAllocations {

@@ -262,6 +262,28 @@ func mappedFileSlices() throws {
     #expect(try MappedFile(path: directory.write([], to: "empty.bin")).bytes.count == 0)
 }
 
+@Test("a file of 2 MB or more is mapped whole at a 2 MB boundary, every byte as in the file, and unmapped cleanly")
+func mappedFileHugeAlignment() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    // Not a multiple of the page size, so the mapping's last page is partly past the file's end.
+    let count = (5 << 20) + 12345
+    let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+    let path = try directory.write(bytes, to: "big.bin")
+    for _ in 0..<3 {  // mapped and unmapped again: the reservation's head and tail were given back
+        let file = try MappedFile(path: path)
+        #expect(file.bytes.count == count)
+        #if os(Linux)
+        #expect(Int(bitPattern: file.bytes.baseAddress) % (2 << 20) == 0)
+        #endif
+        #expect(file.bytes.elementsEqual(bytes))
+        #expect(try file.slice(offset: count - 3, count: 3).elementsEqual(bytes.suffix(3)))
+    }
+    // Below 2 MB, the plain mapping: still every byte.
+    let small = try MappedFile(path: directory.write(Array(bytes.prefix(70_000)), to: "small.bin"))
+    #expect(small.bytes.elementsEqual(bytes.prefix(70_000)))
+}
+
 @Test("GGUF version 2 files, laid out as version 3, are read too")
 func ggufVersion2() throws {
     let directory = try TemporaryDirectory()

@@ -12,6 +12,7 @@
 //   flock /work/bench.lock /tmp/decode_gemv [tokens]
 #include <immintrin.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,7 +49,9 @@ static void read_chunk(void *context, size_t chunk, size_t chunks) {
 int main(int argc, char **argv) {
     int tokens = argc > 1 ? atoi(argv[1]) : 64;
     size_t layer = (size_t)(D + 2 * KV + D + 3 * FF) * D, total = LAYERS * layer + (size_t)VOCAB * D;
-    uint16_t *w = aligned_alloc(4096, (total * 2 + 4095) / 4096 * 4096);
+    size_t weight_bytes = (total * 2 + ((size_t)2 << 20) - 1) / ((size_t)2 << 20) * ((size_t)2 << 20);
+    uint16_t *w = aligned_alloc((size_t)2 << 20, weight_bytes);
+    if (w) madvise(w, weight_bytes, MADV_HUGEPAGE);  // 2 MB pages, as the runtime maps its weights
     float *x = aligned_alloc(64, FF * sizeof(float)), *y = aligned_alloc(64, 3 * FF * sizeof(float));
     float *logits = aligned_alloc(64, VOCAB * sizeof(float));
     if (!w || !x || !y || !logits) return 1;
@@ -58,8 +61,9 @@ int main(int argc, char **argv) {
 
     // Read bandwidth on the same pool threads (1 GiB, best of 5 after a warm-up), as membw.c.
     size_t bytes = (size_t)1 << 30;
-    char *buffer = aligned_alloc(4096, bytes);
+    char *buffer = aligned_alloc((size_t)2 << 20, bytes);
     if (!buffer) return 1;
+    madvise(buffer, bytes, MADV_HUGEPAGE);
     memset(buffer, 1, bytes);
     read_job job = {buffer, bytes, {0}};
     double best_read = 1e30;

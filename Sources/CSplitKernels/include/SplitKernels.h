@@ -16,10 +16,11 @@ void split_bf16_to_f32(const uint16_t *src, float *dst, size_t count);
 int split_set_mmap_threshold(int bytes);
 
 /// Adds up the `Rss:` lines of /proc/self/smaps by mapping: `bytes[0]` for mappings of the file
-/// `model_path`, `bytes[1]` for every other file, `bytes[2]` for anonymous memory. Reads through
-/// a fixed buffer, so taking the measurement does not itself raise the peak resident set.
+/// `model_path`, `bytes[1]` for every other file, `bytes[2]` for anonymous memory; `bytes[3]` is
+/// the part of `bytes[0]` mapped in 2 MB pages (`FilePmdMapped:`). Reads through a fixed buffer,
+/// so taking the measurement does not itself raise the peak resident set.
 /// Returns 1 on success, 0 where the file cannot be read.
-int split_resident_breakdown(const char *model_path, uint64_t bytes[3]);
+int split_resident_breakdown(const char *model_path, uint64_t bytes[4]);
 
 #endif
 

@@ -23,6 +23,8 @@ public enum ProcessMemory {
     /// and anonymous memory (heap, thread stacks, caches, scratch). Nil where smaps is missing.
     public struct ResidentBreakdown: Sendable, Codable {
         public var modelFileBytes: Int
+        /// The part of `modelFileBytes` mapped in 2 MB pages (see `MappedFile`).
+        public var modelFileHugePageBytes: Int
         public var codeBytes: Int
         public var anonymousBytes: Int
     }
@@ -30,9 +32,10 @@ public enum ProcessMemory {
     /// The current `ResidentBreakdown`, counting mappings of `modelPath` (absolute, as the
     /// kernel prints it) as the model's.
     public static func residentBreakdown(modelPath: String) -> ResidentBreakdown? {
-        var bytes: [UInt64] = [0, 0, 0]
+        var bytes: [UInt64] = [0, 0, 0, 0]
         guard split_resident_breakdown(modelPath, &bytes) == 1 else { return nil }
-        return ResidentBreakdown(modelFileBytes: Int(bytes[0]), codeBytes: Int(bytes[1]), anonymousBytes: Int(bytes[2]))
+        return ResidentBreakdown(modelFileBytes: Int(bytes[0]), modelFileHugePageBytes: Int(bytes[3]),
+                                 codeBytes: Int(bytes[1]), anonymousBytes: Int(bytes[2]))
     }
 
     private static func field(_ name: String) -> Int? {
