@@ -268,14 +268,17 @@ func mappedFileHugeAlignment() throws {
     defer { directory.remove() }
     // Not a multiple of the page size, so the mapping's last page is partly past the file's end.
     let count = (5 << 20) + 12345
-    let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+    // No short period: a mapping a page (or 2 MB) off would not read the same bytes.
+    let bytes = (0..<count).map { UInt8(truncatingIfNeeded: (UInt64($0) &* 0x9E37_79B9_7F4A_7C15) >> 56) }
     let path = try directory.write(bytes, to: "big.bin")
-    for _ in 0..<3 {  // mapped and unmapped again: the reservation's head and tail were given back
+    for _ in 0..<3 {  // mapped, read and unmapped again
         let file = try MappedFile(path: path)
         #expect(file.bytes.count == count)
         #if os(Linux)
         #expect(Int(bitPattern: file.bytes.baseAddress) % (2 << 20) == 0)
         #endif
+        _ = file.adviseHugePages(from: 4096)  // from 2 MB on (advice only: THP may be off)
+        #expect(!file.adviseHugePages(from: count) && !file.adviseHugePages(from: -1))
         #expect(file.bytes.elementsEqual(bytes))
         #expect(try file.slice(offset: count - 3, count: 3).elementsEqual(bytes.suffix(3)))
     }

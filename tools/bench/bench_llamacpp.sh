@@ -27,9 +27,11 @@ fi
 # boot; llama.cpp then maps the same cached pages. (A file cached earlier in 4 KB pages would keep
 # them: Split's weights would be mapped in 4 KB pages, 10-20% slower decode in the high-bandwidth mode.)
 for t in $TYPES; do
-    python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' \
+    python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' \
         "$DIR/smollm2-135m-$t.gguf"
-    .build/release/edge-node bench --model "$DIR/smollm2-135m-$t.gguf" --prompt-tokens 1 --decode-tokens 1 --repetitions 1 >&2
+    warm=$(.build/release/edge-node bench --model "$DIR/smollm2-135m-$t.gguf" --prompt-tokens 1 --decode-tokens 1 --repetitions 1)
+    # "(… MB of it in 2 MB pages)": 0 where the kernel kept 4 KB pages
+    echo "$warm" | grep 'resident after' >&2 || true
 done
 clang -O2 -march=native tools/bench/membw.c -lpthread -o /tmp/split-membw
 cc -O2 -shared -fPIC tools/bench/malloc_count.c -o /tmp/split-malloc-count.so

@@ -137,6 +137,7 @@ public final class GGUFFile: WeightStore {
         tensors = try rawTensors.map { raw in
             try Self.locate(raw, dataOffset: dataOffset, alignment: alignment, fileSize: fileSize)
         }
+        file.adviseHugePages(from: dataOffset)  // the tensors; the header stays in small pages
     }
 
     /// Rejects zero, negative-when-signed and overflowing dimensions.

@@ -38,32 +38,34 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(address)
     }
 
-    /// Where the kernel can back the mapping with 2 MB pages, its start is 2 MB-aligned (as the
-    /// file's offset 0 is) and it is advised so: a model's weights are streamed once per token, and
-    /// with 4 KB pages every 4 KB costs a TLB entry and stops the hardware prefetcher at a page's
-    /// end. The page cache then holds the file in 2 MB folios when it is first read through this
-    /// mapping (a file already cached in small pages keeps them until evicted); nothing is copied,
-    /// and the resident set is the same pages. Anywhere this does not apply (small files, no THP)
-    /// it is the plain mapping. BENCHMARKS.md, issue 10.
+    /// The size of the pages the mapping of a large file is aligned and advised for.
+    static let hugePageBytes = 2 << 20
+
+    /// A file of 2 MB or more is mapped at a 2 MB boundary (as the file's offset 0 is), so that its
+    /// weights can be mapped in 2 MB pages (`adviseHugePages(from:)`). Small files and other
+    /// systems get the plain mapping.
     private static func mapAligned(_ descriptor: Int32, size: Int) -> UnsafeMutableRawPointer? {
-        let huge = 2 << 20
         #if os(Linux)
-        if size >= huge,
-           let reserved = mmap(nil, size + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+        let huge = UInt(hugePageBytes)
+        if size >= hugePageBytes,
+           let reserved = mmap(nil, size + hugePageBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
            reserved != MAP_FAILED {
-            let start = (Int(bitPattern: reserved) + huge - 1) & ~(huge - 1)
-            let aligned = UnsafeMutableRawPointer(bitPattern: start)
-            if let mapped = mmap(aligned, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, descriptor, 0), mapped != MAP_FAILED {
+            // Addresses as unsigned words with wrapping arithmetic (no trap near the top of a
+            // 32-bit address space); the mapping [start, end) lies inside the reservation.
+            let first = UInt(bitPattern: reserved), last = first &+ UInt(size) &+ huge
+            let start = (first &+ huge &- 1) & ~(huge &- 1)
+            if let mapped = mmap(UnsafeMutableRawPointer(bitPattern: start), size, PROT_READ, MAP_PRIVATE | MAP_FIXED, descriptor, 0),
+               mapped != MAP_FAILED {
                 // Give back the reservation's unused head and tail (whole pages on both sides).
-                let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-                let end = (start + size + pageSize - 1) / pageSize * pageSize
-                let head = start - Int(bitPattern: reserved), tail = Int(bitPattern: reserved) + size + huge - end
-                if head > 0 { _ = munmap(reserved, head) }
-                if tail > 0 { _ = munmap(UnsafeMutableRawPointer(bitPattern: end), tail) }
-                _ = madvise(mapped, size, MADV_HUGEPAGE)  // advice: refused, the mapping is as good as plain
+                let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+                let end = (start &+ UInt(size) &+ pageSize &- 1) / pageSize &* pageSize
+                if start > first { _ = munmap(reserved, Int(start &- first)) }
+                if last > end { _ = munmap(UnsafeMutableRawPointer(bitPattern: end), Int(last &- end)) }
                 return mapped
             }
-            _ = munmap(reserved, size + huge)
+            // (Before Linux 6.12 a failed MAP_FIXED may leave a hole in the reservation that another
+            // thread's mmap could take before this; the window is this one call.)
+            _ = munmap(reserved, size + hugePageBytes)
         }
         #endif
         return mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
@@ -90,10 +92,36 @@ public final class MappedFile: @unchecked Sendable {
         guard let base, end > 0 else { return 0 }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let length = min(end, size) / pageSize * pageSize
+        guard length > 0 else { return 0 }
         // MADV_DONTNEED on a private, never-written file mapping only drops page-table entries;
         // it fails for ranges we did not map, which these are not. A failure leaves pages resident.
-        guard length > 0, madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) == 0 else { return 0 }
+        guard madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) == 0 else { return 0 }
         return length
+    }
+
+    /// Advises the kernel to map the file from `offset` (rounded up to 2 MB) to its end in 2 MB
+    /// pages: a model's weights, streamed once per token, where with 4 KB pages every 4 KB costs a
+    /// TLB entry and stops the hardware prefetcher at a page's end (decode's matrix work 20% faster
+    /// at this machine's high bandwidth; BENCHMARKS.md, issue 10). Where the kernel and the file
+    /// system keep files in 2 MB page-cache folios (THP on; ext4 from Linux 6.16, xfs), the part
+    /// first read after this advice is cached and mapped in 2 MB pages; a part already cached in
+    /// small pages keeps them until evicted. Nothing is copied: the resident set is the file's pages
+    /// either way. The bytes before `offset` (a header, read at load time and then released with
+    /// `releasePages(before:)`) stay in small pages: a 2 MB page is resident or not as a whole,
+    /// so a header sharing one with the first weights would stay resident with them.
+    /// Returns whether the advice was taken (false for small files, other systems, no THP).
+    @discardableResult
+    public func adviseHugePages(from offset: Int) -> Bool {
+        #if os(Linux)
+        let huge = Self.hugePageBytes
+        guard let base, size >= huge, offset >= 0, offset < size,
+              Int(bitPattern: base) % huge == 0 else { return false }
+        let start = (offset + huge - 1) / huge * huge
+        guard start < size else { return false }
+        return madvise(UnsafeMutableRawPointer(mutating: base + start), size - start, MADV_HUGEPAGE) == 0
+        #else
+        return false
+        #endif
     }
 
     /// The `count` bytes starting at `offset`.

@@ -72,6 +72,7 @@ public final class SafetensorsFile: WeightStore {
         }
         let dataSize = file.size - dataOffset
         for (name, info) in header.tensors { try Self.check(info, name: name, dataSize: dataSize) }
+        file.adviseHugePages(from: dataOffset)
         tensors = header.tensors
         tensorNames = header.tensors.keys.sorted()
     }
