@@ -117,11 +117,11 @@ void split_attention(const float *query, size_t rows, size_t start, const float 
                      float scale, float *scores, float *output, size_t threads) {
     attention_job job = {query, keys, values, rows, start, head_dim, head_count / kv_head_count,
                          query_width, kv_width, scale, scores, output};
-    // A hand-off to the pool costs about a µs. A decode step's heads over 64+ positions of a
+    // A hand-off to the pool costs about a µs. A decode step's heads over ~57+ positions of a
     // SmolLM2-135M-sized model (9 heads of 64) already take longer than that, their keys and values
-    // coming from memory (the weights went through the caches since): split over two threads they
-    // decode 1.5-3% faster, alternating with the serial heads token by token in one process
-    // (BENCHMARKS.md, issue 10).
+    // coming from memory (the weights went through the caches since): split over two threads the
+    // decode ran 1.4-3.0% faster, alternating with the serial heads token by token in one process
+    // at ~45 GB/s (BENCHMARKS.md, issue 10, session 6).
     size_t work = head_count * rows * (start + rows) * head_dim;
     if (threads <= 1 || work < (1u << 15)) {
         for (size_t head = 0; head < head_count; head++) attention_head(&job, head, head_count);

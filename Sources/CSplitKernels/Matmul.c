@@ -81,9 +81,10 @@ int split_matmul_parts(int type, const split_matmul_part *parts, size_t count, s
     // Chunks are claimed dynamically: on a shared machine a worker may be descheduled, and the
     // caller then runs the chunks it has not claimed instead of waiting. Four per thread where
     // the multiply is compute-bound (n ≥ 2); two for a decode step (n = 1), where each chunk's
-    // start is a cold memory stream: with 2 MB pages at ~80 GB/s, 2 per thread decodes 2.4% faster
-    // than 4 (1 per thread: 3.4%, but a descheduled worker then holds half a matrix), tokens of the
-    // variants alternating in one process (BENCHMARKS.md, issue 10). A chunk is worth a hand-off
+    // start is a cold memory stream: with 2 MB pages at ~80 GB/s, 2 per thread decoded 1.5-3.2%
+    // faster than 4 (1 per thread 2.3-4.8%, but a descheduled worker then holds half a matrix);
+    // at ~44 GB/s no difference. Tokens of the variants alternated in one process (BENCHMARKS.md,
+    // issue 10, session 6). A chunk is worth a hand-off
     // once it reads ~32 K weights (a few µs of memory traffic at n = 1, where the pool's spinning
     // workers pick it up within a microsecond).
     size_t work = rows * cols * n, chunks = threads > 1 ? threads * (n == 1 ? 2 : 4) : 1;

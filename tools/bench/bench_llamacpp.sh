@@ -25,7 +25,8 @@ fi
 # Each file's cached pages are dropped and read back through Split's mapping (2 MB-aligned, advised
 # MADV_HUGEPAGE), so the kernel caches the file in 2 MB folios, as on a model's first load after a
 # boot; llama.cpp then maps the same cached pages. (A file cached earlier in 4 KB pages would keep
-# them: Split's weights would be mapped in 4 KB pages, 10-20% slower decode in the high-bandwidth mode.)
+# them: Split's weights would be mapped in 4 KB pages; a decode step's matrix work ran ~20% slower so
+# in the high-bandwidth mode.)
 for t in $TYPES; do
     python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' \
         "$DIR/smollm2-135m-$t.gguf"

@@ -1,7 +1,8 @@
 // Read bandwidth of this machine's memory, the bound on decode speed (every weight is read once
 // per token): T threads each stream their share of a 1 GiB buffer (far larger than the caches)
 // with 64-byte loads; best of 5 passes. Prints one JSON line. The buffer is asked for in 2 MB pages
-// (MADV_HUGEPAGE), as the runtime maps its weights: with 4 KB pages this machine reads 5-10% less,
+// (MADV_HUGEPAGE), as the runtime maps its weights: with 4 KB pages this machine read 5-10% less in
+// its low-bandwidth mode (~1% in the high one),
 // and the limit a decode is held to is the best the memory can do.
 //   clang -O2 -march=native tools/bench/membw.c -lpthread -o /tmp/membw && /tmp/membw [threads]
 #include <immintrin.h>

@@ -47,8 +47,9 @@ public final class MappedFile: @unchecked Sendable {
     private static func mapAligned(_ descriptor: Int32, size: Int) -> UnsafeMutableRawPointer? {
         #if os(Linux)
         let huge = UInt(hugePageBytes)
-        if size >= hugePageBytes,
-           let reserved = mmap(nil, size + hugePageBytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+        let (reservation, overflow) = size.addingReportingOverflow(hugePageBytes)
+        if size >= hugePageBytes, !overflow,
+           let reserved = mmap(nil, reservation, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
            reserved != MAP_FAILED {
             // Addresses as unsigned words with wrapping arithmetic (no trap near the top of a
             // 32-bit address space); the mapping [start, end) lies inside the reservation.
@@ -63,9 +64,10 @@ public final class MappedFile: @unchecked Sendable {
                 if last > end { _ = munmap(UnsafeMutableRawPointer(bitPattern: end), Int(last &- end)) }
                 return mapped
             }
-            // (Before Linux 6.12 a failed MAP_FIXED may leave a hole in the reservation that another
-            // thread's mmap could take before this; the window is this one call.)
-            _ = munmap(reserved, size + hugePageBytes)
+            // The reservation stays: before Linux 6.12 a failed MAP_FIXED may have left a hole in
+            // it that another thread's mapping could already occupy, which unmapping the whole
+            // reservation would take away. It costs address space only (no memory), and only after
+            // a failure (out of memory, a file system refusing the mapping).
         }
         #endif
         return mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
@@ -107,9 +109,13 @@ public final class MappedFile: @unchecked Sendable {
     /// first read after this advice is cached and mapped in 2 MB pages; a part already cached in
     /// small pages keeps them until evicted. Nothing is copied: the resident set is the file's pages
     /// either way. The bytes before `offset` (a header, read at load time and then released with
-    /// `releasePages(before:)`) stay in small pages: a 2 MB page is resident or not as a whole,
-    /// so a header sharing one with the first weights would stay resident with them.
-    /// Returns whether the advice was taken (false for small files, other systems, no THP).
+    /// `releasePages(before:)`) are advised MADV_NOHUGEPAGE, so they are read into small folios and
+    /// mapped in small pages even where THP is `always`: a page is resident or not as a whole, and a
+    /// header sharing a 2 MB one with the first weights would stay resident with them. (A header
+    /// already cached in a 2 MB folio, by another program's reads, may still be mapped again whole
+    /// when the first weights are read; evicting the file's cached pages clears that.)
+    /// Returns whether the advice was taken (false for small files, other systems, and kernels
+    /// built without THP; THP set to `never` takes the advice and ignores it).
     @discardableResult
     public func adviseHugePages(from offset: Int) -> Bool {
         #if os(Linux)
@@ -118,6 +124,7 @@ public final class MappedFile: @unchecked Sendable {
               Int(bitPattern: base) % huge == 0 else { return false }
         let start = (offset + huge - 1) / huge * huge
         guard start < size else { return false }
+        if start > 0 { _ = madvise(UnsafeMutableRawPointer(mutating: base), start, MADV_NOHUGEPAGE) }
         return madvise(UnsafeMutableRawPointer(mutating: base + start), size - start, MADV_HUGEPAGE) == 0
         #else
         return false
