@@ -11,7 +11,7 @@ let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
 // and without exporting every symbol (the static runtime's `-export-dynamic`: 3 MB of .dynsym,
 // .dynstr and .gnu.hash that the dynamic linker reads while it binds the C libraries). A process
 // then maps one image instead of ~15 libraries, each with its own relocated data: what the
-// executable and its libraries keep resident in `edge-node bench` falls from 29.8 to 20.7 MB
+// executable and its libraries keep resident in `split-bench runtime` falls from 29.8 to 20.7 MB
 // (BENCHMARKS.md, issue 10: the f16 model's peak RSS against its file size).
 // DT_RELR needs glibc 2.36 to load (Debian 12; not Ubuntu 22.04's 2.35), so it is asked for only
 // where the building machine's glibc has it.
@@ -46,6 +46,7 @@ let package = Package(
         .library(name: "Split", targets: ["Split"]),
         .executable(name: "edge-node", targets: ["EdgeNode"]),
         .executable(name: "cloud-node", targets: ["CloudNode"]),
+        .executable(name: "split-bench", targets: ["SplitBenchCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -76,10 +77,32 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // What every executable's command line shares: `main()` with `--config` expansion and
+        // the option groups.
+        .target(
+            name: "SplitCLI",
+            dependencies: ["Split", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The harness: benchmarks, evaluations, the link emulator and the device-speed pacer.
+        // Daemons never link it.
+        .target(
+            name: "SplitBench",
+            dependencies: ["Split", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "SplitBenchCommand",
+            dependencies: [
+                "Split", "SplitBench", "SplitCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: staticReleaseLink
+        ),
         .executableTarget(
             name: "EdgeNode",
             dependencies: [
-                "Split",
+                "Split", "SplitCLI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "CloudNode",
             dependencies: [
-                "Split",
+                "Split", "SplitCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,13 +120,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SplitTests",
-            dependencies: ["Split"],
+            dependencies: ["Split", "SplitBench"],
             exclude: ["Fixtures"]
         ),
         // Tests that open sockets and start processes.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Split"]
+            dependencies: ["Split", "SplitBench"]
         ),
     ]
 )

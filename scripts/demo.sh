@@ -15,6 +15,7 @@ PROMPT=${PROMPT:-$'import os\n\n\ndef read_lines(path):\n    with open(path) as 
 echo "== building (release)"
 swift build -c release --product edge-node
 swift build -c release --product cloud-node
+swift build -c release --product split-bench   # the robot control loop client (split-bench robot-loop)
 BIN=.build/release
 
 source scripts/daemons.sh demo
@@ -61,6 +62,6 @@ $BIN/edge-node serve --policy "$POLICY" --policy-split-layer "$POLICY_SPLIT_LAYE
 PIDS+=($!)
 wait_for "$WORK/robot-edge.log" "edge node serving"
 echo "== a 30 Hz control loop (simulated point mass tracking a jumping target) for 5 s per mode, through the split"
-$BIN/edge-node robot-loop --connect "ipc://$WORK/robot.sock" --steps 150
+$BIN/split-bench robot-loop --connect "ipc://$WORK/robot.sock" --steps 150
 
 echo; echo "== done: the nodes stop now"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wall-clock robot control through real daemons: a cloud-node serving the robot policy's tail,
-# an emulated 40 ms RTT link (edge-node relay), an edge-node serving the `act` API with layers
-# [0, k) of the policy, and `edge-node robot-loop` running the 30 Hz loop in each mode.
+# an emulated 40 ms RTT link (split-bench relay), an edge-node serving the `act` API with layers
+# [0, k) of the policy, and `split-bench robot-loop` running the 30 Hz loop in each mode.
 # Usage: scripts/robot-wallclock.sh [BIN=.build/release] (set RTT_MS, STEPS, COURSE=--course)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ $BIN/cloud-node serve --model "$POLICY" --bind "tcp://127.0.0.1:$CLOUD_PORT" --k
     --allow "$WORK/edge.pub" --threads 1 >"$WORK/cloud.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/cloud.log" "serving"
-$BIN/edge-node relay --listen-port "$RELAY_PORT" --target-port "$CLOUD_PORT" --rtt-ms "$RTT_MS" >"$WORK/relay.log" 2>&1 &
+$BIN/split-bench relay --listen-port "$RELAY_PORT" --target-port "$CLOUD_PORT" --rtt-ms "$RTT_MS" >"$WORK/relay.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$RELAY_PORT") 2>/dev/null && break; sleep 0.1; done
 $BIN/edge-node serve --policy "$POLICY" --policy-split-layer "$K" --policy-cloud "tcp://127.0.0.1:$RELAY_PORT" \
@@ -29,4 +29,4 @@ $BIN/edge-node serve --policy "$POLICY" --policy-split-layer "$K" --policy-cloud
 PIDS+=($!)
 wait_for "$WORK/edge.log" "edge node serving"
 echo "policy $POLICY split at k=$K, edge <-> cloud over an emulated ${RTT_MS} ms RTT link (CURVE), 30 Hz wall clock"
-$BIN/edge-node robot-loop --connect "ipc://$WORK/edge.sock" --steps "$STEPS" $COURSE "$@"
+$BIN/split-bench robot-loop --connect "ipc://$WORK/edge.sock" --steps "$STEPS" $COURSE "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak test (not in CI): one edge node in front of two cloud replicas for the code model and two
-# for the robot policy, every cloud behind its own link emulator (`edge-node relay`, 10 ms RTT,
+# for the robot policy, every cloud behind its own link emulator (`split-bench relay`, 10 ms RTT,
 # 1 ms jitter), and 64 concurrent clients mixing completions (HTTP and socket API) with robot
 # `act` requests for 10 minutes. Every answer must equal its reference (greedy completions and
 # policy chunks are deterministic; activations travel as f32); RSS of all five daemons is
@@ -19,9 +19,10 @@ POLICY_SPLIT_LAYER=${POLICY_SPLIT_LAYER:-2}
 RTT_MS=${RTT_MS:-10}
 OUT=${OUT:-.build-soak}
 python3 -c "import zmq" 2>/dev/null || { echo "the soak driver needs pyzmq (pip install pyzmq)"; exit 2; }
-if [ ! -x "$BIN/edge-node" ] || [ ! -x "$BIN/cloud-node" ]; then
+if [ ! -x "$BIN/edge-node" ] || [ ! -x "$BIN/cloud-node" ] || [ ! -x "$BIN/split-bench" ]; then
     swift build -c release --product edge-node
     swift build -c release --product cloud-node
+    swift build -c release --product split-bench
 fi
 
 mkdir -p "$OUT"
@@ -43,7 +44,7 @@ start_cloud() {
     echo "$!" >"$WORK/$name.pid"
     wait_for "$OUT/$name.log" "serving"
     relay_port=$(free_port)
-    $BIN/edge-node relay --listen-port "$relay_port" --target-port "$port" --rtt-ms "$RTT_MS" --jitter-ms 1 \
+    $BIN/split-bench relay --listen-port "$relay_port" --target-port "$port" --rtt-ms "$RTT_MS" --jitter-ms 1 \
         >"$OUT/$name-relay.log" 2>&1 &
     PIDS+=($!)
     sleep 0.5

@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "split.cloud")
-        if let threads { RuntimeBenchmark.setThreads(threads) }
+        if let threads { Parallel.setThreads(threads) }
         ProcessMemory.returnLargeFreesToSystem()
         let file = try ModelFile(path: model)
         let layerCount = file.configuration.layerCount

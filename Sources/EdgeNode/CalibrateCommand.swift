@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Split
+import SplitCLI
 
 /// `edge-node calibrate`: sweeps split-exit's τ and split-spec's γ on held-out files and writes
 /// the chosen defaults next to the model (`<model>.exit.json`).
@@ -19,7 +20,7 @@ struct CalibrateCommand: ParsableCommand {
     var splitLayer: Int?
 
     @Option(name: .long, help: "How τ is chosen: line-match (most tokens on the edge keeping line exact match and edit similarity within the tolerances of the full model's) or agreement (smallest τ keeping --agreement-target token agreement).")
-    var criterion = "line-match"
+    var criterion: Criterion = .lineMatch
 
     @Option(name: .long, help: "line-match: how far below the full model's line exact match split-exit may fall (0.015 = 1.5 points).")
     var exactMatchTolerance = 0.015
@@ -61,9 +62,10 @@ struct CalibrateCommand: ParsableCommand {
         let k = splitLayer ?? file.configuration.layerCount / 2
         guard (1..<file.configuration.layerCount).contains(k) else { throw ValidationError("--split-layer must be 1…\(file.configuration.layerCount - 1)") }
         let set = try heldOutOptions.cases(prompts, tokenizer: tokenizer, defaultPart: .calibration)
-        let rule: ExitCalibration.Criterion = criterion == "agreement"
-            ? .agreement(target: agreementTarget)
-            : .lineMatch(exactMatchTolerance: exactMatchTolerance, editSimilarityTolerance: editSimilarityTolerance)
+        let rule: ExitCalibration.Criterion = switch criterion {
+        case .agreement: .agreement(target: agreementTarget)
+        case .lineMatch: .lineMatch(exactMatchTolerance: exactMatchTolerance, editSimilarityTolerance: editSimilarityTolerance)
+        }
         let calibration = try ExitCalibration.run(modelPath: modelOptions.model, cases: set.cases, splitLayer: k, thresholds: tau,
                                                   draftLengths: gamma, criterion: rule, roundTripMilliseconds: rttMs,
                                                   useController: !noController)
@@ -93,5 +95,13 @@ struct CalibrateCommand: ParsableCommand {
             why = "most edge-answered tokens with line EM within \(exactMatchTolerance) and edit similarity within \(editSimilarityTolerance) of the full model's"
         }
         print("k=\(k): τ=\(calibration.threshold) (\(why)), γ=\(calibration.draftLength); wrote \(path)")
+    }
+}
+
+extension CalibrateCommand {
+    /// How τ is chosen.
+    enum Criterion: String, ExpressibleByArgument {
+        case lineMatch = "line-match"
+        case agreement
     }
 }

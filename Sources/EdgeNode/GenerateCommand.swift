@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Split
+import SplitCLI
 
 /// `edge-node generate`: runs the whole model locally and streams the completion.
 struct GenerateCommand: ParsableCommand {

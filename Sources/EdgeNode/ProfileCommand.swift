@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Split
+import SplitCLI
 
 /// `edge-node profile`: measures this machine (and optionally the link to a cloud) and writes
 /// the device (and network) profile YAML the planner reads.
@@ -57,7 +58,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { RuntimeBenchmark.setThreads(threads) }
+        if let threads { Parallel.setThreads(threads) }
         let bar = ProgressBar()
         var loaded: (TransformerModel, ModelShape)?
         if let model {

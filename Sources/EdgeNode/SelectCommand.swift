@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Split
+import SplitCLI
 
 /// `edge-node select`: the strategy the selector picks for a task, and with `--explain` the
 /// prediction for every candidate.
@@ -36,7 +37,7 @@ struct SelectCommand: ParsableCommand {
     var quality = "exact"
 
     @Option(name: .long, help: "Task kind: completion, or action-chunk (a robot policy's chunk; --policy).")
-    var kind = "completion"
+    var kind: TaskKind = .completion
 
     @Option(name: .long, help: "Robot policy (.gguf) for action-chunk tasks.")
     var policy = "models/split-robot-policy.gguf"
@@ -45,7 +46,7 @@ struct SelectCommand: ParsableCommand {
     var history: String?
 
     @Option(name: .long, help: "Learner: planner, knn or meta.")
-    var learner = "meta"
+    var learner: SelectionLearner = .meta
 
     @Option(name: .long, help: "Directory holding devices/ and networks/.")
     var profiles = "profiles"
@@ -54,8 +55,6 @@ struct SelectCommand: ParsableCommand {
     var explain = false
 
     func validate() throws {
-        guard SelectionLearner(rawValue: learner) != nil else { throw ValidationError("--learner is planner, knn or meta") }
-        guard TaskKind(rawValue: kind) != nil else { throw ValidationError("--kind is completion or action-chunk") }
         guard promptTokens > 0, outputTokens > 0, cloudLoad >= 1 else {
             throw ValidationError("--prompt-tokens and --output-tokens must be positive, --cloud-load at least 1")
         }
@@ -71,7 +70,7 @@ struct SelectCommand: ParsableCommand {
         var link = try store.network(network)
         if let rttMs { link.roundTripMilliseconds = ProfileFigure(rttMs, source: "--rtt-ms") }
         let requirement = try QualityRequirement.parse(quality)
-        let chunk = TaskKind(rawValue: kind) == .actionChunk
+        let chunk = kind == .actionChunk
         let policyFile = chunk ? try ModelFile(path: policy) : nil
         let policyShape = try policyFile.map { ModelShape(model: try $0.load(.init(layers: nil, embedding: false, head: false)),
                                                           name: (policy as NSString).lastPathComponent) }
@@ -86,7 +85,7 @@ struct SelectCommand: ParsableCommand {
                                  calibration: try ExitCalibration.load(forModel: model))
         let candidates = StrategyCatalogue.standard(layerCount: shape.layerCount).strategies(layerCount: shape.layerCount)
             + (policyShape.map { StrategyCatalogue.controlStrategies(layerCount: $0.layerCount) } ?? [])
-        var selector = StrategySelector(candidates: candidates, prior: prior, learner: SelectionLearner(rawValue: learner) ?? .meta)
+        var selector = StrategySelector(candidates: candidates, prior: prior, learner: learner)
         if let history { selector.train(on: try HistoryStore(path: history).records()) }
         let selection = try selector.select(for: task)
         print("task: \(chunk ? "action chunk of \(task.outputTokens) actions" : "\(promptTokens) prompt + \(outputTokens) output tokens"), "

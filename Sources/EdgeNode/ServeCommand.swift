@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Split
+import SplitCLI
 
 /// `edge-node serve`: the edge daemon — local clients in, cloud nodes out.
 struct ServeCommand: AsyncParsableCommand {
@@ -125,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "split.edge")
-        if let threads = modelOptions.threads { RuntimeBenchmark.setThreads(threads) }
+        if let threads = modelOptions.threads { Parallel.setThreads(threads) }
         var link: EdgeLinkConfiguration?
         if !cloud.isEmpty {
             let keys = insecure ? nil : try key.map { try CurveKeyPair.read(secretFile: $0) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
+import SplitBench
 
 /// Faults on the edge side, with `edge-node serve` and `cloud-node serve` processes: a client
 /// sending requests ten times faster than they can be served, and the edge daemon killed
@@ -117,7 +118,9 @@ struct EdgeFaultTests {
         curl.standardError = Pipe()
         try curl.run()
         let received = Locked(Data())
+        let readerDone = DispatchSemaphore(value: 0)
         let reader = Thread {
+            defer { readerDone.signal() }
             while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
                 received.withLock { $0.append(chunk) }
             }
@@ -129,7 +132,8 @@ struct EdgeFaultTests {
         }
         edge.daemon.kill9()
         curl.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.2)
+        // Everything curl wrote is read once the pipe reports its end.
+        #expect(readerDone.wait(timeout: .now() + 10) == .success, "curl's output never ended")
         let partial = String(decoding: received.current, as: UTF8.self)
         #expect(partial.contains("data: "), "nothing streamed before the kill")
         #expect(!partial.contains("[DONE]"), "the stream finished before the kill: \(partial)")

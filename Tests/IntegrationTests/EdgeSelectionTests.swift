@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
+import SplitBench
 
 @Suite("Edge daemon with strategy selection", .serialized)
 struct EdgeSelectionTests {
@@ -19,7 +20,7 @@ struct EdgeSelectionTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = try ModelFile(path: Self.modelPath)
-        let cloud = try LoopbackCloud(model: try file.load(), modelIdentity: try file.identity(), emulatedLink: nil)
+        let cloud = try LoopbackCloud(model: try file.load(), modelIdentity: try file.identity(), relay: nil)
         defer { cloud.stop() }
         let history = try HistoryStore(path: directory + "/history.sqlite")
         let service = try EdgeService(configuration: .init(
@@ -49,7 +50,7 @@ struct EdgeSelectionTests {
     func backgroundTenants() async throws {
         let file = try ModelFile(path: Self.modelPath)
         let model = try file.load()
-        let cloud = try LoopbackCloud(model: model, modelIdentity: try file.identity(), emulatedLink: nil)
+        let cloud = try LoopbackCloud(model: model, modelIdentity: try file.identity(), relay: nil)
         defer { cloud.stop() }
         let tenants = try CloudBackgroundLoad(sessions: 3, endpoint: cloud.serverEndpoint, link: cloud.link,
                                               modelIdentity: try file.identity(), hiddenSize: model.configuration.hiddenSize,

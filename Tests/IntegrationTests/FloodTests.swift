@@ -17,6 +17,7 @@ struct FloodTests {
             .generate(CompletionRequest(prompt: "Hello, Split!", maxTokens: 12)).tokens
         let stop = Locked(false)
         let flooded = DispatchSemaphore(value: 0)
+        let pingsSent = Locked(0)
         let endpoint = cloud.endpoint
         Thread {
             defer { flooded.signal() }
@@ -24,6 +25,7 @@ struct FloodTests {
                   let ping = try? WireEncoder().encode(.heartbeat(.init(kind: .ping, timestampNanoseconds: 1))) else { return }
             while !stop.current {
                 for _ in 0..<200 { _ = try? raw.socket.send(ping, flags: .dontWait) }
+                pingsSent.withLock { $0 += 200 }
                 while (try? raw.socket.receive(flags: .dontWait)) != nil {}
             }
         }.start()
@@ -31,7 +33,8 @@ struct FloodTests {
             stop.withLock { $0 = true }
             flooded.wait()
         }
-        usleep(300_000)
+        // The flood is under way before the generation starts.
+        #expect(eventually(10) { pingsSent.current >= 2_000 }, "the flooding peer did not get going")
         let generator = try SplitGenerator(
             model: try file.load(), tokenizer: file.tokenizer!, splitLayer: 1, encoding: .f32, modelIdentity: try file.identity(),
             link: EdgeLinkConfiguration(endpoints: [cloud.endpoint], clientKeys: keys), context: try ZMQContext())

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
+import SplitBench
 
 /// Faults between an edge and its clouds, each cloud in this process behind its own link
 /// emulator (20 ms each way): a cloud that dies with a prefill in flight or mid-decode (its
@@ -166,7 +167,7 @@ struct LinkFaultTests {
         #expect(report.endpoint == rig.endpoints[1 - victim].address)
         #expect(report.result.tokens == expected)
         // After the stall the first cloud serves a new session exactly again.
-        Thread.sleep(forTimeInterval: 3)
+        #expect(eventually(10) { !rig.links[victim].isStalled }, "the stall did not end")
         let again = try generator.generate(CompletionRequest(prompt: Self.prompt, maxTokens: Self.maxTokens))
         #expect(again.result.tokens == expected)
     }

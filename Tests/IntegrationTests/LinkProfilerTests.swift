@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
+import SplitBench
 
 @Suite("Link profiler", .serialized)
 struct LinkProfilerTests {

@@ -25,17 +25,6 @@ struct PeerSecurityTests {
         MetricsExposition.value(of: series, in: String(decoding: cloud.server.metrics.registry.emitToBuffer(), as: UTF8.self))
     }
 
-    /// Polls until `condition` holds or `seconds` pass (libzmq answers a refused handshake on
-    /// its own threads).
-    func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return condition()
-    }
-
     @Test("a client whose key is not on the allow-list gets no answer, and each refused handshake is counted in split_cloud_authentication_denied_total")
     func unauthenticatedPeersAreDeniedAndCounted() throws {
         let allowed = try CurveKeyPair.generate()

@@ -1,6 +1,17 @@
 import Foundation
 @testable import Split
 
+/// Polls until `condition` holds or `seconds` pass; returns whether it held. Tests wait on the
+/// state they need rather than sleeping a fixed time.
+func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return condition()
+}
+
 enum TestPaths {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
+import SplitBench
 
 @Suite("Planning measurements")
 struct PlanningMeasurementTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
+import SplitBench
 
 @Suite("Selection matrix and suite")
 struct SelectionMatrixTests {

@@ -5,7 +5,7 @@
 # decode's fraction of the bandwidth limit, the decode
 # loop's allocation count and peak RSS against the file size.
 #
-#   swift build -c release --product edge-node
+#   swift build -c release --product split-bench
 #   pip install llama-cpp-python==0.3.36 gguf numpy
 #   tools/bench/bench_llamacpp.sh [rounds]          # ROUNDS=2 by default; TYPES="f32 f16 q8_0"
 #
@@ -30,7 +30,7 @@ fi
 for t in $TYPES; do
     python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' \
         "$DIR/smollm2-135m-$t.gguf"
-    warm=$(.build/release/edge-node bench --model "$DIR/smollm2-135m-$t.gguf" --prompt-tokens 1 --decode-tokens 1 --repetitions 1)
+    warm=$(.build/release/split-bench runtime --model "$DIR/smollm2-135m-$t.gguf" --prompt-tokens 1 --decode-tokens 1 --repetitions 1)
     # "(… MB of it in 2 MB pages)": 0 where the kernel kept 4 KB pages
     echo "$warm" | grep 'resident after' >&2 || true
 done
@@ -41,6 +41,6 @@ for t in $TYPES; do models="$models --model $DIR/smollm2-135m-$t.gguf"; done
 echo "# $(uptime)" >&2
 # shellcheck disable=SC2086
 python3 tools/bench/compare.py $models --rounds "$ROUNDS" --threads "$THREADS" \
-    --swift-cmd "LD_PRELOAD=/tmp/split-malloc-count.so .build/release/edge-node bench --model {model} --prompt-tokens {prompt} --decode-tokens {decode} --threads {threads} --repetitions 1 --json" \
+    --swift-cmd "LD_PRELOAD=/tmp/split-malloc-count.so .build/release/split-bench runtime --model {model} --prompt-tokens {prompt} --decode-tokens {decode} --threads {threads} --repetitions 1 --json" \
     --swift-build-cmd true --bandwidth-cmd "/tmp/split-membw $THREADS" --paired-bandwidth
 echo "# $(uptime)"

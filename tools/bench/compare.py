@@ -4,8 +4,8 @@
   python3 tools/bench/compare.py \
       --model /tmp/split-bench/smollm2-135m-f32.gguf --model /tmp/split-bench/smollm2-135m-f16.gguf \
       [--rounds 3] [--threads 2] [--prompt-tokens 128] [--decode-tokens 128] \
-      [--swift-cmd 'swift run -c release edge-node bench --model {model} --prompt-tokens {prompt} --decode-tokens {decode} --threads {threads} --json'] \
-      [--swift-build-cmd 'swift build -c release --product edge-node'] [--skip-swift] [--json-out results.json]
+      [--swift-cmd 'swift run -c release split-bench runtime --model {model} --prompt-tokens {prompt} --decode-tokens {decode} --threads {threads} --json'] \
+      [--swift-build-cmd 'swift build -c release --product split-bench'] [--skip-swift] [--json-out results.json]
 
 For each round and each model it runs, back to back, llama.cpp (tools/bench/llamacpp_bench.py with
 --repeats 1: warm-up + one measured run) and then the Split command (which must print a JSON object
@@ -32,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-DEFAULT_SWIFT = ("swift run -c release edge-node bench --model {model} --prompt-tokens {prompt} "
+DEFAULT_SWIFT = ("swift run -c release split-bench runtime --model {model} --prompt-tokens {prompt} "
                  "--decode-tokens {decode} --threads {threads} --json")
 KEYS = ("prefill_tokens_per_second", "decode_tokens_per_second")
 
@@ -103,7 +103,7 @@ def main():
     ap.add_argument("--decode-tokens", type=int, default=128)
     ap.add_argument("--swift-cmd", default=DEFAULT_SWIFT,
                     help="shell command; {model} {prompt} {decode} {threads} are substituted")
-    ap.add_argument("--swift-build-cmd", default="swift build -c release --product edge-node",
+    ap.add_argument("--swift-build-cmd", default="swift build -c release --product split-bench",
                     help="run once before measuring (empty string: skip)")
     ap.add_argument("--skip-swift", action="store_true", help="measure llama.cpp only")
     ap.add_argument("--llamacpp-args", default="", help="extra args for llamacpp_bench.py, e.g. --kv-f32")

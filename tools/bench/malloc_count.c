@@ -1,7 +1,7 @@
 // Counts allocation calls in a process, for checking that a decode loop does not allocate
 // (RuntimeBenchmark reads the count through `split_malloc_count` when this is preloaded):
 //   gcc -O2 -shared -fPIC tools/bench/malloc_count.c -o /tmp/malloc_count.so
-//   LD_PRELOAD=/tmp/malloc_count.so .build/release/edge-node bench --model … --json
+//   LD_PRELOAD=/tmp/malloc_count.so .build/release/split-bench runtime --model … --json
 // → "decode_allocations": calls during the last repetition's decode loop (all threads).
 #define _GNU_SOURCE
 #include <errno.h>

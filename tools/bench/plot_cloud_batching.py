@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Aggregate tokens/s of one cloud node against concurrent sessions, from `cloud-node bench --json`.
+"""Aggregate tokens/s of one cloud node against concurrent sessions, from `split-bench cloud-load --json`.
 
 Usage: plot_cloud_batching.py OUT.png LABEL=bench.json [LABEL=bench.json ...]
 

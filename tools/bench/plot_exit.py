@@ -1,4 +1,4 @@
-"""Plot `edge-node bench-exit --json` rows: decode tokens/s against emulated RTT per strategy.
+"""Plot `split-bench exit --json` rows: decode tokens/s against emulated RTT per strategy.
 
     python3 tools/bench/plot_exit.py bench-exit.json docs/bench-exit-rtt.png
 """

@@ -2,7 +2,7 @@
 """Plot predicted against measured decode latency per split layer, one panel per network profile.
 
   python3 tools/bench/plot_plan.py /tmp/split-bench/plan.json docs/benchmarks/plan
-Reads the JSON `edge-node bench-plan --json-out` writes; writes <prefix>-<model>.png for each model.
+Reads the JSON `split-bench plan --json-out` writes; writes <prefix>-<model>.png for each model.
 """
 import json
 import sys

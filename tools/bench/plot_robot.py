@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plots of the robot control benchmark (BENCHMARKS.md, "Robot control").
 
-    edge-node bench-robot --json bench/robot/sim.json --trace-csv bench/robot/trace-d8.csv --trace-delay 8
+    split-bench robot --json bench/robot/sim.json --trace-csv bench/robot/trace-d8.csv --trace-delay 8
     python3 tools/bench/plot_robot.py bench/robot
 
 Writes bench/robot/tracking-d8.png (tracking error over time, the three modes, tracking task,

@@ -6,7 +6,7 @@ panel how often two halves of the measured runs agree on the oracle (the label's
 
   python3 tools/bench/plot_selection.py bench-select-report.json docs/benchmarks/selection-learning-curve.png \
       [docs/benchmarks/selection-by-kind.png]
-Reads the JSON `edge-node bench-select --out` writes. With a third path and a report with both task
+Reads the JSON `split-bench select --out` writes. With a third path and a report with both task
 kinds, also a bar chart per kind (completion, robot action chunk) of every method's mean latency over
 the oracle's, top-1 and top-1 or tied, with each kind's oracle label retest.
 """

@@ -4,7 +4,7 @@ per cloud load and method, mean latency over the oracle's, top-1, top-1 or tied,
 of choices that send work to the cloud (cloud, split, split-exit, split-spec).
 
   python3 tools/bench/selection_cloud_load.py bench-select-report-with-outcomes.json
-Reads the JSON `edge-node bench-select --out` writes (it needs the outcomes, not only the summary).
+Reads the JSON `split-bench select --out` writes (it needs the outcomes, not only the summary).
 """
 import json
 import sys

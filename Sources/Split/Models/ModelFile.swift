@@ -52,10 +52,10 @@ public final class ModelFile: @unchecked Sendable {
     }
 
     /// Builds the requested part of the model (mapping, not copying, f32/f16 weights);
-    /// `slowdown` makes it compute at an emulated slower device's speed (benchmarks).
+    /// `pacer`, when given, wraps each piece of compute (benchmarks play slower devices with it).
     /// - Throws: `ModelError` naming a missing tensor or a shape mismatch.
-    public func load(_ parts: TransformerModel.Parts = .all, slowdown: DeviceSlowdown? = nil) throws -> TransformerModel {
-        try TransformerModel(configuration: configuration, store: store, naming: naming, parts: parts, slowdown: slowdown)
+    public func load(_ parts: TransformerModel.Parts = .all, pacer: (any ComputePacer)? = nil) throws -> TransformerModel {
+        try TransformerModel(configuration: configuration, store: store, naming: naming, parts: parts, pacer: pacer)
     }
 
     /// SHA-256 of the weights: of the file, or of every `.safetensors` file of a directory in

@@ -18,7 +18,7 @@ public final class TransformerModel: @unchecked Sendable {
     let inputProjection: (weight: WeightMatrix, bias: FloatBuffer)?
     let actionHead: (weight: WeightMatrix, bias: FloatBuffer)?
     /// When set, every piece of compute runs at the emulated device's speed (benchmarks only).
-    public let slowdown: DeviceSlowdown?
+    public let pacer: (any ComputePacer)?
 
     /// Which pieces of the model a part should load.
     public struct Parts: Sendable, Equatable {
@@ -39,9 +39,9 @@ public final class TransformerModel: @unchecked Sendable {
     /// Builds the requested parts from `store`.
     /// - Throws: `ModelError` naming a missing tensor or a shape that does not fit the configuration.
     public init(configuration c: ModelConfiguration, store: WeightStore, naming: WeightNaming, parts: Parts = .all,
-                slowdown: DeviceSlowdown? = nil) throws {
+                pacer: (any ComputePacer)? = nil) throws {
         try c.validate()
-        self.slowdown = slowdown
+        self.pacer = pacer
         let layers = parts.layers ?? 0..<c.layerCount
         guard layers.lowerBound >= 0, layers.upperBound <= c.layerCount else {
             throw ModelError.layerRangeOutOfBounds(requested: layers, loaded: 0..<c.layerCount)
@@ -355,9 +355,9 @@ public final class TransformerModel: @unchecked Sendable {
         return result
     }
 
-    /// Runs `body` at the emulated device's speed when a slowdown is set.
+    /// Runs `body` through the pacer when one is set.
     private func paced<T>(_ body: () throws -> T) rethrows -> T {
-        if let slowdown { return try slowdown.pace(body) }
+        if let pacer { return try pacer.pace(body) }
         return try body()
     }
 }

@@ -115,8 +115,8 @@ public struct DeviceProfiler: Sendable {
         return LayerCalibration(
             modelShape: shape.signature, source: Self.commandLine + " (medians of \(repetitions) passes; prefill \(prompt.count) tokens)",
             promptTokens: prompt.count, decodeContext: prompt.count + decodeSteps / 2,
-            embedSeconds: RuntimeBenchmark.median(embeds), headSeconds: RuntimeBenchmark.median(heads),
-            layerPrefillSeconds: prefill.map(RuntimeBenchmark.median), layerDecodeSeconds: decode.map(RuntimeBenchmark.median))
+            embedSeconds: SampleStatistics.median(embeds), headSeconds: SampleStatistics.median(heads),
+            layerPrefillSeconds: prefill.map(SampleStatistics.median), layerDecodeSeconds: decode.map(SampleStatistics.median))
     }
 
     /// Measures the kernels (and the model's layers, when given) and returns a profile of this
@@ -163,7 +163,7 @@ public struct DeviceProfiler: Sendable {
             body()
             samples.append(Double(MonotonicClock.nanoseconds() - begin) / 1e9)
         }
-        return RuntimeBenchmark.median(samples)
+        return SampleStatistics.median(samples)
     }
 
     private static func time(_ body: () throws -> Void) rethrows -> Double {

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// Line completion on held-out files through every split strategy, side by side in one
-/// process: a real cloud node (CURVE, sockets) behind the link emulator at each round-trip
-/// time, against the full model run locally. Measures speed (tokens/s, time per completion,
+/// process: a real cloud node (CURVE, sockets) behind a relay playing each round-trip time
+/// (`makeRelay`: the harness's link emulator; 0 ms with no bandwidth cap is plain loopback), against the full model run locally. Measures speed (tokens/s, time per completion,
 /// round trips per token), drafts accepted, tokens answered on the edge, and, for the
 /// approximate split-exit, agreement with the full model and line exact match / edit similarity.
 public struct ExitBenchmark: Sendable {
@@ -16,9 +16,14 @@ public struct ExitBenchmark: Sendable {
     public var strategies: [Strategy]
     /// Whether split-exit uses the model's trained controller (when it has one) or only thresholds.
     public var useController: Bool
+    /// Makes the relay that plays a round trip (milliseconds) and bandwidth; needed only for
+    /// round trips above 0 or a bandwidth cap.
+    public var makeRelay: (@Sendable (_ roundTripMilliseconds: Double, _ bandwidthBitsPerSecond: Double?) -> any LinkRelay)?
 
     public init(modelPath: String, cases: [LineCompletionSet.Case], maxTokens: Int, roundTripMilliseconds: [Double],
-                bandwidthBitsPerSecond: Double?, strategies: [Strategy], useController: Bool = true) {
+                bandwidthBitsPerSecond: Double?, strategies: [Strategy], useController: Bool = true,
+                makeRelay: (@Sendable (_ roundTripMilliseconds: Double, _ bandwidthBitsPerSecond: Double?) -> any LinkRelay)? = nil) {
+        self.makeRelay = makeRelay
         self.useController = useController
         self.modelPath = modelPath
         self.cases = cases
@@ -79,10 +84,14 @@ public struct ExitBenchmark: Sendable {
         let context = try ZMQContext()
         for rtt in roundTripMilliseconds {
             // 0 ms with no bandwidth cap: plain loopback, no relay.
-            let emulated = rtt > 0 || bandwidthBitsPerSecond != nil
-                ? LinkEmulatorConfiguration(targetPort: 0, oneWayDelaySeconds: rtt / 2000, bandwidthBitsPerSecond: bandwidthBitsPerSecond)
-                : nil
-            let cloud = try LoopbackCloud(model: model, modelIdentity: identity, emulatedLink: emulated)
+            var relay: (any LinkRelay)?
+            if rtt > 0 || bandwidthBitsPerSecond != nil {
+                guard let makeRelay else {
+                    throw ModelError.invalidConfiguration("a \(rtt) ms round trip needs a link relay (split-bench exit)")
+                }
+                relay = makeRelay(rtt, bandwidthBitsPerSecond)
+            }
+            let cloud = try LoopbackCloud(model: model, modelIdentity: identity, relay: relay)
             defer { cloud.stop() }
             for strategy in strategies {
                 guard let k = strategy.splitLayer, let encoding = strategy.encoding else { continue }
@@ -151,7 +160,7 @@ public struct ExitBenchmark: Sendable {
         let model = try file.load()
         let identity = try file.identity()
         let local = try LocalGenerator(model: model, tokenizer: tokenizer)
-        let cloud = try LoopbackCloud(model: model, modelIdentity: identity, emulatedLink: nil)
+        let cloud = try LoopbackCloud(model: model, modelIdentity: identity, relay: nil)
         defer { cloud.stop() }
         var silent = Logger(label: "split.bench")
         silent.logLevel = .critical

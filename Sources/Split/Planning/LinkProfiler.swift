@@ -75,7 +75,7 @@ public struct LinkProfiler: Sendable {
             rates.append(bytes * 8 / max(seconds - roundTrip, seconds * 0.05))
         }
         progress(1, "done")
-        return Measurement(roundTripSeconds: roundTrip, jitterSeconds: jitter, uplinkBitsPerSecond: RuntimeBenchmark.median(rates),
+        return Measurement(roundTripSeconds: roundTrip, jitterSeconds: jitter, uplinkBitsPerSecond: SampleStatistics.median(rates),
                            pingSamples: pings.count, probes: rates.count)
     }
 

@@ -13,7 +13,7 @@ public enum ProcessMemory {
     /// system when freed. glibc otherwise raises its mmap threshold after the first large free and
     /// serves later ones from the heap, which it rarely gives back: a cloud that evicts and
     /// rebuilds sessions under a KV budget then keeps growing in RSS although its caches do not
-    /// (measured: 992 MB RSS with 56 MB of KV under a 64 MB budget, `cloud-node bench`).
+    /// (measured: 992 MB RSS with 56 MB of KV under a 64 MB budget, `split-bench cloud-load`).
     public static func returnLargeFreesToSystem(thresholdBytes: Int32 = 64 << 10) {
         _ = split_set_mmap_threshold(thresholdBytes)
     }

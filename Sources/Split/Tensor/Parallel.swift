@@ -8,6 +8,11 @@ import CSplitKernels
 public enum Parallel {
     /// Number of threads a matrix multiply is split over. Defaults to the active core count.
     nonisolated(unsafe) public static var threadCount: Int = max(1, ProcessInfoCores.active)
+
+    /// Sets the number of threads the runtime's kernels use (at least 1); call before serving.
+    public static func setThreads(_ count: Int) {
+        threadCount = max(1, count)
+    }
 }
 
 extension Parallel {

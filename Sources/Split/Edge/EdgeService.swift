@@ -1,0 +1,379 @@
+import Foundation
+import Logging
+
+/// The edge node's completion service: runs each request locally or through the split, on a
+/// fixed pool of worker threads (each owns its generators, workspaces and sockets).
+public final class EdgeService: CompletionService, @unchecked Sendable {
+    // Safe to send: the job queue and counters are behind locks; generators are confined to
+    // their worker thread.
+    public struct Configuration: Sendable {
+        public var modelPath: String
+        /// Layers [0, k) run here; nil runs everything locally.
+        public var splitLayer: Int?
+        public var encoding: ActivationEncoding
+        public var link: EdgeLinkConfiguration?
+        /// Worker threads, i.e. generations in flight at once.
+        public var workers: Int
+        /// Requests waiting beyond this are refused as overloaded (back-pressure).
+        public var maxQueuedRequests: Int
+        /// History and strategy selection (nil: every request without a strategy gets the default).
+        public var selection: EdgeSelection.Settings?
+        /// Wraps the edge model's compute (the evaluation harness plays slower devices with it;
+        /// nil in production).
+        public var computePacer: (any ComputePacer)?
+        /// Plan k and the encoding from profiles and re-plan when the measured link drifts
+        /// (`splitLayer` and `encoding` are then ignored); nil keeps the fixed split.
+        public var replanning: LinkReplanner.Configuration?
+        /// Whether split-exit ends completions its trained stop rule judges wrong (the model's
+        /// controller, when it has one). Off by default: on the bundled model it cut edit
+        /// similarity by ≈ 3 points for no exact-match gain (BENCHMARKS.md, issue 5).
+        public var stopRule: Bool
+
+        public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
+                    link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
+                    selection: EdgeSelection.Settings? = nil,
+                    replanning: LinkReplanner.Configuration? = nil, stopRule: Bool = false) {
+            self.selection = selection
+            self.modelPath = modelPath
+            self.splitLayer = splitLayer
+            self.encoding = encoding
+            self.link = link
+            self.workers = workers
+            self.maxQueuedRequests = maxQueuedRequests
+            self.replanning = replanning
+            self.stopRule = stopRule
+        }
+    }
+
+    /// Counters for status and metrics.
+    public struct Statistics: Sendable, Equatable {
+        public var completed = 0
+        public var failed = 0
+        public var degraded = 0
+        public var failovers = 0
+        public var active = 0
+        public var lastCloudEndpoint: String?
+        /// Provenance counters over every split generation (edge-answered, drafts, round trips).
+        public var tokens = ProvenanceCounts()
+        /// Re-plans made because the measured link drifted, and the latest.
+        public var replans = 0
+        public var lastReplan: LinkReplanner.Replan?
+    }
+
+    private struct Job: Sendable {
+        let request: CompletionRequest
+        let onEvent: @Sendable (CompletionEvent) -> Void
+        let continuation: CheckedContinuation<CompletionSummary, any Error>
+    }
+
+    public let configuration: Configuration
+    /// Prometheus metrics, served at `GET /metrics` on the HTTP port.
+    public let metrics: EdgeMetrics
+    public let modelName: String
+    public let file: ModelFile
+    private let model: TransformerModel
+    private let tokenizer: BPETokenizer
+    /// The model's trained stop/exit controller, if its file has one and the stop rule is on.
+    private let controller: ExitController?
+    /// τ and γ defaults from `edge-node calibrate`, if the model has them.
+    private let calibration: ExitCalibration?
+    private let identity: SHA256Digest
+    /// Strategy selection and the history, when configured.
+    public let selection: EdgeSelection?
+    /// Chooses the default split from the measured link, when configured with a cloud.
+    private let replanner: LinkReplanner?
+    private let context: ZMQContext
+    private let logger: Logger
+    private let jobs = Locked<[Job]>([])
+    private let jobSignal = DispatchSemaphore(value: 0)
+    private let counters = Locked(Statistics())
+    private let started = Date()
+
+    /// Loads the model and starts the workers.
+    /// - Throws: model and key errors naming the problem.
+    public init(configuration: Configuration, metrics: EdgeMetrics = EdgeMetrics(), logger: Logger = Logger(label: "split.edge")) throws {
+        var configuration = configuration
+        let selectionNotes = Locked<EdgeSelection?>(nil)
+        configuration.link?.onRoundTrip = { [metrics] trip in
+            metrics.roundTripSeconds.record(.nanoseconds(Int64(trip.seconds * 1e9)))
+            selectionNotes.current?.recordRoundTrip(seconds: trip.seconds)
+        }
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        file = try ModelFile(path: configuration.modelPath)
+        guard let tokenizer = file.tokenizer else {
+            throw ModelError.missingMetadata("tokenizer (the edge needs one to serve text)")
+        }
+        self.tokenizer = tokenizer
+        if let k = configuration.splitLayer, k < 0 || k > file.configuration.layerCount {
+            throw ModelError.invalidConfiguration("split layer \(k) outside 0…\(file.configuration.layerCount)")
+        }
+        // The whole model is mapped; only the layers a strategy runs are ever read.
+        model = try file.load(pacer: configuration.computePacer)
+        controller = configuration.stopRule ? try ExitController.load(from: file) : nil
+        calibration = try ExitCalibration.load(forModel: configuration.modelPath)
+        identity = try file.identity()
+        if let settings = configuration.selection {
+            let shape = ModelShape(model: model, name: (configuration.modelPath as NSString).lastPathComponent)
+            selection = try EdgeSelection(settings: settings, shape: shape, calibration: calibration,
+                                          hasCloud: configuration.link != nil, logger: logger)
+        } else {
+            selection = nil
+        }
+        selectionNotes.withLock { [selection] in $0 = selection }
+        // Each worker keeps up to `maxSplitGeneratorsPerWorker` generators, each a connection (a
+        // DEALER and two monitor PAIRs) per replica it used; libzmq's default of 1,023 sockets
+        // would run out with many workers and replicas.
+        let replicaCount = max(8, configuration.link?.endpoints.count ?? 0)
+        let sockets = max(1, configuration.workers) * Self.maxSplitGeneratorsPerWorker * replicaCount * 3 + 64
+        context = try ZMQContext(maxSockets: Int32(min(sockets, 60_000)))
+        modelName = (configuration.modelPath as NSString).lastPathComponent
+        if let settings = configuration.replanning, configuration.link != nil {
+            let replanner = try LinkReplanner(shape: ModelShape(model: model, name: modelName), configuration: settings)
+            metrics.planSplitLayer.set(to: Double(replanner.choice.splitLayer))
+            self.replanner = replanner
+        } else {
+            replanner = nil
+        }
+        for index in 0..<max(1, configuration.workers) {
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "split-edge-worker-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        startLinkProbe()
+    }
+
+    public var statistics: Statistics { counters.current }
+
+    /// What the client APIs report as status and readiness.
+    public func status() -> ClientStatus {
+        let current = counters.current
+        var status = ClientStatus(model: modelName, ready: true, cloudConnected: current.lastCloudEndpoint != nil,
+                                  cloudEndpoint: current.lastCloudEndpoint, defaultStrategy: defaultStrategy,
+                                  activeRequests: current.active, uptimeSeconds: uptimeSeconds)
+        status.splitCounters = current.tokens.tokens > 0 ? current.tokens : nil
+        return status
+    }
+    public var uptimeSeconds: Double { Date().timeIntervalSince(started) }
+    /// The strategy used when a request names none.
+    public var defaultStrategy: String {
+        if let replanner { return replanner.choice.strategy }
+        if let k = configuration.splitLayer, configuration.link != nil { return "split(k=\(k),\(configuration.encoding))" }
+        return "local"
+    }
+
+    public func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
+        try await withCheckedThrowingContinuation { continuation in
+            let queued = jobs.withLock { queue -> Int? in
+                guard queue.count < configuration.maxQueuedRequests else { return nil }
+                queue.append(Job(request: request, onEvent: onEvent, continuation: continuation))
+                return queue.count
+            }
+            if let queued {
+                metrics.queued.set(to: Double(queued))
+                jobSignal.signal()
+            } else {
+                metrics.overloaded.increment()
+                continuation.resume(throwing: CompletionError.overloaded("\(configuration.maxQueuedRequests) requests already waiting"))
+            }
+        }
+    }
+
+    /// Split generators a worker keeps (each with its open cloud connections); past this, one is
+    /// dropped and its connections closed. 16: the standard strategy catalogue of an 8-layer
+    /// model has 12 (split layer, encoding) pairs, and a selector moving among them in turn would
+    /// otherwise evict the oldest at every request (LRU over a cycle longer than its capacity)
+    /// and pay the connection set-up the kept connections were meant to save.
+    static let maxSplitGeneratorsPerWorker = 16
+
+    /// What a split generator is fixed to; the worker keeps one per value.
+    private struct SplitGeneratorKey: Hashable {
+        var splitLayer: Int
+        var encoding: ActivationEncoding
+    }
+
+    private func workerLoop() {
+        var local: LocalGenerator?
+        // One split generator per (split layer, encoding) the worker has served, each keeping its
+        // cloud connections open between completions; a few at most (strategies vary per request).
+        var splits: [SplitGeneratorKey: SplitGenerator] = [:]
+        let splitWorkspace = Workspace()  // shared by the worker's generators: one runs at a time
+        while true {
+            jobSignal.wait()
+            guard let (job, queued) = jobs.withLock({ $0.isEmpty ? nil : ($0.removeFirst(), $0.count) }) else { continue }
+            counters.withLock { $0.active += 1 }
+            metrics.queued.set(to: Double(queued))
+            metrics.active.increment()
+            defer { metrics.active.decrement() }
+            let start = DispatchTime.now()
+            var firstToken: Double?
+            let emitPiece: (GeneratedText) -> Void = { piece in
+                guard !piece.text.isEmpty else { return }
+                if firstToken == nil { firstToken = LocalGenerator.seconds(since: start) }
+                job.onEvent(.text(piece.text, tokens: piece.tokens, provenance: piece.provenance))
+            }
+            let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
+            do {
+                let task = try selection.map { try $0.features(of: job.request, promptTokens: tokenizer.encode(job.request.prompt).count) }
+                var explored = false
+                let strategy: Strategy
+                if job.request.strategy == nil, let task, let chosen = try selection?.select(task) {
+                    strategy = chosen.strategy
+                    explored = chosen.explored
+                } else {
+                    strategy = try Strategy.parse(job.request.strategy, default: defaultStrategy, calibration: calibration)
+                    if let task, let selection, job.request.quality != nil, !selection.admits(strategy, task) {
+                        throw CompletionError.invalidRequest("strategy \(strategy) does not meet quality \(task.requirement)")
+                    }
+                }
+                let summary: CompletionSummary
+                switch strategy {
+                case .local:
+                    if local == nil { local = try LocalGenerator(model: model, tokenizer: tokenizer) }
+                    let result = try local!.generate(job.request, onText: emit)
+                    summary = CompletionSummary(
+                        text: result.text, promptTokenCount: result.promptTokens.count, completionTokenCount: result.tokens.count,
+                        finishReason: result.finishReason, strategy: "local",
+                        timeToFirstTokenSeconds: firstToken ?? result.prefillSeconds, totalSeconds: LocalGenerator.seconds(since: start))
+                case .control:
+                    throw CompletionError.invalidRequest("strategy \(strategy) serves robot action chunks, not completions")
+                case .cloud, .split, .splitExit, .splitSpec:
+                    guard let link = configuration.link else {
+                        throw CompletionError.invalidRequest("this edge has no cloud configured; use strategy local")
+                    }
+                    let k = strategy.splitLayer ?? 0, encoding = strategy.encoding ?? configuration.encoding
+                    // From a client: out of range it would trap in the KV cache's layer range.
+                    guard (0...model.configuration.layerCount).contains(k) else {
+                        throw CompletionError.invalidRequest(
+                            "split layer \(k) is outside 0…\(model.configuration.layerCount) for this model")
+                    }
+                    let key = SplitGeneratorKey(splitLayer: k, encoding: encoding)
+                    let split: SplitGenerator
+                    if let kept = splits[key] {
+                        split = kept
+                    } else {
+                        if splits.count >= Self.maxSplitGeneratorsPerWorker,
+                           let oldest = splits.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+                            splits[oldest] = nil
+                        }
+                        split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
+                                                   modelIdentity: identity, link: observed(link, splitLayer: k), context: context,
+                                                   logger: logger, workspace: splitWorkspace)
+                        splits[key] = split
+                    }
+                    let report = try split.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
+                                                     allowDegraded: job.request.allowDegraded, onText: emitPiece)
+                    metrics.failovers.increment(by: Int64(report.failovers))
+                    if report.degraded { metrics.degraded.increment() }
+                    counters.withLock {
+                        $0.failovers += report.failovers
+                        $0.degraded += report.degraded ? 1 : 0
+                        $0.tokens.add(report.counts)
+                        // nil when degraded: no cloud answered, so status must not name one.
+                        $0.lastCloudEndpoint = report.endpoint
+                    }
+                    summary = CompletionSummary(
+                        text: report.result.text, promptTokenCount: report.result.promptTokens.count,
+                        completionTokenCount: report.result.tokens.count, finishReason: report.result.finishReason,
+                        strategy: report.degraded ? "edge-only(k=\(k))" : strategy.description, degraded: report.degraded,
+                        timeToFirstTokenSeconds: firstToken ?? report.result.prefillSeconds,
+                        totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts)
+                }
+                if let task { selection?.record(task, strategy: strategy, summary: summary, explored: explored) }
+                counters.withLock { $0.completed += 1; $0.active -= 1 }
+                metrics.completed.increment()
+                metrics.promptTokens.increment(by: Int64(summary.promptTokenCount))
+                metrics.generatedTokens.increment(by: Int64(summary.completionTokenCount))
+                metrics.requestSeconds.record(.nanoseconds(Int64(summary.totalSeconds * 1e9)))
+                job.continuation.resume(returning: summary)
+            } catch {
+                counters.withLock {
+                    $0.failed += 1
+                    $0.active -= 1
+                    if case CompletionError.cloudUnavailable = error { $0.lastCloudEndpoint = nil }
+                }
+                metrics.failed.increment()
+                logger.warning("request failed", metadata: ["error": "\(error)"])
+                job.continuation.resume(throwing: error)
+            }
+        }
+    }
+}
+
+// Re-planning from the measured link (issue 6).
+extension EdgeService {
+    /// The link a generator split at `k` uses: its round trips also feed the re-planner.
+    private func observed(_ link: EdgeLinkConfiguration, splitLayer k: Int) -> EdgeLinkConfiguration {
+        guard replanner != nil else { return link }
+        var link = link
+        let record = link.onRoundTrip
+        link.onRoundTrip = { [weak self] trip in
+            record?(trip)
+            guard let self, let replanner = self.replanner else { return }
+            self.apply(replanner.observe(trip, splitLayer: k))
+        }
+        return link
+    }
+
+    /// Puts a re-plan in force for new sessions: counters, metrics and a log line.
+    private func apply(_ replan: LinkReplanner.Replan?) {
+        guard let replan else { return }
+        counters.withLock {
+            $0.replans += 1
+            $0.lastReplan = replan
+        }
+        metrics.replans.increment()
+        metrics.planSplitLayer.set(to: Double(replan.splitLayer))
+        metrics.linkRoundTripSeconds.set(to: replan.roundTripSeconds)
+        metrics.linkBitsPerSecond.set(to: replan.bitsPerSecond)
+        logger.notice("the link drifted; re-planned the split for new sessions", metadata: [
+            "from": "\(replan.previousStrategy)", "to": "\(replan.strategy)",
+            "round_trip_ms": "\(String(format: "%.1f", replan.roundTripSeconds * 1e3))",
+            "mbit_per_s": "\(String(format: "%.1f", replan.bitsPerSecond / 1e6))",
+            "predicted_ms_per_token": "\(String(format: "%.2f", replan.predictedDecodeSeconds * 1e3))"])
+    }
+
+    /// While the plan is local no round trips happen, so a thread pings the first cloud now and
+    /// then (heartbeats: no model work) and lets the re-planner split again when the link allows.
+    private func startLinkProbe() {
+        guard let replanner, let link = configuration.link,
+              let endpoint = (link.replicaDirectory?.current.endpoints ?? link.endpoints).first,
+              let interval = configuration.replanning?.probeIntervalSeconds, interval > 0 else { return }
+        let local = model.configuration.layerCount
+        let thread = Thread { [weak self, context] in
+            // The probe's own socket, confined to this thread.
+            var connection: CloudConnection?
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                guard let self else { return }
+                guard replanner.choice.splitLayer == local else {
+                    connection?.close()
+                    connection = nil
+                    continue
+                }
+                do {
+                    if connection == nil {
+                        let opened = try CloudConnection(context: context, endpoint: endpoint, configuration: link)
+                        connection = opened
+                        _ = try opened.ping()  // the first pays the connection's set-up
+                    }
+                    for _ in 0..<Self.probePings {
+                        guard let connection else { break }
+                        self.apply(replanner.observe(pingSeconds: try connection.ping()))
+                    }
+                } catch {
+                    self.logger.debug("link probe failed", metadata: ["error": "\(error)"])
+                    connection?.close()
+                    connection = nil
+                }
+            }
+        }
+        thread.name = "split-edge-link-probe"
+        thread.start()
+    }
+
+    /// Pings per probe: enough for the drift monitor's median within two probes.
+    static let probePings = 3
+}
