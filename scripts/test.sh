@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release --product edge-node
 swift build -c release --product cloud-node
+swift build -c release --product split-bench
+# README, BENCHMARKS and docs/: every relative link resolves.
+scripts/check-links.sh
 swift build
 # deploy/: manifests against the Kubernetes schemas, units, compose and configurations against
 # the daemons just built.

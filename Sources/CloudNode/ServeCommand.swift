@@ -64,23 +64,18 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "split.cloud")
         if let threads { Parallel.setThreads(threads) }
         ProcessMemory.returnLargeFreesToSystem()
-        let file = try ModelFile(path: model)
-        let layerCount = file.configuration.layerCount
-        guard minSplitLayer >= 0, minSplitLayer <= layerCount else {
-            throw ValidationError("--min-split-layer must be within 0…\(layerCount)")
-        }
-        let tail = try file.load(.init(layers: minSplitLayer..<layerCount, embedding: false, head: true))
-        let identity = try file.identity()
         let keys = try key.map { try CurveKeyPair.read(secretFile: $0) }
         var allowed: Set<CurveKey> = []
         for path in allow { allowed.formUnion(try AllowList.read(path)) }
-        let store = CloudSessionStore(model: tail, modelIdentity: identity, memoryBudgetBytes: memoryBudgetMb << 20)
-        let server = try CloudServer(
-            configuration: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed,
-                                 maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows,
-                                 gatherQuietMicroseconds: gatherUs),
-            store: store, logger: logger)
-        try server.start()
+        let daemon = try CloudDaemon.build(
+            CloudDaemonConfiguration(
+                modelPath: model, minSplitLayer: minSplitLayer, memoryBudgetBytes: memoryBudgetMb << 20,
+                server: .init(endpoints: bind, serverKeys: insecure ? nil : keys, allowedClients: allowed,
+                              maxBatchSessions: maxBatchSessions, prefillChunkRows: prefillChunkRows,
+                              gatherQuietMicroseconds: gatherUs),
+                metricsHost: httpHost, metricsPort: httpPort > 0 ? httpPort : nil),
+            logger: logger)
+        let server = daemon.server
         // Key rotation and revocation without a restart: SIGHUP re-reads the allow-list files.
         let allowFiles = allow
         let reload = ReloadSignal.onHangUp {
@@ -95,17 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { reload.cancel() }
         logger.info("serving", metadata: [
-            "model": "\(model)", "identity": "\(identity.hex.prefix(16))", "layers": "\(tail.layers)",
+            "model": "\(model)", "identity": "\(daemon.identity.hex.prefix(16))", "layers": "\(daemon.layers)",
             "endpoints": "\(server.boundEndpoints)", "allowed-edges": "\(allowed.count)"])
-        if httpPort > 0 {
-            let app = MetricsServer.buildApplication(host: httpHost, port: httpPort, registry: server.metrics.registry,
-                                                     ready: { server.isRunning }, logger: logger)
-            try await app.runService()  // returns on SIGINT/SIGTERM
-            logger.info("stopping")
-        } else {
-            let signal = ShutdownSignals.wait()
-            logger.info("stopping", metadata: ["signal": "\(signal)"])
-        }
-        server.stop()
+        try await daemon.group.run()  // returns after SIGINT/SIGTERM, the server stopped
+        logger.info("stopped")
     }
 }

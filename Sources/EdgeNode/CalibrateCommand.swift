@@ -48,7 +48,6 @@ struct CalibrateCommand: ParsableCommand {
 
     func validate() throws {
         guard agreementTarget > 0, agreementTarget <= 1 else { throw ValidationError("--agreement-target must be in (0, 1]") }
-        guard ["line-match", "agreement"].contains(criterion) else { throw ValidationError("--criterion must be line-match or agreement") }
         guard exactMatchTolerance >= 0, editSimilarityTolerance >= 0 else { throw ValidationError("tolerances must be at least 0") }
         guard tau.allSatisfy({ $0 > 0 && $0 <= 1 }), !tau.isEmpty else { throw ValidationError("every --tau must be in (0, 1]") }
         guard gamma.allSatisfy({ (1...Strategy.maxDraftLength).contains($0) }), !gamma.isEmpty else {

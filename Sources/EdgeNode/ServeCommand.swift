@@ -141,9 +141,8 @@ struct ServeCommand: AsyncParsableCommand {
                 link?.replicaDirectory = directory
             }
         }
-        var policyService: PolicyService?
-        if let policy {
-            var policyLink: EdgeLinkConfiguration?
+        var policyLink: EdgeLinkConfiguration?
+        if policy != nil {
             if !policyCloud.isEmpty {
                 let keys = insecure ? nil : try key.map { try CurveKeyPair.read(secretFile: $0) }
                 let serverKey = insecure ? nil : try cloudKey.first.map { try CurveKeyPair.readPublicKey(file: $0) }
@@ -151,8 +150,6 @@ struct ServeCommand: AsyncParsableCommand {
                                                    clientKeys: keys, deadAfterSeconds: 0.5,
                                                    clientName: ProcessInfo.processInfo.hostName)
             }
-            policyService = try PolicyService(configuration: .init(modelPath: policy, splitLayer: policySplitLayer, link: policyLink),
-                                              logger: logger)
         }
         var selection: EdgeSelection.Settings?
         if let history {
@@ -169,29 +166,21 @@ struct ServeCommand: AsyncParsableCommand {
                                                      network: try store.network(planNetwork), lowestSplitLayer: cloudMinSplitLayer,
                                                      threshold: replanThreshold)
         }
-        let service = try EdgeService(
-            configuration: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
-                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
-                                 selection: selection, replanning: replanning, stopRule: stopRule),
+        let policyConfiguration = policy.map { PolicyService.Configuration(modelPath: $0, splitLayer: policySplitLayer, link: policyLink) }
+        let daemon = try EdgeDaemon.build(
+            EdgeDaemonConfiguration(
+                service: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
+                               encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
+                               selection: selection, replanning: replanning, stopRule: stopRule),
+                policy: policyConfiguration, listen: listen,
+                http: httpPort > 0 ? OpenAIServerConfiguration(port: httpPort, idleTimeoutSeconds: httpIdleTimeout,
+                                                                 bodyTimeoutSeconds: httpBodyTimeout) : nil),
             logger: logger)
-        let context = try ZMQContext()
-        let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policyService)
-        let sockets = ClientSocketServer(context: context, endpoints: listen, handler: handler)
-        try sockets.start()
         logger.info("edge node serving", metadata: [
-            "model": "\(modelOptions.model)", "strategy": "\(service.defaultStrategy)",
-            "policy": "\(policy ?? "none") \(policyService?.strategy ?? "")",
-            "clients": "\(sockets.boundEndpoints)", "http": "\(httpPort)"])
-        if httpPort > 0 {
-            let app = OpenAIServer.buildApplication(
-                configuration: OpenAIServerConfiguration(port: httpPort, idleTimeoutSeconds: httpIdleTimeout,
-                                                         bodyTimeoutSeconds: httpBodyTimeout), service: service,
-                status: { service.status() }, metrics: service.metrics.registry, logger: logger)
-            try await app.runService()  // returns on SIGINT/SIGTERM
-        } else {
-            _ = ShutdownSignals.wait()
-        }
-        sockets.stop()
+            "model": "\(modelOptions.model)", "strategy": "\(daemon.service.defaultStrategy)",
+            "policy": "\(policy ?? "none") \(daemon.policy?.strategy ?? "")",
+            "clients": "\(daemon.sockets.boundEndpoints)", "http": "\(httpPort)"])
+        try await daemon.group.run()  // returns after SIGINT/SIGTERM, every part stopped
         logger.info("edge node stopped")
     }
 }

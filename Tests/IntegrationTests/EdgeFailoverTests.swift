@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// `edge-node serve` with two `--cloud` endpoints (both clouds share one key pair), and cloud
 /// processes killed with SIGKILL under it.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// Faults on the edge side, with `edge-node serve` and `cloud-node serve` processes: a client
 /// sending requests ten times faster than they can be served, and the edge daemon killed

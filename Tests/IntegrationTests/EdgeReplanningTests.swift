@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// An edge service planning its split from profiles, in front of an in-process cloud behind the
 /// link emulator whose round trip is changed under it (the relay is restarted on the same port

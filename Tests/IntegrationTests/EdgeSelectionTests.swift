@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 @Suite("Edge daemon with strategy selection", .serialized)
 struct EdgeSelectionTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// Faults between an edge and its clouds, each cloud in this process behind its own link
 /// emulator (20 ms each way): a cloud that dies with a prefill in flight or mid-decode (its

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// Two cloud-node processes as replicas behind eight concurrent edge sessions; one replica is
 /// killed with SIGKILL while the sessions are generating. Every session must still finish with

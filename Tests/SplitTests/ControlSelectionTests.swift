@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 @Suite("Strategy selection for robot action-chunk tasks")
 struct ControlSelectionTests {

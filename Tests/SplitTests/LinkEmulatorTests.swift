@@ -4,7 +4,7 @@ import Testing
 import Glibc
 #endif
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// A TCP echo server on loopback, on threads of its own, for relaying through the emulator.
 private final class EchoServer: Sendable {

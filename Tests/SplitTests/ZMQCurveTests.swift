@@ -4,7 +4,7 @@ import Testing
 import Glibc
 #endif
 @testable import Split
-import SplitBench
+@testable import SplitBench
 
 /// A CURVE ROUTER on loopback guarded by a ZAP allow-list, as a cloud node runs it.
 private struct CurveServer {

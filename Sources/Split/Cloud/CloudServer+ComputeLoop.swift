@@ -192,6 +192,33 @@ extension CloudServer {
         loop.countedRejections = now
     }
 
+    /// Waits, while they keep arriving (no gap longer than `gatherQuietMicroseconds`) and for
+    /// at most `limitNanoseconds`, until `expected` requests have arrived since the queue's
+    /// arrival count was `mark`, or `room` requests (what the next pass can take) are queued.
+    /// (Counting arrivals, not queued requests: a group of sessions already waiting must not
+    /// stand in for the group just answered, or two groups that alternate would never merge.)
+    private func gather(expected: Int, since mark: Int, room: Int, limitNanoseconds: UInt64) {
+        let quiet = UInt64(configuration.gatherQuietMicroseconds) * 1000
+        guard quiet > 0, limitNanoseconds > 0 else { return }
+        let start = MonotonicClock.nanoseconds()
+        var lastArrival = start
+        var (count, queued) = queue.withLock { ($0.arrivals - mark, $0.jobs.count) }
+        while count < expected && queued < room && !stopping {
+            let deadline = min(start + limitNanoseconds, lastArrival + quiet)
+            let now = MonotonicClock.nanoseconds()
+            guard now < deadline else { return }
+            // Each queued request signalled once; a signal left from earlier only makes this
+            // loop look at the queue one more time.
+            _ = queueSignal.wait(timeout: .now() + .nanoseconds(Int(deadline - now)))
+            let arrived: Int
+            (arrived, queued) = queue.withLock { ($0.arrivals - mark, $0.jobs.count) }
+            if arrived > count {
+                lastArrival = MonotonicClock.nanoseconds()
+                count = arrived
+            }
+        }
+    }
+
     /// Ends the current phase: its time goes to `phase`'s counter.
     private func lap(_ phase: CloudMetrics.ComputePhase, _ loop: inout ComputeLoopState) {
         let now = MonotonicClock.nanoseconds()

@@ -48,4 +48,4 @@ public struct PointMassRobot: Sendable, Equatable {
 }
 
 /// Euclidean length of a 2-D vector.
-@inline(__always) func length(_ v: Point2) -> Double { (v * v).sum().squareRoot() }
+@inline(__always) public func length(_ v: Point2) -> Double { (v * v).sum().squareRoot() }

@@ -131,7 +131,7 @@ public final class LocalGenerator {
             prefillSeconds: prefillSeconds, decodeSeconds: Self.seconds(since: decodeStart))
     }
 
-    static func seconds(since start: DispatchTime) -> Double {
+    public static func seconds(since start: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 }

@@ -88,6 +88,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private let jobSignal = DispatchSemaphore(value: 0)
     private let counters = Locked(Statistics())
     private let started = Date()
+    /// Set by `stop()`: workers and the link probe end, new requests are refused.
+    private let stopping = Locked(false)
+    /// Entered by each worker and the link probe; `stop()` waits for all to leave.
+    private let threads = DispatchGroup()
 
     /// Loads the model and starts the workers.
     /// - Throws: model and key errors naming the problem.
@@ -137,7 +141,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             replanner = nil
         }
         for index in 0..<max(1, configuration.workers) {
-            let thread = Thread { [self] in workerLoop() }
+            threads.enter()
+            let thread = Thread { [self] in
+                defer { threads.leave() }
+                workerLoop()
+            }
             thread.name = "split-edge-worker-\(index)"
             thread.stackSize = 8 << 20
             thread.start()
@@ -146,6 +154,25 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     }
 
     public var statistics: Statistics { counters.current }
+
+    /// Stops serving: requests still queued are refused, each worker finishes the completion it
+    /// is running and ends (closing its cloud connections), the link probe ends; returns when
+    /// they all have. Later calls return at once.
+    public func stop() {
+        let first = stopping.withLock { stopping -> Bool in
+            defer { stopping = true }
+            return !stopping
+        }
+        if first {
+            let queued = jobs.withLock { queue -> [Job] in
+                defer { queue.removeAll() }
+                return queue
+            }
+            for job in queued { job.continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping")) }
+            for _ in 0..<max(1, configuration.workers) { jobSignal.signal() }
+        }
+        threads.wait()
+    }
 
     /// What the client APIs report as status and readiness.
     public func status() -> ClientStatus {
@@ -166,6 +193,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
 
     public func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
         try await withCheckedThrowingContinuation { continuation in
+            guard !stopping.current else {
+                continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping"))
+                return
+            }
             let queued = jobs.withLock { queue -> Int? in
                 guard queue.count < configuration.maxQueuedRequests else { return nil }
                 queue.append(Job(request: request, onEvent: onEvent, continuation: continuation))
@@ -202,6 +233,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         let splitWorkspace = Workspace()  // shared by the worker's generators: one runs at a time
         while true {
             jobSignal.wait()
+            if stopping.current { return }
             guard let (job, queued) = jobs.withLock({ $0.isEmpty ? nil : ($0.removeFirst(), $0.count) }) else { continue }
             counters.withLock { $0.active += 1 }
             metrics.queued.set(to: Double(queued))
@@ -342,12 +374,17 @@ extension EdgeService {
               let endpoint = (link.replicaDirectory?.current.endpoints ?? link.endpoints).first,
               let interval = configuration.replanning?.probeIntervalSeconds, interval > 0 else { return }
         let local = model.configuration.layerCount
-        let thread = Thread { [weak self, context] in
+        threads.enter()
+        let thread = Thread { [weak self, context, threads, stopping] in
+            defer { threads.leave() }
             // The probe's own socket, confined to this thread.
             var connection: CloudConnection?
+            defer { connection?.close() }
             while true {
-                Thread.sleep(forTimeInterval: interval)
-                guard let self else { return }
+                // Sleeps in short slices so that `stop()` is not held up by a long interval.
+                let wake = Date().addingTimeInterval(interval)
+                while Date() < wake, !stopping.current { Thread.sleep(forTimeInterval: min(0.05, interval)) }
+                guard let self, !stopping.current else { return }
                 guard replanner.choice.splitLayer == local else {
                     connection?.close()
                     connection = nil

@@ -42,7 +42,7 @@ public final class KVCache {
 
     /// Makes room for positions up to (not including) `end`.
     /// - Throws: `ModelError.contextOverflow` past the context length.
-    func reserve(upTo end: Int) throws {
+    public func reserve(upTo end: Int) throws {
         guard end <= maxPositions else {
             throw ModelError.contextOverflow(position: end - 1, limit: maxPositions)
         }

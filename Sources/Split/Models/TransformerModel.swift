@@ -13,7 +13,7 @@ public final class TransformerModel: @unchecked Sendable {
     let positionEmbedding: WeightMatrix?
     let blocks: [TransformerBlock]
     let finalNorm: NormWeights?
-    let outputHead: WeightMatrix?
+    public let outputHead: WeightMatrix?
     /// Robot policies: input projection (edge) and action head (cloud), each with its bias.
     let inputProjection: (weight: WeightMatrix, bias: FloatBuffer)?
     let actionHead: (weight: WeightMatrix, bias: FloatBuffer)?

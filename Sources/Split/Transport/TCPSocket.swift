@@ -5,11 +5,11 @@ import Darwin
 #endif
 
 /// Plain blocking IPv4 TCP sockets for the link emulator (and tests), every call checked.
-enum TCPSocket {
+public enum TCPSocket {
     /// Opens a listening socket on `host:port` (port 0: any free port) and returns it with the
     /// port actually bound.
     /// - Throws: `SystemCallError` naming the failed call.
-    static func listen(host: String, port: UInt16, backlog: Int32 = 64) throws(SystemCallError) -> (fd: Int32, port: UInt16) {
+    public static func listen(host: String, port: UInt16, backlog: Int32 = 64) throws(SystemCallError) -> (fd: Int32, port: UInt16) {
         var address = try resolve(host: host, port: port)
         let fd = try systemCall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do {
@@ -39,7 +39,7 @@ enum TCPSocket {
 
     /// Connects to `host:port` with Nagle's algorithm off, so small messages are not held back.
     /// - Throws: `SystemCallError` naming the failed call.
-    static func connect(host: String, port: UInt16) throws(SystemCallError) -> Int32 {
+    public static func connect(host: String, port: UInt16) throws(SystemCallError) -> Int32 {
         var address = try resolve(host: host, port: port)
         let fd = try systemCall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do {
@@ -58,7 +58,7 @@ enum TCPSocket {
 
     /// Waits up to `timeoutMilliseconds` for a connection and accepts it (nil on timeout).
     /// - Throws: `SystemCallError` naming the failed call.
-    static func accept(_ listener: Int32, timeoutMilliseconds: Int32) throws(SystemCallError) -> Int32? {
+    public static func accept(_ listener: Int32, timeoutMilliseconds: Int32) throws(SystemCallError) -> Int32? {
         var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
         let ready = try systemCall("poll") { poll(&waiting, 1, timeoutMilliseconds) }
         guard ready > 0 else { return nil }
@@ -69,7 +69,7 @@ enum TCPSocket {
 
     /// Reads up to `capacity` bytes; an empty array means the peer closed its side.
     /// - Throws: `SystemCallError` naming the failed call.
-    static func read(_ fd: Int32, capacity: Int) throws(SystemCallError) -> [UInt8] {
+    public static func read(_ fd: Int32, capacity: Int) throws(SystemCallError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: capacity)
         let count = try systemCall("recv") { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }
         buffer.removeLast(capacity - count)
@@ -78,7 +78,7 @@ enum TCPSocket {
 
     /// Writes all of `bytes`.
     /// - Throws: `SystemCallError` naming the failed call (`EPIPE` when the peer is gone).
-    static func write(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
+    public static func write(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
         let result: Result<Void, SystemCallError> = bytes.withUnsafeBytes { raw in
             do throws(SystemCallError) {
                 try writeAll(fd, raw, isSocket: true, call: "send")

@@ -85,8 +85,8 @@ public struct RuntimeBenchmark: Sendable {
         }
         let head = model.outputHead?.byteCount ?? 0
         return Result(
-            prefillTokensPerSecond: Double(promptTokens) / Self.median(prefill),
-            decodeTokensPerSecond: Double(decodeTokens) / Self.median(decode),
+            prefillTokensPerSecond: Double(promptTokens) / SampleStatistics.median(prefill),
+            decodeTokensPerSecond: Double(decodeTokens) / SampleStatistics.median(decode),
             prefillSeconds: prefill, decodeSeconds: decode,
             weightBytesPerToken: model.weightBytes(layers: model.layers) + head,
             decodeAllocations: allocations, peakResidentBytes: ProcessMemory.peakResidentBytes,
