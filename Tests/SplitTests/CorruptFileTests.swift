@@ -72,14 +72,23 @@ func corruptedFilesAreRefusedOrReadSafely() throws {
     }
 }
 
-@Test("a file cut short anywhere is refused, never read past its end")
+@Test("a file cut short anywhere before the end of its last tensor is refused, never read past its end")
 func truncatedFilesAreRefused() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     for (kind, original) in try sampleFiles() {
-        #expect({ if case .opened(let tensors) = open(directory.write(original, to: "whole.\(kind)"), as: kind) { return tensors == 2 }
+        let whole = directory.write(original, to: "whole.\(kind)")
+        #expect({ if case .opened(let tensors) = open(whole, as: kind) { return tensors == 2 }
                   return false }(), "the uncorrupted \(kind) file opens with both tensors")
-        for length in 0..<original.count {
+        // A GGUF's writer pads the last tensor to the alignment; cutting only that padding
+        // leaves a complete file. Every cut before the last tensor's last byte must be refused.
+        var end = original.count
+        if kind == "gguf" {
+            let file = try GGUFFile(path: whole)
+            end = file.tensors.map { $0.fileOffset + ($0.byteCount ?? 0) }.max() ?? end
+            #expect(end < original.count, "the sample GGUF ends with padding, so the bound above is the one tested")
+        }
+        for length in 0..<end {
             let outcome = open(directory.write(Array(original.prefix(length)), to: "cut.\(kind)"), as: kind)
             guard case .refused(let error) = outcome else {
                 Issue.record("\(kind) cut to \(length) of \(original.count) bytes was not refused")
@@ -95,8 +104,10 @@ func truncatedTensorDataNamesTheTensor() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let gguf = try sampleFiles()[0].bytes
-    // The last tensor (`v`, 3 f16 values) ends the file: cut one byte of it.
-    let path = directory.write(Array(gguf.dropLast(1)), to: "cut.gguf")
+    // The last tensor (`v`, 3 f16 values) is followed only by the writer's padding: cut the
+    // file one byte before the tensor's end.
+    let v = try #require(try GGUFFile(path: directory.write(gguf, to: "whole.gguf")).tensorInfo("v"))
+    let path = directory.write(Array(gguf.prefix(v.fileOffset + 6 - 1)), to: "cut.gguf")
     do {
         _ = try GGUFFile(path: path)
         Issue.record("a GGUF with its last tensor cut opened")
