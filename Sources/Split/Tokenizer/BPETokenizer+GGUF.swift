@@ -87,7 +87,9 @@ extension BPETokenizer {
         tokens.reserveCapacity(vocabularySize)
         let addedByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for id in 0..<Int32(vocabularySize) {
-            if let added = addedByID[id] {
+            if model == .sentencePiece {
+                types.append(Int32(ggmlTypes[Int(id)]))
+            } else if let added = addedByID[id] {
                 types.append(Int32(added.isSpecial ? GGMLTokenType.control.rawValue : GGMLTokenType.userDefined.rawValue))
             } else {
                 types.append(Int32(tokenString(id) == nil ? GGMLTokenType.unused.rawValue : GGMLTokenType.normal.rawValue))
@@ -95,17 +97,41 @@ extension BPETokenizer {
             // GGUF needs a dense list; ids the vocabulary skips get a placeholder marked unused.
             tokens.append(tokenString(id) ?? "<unused\(id)>")
         }
-        var entries: [(key: String, value: GGUFValue)] = [
-            ("tokenizer.ggml.model", .string("gpt2")),
-            ("tokenizer.ggml.pre", .string(Self.ggufPreTokenizerName(preTokenizer))),
-            ("tokenizer.ggml.tokens", .strings(tokens)),
-            ("tokenizer.ggml.token_type", .int32s(types)),
-            ("tokenizer.ggml.merges", .strings(mergeRules.map { "\($0.0) \($0.1)" })),
-            ("tokenizer.ggml.add_bos_token", .bool(addsBOSToken)),
+        var entries: [(key: String, value: GGUFValue)] = [("tokenizer.ggml.model", .string(model.rawValue))]
+        switch model {
+        case .byteLevelBPE:
+            entries += [
+                ("tokenizer.ggml.pre", .string(Self.ggufPreTokenizerName(preTokenizer))),
+                ("tokenizer.ggml.tokens", .strings(tokens)),
+                ("tokenizer.ggml.token_type", .int32s(types)),
+                ("tokenizer.ggml.merges", .strings(mergeRules.map { "\($0.0) \($0.1)" })),
+            ]
+            if addsPrefixSpace { entries.append(("tokenizer.ggml.add_space_prefix", .bool(true))) }
+        case .sentencePiece:
+            entries += [
+                ("tokenizer.ggml.tokens", .strings(tokens)),
+                ("tokenizer.ggml.scores", .float32s(scores)),
+                ("tokenizer.ggml.token_type", .int32s(types)),
+                ("tokenizer.ggml.add_space_prefix", .bool(addsPrefixSpace)),
+            ]
+        }
+        entries.append(("tokenizer.ggml.add_bos_token", .bool(addsBOSToken)))
+        if addsEOSToken { entries.append(("tokenizer.ggml.add_eos_token", .bool(true))) }
+        let ids: [(String, Int32?)] = [
+            ("tokenizer.ggml.bos_token_id", bosTokenID), ("tokenizer.ggml.eos_token_id", eosTokenID),
+            ("tokenizer.ggml.unknown_token_id", unknownTokenID),
+            ("tokenizer.ggml.eot_token_id", specialTokenIDs.endOfTurn),
+            ("tokenizer.ggml.eom_token_id", specialTokenIDs.endOfMessage),
+            ("tokenizer.ggml.padding_token_id", specialTokenIDs.padding),
+            ("tokenizer.ggml.fim_pre_token_id", specialTokenIDs.fimPrefix),
+            ("tokenizer.ggml.fim_suf_token_id", specialTokenIDs.fimSuffix),
+            ("tokenizer.ggml.fim_mid_token_id", specialTokenIDs.fimMiddle),
+            ("tokenizer.ggml.fim_pad_token_id", specialTokenIDs.fimPad),
+            ("tokenizer.ggml.fim_rep_token_id", specialTokenIDs.fimRepository),
+            ("tokenizer.ggml.fim_sep_token_id", specialTokenIDs.fimSeparator),
         ]
-        if addsPrefixSpace { entries.append(("tokenizer.ggml.add_space_prefix", .bool(true))) }
-        if let bosTokenID { entries.append(("tokenizer.ggml.bos_token_id", .uint32(UInt32(bosTokenID)))) }
-        if let eosTokenID { entries.append(("tokenizer.ggml.eos_token_id", .uint32(UInt32(eosTokenID)))) }
+        for case let (key, id?) in ids { entries.append((key, .uint32(UInt32(id)))) }
+        if let chatTemplate { entries.append(("tokenizer.chat_template", .string(chatTemplate))) }
         return entries
     }
 

@@ -86,8 +86,8 @@ public final class BPETokenizer: Sendable {
     private let addedMatcher: AddedTokenMatcher
     private let userDefinedMatcher: AddedTokenMatcher
     /// SentencePiece: each id's score and GGUF token type (empty for byte-level BPE).
-    private let scores: [Float]
-    private let ggmlTypes: [UInt8]
+    let scores: [Float]
+    let ggmlTypes: [UInt8]
     private let cache = BPECache()
 
     struct Merge: Sendable {
