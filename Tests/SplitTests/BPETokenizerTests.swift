@@ -140,10 +140,12 @@ func tokenizerGGUFExportRoundTrip(name: String) throws {
     let path = directory.file("tokenizer.gguf")
     try writer.write(to: path)
     let restored = try BPETokenizer(gguf: try GGUFFile(path: path))
-    #expect(restored.preTokenizer == original.preTokenizer && restored.normalizesToNFC == original.normalizesToNFC)
+    // GGUF cannot say "NFC": llama.cpp tokenizes Qwen2 files without it, so the reader does too.
+    #expect(restored.preTokenizer == original.preTokenizer && !restored.normalizesToNFC)
     #expect(restored.vocabularySize == original.vocabularySize && restored.eosTokenID == original.eosTokenID)
     for sample in try golden(name) {
-        #expect(restored.encode(sample.text) == sample.ids, "\(name): \(sample.text.debugDescription)")
+        let text = original.normalizesToNFC ? sample.text.precomposedStringWithCanonicalMapping : sample.text
+        #expect(restored.encode(text) == sample.ids, "\(name): \(sample.text.debugDescription)")
     }
 }
 

@@ -67,7 +67,9 @@ func sentencePieceExportRoundTrip(name: String) throws {
     defer { directory.remove() }
     let restored = try BPETokenizer(gguf: GGUFFile(path: directory.write(writer.serialized(), to: "spm.gguf")))
     #expect(restored.model == .sentencePiece && restored.vocabularySize == original.vocabularySize)
-    #expect(restored.addedTokens == original.addedTokens && restored.chatTemplate == original.chatTemplate)
+    // Phi-3's whitespace stripping comes from general.name, which is not tokenizer metadata.
+    #expect(restored.addedTokens.map(\.content) == original.addedTokens.map(\.content))
+    #expect(restored.addedTokens.map(\.id) == original.addedTokens.map(\.id) && restored.chatTemplate == original.chatTemplate)
     for text in try suiteTexts() {
         #expect(restored.encode(text, parsingSpecialTokens: false) == original.encode(text, parsingSpecialTokens: false))
     }

@@ -32,6 +32,7 @@ extension BPETokenizer {
         settings.unknownTokenID = tokenID("tokenizer.ggml.unknown_token_id")
         settings.specialTokenIDs = SpecialTokenIDs(gguf: file, vocabularySize: tokens.count)
         settings.chatTemplate = file.string("tokenizer.chat_template")
+        settings.modelName = file.string("general.name")
         settings.addsEOSToken = file.bool("tokenizer.ggml.add_eos_token") ?? false
         switch known {
         case .sentencePiece:
@@ -73,7 +74,8 @@ extension BPETokenizer {
             settings.preTokenizer = try Self.preTokenizer(named: preName)
             settings.ignoresMerges = Self.ignoresMerges(preTokenizerNamed: preName)
             settings.addsPrefixSpace = file.bool("tokenizer.ggml.add_space_prefix") ?? false
-            settings.normalizesToNFC = preName == "qwen2"
+            // No NFC for qwen2, although its tokenizer.json has it: llama.cpp does not normalize,
+            // and a GGUF file is tokenized as llama.cpp tokenizes it.
             settings.addsBOSToken = file.bool("tokenizer.ggml.add_bos_token") ?? false
             try self.init(vocabulary: vocabulary, merges: merges, addedTokens: added, settings: settings)
         }

@@ -9,12 +9,16 @@ public struct AddedToken: Sendable, Equatable {
     public let id: Int32
     /// Whether it is a special (control) token, which `decode(skippingSpecialTokens:)` can leave out.
     public let isSpecial: Bool
+    /// Whether ASCII whitespace after the token is dropped when it is matched (HF `rstrip`;
+    /// llama.cpp sets it for Phi-3's tokens).
+    public var stripsWhitespaceAfter: Bool
 
     /// An added token.
-    public init(content: String, id: Int32, isSpecial: Bool) {
+    public init(content: String, id: Int32, isSpecial: Bool, stripsWhitespaceAfter: Bool = false) {
         self.content = content
         self.id = id
         self.isSpecial = isSpecial
+        self.stripsWhitespaceAfter = stripsWhitespaceAfter
     }
 }
 
@@ -100,7 +104,7 @@ public final class BPETokenizer: Sendable {
         var model: TokenizerModel
         var bytesOfID: PackedByteStrings
         var tokenOfID: PackedByteStrings
-        var idOfToken: [String: Int32]
+        var idOfToken: TokenIndex
         var idOfByte: [Int32]
         var merges: [UInt64: Merge] = [:]
         var mergePairs: [UInt64] = []
@@ -123,6 +127,8 @@ public final class BPETokenizer: Sendable {
         var addsEOSToken = false
         var specialTokenIDs = SpecialTokenIDs()
         var chatTemplate: String?
+        /// GGUF `general.name`: llama.cpp gives Phi-3's added tokens `rstrip` by name.
+        var modelName: String?
     }
 
     /// Bytes a vocabulary may lack: those in no valid UTF-8 (0xC0, 0xC1, 0xF5–0xFF), lead bytes
@@ -142,7 +148,7 @@ public final class BPETokenizer: Sendable {
             throw TokenizerError.invalidTokenID(token: "bos/eos/unk", id: Int(id))
         }
         model = parts.model
-        idOfToken = TokenIndex(parts.idOfToken, spellings: parts.tokenOfID)
+        idOfToken = parts.idOfToken
         bytesOfID = parts.bytesOfID
         tokenOfID = parts.tokenOfID
         idOfByte = parts.idOfByte
@@ -150,11 +156,12 @@ public final class BPETokenizer: Sendable {
         mergePairs = parts.mergePairs
         scores = parts.scores
         ggmlTypes = parts.ggmlTypes
-        addedTokens = parts.addedTokens
-        specialIDs = Set(parts.addedTokens.filter(\.isSpecial).map(\.id))
-        addedIDs = Set(parts.addedTokens.map(\.id))
-        addedMatcher = AddedTokenMatcher(parts.addedTokens)
-        userDefinedMatcher = AddedTokenMatcher(parts.addedTokens.filter { !$0.isSpecial })
+        let addedTokens = Self.strippingWhitespace(parts.addedTokens, modelName: settings.modelName)
+        self.addedTokens = addedTokens
+        specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
+        addedIDs = Set(addedTokens.map(\.id))
+        addedMatcher = AddedTokenMatcher(addedTokens)
+        userDefinedMatcher = AddedTokenMatcher(addedTokens.filter { !$0.isSpecial })
         unencodableBytes = (0..<256).filter { parts.idOfByte[$0] < 0 }.map(UInt8.init)
         vocabularySize = parts.size
         preTokenizer = settings.preTokenizer
@@ -252,7 +259,8 @@ public final class BPETokenizer: Sendable {
             if merges[key] == nil { merges[key] = Merge(rank: Int32(rank), result: result) }
         }
         let parts = Parts(
-            model: .byteLevelBPE, bytesOfID: bytesOfID, tokenOfID: tokenOfID, idOfToken: idOfToken, idOfByte: idOfByte,
+            model: .byteLevelBPE, bytesOfID: bytesOfID, tokenOfID: tokenOfID,
+            idOfToken: TokenIndex(idOfToken, spellings: tokenOfID), idOfByte: idOfByte,
             merges: merges, mergePairs: mergePairs, addedTokens: addedTokens, size: size)
         try self.init(parts, settings)
     }
@@ -272,16 +280,12 @@ public final class BPETokenizer: Sendable {
         }
         var bytesOfID = PackedByteStrings(reservingCount: tokens.count, totalBytes: 8 * tokens.count)
         var tokenOfID = PackedByteStrings(reservingCount: tokens.count, totalBytes: 8 * tokens.count)
-        var idOfToken: [String: Int32] = [:]
-        idOfToken.reserveCapacity(tokens.count)
         var idOfByte = [Int32](repeating: -1, count: 256)
         var byteTokenOfByte = [Int32](repeating: -1, count: 256)
         var added: [AddedToken] = []
         var ggmlTypes = [UInt8](repeating: 0, count: tokens.count)
         for (index, token) in tokens.enumerated() {
             let id = Int32(index)
-            // A repeated spelling maps to its last id, as llama.cpp's `token_to_id` does.
-            idOfToken[token] = id
             try tokenOfID.append(token.utf8)
             let type = GGMLTokenType(rawValue: types[index]) ?? .undefined
             ggmlTypes[index] = UInt8(clamping: types[index])
@@ -302,11 +306,13 @@ public final class BPETokenizer: Sendable {
                 try bytesOfID.append(Self.unescapingSpaces(Array(token.utf8)))
             }
         }
+        // A repeated spelling finds its last id, as llama.cpp's `token_to_id` does.
+        let idOfToken = TokenIndex(everyIDIn: tokenOfID)
         for byte in 0..<256 {
             // `<0xXX>` first, else a token spelled as the byte itself (llama.cpp's `byte_to_token`).
             if byteTokenOfByte[byte] >= 0 {
                 idOfByte[byte] = byteTokenOfByte[byte]
-            } else if let id = idOfToken[String(decoding: [UInt8(byte)], as: UTF8.self)], byte < 0x80 {
+            } else if let id = idOfToken.id(of: [UInt8(byte)], spellings: tokenOfID) {
                 idOfByte[byte] = id
             }
         }
@@ -314,6 +320,19 @@ public final class BPETokenizer: Sendable {
             model: .sentencePiece, bytesOfID: bytesOfID, tokenOfID: tokenOfID, idOfToken: idOfToken, idOfByte: idOfByte,
             scores: scores, ggmlTypes: ggmlTypes, addedTokens: added, size: tokens.count)
         try self.init(parts, settings)
+    }
+
+    /// `tokens` with llama.cpp's per-model `rstrip`: for a model named Phi-3, every added token
+    /// but `<unk>`, `<s>` and `<|endoftext|>` drops the whitespace after it (as Phi-3's
+    /// tokenizer.json says with `rstrip: true`).
+    static func strippingWhitespace(_ tokens: [AddedToken], modelName: String?) -> [AddedToken] {
+        let name = (modelName ?? "").lowercased()
+        guard name.contains("phi-3") || name.contains("phi3") else { return tokens }
+        return tokens.map { token in
+            var token = token
+            if !["<unk>", "<s>", "<|endoftext|>"].contains(token.content) { token.stripsWhitespaceAfter = true }
+            return token
+        }
     }
 
     /// The byte of a SentencePiece byte token `<0xXX>`.
