@@ -121,6 +121,7 @@ func completionMetadata() throws {
     var expected = SpecialTokenIDs()
     (expected.fimPrefix, expected.fimSuffix, expected.fimMiddle) = (256, 257, 258)
     (expected.fimPad, expected.fimRepository, expected.fimSeparator, expected.endOfTurn) = (259, 260, 261, 262)
+    expected.endOfGeneration = [259, 260, 261, 262]
     #expect(bpe.specialTokenIDs == expected && bpe.chatTemplate == template)
 
     var writer = GGUFWriter()
@@ -134,6 +135,13 @@ func completionMetadata() throws {
         ("tokenizer.ggml.middle_token_id", .uint32(258)),
     ], in: directory))
     #expect(old.specialTokenIDs.fimPrefix == 256 && old.specialTokenIDs.fimSuffix == 257 && old.specialTokenIDs.fimMiddle == 258)
+
+    // Without ids in the file, llama.cpp's texts find them, and those tokens become control tokens.
+    let userDefined = extra.map { ($0.0, GGMLTokenType.userDefined) }
+    let byText = try BPETokenizer(gguf: tokenizerFile(byteLevelEntries(pre: "qwen2", extra: userDefined), in: directory))
+    #expect(byText.specialTokenIDs.fimPrefix == 256 && byText.specialTokenIDs.fimSeparator == 261)
+    #expect(byText.specialTokenIDs.endOfTurn == 262 && byText.specialTokenIDs.endOfGeneration == [259, 260, 261, 262])
+    #expect(byText.isSpecial(256) && !byText.encode("<|fim_prefix|>", parsingSpecialTokens: false).contains(256))
 
     let phi3 = try BPETokenizer(gguf: GGUFFile(path: fixturePath("llama-vocab/ggml-vocab-phi-3.gguf")))
     #expect(phi3.chatTemplate?.hasPrefix("{{ bos_token }}") == true && phi3.eosTokenID == 32000)

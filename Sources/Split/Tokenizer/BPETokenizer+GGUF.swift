@@ -18,7 +18,7 @@ extension BPETokenizer {
         guard let tokens = file.stringArray("tokenizer.ggml.tokens") else {
             throw TokenizerError.invalidFile(path: path, reason: "tokenizer.ggml.tokens is missing or not an array of strings")
         }
-        let types = file.intArray("tokenizer.ggml.token_type")
+        var types = file.intArray("tokenizer.ggml.token_type")
         if let types, types.count != tokens.count {
             throw TokenizerError.invalidFile(
                 path: path, reason: "tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens")
@@ -30,7 +30,11 @@ extension BPETokenizer {
         settings.bosTokenID = tokenID("tokenizer.ggml.bos_token_id")
         settings.eosTokenID = tokenID("tokenizer.ggml.eos_token_id")
         settings.unknownTokenID = tokenID("tokenizer.ggml.unknown_token_id")
-        settings.specialTokenIDs = SpecialTokenIDs(gguf: file, vocabularySize: tokens.count)
+        var recognized: Set<Int32> = []
+        settings.specialTokenIDs = SpecialTokenIDs(
+            gguf: file, tokens: tokens, eosTokenID: settings.eosTokenID, recognized: &recognized)
+        // llama.cpp makes the tokens it recognizes by text control tokens.
+        for id in recognized where types != nil { types?[Int(id)] = GGMLTokenType.control.rawValue }
         settings.chatTemplate = file.string("tokenizer.chat_template")
         settings.modelName = file.string("general.name")
         settings.addsEOSToken = file.bool("tokenizer.ggml.add_eos_token") ?? false
@@ -57,10 +61,11 @@ extension BPETokenizer {
                 switch types.map({ GGMLTokenType(rawValue: $0[index]) }) {
                 case .control?, .unknown?: added.append(AddedToken(content: token, id: id, isSpecial: true))
                 case .userDefined?: added.append(AddedToken(content: token, id: id, isSpecial: false))
-                default:
-                    // Duplicate spellings exist in some converted vocabularies; the first id wins.
-                    if vocabulary[token] == nil { vocabulary[token] = id }
+                default: break
                 }
+                // Every token, added ones too, can be reached by merges, as llama.cpp looks them
+                // all up. Duplicate spellings exist in some converted vocabularies; the first id wins.
+                if vocabulary[token] == nil { vocabulary[token] = id }
             }
             var merges: [(String, String)] = []
             merges.reserveCapacity(mergeRules.count)

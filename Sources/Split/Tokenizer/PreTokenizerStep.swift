@@ -34,6 +34,9 @@ enum PreTokenizerStep: Equatable {
 
         func contains(_ unit: TextUnit) -> Bool {
             let value = unit.value
+            // llama.cpp hands its regexes non-ASCII whitespace as "\u{0B}": it matches `\s` and
+            // no explicit range (U+3000 is in DeepSeek's punctuation and CJK ranges, yet never matched).
+            if value > 0x7F, unit.kind == .whitespace { return false }
             switch self {
             case .newline: return value == 0x0A || value == 0x0D
             case .letter: return unit.kind == .letter

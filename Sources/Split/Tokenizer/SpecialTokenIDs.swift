@@ -21,6 +21,11 @@ public struct SpecialTokenIDs: Sendable, Equatable {
     /// FIM: file separator (`<|file_sep|>`).
     public var fimSeparator: Int32?
 
+    /// Every token that ends generation, as llama.cpp's `special_eog_ids`: EOS, EOT, EOM, FIM
+    /// pad/repository/separator, and any of `<|eot_id|>`, `<|im_end|>`, `<|end|>`,
+    /// `<end_of_turn>`, `<|endoftext|>`, `<|eom_id|>`, `<EOT>` the vocabulary has.
+    public var endOfGeneration: Set<Int32> = []
+
     /// No ids named.
     public init() {}
 
@@ -41,11 +46,46 @@ public struct SpecialTokenIDs: Sendable, Equatable {
         ("tokenizer.ggml.middle_token_id", \.fimMiddle),
     ] }
 
-    /// The ids named by `file`'s metadata; an id outside `0 ..< vocabularySize` is ignored, as
-    /// llama.cpp ignores it.
-    init(gguf file: GGUFFile, vocabularySize: Int) {
+    /// Texts llama.cpp recognizes a token by when the file names no id for it, in order of
+    /// preference (llama.cpp takes whichever its hash map yields first; the first listed here).
+    private static var recognizedTexts: [(property: WritableKeyPath<SpecialTokenIDs, Int32?>, texts: [String])] { [
+        (\.endOfTurn, ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "<｜end▁of▁sentence｜>"]),
+        (\.endOfMessage, ["<|eom_id|>"]),
+        (\.fimPrefix, ["<|fim_prefix|>", "<fim-prefix>", "<｜fim▁begin｜>", "<PRE>"]),
+        (\.fimSuffix, ["<|fim_suffix|>", "<fim-suffix>", "<｜fim▁hole｜>", "<SUF>"]),
+        (\.fimMiddle, ["<|fim_middle|>", "<fim-middle>", "<｜fim▁end｜>", "<MID>"]),
+        (\.fimPad, ["<|fim_pad|>", "<fim-pad>", "<PAD>"]),
+        (\.fimRepository, ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>"]),
+        (\.fimSeparator, ["<|file_sep|>"]),
+    ] }
+
+    private static let endOfGenerationTexts: Set<String> = [
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>",
+    ]
+
+    /// The ids named by `file`'s metadata, then, for those it does not name, the tokens of
+    /// `tokens` llama.cpp recognizes by their text. An id outside the vocabulary is ignored, as
+    /// llama.cpp ignores it. `recognized` receives the ids found by text: llama.cpp makes them
+    /// control tokens (so that, say, DeepSeek Coder's user-defined `<｜fim▁begin｜>` is no longer
+    /// matched in plain text).
+    init(gguf file: GGUFFile, tokens: [String], eosTokenID: Int32?, recognized: inout Set<Int32>) {
         for (key, property) in Self.ggufKeys where self[keyPath: property] == nil {
-            if let id = file.int(key), id >= 0, id < vocabularySize { self[keyPath: property] = Int32(id) }
+            if let id = file.int(key), id >= 0, id < tokens.count { self[keyPath: property] = Int32(id) }
+        }
+        let wanted = Set(Self.recognizedTexts.flatMap(\.texts)).union(Self.endOfGenerationTexts)
+        var idOfText: [String: Int32] = [:]
+        for (index, token) in tokens.enumerated() where wanted.contains(token) { idOfText[token] = Int32(index) }
+        for (property, texts) in Self.recognizedTexts where self[keyPath: property] == nil {
+            guard let id = texts.lazy.compactMap({ idOfText[$0] }).first else { continue }
+            self[keyPath: property] = id
+            recognized.insert(id)
+        }
+        for (text, id) in idOfText where Self.endOfGenerationTexts.contains(text) {
+            endOfGeneration.insert(id)
+            recognized.insert(id)
+        }
+        for id in [fimPad, fimRepository, fimSeparator, eosTokenID, endOfTurn, endOfMessage].compactMap({ $0 }) {
+            endOfGeneration.insert(id)
         }
     }
 }
