@@ -93,3 +93,17 @@ func sentencePieceRandomTextRoundTrip() throws {
         #expect(llama2.decodeBytes(llama2.encodeBytes(bytes, parsingSpecialTokens: false)) == bytes, "\(String(text).debugDescription)")
     }
 }
+
+@Test("a 50 KB SentencePiece text, with and without spaces, encodes in one pass and round-trips", .timeLimit(.minutes(1)))
+func longSentencePieceTextEncodes() throws {
+    let llama2 = try llamaVocabulary("llama-spm")
+    var generator = SplitMix64(state: 5)
+    let letters = Array("etaoinshrdlucmfwyp     ".utf8)
+    for alphabet in [letters, Array(letters.prefix(18))] {
+        let text = (0..<50_000).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+        let start = Date()
+        let ids = llama2.encodeBytes(text, parsingSpecialTokens: false)
+        print("SentencePiece: 50 KB in \(Int(Date().timeIntervalSince(start) * 1000)) ms, \(ids.count) tokens")
+        #expect(ids.count < text.count && llama2.decodeBytes(ids) == text)
+    }
+}

@@ -301,7 +301,7 @@ public final class BPETokenizer: Sendable {
                     if addsPrefixSpace, followsToken { Self.escapingSpaces(CollectionOfOne(0x20), into: &text) }
                     Self.escapingSpaces(bytes[range], into: &text)
                     SentencePieceMerger.tokenize(
-                        text, tokenID: { self.idOfToken.id(of: Array($0), spellings: self.tokenOfID) },
+                        text, tokenID: { self.idOfToken.id(of: $0, spellings: self.tokenOfID) },
                         score: { self.scores[Int($0)] },
                         byteToken: { self.idOfByte[Int($0)] >= 0 ? self.idOfByte[Int($0)] : self.unknownTokenID },
                         into: &ids)

@@ -48,7 +48,10 @@ struct TokenIndex: Sendable {
     }
 
     /// The id spelled `bytes` (byte for byte), if any.
-    func id(of bytes: [UInt8], spellings: PackedByteStrings) -> Int32? {
+    func id(of bytes: [UInt8], spellings: PackedByteStrings) -> Int32? { id(of: bytes[...], spellings: spellings) }
+
+    /// The id spelled `bytes`, without copying them (SentencePiece looks up every adjacent pair).
+    func id(of bytes: ArraySlice<UInt8>, spellings: PackedByteStrings) -> Int32? {
         var slot = Self.hash(bytes) & (slots.count - 1)
         while case let id = slots[slot], id >= 0 {
             if spellings[Int(id)].elementsEqual(bytes) { return id }
@@ -58,7 +61,9 @@ struct TokenIndex: Sendable {
         return others[spelling]
     }
 
-    private static func hash(_ bytes: [UInt8]) -> Int {
+    private static func hash(_ bytes: [UInt8]) -> Int { hash(bytes[...]) }
+
+    private static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
         var hasher = Hasher()
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
