@@ -8,14 +8,14 @@ struct AddedTokenMatcher: Sendable {
     }
 
     /// Candidates by first byte, longest first.
-    private let candidates: [UInt8: [(bytes: [UInt8], id: Int32)]]
+    private let candidates: [UInt8: [(bytes: [UInt8], id: Int32, stripsAfter: Bool)]]
 
     init(_ tokens: [AddedToken]) {
-        var candidates: [UInt8: [(bytes: [UInt8], id: Int32)]] = [:]
+        var candidates: [UInt8: [(bytes: [UInt8], id: Int32, stripsAfter: Bool)]] = [:]
         for token in tokens {
             let bytes = Array(token.content.utf8)
             guard let first = bytes.first else { continue }
-            candidates[first, default: []].append((bytes, token.id))
+            candidates[first, default: []].append((bytes, token.id, token.stripsWhitespaceAfter))
         }
         self.candidates = candidates.mapValues { $0.sorted { $0.bytes.count > $1.bytes.count } }
     }
@@ -33,6 +33,10 @@ struct AddedTokenMatcher: Sendable {
                 if textStart < index { segments.append(.text(textStart..<index)) }
                 segments.append(.token(match.id))
                 index += match.bytes.count
+                // C `isspace`, as llama.cpp strips: space, \t, \n, \v, \f, \r.
+                while match.stripsAfter, index < bytes.count, bytes[index] == 0x20 || (0x09...0x0D).contains(bytes[index]) {
+                    index += 1
+                }
                 textStart = index
             } else {
                 index += 1

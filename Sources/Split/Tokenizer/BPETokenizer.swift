@@ -1,48 +1,55 @@
 import Foundation
 
-/// A token that is matched verbatim in the input before pre-tokenization (`<|endoftext|>`,
-/// chat markers, ...), from tokenizer.json's `added_tokens` or GGUF control tokens.
-public struct AddedToken: Sendable, Equatable {
-    /// The token's text.
-    public let content: String
-    /// Its id.
-    public let id: Int32
-    /// Whether it is a special (control) token, which `decode(skippingSpecialTokens:)` can leave out.
-    public let isSpecial: Bool
-
-    /// An added token.
-    public init(content: String, id: Int32, isSpecial: Bool) {
-        self.content = content
-        self.id = id
-        self.isSpecial = isSpecial
-    }
+/// How a tokenizer turns a stretch of text into tokens (GGUF `tokenizer.ggml.model`).
+public enum TokenizerModel: String, Sendable, Equatable {
+    /// Byte-level BPE with merge ranks (GPT-2, Llama 3, Qwen2, StarCoder, DeepSeek; GGUF "gpt2").
+    case byteLevelBPE = "gpt2"
+    /// SentencePiece BPE with token scores, "▁" for spaces and `<0xXX>` byte fallback
+    /// (Llama 2, TinyLlama, Mistral, CodeLlama, Phi-3, Gemma; GGUF "llama").
+    case sentencePiece = "llama"
 }
 
-/// Byte-level BPE as in GPT-2 and HF `tokenizers`: added tokens are matched first, the rest is
-/// pre-tokenized, each piece is spelled with `ByteEncoder` characters and merged by rank.
-/// `decodeBytes(encodeBytes(b)) == b` for every byte sequence.
+/// A BPE tokenizer: byte-level BPE as in GPT-2 and HF `tokenizers`, or SentencePiece BPE as in
+/// llama.cpp (`model`). Added tokens are matched first; the rest is pre-tokenized and merged by
+/// rank (byte-level) or by score (SentencePiece). `decodeBytes(encodeBytes(b)) == b` for every
+/// byte sequence a byte-level vocabulary can spell, and for all valid UTF-8 with SentencePiece
+/// (as in llama.cpp, a stray UTF-8 lead byte can take in part of the "▁" after it).
 public final class BPETokenizer: Sendable {
     /// Highest token id accepted from a file (vocabularies are ~256 K; this is far above).
     public static let maxTokenID = 1 << 24
 
+    /// Byte-level BPE or SentencePiece.
+    public let model: TokenizerModel
     /// Number of ids (one more than the highest id).
     public let vocabularySize: Int
     /// Beginning-of-sequence token, if the tokenizer has one.
     public let bosTokenID: Int32?
     /// End-of-sequence token, if the tokenizer has one.
     public let eosTokenID: Int32?
+    /// The unknown token (`<unk>`), if the tokenizer has one.
+    public let unknownTokenID: Int32?
     /// Whether prompts should start with the BOS token (the caller adds it: `encode` never does).
     public let addsBOSToken: Bool
-    /// How text is split before BPE.
+    /// Whether prompts should end with the EOS token (`add_eos_token`; the caller adds it).
+    public let addsEOSToken: Bool
+    /// How text is split before byte-level BPE (unused by SentencePiece).
     public let preTokenizer: PreTokenizer
-    /// Whether a space is put before text that does not start with one (HF `add_prefix_space`).
+    /// Whether a space is put before text (HF `add_prefix_space`; SentencePiece
+    /// `add_space_prefix`: before the text and after each added token, and dropped again by `decode`).
     public let addsPrefixSpace: Bool
     /// Whether a piece that is itself in the vocabulary skips merging (HF `ignore_merges`, Llama 3).
     public let ignoresMerges: Bool
     /// Whether text is NFC-normalized before encoding (HF `NFC` normalizer, Qwen2).
     public let normalizesToNFC: Bool
-    /// The added tokens, by id.
+    /// The added tokens (control, unknown and user-defined), by id.
     public let addedTokens: [AddedToken]
+    /// Chat and fill-in-the-middle token ids named by the model's metadata.
+    public let specialTokenIDs: SpecialTokenIDs
+    /// The model's chat template (Jinja source, GGUF `tokenizer.chat_template`), if it has one.
+    public let chatTemplate: String?
+    /// Bytes no token stands for (GGUF vocabularies lack some control characters and bytes that
+    /// never occur in UTF-8); such a byte in the input is dropped, as llama.cpp drops it.
+    public let unencodableBytes: [UInt8]
 
     /// Each id's bytes and spelling (empty for ids the vocabulary skips).
     private let bytesOfID: PackedByteStrings
@@ -54,9 +61,16 @@ public final class BPETokenizer: Sendable {
     /// exporting to GGUF; ids rather than spellings: 8 bytes a rule instead of ~25).
     private let mergePairs: [UInt64]
     private let addedIDs: Set<Int32>
+    /// The token of each byte, -1 where there is none.
     private let idOfByte: [Int32]
     private let merges: [UInt64: Merge]
+    /// Every added token, and only the user-defined ones (matched even when special tokens are
+    /// not parsed, as llama.cpp and HF do).
     private let addedMatcher: AddedTokenMatcher
+    private let userDefinedMatcher: AddedTokenMatcher
+    /// SentencePiece: each id's score and GGUF token type (empty for byte-level BPE).
+    let scores: [Float]
+    let ggmlTypes: [UInt8]
     private let cache = BPECache()
 
     struct Merge: Sendable {
@@ -64,14 +78,108 @@ public final class BPETokenizer: Sendable {
         let result: Int32
     }
 
-    /// A tokenizer from its parts. `vocabulary` spells tokens with `ByteEncoder` characters;
-    /// `merges` are in rank order.
-    /// - Throws: `TokenizerError` when ids are invalid, a byte has no token, or a merge names
-    ///   a token the vocabulary lacks.
-    public init(
+    /// Everything a tokenizer holds, built by one of the two model-specific initializers.
+    struct Parts {
+        var model: TokenizerModel
+        var bytesOfID: PackedByteStrings
+        var tokenOfID: PackedByteStrings
+        var idOfToken: TokenIndex
+        var idOfByte: [Int32]
+        var merges: [UInt64: Merge] = [:]
+        var mergePairs: [UInt64] = []
+        var scores: [Float] = []
+        var ggmlTypes: [UInt8] = []
+        var addedTokens: [AddedToken]
+        var size: Int
+    }
+
+    /// Options shared by both models.
+    struct Settings {
+        var preTokenizer = PreTokenizer()
+        var addsPrefixSpace = false
+        var ignoresMerges = false
+        var normalizesToNFC = false
+        var bosTokenID: Int32?
+        var eosTokenID: Int32?
+        var unknownTokenID: Int32?
+        var addsBOSToken = false
+        var addsEOSToken = false
+        var specialTokenIDs = SpecialTokenIDs()
+        var chatTemplate: String?
+        /// GGUF `general.name`: llama.cpp gives Phi-3's added tokens `rstrip` by name.
+        var modelName: String?
+    }
+
+    /// Bytes a vocabulary may lack: those in no valid UTF-8 (0xC0, 0xC1, 0xF5–0xFF), lead bytes
+    /// only of unassigned planes 4–11 (0xF1, 0xF2), and ASCII control characters other than
+    /// tab, line feed and carriage return. Real vocabularies (Falcon, StarCoder, GPT-NeoX) lack some.
+    static func mayLackToken(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x09, 0x0A, 0x0D: return false
+        case 0x00...0x1F, 0x7F, 0xC0, 0xC1, 0xF1, 0xF2, 0xF5...0xFF: return true
+        default: return false
+        }
+    }
+
+    init(_ parts: Parts, _ settings: Settings) throws {
+        for id in [settings.bosTokenID, settings.eosTokenID, settings.unknownTokenID].compactMap({ $0 })
+        where Int(id) >= parts.size || id < 0 {
+            throw TokenizerError.invalidTokenID(token: "bos/eos/unk", id: Int(id))
+        }
+        model = parts.model
+        idOfToken = parts.idOfToken
+        bytesOfID = parts.bytesOfID
+        tokenOfID = parts.tokenOfID
+        idOfByte = parts.idOfByte
+        merges = parts.merges
+        mergePairs = parts.mergePairs
+        scores = parts.scores
+        ggmlTypes = parts.ggmlTypes
+        let addedTokens = Self.strippingWhitespace(parts.addedTokens, modelName: settings.modelName)
+        self.addedTokens = addedTokens
+        specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
+        addedIDs = Set(addedTokens.map(\.id))
+        addedMatcher = AddedTokenMatcher(addedTokens)
+        userDefinedMatcher = AddedTokenMatcher(addedTokens.filter { !$0.isSpecial })
+        unencodableBytes = (0..<256).filter { parts.idOfByte[$0] < 0 }.map(UInt8.init)
+        vocabularySize = parts.size
+        preTokenizer = settings.preTokenizer
+        addsPrefixSpace = settings.addsPrefixSpace
+        ignoresMerges = settings.ignoresMerges
+        normalizesToNFC = settings.normalizesToNFC
+        bosTokenID = settings.bosTokenID
+        eosTokenID = settings.eosTokenID
+        unknownTokenID = settings.unknownTokenID
+        addsBOSToken = settings.addsBOSToken
+        addsEOSToken = settings.addsEOSToken
+        specialTokenIDs = settings.specialTokenIDs
+        chatTemplate = settings.chatTemplate
+    }
+
+    /// A byte-level BPE tokenizer from its parts. `vocabulary` spells tokens with `ByteEncoder`
+    /// characters; `merges` are in rank order.
+    /// - Throws: `TokenizerError` when ids are invalid, a byte that text needs has no token, or
+    ///   a merge names a token the vocabulary lacks.
+    public convenience init(
         vocabulary: [String: Int32], merges mergeRules: [(String, String)], addedTokens: [AddedToken],
         preTokenizer: PreTokenizer = PreTokenizer(), addsPrefixSpace: Bool = false, ignoresMerges: Bool = false,
         normalizesToNFC: Bool = false, bosTokenID: Int32? = nil, eosTokenID: Int32? = nil, addsBOSToken: Bool = false
+    ) throws {
+        var settings = Settings()
+        settings.preTokenizer = preTokenizer
+        settings.addsPrefixSpace = addsPrefixSpace
+        settings.ignoresMerges = ignoresMerges
+        settings.normalizesToNFC = normalizesToNFC
+        settings.bosTokenID = bosTokenID
+        settings.eosTokenID = eosTokenID
+        settings.addsBOSToken = addsBOSToken
+        try self.init(vocabulary: vocabulary, merges: mergeRules, addedTokens: addedTokens, settings: settings)
+    }
+
+    /// A byte-level BPE tokenizer with every setting.
+    /// - Throws: as `init(vocabulary:merges:addedTokens:...)`.
+    convenience init(
+        vocabulary: [String: Int32], merges mergeRules: [(String, String)], addedTokens: [AddedToken], settings: Settings
     ) throws {
         var idOfToken = vocabulary
         var size = 0
@@ -110,10 +218,12 @@ public final class BPETokenizer: Sendable {
         }
         var idOfByte = [Int32](repeating: -1, count: 256)
         for byte in 0..<256 {
-            guard let id = vocabulary[String(ByteEncoder.characterOfByte[byte])] else {
+            // Any token spelled as the byte's character, added tokens included, as llama.cpp looks it up.
+            if let id = idOfToken[String(ByteEncoder.characterOfByte[byte])] {
+                idOfByte[byte] = id
+            } else if !Self.mayLackToken(UInt8(byte)) {
                 throw TokenizerError.missingByteToken(byte: UInt8(byte))
             }
-            idOfByte[byte] = id
         }
         var merges: [UInt64: Merge] = [:]
         merges.reserveCapacity(mergeRules.count)
@@ -127,27 +237,24 @@ public final class BPETokenizer: Sendable {
             // A repeated rule keeps its first (highest-priority) rank, as HF does.
             if merges[key] == nil { merges[key] = Merge(rank: Int32(rank), result: result) }
         }
-        for id in [bosTokenID, eosTokenID].compactMap({ $0 }) where Int(id) >= size || id < 0 {
-            throw TokenizerError.invalidTokenID(token: "bos/eos", id: Int(id))
+        let parts = Parts(
+            model: .byteLevelBPE, bytesOfID: bytesOfID, tokenOfID: tokenOfID,
+            idOfToken: TokenIndex(idOfToken, spellings: tokenOfID), idOfByte: idOfByte,
+            merges: merges, mergePairs: mergePairs, addedTokens: addedTokens, size: size)
+        try self.init(parts, settings)
+    }
+
+    /// `tokens` with llama.cpp's per-model `rstrip`: for a model named Phi-3, every added token
+    /// but `<unk>`, `<s>` and `<|endoftext|>` drops the whitespace after it (as Phi-3's
+    /// tokenizer.json says with `rstrip: true`).
+    static func strippingWhitespace(_ tokens: [AddedToken], modelName: String?) -> [AddedToken] {
+        let name = (modelName ?? "").lowercased()
+        guard name.contains("phi-3") || name.contains("phi3") else { return tokens }
+        return tokens.map { token in
+            var token = token
+            if !["<unk>", "<s>", "<|endoftext|>"].contains(token.content) { token.stripsWhitespaceAfter = true }
+            return token
         }
-        self.idOfToken = TokenIndex(idOfToken, spellings: tokenOfID)
-        self.bytesOfID = bytesOfID
-        self.tokenOfID = tokenOfID
-        self.idOfByte = idOfByte
-        self.merges = merges
-        self.mergePairs = mergePairs
-        self.addedTokens = addedTokens
-        specialIDs = Set(addedTokens.filter(\.isSpecial).map(\.id))
-        addedIDs = Set(addedTokens.map(\.id))
-        addedMatcher = AddedTokenMatcher(addedTokens)
-        vocabularySize = size
-        self.preTokenizer = preTokenizer
-        self.addsPrefixSpace = addsPrefixSpace
-        self.ignoresMerges = ignoresMerges
-        self.normalizesToNFC = normalizesToNFC
-        self.bosTokenID = bosTokenID
-        self.eosTokenID = eosTokenID
-        self.addsBOSToken = addsBOSToken
     }
 
     private static func pairKey(_ left: Int32, _ right: Int32) -> UInt64 {
@@ -163,18 +270,43 @@ public final class BPETokenizer: Sendable {
         return encodeBytes(Array(normalized.utf8), parsingSpecialTokens: parsingSpecialTokens)
     }
 
-    /// The ids of any byte sequence, valid UTF-8 or not.
+    /// The ids of any byte sequence, valid UTF-8 or not. User-defined added tokens are matched
+    /// whether or not `parsingSpecialTokens` is set, as in llama.cpp and HF `tokenizers`.
     public func encodeBytes(_ bytes: [UInt8], parsingSpecialTokens: Bool = true) -> [Int32] {
         var ids: [Int32] = []
         ids.reserveCapacity(bytes.count / 3 + 1)
-        let segments = parsingSpecialTokens ? addedMatcher.segments(of: bytes) : [.text(0..<bytes.count)]
-        for segment in segments {
-            switch segment {
-            case let .token(id): ids.append(id)
-            case let .text(range):
-                var text = Array(bytes[range])
-                if addsPrefixSpace, text.first != 0x20 { text.insert(0x20, at: 0) }
-                for piece in preTokenizer.pieces(of: text) { ids += encodePiece(text[piece]) }
+        let segments = (parsingSpecialTokens ? addedMatcher : userDefinedMatcher).segments(of: bytes)
+        switch model {
+        case .byteLevelBPE:
+            for segment in segments {
+                switch segment {
+                case let .token(id): ids.append(id)
+                case let .text(range):
+                    var text = Array(bytes[range])
+                    if addsPrefixSpace, text.first != 0x20 { text.insert(0x20, at: 0) }
+                    for piece in preTokenizer.pieces(of: text) { ids += encodePiece(text[piece]) }
+                }
+            }
+        case .sentencePiece:
+            // As llama.cpp: the prefix space goes before the text and after every added token.
+            var followsToken = true
+            for segment in segments {
+                switch segment {
+                case let .token(id):
+                    ids.append(id)
+                    followsToken = true
+                case let .text(range):
+                    var text: [UInt8] = []
+                    text.reserveCapacity(range.count + 8)
+                    if addsPrefixSpace, followsToken { Self.escapingSpaces(CollectionOfOne(0x20), into: &text) }
+                    Self.escapingSpaces(bytes[range], into: &text)
+                    SentencePieceMerger.tokenize(
+                        text, tokenID: { self.idOfToken.id(of: $0, spellings: self.tokenOfID) },
+                        score: { self.scores[Int($0)] },
+                        byteToken: { self.idOfByte[Int($0)] >= 0 ? self.idOfByte[Int($0)] : self.unknownTokenID },
+                        into: &ids)
+                    followsToken = false
+                }
             }
         }
         return ids
@@ -185,7 +317,10 @@ public final class BPETokenizer: Sendable {
 
     /// BPE on one pre-tokenized piece, cached by its bytes.
     private func encodePiece(_ piece: ArraySlice<UInt8>) -> [Int32] {
-        if piece.count == 1 { return [idOfByte[Int(piece[piece.startIndex])]] }
+        if piece.count == 1 {
+            let id = idOfByte[Int(piece[piece.startIndex])]
+            return id >= 0 ? [id] : []
+        }
         let key = Array(piece)
         let cacheable = key.count <= Self.maxCachedPieceLength
         if cacheable, let cached = cache[key] { return cached }
@@ -195,6 +330,7 @@ public final class BPETokenizer: Sendable {
             ids = [whole]
         } else {
             ids = BPEMerger.merge(key.map { idOfByte[Int($0)] }) { merges[Self.pairKey($0, $1)] }
+                .filter { $0 >= 0 }  // a byte without a token is dropped, as llama.cpp drops it
         }
         if cacheable { cache[key] = ids }
         return ids
@@ -229,9 +365,16 @@ public final class BPETokenizer: Sendable {
     public func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
 
     /// The bytes `ids` stand for, exactly (no UTF-8 repair).
+    /// SentencePiece with `addsPrefixSpace` drops the space that encoding put before the text
+    /// (from the first token, as llama.cpp's `detokenize` does).
     public func decodeBytes(_ ids: [Int32], skippingSpecialTokens: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
-        for id in ids where !(skippingSpecialTokens && specialIDs.contains(id)) { bytes += tokenBytes(id) }
+        var dropsSpace = model == .sentencePiece && addsPrefixSpace
+        for id in ids where !(skippingSpecialTokens && specialIDs.contains(id)) {
+            let piece = tokenBytes(id)
+            if dropsSpace, piece.first == 0x20 { bytes += piece.dropFirst() } else { bytes += piece }
+            dropsSpace = false
+        }
         return bytes
     }
 

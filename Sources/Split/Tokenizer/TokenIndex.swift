@@ -29,8 +29,29 @@ struct TokenIndex: Sendable {
         self.others = others
     }
 
+    /// An index of every id with a non-empty spelling in `spellings`, compared byte for byte; of
+    /// ids spelled alike the last one is found, as llama.cpp's `token_to_id` keeps it. (A
+    /// `[String: Int32]` cannot be used for raw-text vocabularies: Swift strings compare by
+    /// canonical equivalence, so "ά" U+1F71 and "ά" U+03AC, two SentencePiece tokens, would be one key.)
+    init(everyIDIn spellings: PackedByteStrings) {
+        var capacity = 16
+        while capacity < 2 * spellings.count { capacity *= 2 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        for id in 0..<spellings.count where !spellings[id].isEmpty {
+            let bytes = Array(spellings[id])
+            var slot = Self.hash(bytes) & (capacity - 1)
+            while slots[slot] >= 0, !spellings[Int(slots[slot])].elementsEqual(bytes) { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = Int32(id)
+        }
+        self.slots = slots
+        others = [:]
+    }
+
     /// The id spelled `bytes` (byte for byte), if any.
-    func id(of bytes: [UInt8], spellings: PackedByteStrings) -> Int32? {
+    func id(of bytes: [UInt8], spellings: PackedByteStrings) -> Int32? { id(of: bytes[...], spellings: spellings) }
+
+    /// The id spelled `bytes`, without copying them (SentencePiece looks up every adjacent pair).
+    func id(of bytes: ArraySlice<UInt8>, spellings: PackedByteStrings) -> Int32? {
         var slot = Self.hash(bytes) & (slots.count - 1)
         while case let id = slots[slot], id >= 0 {
             if spellings[Int(id)].elementsEqual(bytes) { return id }
@@ -40,7 +61,9 @@ struct TokenIndex: Sendable {
         return others[spelling]
     }
 
-    private static func hash(_ bytes: [UInt8]) -> Int {
+    private static func hash(_ bytes: [UInt8]) -> Int { hash(bytes[...]) }
+
+    private static func hash(_ bytes: ArraySlice<UInt8>) -> Int {
         var hasher = Hasher()
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
