@@ -17,14 +17,28 @@ struct HuggingFaceConfig {
         return value
     }
 
-    /// RoPE settings: `rope_scaling` (transformers ≤ 4) or `rope_parameters` (transformers ≥ 5).
-    var ropeParameters: [String: Any]? {
-        json["rope_parameters"] as? [String: Any] ?? json["rope_scaling"] as? [String: Any]
+    /// RoPE settings: `rope_parameters` (transformers ≥ 5) or `rope_scaling` (transformers ≤ 4),
+    /// whichever asks for a scaling (a config may carry both, one of them the default).
+    /// - Throws: `ModelError.unsupportedFeature` when both ask for different scalings.
+    func ropeParameters() throws -> [String: Any]? {
+        let parameters = json["rope_parameters"] as? [String: Any], scaling = json["rope_scaling"] as? [String: Any]
+        func type(_ p: [String: Any]?) -> String { p?["rope_type"] as? String ?? p?["type"] as? String ?? "default" }
+        switch (type(parameters), type(scaling)) {
+        case (_, "default"): return parameters ?? scaling
+        case ("default", _): return scaling
+        case let (a, b):
+            let sameFactor = (parameters?["factor"] as? NSNumber) == (scaling?["factor"] as? NSNumber)
+            guard a == b, sameFactor else {
+                throw ModelError.unsupportedFeature(what: "config.json rope_parameters (\(a)) and rope_scaling (\(b))",
+                                                    reason: "they ask for different RoPE scalings")
+            }
+            return parameters
+        }
     }
 
     /// The RoPE base, at the top level or inside `rope_parameters`.
     var ropeTheta: Float? {
-        float("rope_theta") ?? (ropeParameters?["rope_theta"] as? NSNumber)?.floatValue
+        float("rope_theta") ?? ((json["rope_parameters"] as? [String: Any])?["rope_theta"] as? NSNumber)?.floatValue
     }
 
     /// The scaling a RoPE parameter dictionary asks for; its type is under `rope_type` or, in
@@ -34,6 +48,11 @@ struct HuggingFaceConfig {
         guard let parameters else { return .none }
         let type = parameters["rope_type"] as? String ?? parameters["type"] as? String ?? "default"
         func number(_ key: String) -> Double? { (parameters[key] as? NSNumber)?.doubleValue }
+        // transformers ≥ 5 keeps the rotated fraction of each head here too.
+        if let fraction = number("partial_rotary_factor"), fraction != 1 {
+            throw ModelError.unsupportedFeature(what: "config.json rope_parameters.partial_rotary_factor: \(fraction)",
+                                                reason: "partial rotary embeddings are not implemented from config.json")
+        }
         let factor = number("factor") ?? 1
         let what = "config.json rope_scaling type '\(type)'"
         switch type {
@@ -82,7 +101,7 @@ struct HuggingFaceConfig {
         ("partial_rotary_factor", { ($0 as? NSNumber)?.doubleValue == 1 }), ("mlp_bias", isFalse),
         ("logit_scale", isNull), ("embedding_multiplier", isNull), ("residual_multiplier", isNull),
         ("attention_multiplier", isNull), ("num_experts", isNullOrZero), ("num_local_experts", isNullOrZero),
-        ("use_qk_norm", isFalse), ("qk_layernorm", isFalse)
+        ("use_qk_norm", isFalse), ("qk_layernorm", isFalse), ("use_bidirectional_attention", isFalse)
     ]
     private static func isNull(_ value: Any) -> Bool { value is NSNull }
     private static func isFalse(_ value: Any) -> Bool { value is NSNull || (value as? Bool) == false }

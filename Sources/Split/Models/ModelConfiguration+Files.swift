@@ -157,7 +157,7 @@ extension ModelConfiguration {
                 attentionBias: architecture == .qwen2 || config.bool("attention_bias") == true,
                 tiedEmbeddings: config.bool("tie_word_embeddings") ?? false)
             try architecture.configure(&self, huggingFace: config)
-            if ropeScaling == .none { ropeScaling = try config.ropeScaling(config.ropeParameters, theta: ropeTheta, dimensions: ropeDimensions) }
+            if ropeScaling == .none { ropeScaling = try config.ropeScaling(try config.ropeParameters(), theta: ropeTheta, dimensions: ropeDimensions) }
             try config.refuseUnread(by: self)
         }
     }
