@@ -93,9 +93,43 @@ struct UnsupportedFeatureTests {
         let (d1, qwen) = try rewrittenGGUF("qwen2") { _, metadata in metadata["qwen2.attention.sliding_window"] = .uint32(4) }
         defer { d1.remove() }
         expectRefusal(naming: "qwen2.attention.sliding_window") { _ = try ModelFile(path: qwen) }
-        let (d2, gemma) = try rewrittenGGUF("gemma3") { _, metadata in metadata["gemma3.final_logit_softcapping"] = .float32(30) }
+        // llama.cpp reads no attention soft-cap for Gemma 3 (only the final one).
+        let (d2, gemma) = try rewrittenGGUF("gemma3") { _, metadata in metadata["gemma3.attn_logit_softcapping"] = .float32(30) }
         defer { d2.remove() }
-        expectRefusal(naming: "gemma3.final_logit_softcapping") { _ = try ModelFile(path: gemma) }
+        expectRefusal(naming: "gemma3.attn_logit_softcapping") { _ = try ModelFile(path: gemma) }
+        let (d3, olmo) = try rewrittenGGUF("olmo2") { _, metadata in metadata["olmo2.attention.sliding_window"] = .uint32(4) }
+        defer { d3.remove() }
+        expectRefusal(naming: "olmo2.attention.sliding_window") { _ = try ModelFile(path: olmo) }
+    }
+
+    @Test("Gemma's sliding-window layers follow sliding_window_pattern as a count or as per-layer flags; flags with no pattern are refused")
+    func gemmaSlidingPattern() throws {
+        let flags: [Bool] = [true, true, true, true, true, false, true]  // pattern 6 over 7 layers
+        let (d1, asFlags) = try rewrittenGGUF("gemma3") { _, metadata in
+            metadata["gemma3.attention.sliding_window_pattern"] = .array(.bool, flags.map { .bool($0) })
+        }
+        defer { d1.remove() }
+        #expect(try ModelFile(path: asFlags).configuration.slidingWindowPattern == 6)
+        let (d2, asCount) = try rewrittenGGUF("gemma3") { _, metadata in metadata["gemma3.attention.sliding_window_pattern"] = .uint32(3) }
+        defer { d2.remove() }
+        let three = try ModelFile(path: asCount).configuration
+        #expect((0..<7).map { three.slidingWindow(layer: $0) != nil } == [true, true, false, true, true, false, true])
+        let (d3, irregular) = try rewrittenGGUF("gemma3") { _, metadata in
+            metadata["gemma3.attention.sliding_window_pattern"] = .array(.bool, [true, false, false, true, true, true, false].map { .bool($0) })
+        }
+        defer { d3.remove() }
+        expectRefusal(naming: "gemma3.attention.sliding_window_pattern") { _ = try ModelFile(path: irregular) }
+    }
+
+    @Test("Gemma 2's own sliding-layer RoPE base with RoPE scaling is refused")
+    func gemma2SlidingBaseWithScaling() throws {
+        let (directory, path) = try rewrittenGGUF("gemma2") { _, metadata in
+            metadata["gemma2.rope.freq_base_swa"] = .float32(5000)
+            metadata["gemma2.rope.scaling.type"] = .string("linear")
+            metadata["gemma2.rope.scaling.factor"] = .float32(2)
+        }
+        defer { directory.remove() }
+        expectRefusal(naming: "gemma2.rope.freq_base_swa") { _ = try ModelFile(path: path) }
     }
 
     static let refusedTensors: [Tensor] = [

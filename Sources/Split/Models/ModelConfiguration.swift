@@ -49,9 +49,9 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     /// Positions a sliding-window layer's query sees: itself and `slidingWindow − 1` before it;
     /// nil when every layer attends to every earlier position.
     public var slidingWindow: Int? = nil
-    /// Which layers slide when `slidingWindow` is set: with pattern n, layer i slides unless
-    /// i % n == n − 1 (llama.cpp's `set_swa_pattern`; Gemma 2: 2, Gemma 3: 6); 1: every layer.
-    public var slidingWindowPattern: Int = 1
+    /// Which layers slide when `slidingWindow` is set, as llama.cpp's `set_swa_pattern`: with
+    /// pattern n > 0, layer i slides when i % n < n − 1 (Gemma 2: 2, Gemma 3: 6); 0: every layer.
+    public var slidingWindowPattern: Int = 0
     public var queryKeyNorm: QueryKeyNorm = .none
     public var normPlacement: NormPlacement = .pre
     /// Factor on token embeddings (Gemma: √hiddenSize); nil for none.
@@ -77,8 +77,8 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     /// The attention window of layer `layer` (nil: every earlier position).
     public func slidingWindow(layer: Int) -> Int? {
         guard let slidingWindow else { return nil }
-        let n = max(1, slidingWindowPattern)
-        return n == 1 || layer % n < n - 1 ? slidingWindow : nil
+        let n = slidingWindowPattern
+        return n <= 0 || layer % n < n - 1 ? slidingWindow : nil
     }
 
     /// The rotary embedding of layer `layer` (nil for learned positions).
@@ -114,7 +114,8 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
         try check(ropeDimensions <= headDimension && ropeDimensions % 2 == 0, "RoPE dimensions \(ropeDimensions) invalid")
         try check(maxPositions > 0 && maxPositions <= 1 << 20, "context length \(maxPositions) out of range")
         if let slidingWindow { try check(slidingWindow > 0, "sliding window \(slidingWindow) must be positive") }
-        try check(slidingWindowPattern >= 1, "sliding window pattern \(slidingWindowPattern) must be at least 1")
+        try check(slidingWindowPattern >= 0, "sliding window pattern \(slidingWindowPattern) must not be negative")
+        if let slidingRopeTheta { try check(slidingRopeTheta.isFinite && slidingRopeTheta > 0, "sliding-window RoPE base \(slidingRopeTheta) must be positive") }
         for (name, value) in [("attention soft-cap", attentionSoftcap), ("final logit soft-cap", finalLogitSoftcap),
                               ("attention scale", attentionScale), ("embedding scale", embeddingScale)] {
             if let value { try check(value.isFinite && value > 0, "\(name) \(value) must be positive") }

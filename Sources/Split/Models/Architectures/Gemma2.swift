@@ -4,7 +4,8 @@ import Foundation
 /// MLP, (1 + w) RMSNorm (GGUF files hold 1 + w already: `convert_hf_to_gguf.py` adds the 1),
 /// every other layer a sliding window (even layers), and soft-capped attention scores and logits.
 enum Gemma2 {
-    static let ggufKeys: Set<String> = ["attention.sliding_window", "attn_logit_softcapping", "final_logit_softcapping"]
+    static let ggufKeys: Set<String> = ["attention.sliding_window", "attention.sliding_window_pattern", "rope.freq_base_swa",
+                                        "attn_logit_softcapping", "final_logit_softcapping"]
 
     /// What Gemma 2 and 3 share.
     static func configureCommon(_ c: inout ModelConfiguration) {
@@ -19,11 +20,36 @@ enum Gemma2 {
         is27B ? 1 / (Float(c.hiddenSize / c.headCount)).squareRoot() : nil
     }
 
+    /// The sliding-window layer pattern from `{arch}.attention.sliding_window_pattern` (a count
+    /// or one flag per layer), else `default`.
+    /// - Throws: `ModelError.unsupportedFeature` for per-layer flags no count reproduces.
+    static func ggufSlidingPattern(_ c: ModelConfiguration, _ file: GGUFFile, default n: Int) throws -> Int {
+        let key = "\(c.architecture.rawValue).attention.sliding_window_pattern"
+        if let pattern = file.int(key) { return pattern }
+        guard case .array(_, let values)? = file.value(forKey: key) else { return n }
+        let flags = values.map { $0.intValue.map { $0 != 0 } ?? ($0 == .bool(true)) }
+        var probe = c
+        for candidate in 0...c.layerCount {
+            probe.slidingWindowPattern = candidate
+            if flags == (0..<c.layerCount).map({ probe.slidingWindow(layer: $0) != nil }) { return candidate }
+        }
+        throw ModelError.unsupportedFeature(what: "GGUF metadata '\(key)'",
+                                            reason: "per-layer sliding flags without a repeating pattern are not implemented")
+    }
+
     static func configure(_ c: inout ModelConfiguration, gguf file: GGUFFile) throws {
         configureCommon(&c)
-        c.slidingWindowPattern = 2
         // llama.cpp's defaults when the keys are absent.
         c.slidingWindow = c.slidingWindow ?? 4096
+        c.slidingWindowPattern = try ggufSlidingPattern(c, file, default: 2)
+        // Gemma 2's sliding layers keep the RoPE scaling (llama.cpp: freq_scale_swa = freq_scale).
+        if let base = file.float("gemma2.rope.freq_base_swa"), base != c.ropeTheta {
+            guard c.ropeScaling == .none else {
+                throw ModelError.unsupportedFeature(what: "GGUF metadata 'gemma2.rope.freq_base_swa' with RoPE scaling",
+                                                    reason: "a scaled sliding-window RoPE with its own base is not implemented")
+            }
+            c.slidingRopeTheta = base
+        }
         c.attentionSoftcap = file.float("gemma2.attn_logit_softcapping") ?? 50
         c.finalLogitSoftcap = file.float("gemma2.final_logit_softcapping") ?? 30
         c.attentionScale = ggufAttentionScale(c, is27B: c.layerCount == 46)

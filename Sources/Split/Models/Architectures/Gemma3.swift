@@ -4,15 +4,19 @@ import Foundation
 /// norms; five sliding-window layers then one global (pattern 6), the sliding ones with their
 /// own RoPE base (10 000) and no RoPE scaling, the global ones with `rope_theta` and the scaling.
 enum Gemma3 {
-    static let ggufKeys: Set<String> = ["attention.sliding_window"]
+    static let ggufKeys: Set<String> = ["attention.sliding_window", "attention.sliding_window_pattern", "rope.freq_base_swa",
+                                        "final_logit_softcapping"]
 
     static func configure(_ c: inout ModelConfiguration, gguf file: GGUFFile) throws {
         Gemma2.configureCommon(&c)
         c.queryKeyNorm = .perHead
-        c.slidingWindowPattern = 6
-        // llama.cpp: rope_freq_base_train_swa = 10000, rope_freq_scale_train_swa = 1.
-        c.slidingRopeTheta = 10000
-        guard c.slidingWindow != nil else { throw ModelError.missingMetadata("gemma3.attention.sliding_window") }
+        // llama.cpp: without a window every layer is global; with one, pattern 6, and the sliding
+        // layers use `rope.freq_base_swa` (10 000) and no scaling (rope_freq_scale_train_swa = 1).
+        if c.slidingWindow != nil {
+            c.slidingWindowPattern = try Gemma2.ggufSlidingPattern(c, file, default: 6)
+            c.slidingRopeTheta = file.float("gemma3.rope.freq_base_swa") ?? 10000
+        }
+        c.finalLogitSoftcap = file.float("gemma3.final_logit_softcapping").flatMap { $0 > 0 ? $0 : nil }
         c.attentionScale = Gemma2.ggufAttentionScale(c, is27B: c.layerCount == 62)
     }
 
