@@ -86,7 +86,7 @@ struct HuggingFaceConfig {
             let yarn = RopeScaling.YaRN(
                 factor: Float(factor), originalContextLength: original,
                 betaFast: Float(number("beta_fast") ?? 32), betaSlow: Float(number("beta_slow") ?? 1),
-                attentionFactor: attention.map { $0 / (1 + 0.1 * Foundation.logf(Float(factor))) } ?? 1)
+                attentionFactor: attention.map { factor > 1 ? $0 / (1 + 0.1 * Foundation.logf(Float(factor))) : $0 } ?? 1)
             return .yarn(yarn)
         default:
             throw ModelError.unsupportedFeature(what: what, reason: "this RoPE scaling is not implemented (default, linear, llama3, yarn are)")

@@ -12,7 +12,8 @@ public enum RopeScaling: Sendable, Codable, Equatable {
     /// as the `rope_freqs` tensor (`dimensions / 2` divisors).
     case frequencyFactors([Float])
     /// YaRN, as llama.cpp's `rope_yarn` computes it: per frequency a ramp between interpolated
-    /// (`/ factor`) and original angles, and cos/sin scaled by `attentionFactor · (1 + 0.1 ln factor)`.
+    /// (`/ factor`) and original angles, and cos/sin scaled by `attentionFactor · (1 + 0.1 ln factor)`
+    /// (HF's default attention factor; `attentionFactor` is GGUF `rope.scaling.attn_factor`).
     case yarn(YaRN)
 
     /// YaRN's parameters (defaults as in llama.cpp and HF).
@@ -102,7 +103,8 @@ public struct RotaryEmbedding: Sendable {
                 let interpolated = base[i] / yarn.factor
                 return interpolated * (1 - extrapolation) + base[i] * extrapolation
             }
-            magnitude = yarn.attentionFactor * (1 + 0.1 * Foundation.logf(yarn.factor))
+            // HF's get_mscale and current llama.cpp: no magnitude change for factors up to 1.
+            magnitude = yarn.attentionFactor * (yarn.factor > 1 ? 1 + 0.1 * Foundation.logf(yarn.factor) : 1)
         }
     }
 
