@@ -184,6 +184,15 @@ struct UnsupportedFeatureTests {
         expectRefusal(naming: name) { _ = try ModelFile(path: directory.path) }
     }
 
+    @Test("GPT-2's attention variants and non-causal attention are refused by name")
+    func gpt2Variants() throws {
+        for (key, value) in [("scale_attn_by_inverse_layer_idx", true), ("scale_attn_weights", false), ("is_causal", false)] as [(String, Bool)] {
+            let directory = try rewrittenHF("gpt2") { $0[key] = value }
+            defer { directory.remove() }
+            expectRefusal(naming: key) { _ = try ModelFile(path: directory.path) }
+        }
+    }
+
     @Test("Qwen's sliding window is refused only when use_sliding_window turns it on")
     func qwenSlidingWindow() throws {
         let on = try rewrittenHF("qwen2") { $0["use_sliding_window"] = true; $0["sliding_window"] = 4 }

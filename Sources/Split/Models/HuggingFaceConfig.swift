@@ -101,7 +101,10 @@ struct HuggingFaceConfig {
         ("partial_rotary_factor", { ($0 as? NSNumber)?.doubleValue == 1 }), ("mlp_bias", isFalse),
         ("logit_scale", isNull), ("embedding_multiplier", isNull), ("residual_multiplier", isNull),
         ("attention_multiplier", isNull), ("num_experts", isNullOrZero), ("num_local_experts", isNullOrZero),
-        ("use_qk_norm", isFalse), ("qk_layernorm", isFalse), ("use_bidirectional_attention", isFalse)
+        ("use_qk_norm", isFalse), ("qk_layernorm", isFalse), ("use_bidirectional_attention", isFalse),
+        ("is_causal", { $0 is NSNull || ($0 as? Bool) == true }),
+        // GPT-2's attention variants.
+        ("scale_attn_by_inverse_layer_idx", isFalse), ("scale_attn_weights", { $0 is NSNull || ($0 as? Bool) == true })
     ]
     private static func isNull(_ value: Any) -> Bool { value is NSNull }
     private static func isFalse(_ value: Any) -> Bool { value is NSNull || (value as? Bool) == false }
