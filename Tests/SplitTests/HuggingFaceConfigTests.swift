@@ -71,7 +71,7 @@ struct HuggingFaceConfigTests {
         #expect(c.queryKeyNorm == .perHead && !c.attentionBias && c.slidingWindow == nil && c.headDimension == 128)
     }
 
-    @Test("Phi-3 mini 4k slides every layer over 2047 positions; the 128k model's longrope is refused by name")
+    @Test("Phi-3 mini 4k slides every layer over 2047 positions; the 128k model runs LongRoPE within its original 4k context")
     func phi3() throws {
         let base = """
             "architectures":["Phi3ForCausalLM"],"attention_dropout":0.0,"embd_pdrop":0.0,"hidden_act":"silu","hidden_size":3072,
@@ -83,6 +83,19 @@ struct HuggingFaceConfigTests {
             {\(base),"max_position_embeddings":4096,"original_max_position_embeddings":4096,"rope_scaling":null,"sliding_window":2047}
             """)
         #expect(mini.slidingWindow == 2047 && mini.slidingWindow(layer: 31) == 2047)
+        let factors = "[" + Array(repeating: "1.05", count: 48).joined(separator: ",") + "]"
+        let long = try configuration("""
+            {\(base),"max_position_embeddings":131072,"original_max_position_embeddings":4096,"sliding_window":262144,
+             "rope_scaling":{"type":"longrope","long_factor":\(factors),"short_factor":\(factors)}}
+            """)
+        guard case .longRoPE(let scaling) = long.ropeScaling else {
+            Issue.record("expected LongRoPE, got \(long.ropeScaling)")
+            return
+        }
+        // sqrt(1 + ln(131072 / 4096) / ln 4096)
+        #expect(abs(scaling.attentionFactor - 1.1902381) < 1e-6)
+        #expect(long.maxPositions == 4096 && scaling.shortFactors.count == 48)
+        // Factors that do not cover the rotated dimensions are refused by name.
         let error = #expect(throws: ModelError.self) {
             _ = try configuration("""
                 {\(base),"max_position_embeddings":131072,"original_max_position_embeddings":4096,"sliding_window":262144,

@@ -88,8 +88,21 @@ struct HuggingFaceConfig {
                 betaFast: Float(number("beta_fast") ?? 32), betaSlow: Float(number("beta_slow") ?? 1),
                 attentionFactor: attention.map { factor > 1 ? $0 / (1 + 0.1 * Foundation.logf(Float(factor))) : $0 } ?? 1)
             return .yarn(yarn)
+        case "longrope", "su":
+            guard let short = (parameters["short_factor"] as? [NSNumber])?.map(\.floatValue), short.count == dimensions / 2 else {
+                throw ModelError.unsupportedFeature(what: "\(what) short_factor", reason: "expected \(dimensions / 2) factors")
+            }
+            guard let original = (parameters["original_max_position_embeddings"] as? NSNumber)?.intValue
+                    ?? int("original_max_position_embeddings") else {
+                throw ModelError.missingMetadata("config.json: original_max_position_embeddings")
+            }
+            // HF _compute_longrope_parameters: factor defaults to max / original positions.
+            let scale = number("factor") ?? Double(int("max_position_embeddings") ?? original) / Double(original)
+            let attention = number("attention_factor")
+                ?? (scale <= 1 ? 1 : (1 + Foundation.log(scale) / Foundation.log(Double(original))).squareRoot())
+            return .longRoPE(.init(shortFactors: short, attentionFactor: Float(attention), originalContextLength: original))
         default:
-            throw ModelError.unsupportedFeature(what: what, reason: "this RoPE scaling is not implemented (default, linear, llama3, yarn are)")
+            throw ModelError.unsupportedFeature(what: what, reason: "this RoPE scaling is not implemented (default, linear, llama3, yarn, longrope are)")
         }
     }
 

@@ -58,10 +58,16 @@ extension ModelConfiguration {
             }
         }
         ropeScaling = try Self.ropeScaling(gguf: file, architecture: name, theta: ropeTheta, dimensions: ropeDimensions)
+        limitContextToScaling()
         if let window = file.int("\(name).attention.sliding_window"), window > 0 {
             slidingWindow = window
         }
         try architecture.configure(&self, gguf: file)
+    }
+
+    /// A LongRoPE model runs only within its original context, where its short factors hold.
+    mutating func limitContextToScaling() {
+        if case .longRoPE(let long) = ropeScaling { maxPositions = min(maxPositions, long.originalContextLength) }
     }
 
     /// `{arch}.` keys every RoPE transformer may carry (each either read or checked harmless).
@@ -79,20 +85,37 @@ extension ModelConfiguration {
         let type = file.string("\(name).rope.scaling.type") ?? "none"
         let factor = file.float("\(name).rope.scaling.factor") ?? 1
         let attentionFactor = file.float("\(name).rope.scaling.attn_factor") ?? 1
+        /// A 1-D f32 tensor of `dimensions / 2` values.
+        func factors(_ tensor: String) throws -> [Float] {
+            let view = try file.weight(tensor)
+            guard view.type == .f32, view.elementCount == dimensions / 2, let base = view.bytes.baseAddress,
+                  view.bytes.count >= dimensions / 2 * 4 else {
+                throw ModelError.shapeMismatch(tensor: tensor, expected: [dimensions / 2], found: view.shape)
+            }
+            var values = [Float](repeating: 0, count: dimensions / 2)
+            values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: dimensions / 2 * 4)) }
+            return values
+        }
+        if file.tensorInfo("rope_factors_short.weight") != nil {
+            // Phi-3 LongRoPE (Phi3MiniModel writes no scaling type, only these tensors and attn_factor).
+            guard type == "none" || type == "longrope" else {
+                throw ModelError.unsupportedFeature(
+                    what: "tensor 'rope_factors_short.weight' with \(name).rope.scaling.type = \(type)",
+                    reason: "LongRoPE factors combined with another RoPE scaling are not implemented")
+            }
+            guard let original = file.int("\(name).rope.scaling.original_context_length") else {
+                throw ModelError.missingMetadata("\(name).rope.scaling.original_context_length")
+            }
+            return .longRoPE(.init(shortFactors: try factors("rope_factors_short.weight"), attentionFactor: attentionFactor,
+                                   originalContextLength: original))
+        }
         if file.tensorInfo("rope_freqs.weight") != nil {
             guard type == "none" || type == "linear" && factor == 1 else {
                 throw ModelError.unsupportedFeature(
                     what: "tensor 'rope_freqs.weight' with \(name).rope.scaling.type = \(type)",
                     reason: "frequency factors combined with another RoPE scaling are not implemented")
             }
-            let view = try file.weight("rope_freqs.weight")
-            guard view.type == .f32, view.elementCount == dimensions / 2, let base = view.bytes.baseAddress,
-                  view.bytes.count >= dimensions / 2 * 4 else {
-                throw ModelError.shapeMismatch(tensor: "rope_freqs.weight", expected: [dimensions / 2], found: view.shape)
-            }
-            var factors = [Float](repeating: 0, count: dimensions / 2)
-            factors.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: dimensions / 2 * 4)) }
-            return .frequencyFactors(factors)
+            return .frequencyFactors(try factors("rope_freqs.weight"))
         }
         if type != "yarn" && attentionFactor != 1 {
             throw ModelError.unsupportedFeature(what: "GGUF metadata '\(name).rope.scaling.attn_factor' = \(attentionFactor)",
@@ -158,6 +181,7 @@ extension ModelConfiguration {
                 tiedEmbeddings: config.bool("tie_word_embeddings") ?? false)
             try architecture.configure(&self, huggingFace: config)
             if ropeScaling == .none { ropeScaling = try config.ropeScaling(try config.ropeParameters(), theta: ropeTheta, dimensions: ropeDimensions) }
+            limitContextToScaling()
             try config.refuseUnread(by: self)
         }
     }

@@ -127,6 +127,10 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
         case .frequencyFactors(let factors):
             try check(factors.count == ropeDimensions / 2 && factors.allSatisfy { $0.isFinite && $0 > 0 },
                       "RoPE frequency factors: \(factors.count) values, expected \(ropeDimensions / 2) positive ones")
+        case .longRoPE(let long):
+            try check(long.shortFactors.count == ropeDimensions / 2 && long.shortFactors.allSatisfy { $0.isFinite && $0 > 0 }
+                      && long.attentionFactor.isFinite && long.attentionFactor > 0 && maxPositions <= long.originalContextLength,
+                      "LongRoPE: \(long.shortFactors.count) short factors (expected \(ropeDimensions / 2)), attention factor \(long.attentionFactor), context \(maxPositions) of \(long.originalContextLength)")
         case .yarn(let yarn):
             try check(yarn.factor.isFinite && yarn.factor > 0 && yarn.originalContextLength > 0
                       && yarn.betaFast > 0 && yarn.betaSlow > 0 && yarn.attentionFactor > 0,

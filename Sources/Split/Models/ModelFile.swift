@@ -55,6 +55,11 @@ public final class ModelFile: @unchecked Sendable {
         var known = naming.knownTensorNames(configuration)
         // Read into the configuration (`RopeScaling.frequencyFactors`).
         if family == .gguf { known.insert("rope_freqs.weight") }
+        // LongRoPE's tables: the short factors are read into the configuration; the long ones
+        // apply only past the original context, which such a model never runs.
+        if family == .gguf, case .longRoPE = configuration.ropeScaling {
+            known.formUnion(["rope_factors_short.weight", "rope_factors_long.weight"])
+        }
         for name in store.tensorNames where !known.contains(name) {
             // HF buffers recomputed at load time, not parameters: RoPE's inverse frequencies
             // (Split computes them from the config) and GPT-2's causal-mask buffers.

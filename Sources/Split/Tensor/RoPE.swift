@@ -15,6 +15,23 @@ public enum RopeScaling: Sendable, Codable, Equatable {
     /// (`/ factor`) and original angles, and cos/sin scaled by `attentionFactor · (1 + 0.1 ln factor)`
     /// (HF's default attention factor; `attentionFactor` is GGUF `rope.scaling.attn_factor`).
     case yarn(YaRN)
+    /// Phi-3's LongRoPE within its original context: each frequency divided by its short factor,
+    /// cos and sin scaled by `attentionFactor`. (Past `originalContextLength` HF and llama.cpp
+    /// switch to the long factors; a model with this scaling runs only up to that length.)
+    case longRoPE(LongRoPE)
+
+    /// LongRoPE's parameters for positions within the original context.
+    public struct LongRoPE: Sendable, Codable, Equatable {
+        public var shortFactors: [Float]
+        public var attentionFactor: Float
+        public var originalContextLength: Int
+
+        public init(shortFactors: [Float], attentionFactor: Float, originalContextLength: Int) {
+            self.shortFactors = shortFactors
+            self.attentionFactor = attentionFactor
+            self.originalContextLength = originalContextLength
+        }
+    }
 
     /// YaRN's parameters (defaults as in llama.cpp and HF).
     public struct YaRN: Sendable, Codable, Equatable {
@@ -89,6 +106,9 @@ public struct RotaryEmbedding: Sendable {
         case .frequencyFactors(let factors):
             inverseFrequencies = base.indices.map { base[$0] / (factors.indices.contains($0) ? factors[$0] : 1) }
             magnitude = 1
+        case .longRoPE(let long):
+            inverseFrequencies = base.indices.map { base[$0] / (long.shortFactors.indices.contains($0) ? long.shortFactors[$0] : 1) }
+            magnitude = long.attentionFactor
         case .yarn(let yarn):
             // llama.cpp ggml_rope_yarn_corr_dims and rope_yarn_ramp (ext_factor 1).
             func correction(_ beta: Float) -> Float {
