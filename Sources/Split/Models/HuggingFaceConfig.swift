@@ -17,6 +17,12 @@ struct HuggingFaceConfig {
         return value
     }
 
+    /// The fraction of each head RoPE rotates: top-level or (transformers ≥ 5) in `rope_parameters`.
+    var partialRotaryFactor: Double {
+        (json["partial_rotary_factor"] as? NSNumber)?.doubleValue
+            ?? ((json["rope_parameters"] as? [String: Any])?["partial_rotary_factor"] as? NSNumber)?.doubleValue ?? 1
+    }
+
     /// RoPE settings: `rope_parameters` (transformers ≥ 5) or `rope_scaling` (transformers ≤ 4),
     /// whichever asks for a scaling (a config may carry both, one of them the default).
     /// - Throws: `ModelError.unsupportedFeature` when both ask for different scalings.
@@ -48,11 +54,6 @@ struct HuggingFaceConfig {
         guard let parameters else { return .none }
         let type = parameters["rope_type"] as? String ?? parameters["type"] as? String ?? "default"
         func number(_ key: String) -> Double? { (parameters[key] as? NSNumber)?.doubleValue }
-        // transformers ≥ 5 keeps the rotated fraction of each head here too.
-        if let fraction = number("partial_rotary_factor"), fraction != 1 {
-            throw ModelError.unsupportedFeature(what: "config.json rope_parameters.partial_rotary_factor: \(fraction)",
-                                                reason: "partial rotary embeddings are not implemented from config.json")
-        }
         let factor = number("factor") ?? 1
         let what = "config.json rope_scaling type '\(type)'"
         switch type {
@@ -111,7 +112,7 @@ struct HuggingFaceConfig {
     static let computationSettings: [(key: String, neutral: @Sendable (Any) -> Bool)] = [
         ("attn_logit_softcapping", isNull), ("final_logit_softcapping", isNull),
         ("query_pre_attn_scalar", isNull), ("sliding_window", isNull), ("use_sliding_window", isFalse),
-        ("partial_rotary_factor", { ($0 as? NSNumber)?.doubleValue == 1 }), ("mlp_bias", isFalse),
+        ("mlp_bias", isFalse),
         ("logit_scale", isNull), ("embedding_multiplier", isNull), ("residual_multiplier", isNull),
         ("attention_multiplier", isNull), ("num_experts", isNullOrZero), ("num_local_experts", isNullOrZero),
         ("use_qk_norm", isFalse), ("qk_layernorm", isFalse), ("use_bidirectional_attention", isFalse),
@@ -130,6 +131,10 @@ struct HuggingFaceConfig {
     func refuseUnread(by configuration: ModelConfiguration) throws {
         let architecture = configuration.architecture
         let consumed = architecture.huggingFaceKeys
+        if partialRotaryFactor != 1 && !consumed.contains("partial_rotary_factor") {
+            throw ModelError.unsupportedFeature(what: "config.json partial_rotary_factor: \(partialRotaryFactor)",
+                                                reason: "not implemented for \(architecture.rawValue)")
+        }
         for (key, neutral) in Self.computationSettings where !consumed.contains(key) {
             if let value = json[key], !neutral(value) {
                 throw ModelError.unsupportedFeature(

@@ -22,7 +22,8 @@ extension ModelConfiguration.Architecture {
         case .llama, .qwen2, .qwen3: return ["sliding_window"]
         case .gpt2, .olmo2: return []
         case .gemma2, .gemma3: return ["attn_logit_softcapping", "final_logit_softcapping", "query_pre_attn_scalar", "sliding_window"]
-        case .phi3, .starcoder2: return ["sliding_window"]
+        case .phi3: return ["sliding_window", "partial_rotary_factor"]
+        case .starcoder2: return ["sliding_window"]
         }
     }
 

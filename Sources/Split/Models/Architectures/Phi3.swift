@@ -1,6 +1,7 @@
 /// Phi-3: Llama's computation with Q, K and V in one matrix (`attn_qkv`, `qkv_proj`) and the
 /// MLP's gate and up projections in one (`ffn_up`, `gate_up_proj`, gate rows first); every
-/// layer slides when a window is set (a GGUF window of 0 means none: Phi-4).
+/// layer slides when a window is set (a GGUF window of 0 means none: Phi-4). Phi-4-mini rotates
+/// only part of each head (`partial_rotary_factor`; GGUF `rope.dimension_count`).
 enum Phi3 {
     static let ggufKeys: Set<String> = ["attention.sliding_window"]
 
@@ -8,6 +9,8 @@ enum Phi3 {
 
     static func configure(_ c: inout ModelConfiguration, huggingFace config: HuggingFaceConfig) throws {
         c.slidingWindow = config.int("sliding_window")
+        // HF Phi3RotaryEmbedding: int(head_dim · partial_rotary_factor) leading dimensions rotate.
+        c.ropeDimensions = Int(Double(c.headDimension) * config.partialRotaryFactor)
     }
 }
 
