@@ -88,6 +88,21 @@ struct UnsupportedFeatureTests {
         expectRefusal(naming: key) { _ = try ModelFile(path: path) }
     }
 
+    @Test("keys that say the model is a plain one are accepted: no experts, causal attention, Meta's tensor layout note")
+    func neutralGGUFKeys() throws {
+        let (directory, path) = try rewrittenGGUF { _, metadata in
+            metadata["llama.expert_count"] = .uint32(0)
+            metadata["llama.expert_used_count"] = .uint32(0)
+            metadata["llama.attention.causal"] = .bool(true)
+            metadata["llama.tensor_data_layout"] = .string("Meta AI original pth")
+        }
+        defer { directory.remove() }
+        #expect(throws: Never.self) { _ = try ModelFile(path: path) }
+        let (d2, nonCausal) = try rewrittenGGUF { _, metadata in metadata["llama.attention.causal"] = .bool(false) }
+        defer { d2.remove() }
+        expectRefusal(naming: "llama.attention.causal") { _ = try ModelFile(path: nonCausal) }
+    }
+
     @Test("soft-capping and sliding-window keys are refused on architectures that do not have them")
     func refusedOnOtherArchitectures() throws {
         let (d1, qwen) = try rewrittenGGUF("qwen2") { _, metadata in metadata["qwen2.attention.sliding_window"] = .uint32(4) }

@@ -52,7 +52,7 @@ extension ModelConfiguration {
         known.formUnion(architecture.ggufKeys)
         for key in file.metadataKeys where key.hasPrefix(name + ".") {
             let suffix = String(key.dropFirst(name.count + 1))
-            guard known.contains(suffix) else {
+            guard known.contains(suffix) || Self.neutralGGUFKeys[suffix]?(file.value(forKey: key)) == true else {
                 throw ModelError.unsupportedFeature(
                     what: "GGUF metadata '\(key)'", reason: "a hyper-parameter Split does not implement for \(name)")
             }
@@ -77,6 +77,15 @@ extension ModelConfiguration {
         "rope.freq_base", "rope.dimension_count", "rope.scaling.type", "rope.scaling.factor",
         "rope.scaling.original_context_length", "rope.scaling.finetuned", "rope.scaling.attn_factor",
         "rope.scaling.yarn_beta_fast", "rope.scaling.yarn_beta_slow",
+    ]
+
+    /// `{arch}.` keys accepted when they say the model is a plain one: no experts, causal
+    /// attention; `tensor_data_layout` (old conversions of Meta's files) llama.cpp never reads.
+    static let neutralGGUFKeys: [String: @Sendable (GGUFValue?) -> Bool] = [
+        "expert_count": { $0?.intValue == 0 },
+        "expert_used_count": { $0?.intValue == 0 },
+        "attention.causal": { $0 == .bool(true) },
+        "tensor_data_layout": { _ in true },
     ]
 
     /// RoPE scaling from `{arch}.rope.scaling.*` and the `rope_freqs` tensor.
