@@ -188,6 +188,11 @@ struct UnsupportedFeatureTests {
         ("partial_rotary_factor", { $0["partial_rotary_factor"] = 0.5 }),
         ("layer_types[1]", { $0["layer_types"] = ["full_attention", "sliding_attention", "full_attention"] }),
         ("num_local_experts", { $0["num_local_experts"] = 8 }),
+        ("rope_scaling (yarn)", {
+            $0["rope_parameters"] = ["rope_type": "linear", "factor": 4.0, "rope_theta": 10000.0]
+            $0["rope_scaling"] = ["type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32]
+        }),
+        ("use_bidirectional_attention", { $0["use_bidirectional_attention"] = true }),
     ]
 
     @Test("a config.json setting that changes the maths and is not implemented is refused by name",
