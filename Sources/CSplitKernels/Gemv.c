@@ -1,3 +1,6 @@
+// Past 400 lines on purpose: the f32, f16 and bf16 GEMV/GEMM kernels are one family, each in an
+// AVX-512, an AVX2 and a scalar form that must compute the same per-output sequence; kept side
+// by side so a change to one path is made to all three in one place.
 #include "SplitKernels.h"
 #include <string.h>
 // Every output y[j, r] is computed by one fixed sequence of operations whatever the batch n, the

@@ -71,7 +71,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public let metrics: EdgeMetrics
     public let modelName: String
     public let file: ModelFile
-    private let model: TransformerModel
+    let model: TransformerModel
     private let tokenizer: BPETokenizer
     /// The model's trained stop/exit controller, if its file has one and the stop rule is on.
     private let controller: ExitController?
@@ -81,17 +81,17 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// Strategy selection and the history, when configured.
     public let selection: EdgeSelection?
     /// Chooses the default split from the measured link, when configured with a cloud.
-    private let replanner: LinkReplanner?
-    private let context: ZMQContext
-    private let logger: Logger
+    let replanner: LinkReplanner?
+    let context: ZMQContext
+    let logger: Logger
     private let jobs = Locked<[Job]>([])
     private let jobSignal = DispatchSemaphore(value: 0)
-    private let counters = Locked(Statistics())
+    let counters = Locked(Statistics())
     private let started = Date()
     /// Set by `stop()`: workers and the link probe end, new requests are refused.
-    private let stopping = Locked(false)
+    let stopping = Locked(false)
     /// Entered by each worker and the link probe; `stop()` waits for all to leave.
-    private let threads = DispatchGroup()
+    let threads = DispatchGroup()
 
     /// Loads the model and starts the workers.
     /// - Throws: model and key errors naming the problem.
@@ -332,85 +332,4 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
         }
     }
-}
-
-// Re-planning from the measured link (issue 6).
-extension EdgeService {
-    /// The link a generator split at `k` uses: its round trips also feed the re-planner.
-    private func observed(_ link: EdgeLinkConfiguration, splitLayer k: Int) -> EdgeLinkConfiguration {
-        guard replanner != nil else { return link }
-        var link = link
-        let record = link.onRoundTrip
-        link.onRoundTrip = { [weak self] trip in
-            record?(trip)
-            guard let self, let replanner = self.replanner else { return }
-            self.apply(replanner.observe(trip, splitLayer: k))
-        }
-        return link
-    }
-
-    /// Puts a re-plan in force for new sessions: counters, metrics and a log line.
-    private func apply(_ replan: LinkReplanner.Replan?) {
-        guard let replan else { return }
-        counters.withLock {
-            $0.replans += 1
-            $0.lastReplan = replan
-        }
-        metrics.replans.increment()
-        metrics.planSplitLayer.set(to: Double(replan.splitLayer))
-        metrics.linkRoundTripSeconds.set(to: replan.roundTripSeconds)
-        metrics.linkBitsPerSecond.set(to: replan.bitsPerSecond)
-        logger.notice("the link drifted; re-planned the split for new sessions", metadata: [
-            "from": "\(replan.previousStrategy)", "to": "\(replan.strategy)",
-            "round_trip_ms": "\(String(format: "%.1f", replan.roundTripSeconds * 1e3))",
-            "mbit_per_s": "\(String(format: "%.1f", replan.bitsPerSecond / 1e6))",
-            "predicted_ms_per_token": "\(String(format: "%.2f", replan.predictedDecodeSeconds * 1e3))"])
-    }
-
-    /// While the plan is local no round trips happen, so a thread pings the first cloud now and
-    /// then (heartbeats: no model work) and lets the re-planner split again when the link allows.
-    private func startLinkProbe() {
-        guard let replanner, let link = configuration.link,
-              let endpoint = (link.replicaDirectory?.current.endpoints ?? link.endpoints).first,
-              let interval = configuration.replanning?.probeIntervalSeconds, interval > 0 else { return }
-        let local = model.configuration.layerCount
-        threads.enter()
-        let thread = Thread { [weak self, context, threads, stopping] in
-            defer { threads.leave() }
-            // The probe's own socket, confined to this thread.
-            var connection: CloudConnection?
-            defer { connection?.close() }
-            while true {
-                // Sleeps in short slices so that `stop()` is not held up by a long interval.
-                let wake = Date().addingTimeInterval(interval)
-                while Date() < wake, !stopping.current { Thread.sleep(forTimeInterval: min(0.05, interval)) }
-                guard let self, !stopping.current else { return }
-                guard replanner.choice.splitLayer == local else {
-                    connection?.close()
-                    connection = nil
-                    continue
-                }
-                do {
-                    if connection == nil {
-                        let opened = try CloudConnection(context: context, endpoint: endpoint, configuration: link)
-                        connection = opened
-                        _ = try opened.ping()  // the first pays the connection's set-up
-                    }
-                    for _ in 0..<Self.probePings {
-                        guard let connection else { break }
-                        self.apply(replanner.observe(pingSeconds: try connection.ping()))
-                    }
-                } catch {
-                    self.logger.debug("link probe failed", metadata: ["error": "\(error)"])
-                    connection?.close()
-                    connection = nil
-                }
-            }
-        }
-        thread.name = "split-edge-link-probe"
-        thread.start()
-    }
-
-    /// Pings per probe: enough for the drift monitor's median within two probes.
-    static let probePings = 3
 }
