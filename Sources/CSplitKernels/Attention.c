@@ -5,13 +5,14 @@
 // and a cloud batch give the same bits for the same position), and nothing here needs a BLAS
 // library or its per-thread buffers. Heads run on the worker pool when the work is large enough.
 #include "SplitKernels.h"
+#include <math.h>
 #include <string.h>
 #pragma clang fp reassociate(off)
 
 typedef struct {
     const float *query, *keys, *values;
-    size_t rows, start, head_dim, group, query_width, kv_width;
-    float scale;
+    size_t rows, start, head_dim, group, query_width, kv_width, window;
+    float scale, softcap;
     float *scores, *output;
 } attention_job;
 
@@ -104,19 +105,28 @@ static void attention_head(void *context, size_t head, size_t heads) {
     size_t total = job->start + job->rows, hd = job->head_dim, kv_head = head / job->group;
     const float *keys = job->keys + kv_head * hd, *values = job->values + kv_head * hd;
     for (size_t row = 0; row < job->rows; row++) {
-        size_t visible = job->start + row + 1;
+        // A sliding window shows the query itself and the window - 1 positions before it
+        // (HF `kv_idx > q_idx - sliding_window`; llama.cpp masks `p1 - p0 >= n_swa`).
+        size_t position = job->start + row;
+        size_t first = job->window && position + 1 > job->window ? position + 1 - job->window : 0;
+        size_t visible = position + 1 - first;
         float *s = job->scores + head * total;  // this head's row scratch, reused row after row
-        scores_row(job->query + row * job->query_width + head * hd, keys, job->kv_width, hd, visible, job->scale, s);
+        scores_row(job->query + row * job->query_width + head * hd, keys + first * job->kv_width, job->kv_width, hd,
+                   visible, job->scale, s);
+        // Gemma 2's soft-capping: cap · tanh(score / cap), after the scale, before the softmax.
+        if (job->softcap > 0)
+            for (size_t j = 0; j < visible; j++) s[j] = job->softcap * tanhf(s[j] / job->softcap);
         split_softmax(s, visible);
-        weighted_values(s, values, job->kv_width, hd, visible, job->output + row * job->query_width + head * hd);
+        weighted_values(s, values + first * job->kv_width, job->kv_width, hd, visible,
+                        job->output + row * job->query_width + head * hd);
     }
 }
 
 void split_attention(const float *query, size_t rows, size_t start, const float *keys, const float *values,
                      size_t head_count, size_t kv_head_count, size_t head_dim, size_t query_width, size_t kv_width,
-                     float scale, float *scores, float *output, size_t threads) {
+                     float scale, size_t window, float softcap, float *scores, float *output, size_t threads) {
     attention_job job = {query, keys, values, rows, start, head_dim, head_count / kv_head_count,
-                         query_width, kv_width, scale, scores, output};
+                         query_width, kv_width, window, scale, softcap, scores, output};
     // A hand-off to the pool costs about a µs. A decode step's heads over ~57+ positions of a
     // SmolLM2-135M-sized model (9 heads of 64) already take longer than that, their keys and values
     // coming from memory (the weights went through the caches since): split over two threads the

@@ -4,7 +4,10 @@ import Testing
 
 @Suite("Logits agree with HF transformers")
 struct GoldenLogitsTests {
-    static let models = ["llama", "llama-tied", "qwen2", "gpt2"]
+    static let models = ["llama", "llama-tied", "qwen2", "gpt2"] + issue18Models
+    /// RoPE scaling and the architectures of issue 18 (tools/fixtures/make_model_fixtures.py).
+    static let issue18Models = ["llama-rope-llama3", "llama-rope-linear", "llama-rope-yarn", "mistral", "qwen3",
+                                "gemma2", "gemma3", "phi3", "starcoder2", "olmo2"]
 
     /// Every position's logits for the golden prompt.
     func allLogits(_ model: TransformerModel, _ tokens: [Int32]) throws -> [Float] {

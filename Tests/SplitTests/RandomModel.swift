@@ -33,7 +33,7 @@ enum RandomModel {
         if !c.tiedEmbeddings { store.set(naming.outputHead, shape: [c.vocabularySize, d], values: random([c.vocabularySize, d])) }
         for layer in 0..<c.layerCount {
             let n = naming.block(layer)
-            for norm in [n.attentionNorm, n.feedForwardNorm] {
+            for norm in [n.attentionNorm, n.feedForwardNorm].compactMap({ $0 }) {
                 store.set(norm.weight, shape: [d], values: ones(d))
                 if let bias = norm.bias { store.set(bias, shape: [d], values: random([d])) }
             }

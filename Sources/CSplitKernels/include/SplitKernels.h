@@ -94,10 +94,12 @@ int split_matmul_parts(int type, const split_matmul_part *parts, size_t count, s
 /// start ..< start + rows against keys/values[(start + rows) × kv_width] (which already hold the
 /// new rows), heads on the worker pool when threads > 1. `scores` is scratch for
 /// head_count × (start + rows) floats. Each (head, row) is computed alone by one fixed
-/// sequence, so a row's output is bit-identical whichever other rows share the call.
+/// sequence, so a row's output is bit-identical whichever other rows share the call. A `window`
+/// above 0 lets a row see only itself and the window - 1 positions before it (sliding-window
+/// attention); a `softcap` above 0 replaces each scaled score s by softcap · tanh(s / softcap).
 void split_attention(const float *query, size_t rows, size_t start, const float *keys, const float *values,
                      size_t head_count, size_t kv_head_count, size_t head_dim, size_t query_width, size_t kv_width,
-                     float scale, float *scores, float *output, size_t threads);
+                     float scale, size_t window, float softcap, float *scores, float *output, size_t threads);
 #endif
 
 #ifndef SPLIT_KERNELS_ELEMENTWISE_H

@@ -2,18 +2,26 @@ import CSplitKernels
 
 /// Causal grouped-query attention of new rows against a layer's cached keys and values.
 enum Attention {
+    /// What differs between layers' attention: the score scale, the sliding window (0: none)
+    /// and the soft-cap on scores (0: none).
+    struct Options {
+        var scale: Float
+        var window: Int
+        var softcap: Float
+    }
+
     /// `output[rows × queryWidth]` for query rows at positions `start ..< start + rows`, attending
     /// to cached positions `0 ... start + i` (keys/values already hold the new rows). Heads run in
     /// parallel on the worker pool (`split_attention`), without allocating.
     static func compute(
         query: UnsafeMutablePointer<Float>, rows: Int, start: Int,
         keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        configuration c: ModelConfiguration, output: UnsafeMutablePointer<Float>, workspace: Workspace
+        configuration c: ModelConfiguration, options: Options, output: UnsafeMutablePointer<Float>, workspace: Workspace
     ) {
         let scores = workspace.buffer(.scores, count: c.headCount * (start + rows))
         split_attention(
             query, rows, start, keys, values, c.headCount, c.kvHeadCount, c.headDimension, c.queryWidth, c.kvWidth,
-            1 / Float(c.headDimension).squareRoot(), scores, output, Parallel.threadCount)
+            options.scale, options.window, options.softcap, scores, output, Parallel.threadCount)
     }
 }
 
@@ -41,6 +49,8 @@ extension Attention {
         var queryWidth: Int
         var kvWidth: Int
         var scale: Float
+        var window: Int
+        var softcap: Float
     }
 
     /// Attention of several sequences' new rows, each against its own cache, as one job on the
@@ -52,7 +62,7 @@ extension Attention {
     /// loads. A segment of many rows (a prefill chunk) gets a chunk per head instead, so its
     /// heads still spread over the pool. Each head is `split_attention` with that head's
     /// pointers, so every value is the one `compute` gives, bit for bit.
-    static func compute(batch: [Segment], configuration c: ModelConfiguration, workspace: Workspace) {
+    static func compute(batch: [Segment], configuration c: ModelConfiguration, options: Options, workspace: Workspace) {
         let sizes = batch.map { c.headCount * ($0.start + $0.rows) }
         let area = workspace.buffer(.scores, count: sizes.reduce(0, +))
         var scores: [UnsafeMutablePointer<Float>] = []
@@ -78,7 +88,7 @@ extension Attention {
                 let kvHead = head / job.group, sequence = part.sequence
                 split_attention(
                     segment.query + head * d, segment.rows, segment.start, segment.keys + kvHead * d,
-                    segment.values + kvHead * d, 1, 1, d, job.queryWidth, job.kvWidth, job.scale,
+                    segment.values + kvHead * d, 1, 1, d, job.queryWidth, job.kvWidth, job.scale, job.window, job.softcap,
                     job.scores[sequence] + head * total, segment.output + head * d, 1)
             }
         }
@@ -88,7 +98,7 @@ extension Attention {
                     var job = BatchJob(segments: segments.baseAddress!, scores: areas.baseAddress!, chunks: chunks.baseAddress!,
                                        headCount: c.headCount, group: group, headDimension: c.headDimension,
                                        queryWidth: c.queryWidth, kvWidth: c.kvWidth,
-                                       scale: 1 / Float(c.headDimension).squareRoot())
+                                       scale: options.scale, window: options.window, softcap: options.softcap)
                     withUnsafeMutablePointer(to: &job) { context in
                         if Parallel.threadCount > 1 {
                             split_pool_run(chunk, context, chunks.count)

@@ -2,11 +2,19 @@
 public struct ModelConfiguration: Sendable, Equatable, Codable {
     /// Architecture families the runtime can run. Each has one weight-name mapping.
     public enum Architecture: String, Sendable, Codable, CaseIterable {
-        case llama, qwen2, gpt2
+        case llama, qwen2, gpt2, qwen3, gemma2, gemma3, phi3, starcoder2, olmo2
     }
 
     public enum NormKind: String, Sendable, Codable { case rms, layer }
-    public enum FeedForwardKind: String, Sendable, Codable { case gatedSiLU, gelu }
+    /// `gatedSiLU`: down(silu(gate) · up); `gatedGELU`: down(gelu(gate) · up) (Gemma);
+    /// `gelu`: down(gelu(up)) — GELU always the tanh approximation.
+    public enum FeedForwardKind: String, Sendable, Codable { case gatedSiLU, gatedGELU, gelu }
+    /// Where a layer's norms sit: before each sub-layer (most models), before and after
+    /// (Gemma 2/3: the sub-layer's output is normed before the residual add), or only after (OLMo 2).
+    public enum NormPlacement: String, Sendable, Codable { case pre, preAndPost, post }
+    /// RMSNorm of queries and keys after their projections: none, each head on its own with a
+    /// `headDimension` weight (Qwen3, Gemma 3), or all heads together with a full-width weight (OLMo 2).
+    public enum QueryKeyNorm: String, Sendable, Codable { case none, perHead, whole }
 
     public var architecture: Architecture
     public var vocabularySize: Int
@@ -33,6 +41,27 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     public var actionDimensions: Int = 0
     /// Robot policies: actions per chunk; the action head outputs `actionHorizon × actionDimensions`.
     public var actionHorizon: Int = 0
+    /// How RoPE is stretched past the training context (on sliding-window layers of a model with
+    /// `slidingRopeTheta` it is not: Gemma 3's local layers use plain RoPE).
+    public var ropeScaling: RopeScaling = .none
+    /// RoPE base of sliding-window layers when it differs from `ropeTheta` (Gemma 3: 10 000).
+    public var slidingRopeTheta: Float? = nil
+    /// Positions a sliding-window layer's query sees: itself and `slidingWindow − 1` before it;
+    /// nil when every layer attends to every earlier position.
+    public var slidingWindow: Int? = nil
+    /// Which layers slide when `slidingWindow` is set: with pattern n, layer i slides unless
+    /// i % n == n − 1 (llama.cpp's `set_swa_pattern`; Gemma 2: 2, Gemma 3: 6); 1: every layer.
+    public var slidingWindowPattern: Int = 1
+    public var queryKeyNorm: QueryKeyNorm = .none
+    public var normPlacement: NormPlacement = .pre
+    /// Factor on token embeddings (Gemma: √hiddenSize); nil for none.
+    public var embeddingScale: Float? = nil
+    /// Attention score scale; nil for 1/√headDimension (Gemma: 1/√query_pre_attn_scalar).
+    public var attentionScale: Float? = nil
+    /// Attention scores become cap · tanh(score / cap) (Gemma 2); nil for none.
+    public var attentionSoftcap: Float? = nil
+    /// Logits become cap · tanh(logit / cap) (Gemma 2); nil for none.
+    public var finalLogitSoftcap: Float? = nil
 
     /// Whether this is a robot policy (input projection and action head instead of token
     /// embedding and LM head).
@@ -44,6 +73,24 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     public var kvWidth: Int { kvHeadCount * headDimension }
     /// Whether positions come from learned absolute embeddings (GPT-2) rather than RoPE.
     public var usesLearnedPositions: Bool { architecture == .gpt2 }
+
+    /// The attention window of layer `layer` (nil: every earlier position).
+    public func slidingWindow(layer: Int) -> Int? {
+        guard let slidingWindow else { return nil }
+        let n = max(1, slidingWindowPattern)
+        return n == 1 || layer % n < n - 1 ? slidingWindow : nil
+    }
+
+    /// The rotary embedding of layer `layer` (nil for learned positions).
+    public func rotaryEmbedding(layer: Int) -> RotaryEmbedding? {
+        if usesLearnedPositions { return nil }
+        if slidingWindow(layer: layer) != nil, let slidingRopeTheta {
+            return RotaryEmbedding(layout: ropeLayout, dimensions: ropeDimensions, headDimension: headDimension,
+                                   theta: slidingRopeTheta)
+        }
+        return RotaryEmbedding(layout: ropeLayout, dimensions: ropeDimensions, headDimension: headDimension,
+                               theta: ropeTheta, scaling: ropeScaling)
+    }
 
     /// Checks the numbers are mutually consistent and within sane bounds.
     /// - Throws: `ModelError.invalidConfiguration` naming the offending field.
@@ -66,6 +113,24 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
         try check(headDimension > 0 && headDimension % 2 == 0, "head dimension \(headDimension) must be even")
         try check(ropeDimensions <= headDimension && ropeDimensions % 2 == 0, "RoPE dimensions \(ropeDimensions) invalid")
         try check(maxPositions > 0 && maxPositions <= 1 << 20, "context length \(maxPositions) out of range")
+        if let slidingWindow { try check(slidingWindow > 0, "sliding window \(slidingWindow) must be positive") }
+        try check(slidingWindowPattern >= 1, "sliding window pattern \(slidingWindowPattern) must be at least 1")
+        for (name, value) in [("attention soft-cap", attentionSoftcap), ("final logit soft-cap", finalLogitSoftcap),
+                              ("attention scale", attentionScale), ("embedding scale", embeddingScale)] {
+            if let value { try check(value.isFinite && value > 0, "\(name) \(value) must be positive") }
+        }
+        switch ropeScaling {
+        case .none: break
+        case .linear(let factor):
+            try check(factor.isFinite && factor > 0, "RoPE linear scaling factor \(factor) must be positive")
+        case .frequencyFactors(let factors):
+            try check(factors.count == ropeDimensions / 2 && factors.allSatisfy { $0.isFinite && $0 > 0 },
+                      "RoPE frequency factors: \(factors.count) values, expected \(ropeDimensions / 2) positive ones")
+        case .yarn(let yarn):
+            try check(yarn.factor.isFinite && yarn.factor > 0 && yarn.originalContextLength > 0
+                      && yarn.betaFast > 0 && yarn.betaSlow > 0 && yarn.attentionFactor > 0,
+                      "YaRN parameters \(yarn) out of range")
+        }
     }
 }
 
@@ -77,6 +142,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
     case unsupportedWeightType(tensor: String, type: String)
     case unsupportedArchitecture(String)
+    /// A setting or tensor that changes the model's computation and that Split does not
+    /// implement: refused rather than run into silently wrong outputs.
+    case unsupportedFeature(what: String, reason: String)
     case contextOverflow(position: Int, limit: Int)
     case layerRangeOutOfBounds(requested: Range<Int>, loaded: Range<Int>)
     case notLoaded(String)
@@ -93,6 +161,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "tensor '\(tensor)' has weight type \(type), which this runtime cannot compute with"
         case .unsupportedArchitecture(let name):
             return "architecture '\(name)' is not supported (supported: \(ModelConfiguration.Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case .unsupportedFeature(let what, let reason):
+            return "\(what): \(reason); Split refuses the model rather than compute something else"
         case .contextOverflow(let position, let limit):
             return "position \(position) is past the context length \(limit)"
         case .layerRangeOutOfBounds(let requested, let loaded):

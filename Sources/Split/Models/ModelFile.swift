@@ -42,12 +42,29 @@ public final class ModelFile: @unchecked Sendable {
             tokenizer = FileManager.default.fileExists(atPath: tokenizerPath)
                 ? try BPETokenizer(tokenizerJSONPath: tokenizerPath) : nil
         }
-        switch configuration.architecture {
-        case .llama, .qwen2:
-            naming = LlamaWeightNaming(family: family, hasQKVBias: configuration.attentionBias)
-        case .gpt2:
-            let prefix = family == .huggingFace && store.contains("transformer.wte.weight") ? "transformer." : ""
-            naming = GPT2WeightNaming(family: family, prefix: prefix)
+        naming = configuration.architecture.naming(family: family, configuration: configuration, store: store)
+        try Self.refuseUnknownTensors(store: store, naming: naming, configuration: configuration, family: family)
+    }
+
+    /// Refuses a file holding a tensor the model would not read: a bias, norm or scaling table
+    /// left out of the computation would make every output silently wrong.
+    /// - Throws: `ModelError.unsupportedFeature` naming the first such tensor.
+    static func refuseUnknownTensors(
+        store: WeightStore, naming: WeightNaming, configuration: ModelConfiguration, family: CheckpointFamily
+    ) throws {
+        var known = naming.knownTensorNames(configuration)
+        // Read into the configuration (`RopeScaling.frequencyFactors`).
+        if family == .gguf { known.insert("rope_freqs.weight") }
+        for name in store.tensorNames where !known.contains(name) {
+            // HF buffers recomputed at load time, not parameters: RoPE's inverse frequencies
+            // (Split computes them from the config) and GPT-2's causal-mask buffers.
+            if family == .huggingFace,
+               name.hasSuffix(".rotary_emb.inv_freq") || name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") {
+                continue
+            }
+            throw ModelError.unsupportedFeature(
+                what: "tensor '\(name)'",
+                reason: "not part of the \(configuration.architecture.rawValue) computation Split implements")
         }
     }
 

@@ -18,23 +18,35 @@ public struct NormWeights: @unchecked Sendable {
     }
 }
 
-/// One pre-norm transformer layer: attention then feed-forward, each with a residual.
+/// One transformer layer: attention then feed-forward, each with a residual.
 ///
-/// Covers the Llama family (RMSNorm, RoPE, GQA, SwiGLU, optional QKV bias as in Qwen2) and
-/// GPT-2 (LayerNorm with bias, learned positions, GELU MLP, biases everywhere).
+/// Covers the Llama family (RMSNorm, RoPE, GQA, SwiGLU, optional QKV bias as in Qwen2), GPT-2
+/// (LayerNorm with bias, learned positions, GELU MLP, biases everywhere), and the variations of
+/// newer models: RMSNorm of queries and keys (Qwen3, Gemma 3, OLMo 2), norms after each sub-layer
+/// (Gemma 2/3 before and after, OLMo 2 only after), GELU-gated MLPs, sliding-window layers and
+/// soft-capped attention scores.
 public final class TransformerBlock: @unchecked Sendable {
     // Safe to send: every weight is immutable after load.
     public struct Weights {
-        public var attentionNorm: NormWeights
+        /// Nil when the layer has no norm before attention (OLMo 2).
+        public var attentionNorm: NormWeights?
         public var query: WeightMatrix
         public var key: WeightMatrix
         public var value: WeightMatrix
         public var queryBias: FloatBuffer?
         public var keyBias: FloatBuffer?
         public var valueBias: FloatBuffer?
+        /// RMSNorm of each query/key head (width headDimension) or of all of them (full width).
+        public var queryNorm: NormWeights?
+        public var keyNorm: NormWeights?
         public var output: WeightMatrix
         public var outputBias: FloatBuffer?
-        public var feedForwardNorm: NormWeights
+        /// Norm of the attention output before the residual add (Gemma 2/3, OLMo 2).
+        public var postAttentionNorm: NormWeights?
+        /// Nil when the layer has no norm before the feed-forward (OLMo 2).
+        public var feedForwardNorm: NormWeights?
+        /// Norm of the feed-forward output before the residual add (Gemma 2/3, OLMo 2).
+        public var postFeedForwardNorm: NormWeights?
         public var gate: WeightMatrix?
         public var up: WeightMatrix
         public var upBias: FloatBuffer?
@@ -46,14 +58,17 @@ public final class TransformerBlock: @unchecked Sendable {
     let weights: Weights
     let configuration: ModelConfiguration
     let rotary: RotaryEmbedding?
+    let attentionOptions: Attention.Options
 
     init(index: Int, weights: Weights, configuration: ModelConfiguration) {
         self.index = index
         self.weights = weights
         self.configuration = configuration
-        rotary = configuration.usesLearnedPositions ? nil : RotaryEmbedding(
-            layout: configuration.ropeLayout, dimensions: configuration.ropeDimensions,
-            headDimension: configuration.headDimension, theta: configuration.ropeTheta)
+        rotary = configuration.rotaryEmbedding(layer: index)
+        attentionOptions = Attention.Options(
+            scale: configuration.attentionScale ?? 1 / Float(configuration.headDimension).squareRoot(),
+            window: configuration.slidingWindow(layer: index) ?? 0,
+            softcap: configuration.attentionSoftcap ?? 0)
     }
 
     /// Bytes of weights this layer reads per token.
@@ -93,7 +108,7 @@ public final class TransformerBlock: @unchecked Sendable {
 
         let normed = workspace.buffer(.normed, count: rows * d)
         normed.update(from: x, count: rows * d)
-        weights.attentionNorm.apply(normed, rows: rows)
+        weights.attentionNorm?.apply(normed, rows: rows)
 
         let query = workspace.buffer(.query, count: rows * c.queryWidth)
         // One sequence writes its keys and values straight into its cache; several go through
@@ -108,6 +123,9 @@ public final class TransformerBlock: @unchecked Sendable {
         if let bias = weights.queryBias { Activations.addBias(query, rows: rows, bias: bias.pointer, width: c.queryWidth) }
         if let bias = weights.keyBias { Activations.addBias(keyRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
         if let bias = weights.valueBias { Activations.addBias(valueRows, rows: rows, bias: bias.pointer, width: c.kvWidth) }
+        // A per-head norm's weight is headDimension wide: each head is a row of its own.
+        if let norm = weights.queryNorm { norm.apply(query, rows: rows * c.queryWidth / norm.weight.count) }
+        if let norm = weights.keyNorm { norm.apply(keyRows, rows: rows * c.kvWidth / norm.weight.count) }
 
         let attention = workspace.buffer(.attention, count: rows * c.queryWidth)
         var batch: [Attention.Segment] = []
@@ -131,7 +149,8 @@ public final class TransformerBlock: @unchecked Sendable {
             if let single {
                 Attention.compute(
                     query: segmentQuery, rows: single.rows, start: start, keys: single.cache.keys(layer: index),
-                    values: single.cache.values(layer: index), configuration: c, output: attention, workspace: workspace)
+                    values: single.cache.values(layer: index), configuration: c, options: attentionOptions,
+                    output: attention, workspace: workspace)
             } else {
                 batch.append(.init(query: segmentQuery, rows: segment.rows, start: start, keys: segment.cache.keys(layer: index),
                                    values: segment.cache.values(layer: index), output: attention + offset * c.queryWidth))
@@ -139,15 +158,16 @@ public final class TransformerBlock: @unchecked Sendable {
             offset += segment.rows
         }
         // Several sequences: one pool job over all their heads (see `Attention.compute(batch:)`).
-        if !batch.isEmpty { Attention.compute(batch: batch, configuration: c, workspace: workspace) }
+        if !batch.isEmpty { Attention.compute(batch: batch, configuration: c, options: attentionOptions, workspace: workspace) }
 
         let projection = workspace.buffer(.projection, count: rows * d)
         weights.output.multiply(attention, count: rows, into: projection)
         if let bias = weights.outputBias { Activations.addBias(projection, rows: rows, bias: bias.pointer, width: d) }
+        weights.postAttentionNorm?.apply(projection, rows: rows)
         Activations.add(x, projection, count: rows * d)
 
         normed.update(from: x, count: rows * d)
-        weights.feedForwardNorm.apply(normed, rows: rows)
+        weights.feedForwardNorm?.apply(normed, rows: rows)
         let ff = c.intermediateSize
         let up = workspace.buffer(.up, count: rows * ff)
         let gate = weights.gate.map { _ in workspace.buffer(.gate, count: rows * ff) }
@@ -158,13 +178,18 @@ public final class TransformerBlock: @unchecked Sendable {
         }
         if let bias = weights.upBias { Activations.addBias(up, rows: rows, bias: bias.pointer, width: ff) }
         if let gate {
-            Activations.siluGate(gate, up: up, count: rows * ff)
+            if c.feedForward == .gatedGELU {
+                Activations.geluGate(gate, up: up, count: rows * ff)
+            } else {
+                Activations.siluGate(gate, up: up, count: rows * ff)
+            }
             weights.down.multiply(gate, count: rows, into: projection)
         } else {
             Activations.gelu(up, count: rows * ff)
             weights.down.multiply(up, count: rows, into: projection)
         }
         if let bias = weights.downBias { Activations.addBias(projection, rows: rows, bias: bias.pointer, width: d) }
+        weights.postFeedForwardNorm?.apply(projection, rows: rows)
         Activations.add(x, projection, count: rows * d)
     }
 }

@@ -50,10 +50,18 @@ public final class TransformerModel: @unchecked Sendable {
         self.layers = layers
         let loader = WeightLoader(store: store, transposeLinear: naming.linearWeightsTransposed)
         let d = c.hiddenSize
-        func norm(_ names: (weight: String, bias: String?)) throws -> NormWeights {
-            NormWeights(weight: try loader.vector(names.weight, count: d),
-                        bias: try loader.optionalVector(names.bias, count: d),
-                        epsilon: c.normEpsilon, kind: c.normKind)
+        func norm(_ names: (weight: String, bias: String?), width: Int = d, kind: ModelConfiguration.NormKind? = nil) throws -> NormWeights {
+            let weight = try loader.vector(names.weight, count: width)
+            // HF Gemma stores RMSNorm weights as w and computes with (1 + w); GGUF has 1 + w.
+            if naming.normWeightOffset != 0 {
+                for i in 0..<width { weight.pointer[i] += naming.normWeightOffset }
+            }
+            return NormWeights(weight: weight, bias: try loader.optionalVector(names.bias, count: width),
+                               epsilon: c.normEpsilon, kind: kind ?? c.normKind)
+        }
+        func optionalNorm(_ names: (weight: String, bias: String?)?, width: Int = d,
+                          kind: ModelConfiguration.NormKind? = nil) throws -> NormWeights? {
+            try names.map { try norm($0, width: width, kind: kind) }
         }
         // Embeddings are never transposed, whatever the linear layers' convention.
         tokenEmbedding = !c.isPolicy && (parts.embedding || parts.head)
@@ -75,12 +83,13 @@ public final class TransformerModel: @unchecked Sendable {
             let query: WeightMatrix, key: WeightMatrix, value: WeightMatrix
             var qb: FloatBuffer?, kb: FloatBuffer?, vb: FloatBuffer?
             if let fused = n.fusedQKV {
-                (query, key, value) = try loader.fusedQKV(fused, width: d, columns: d)
+                let q = c.queryWidth, kv = c.kvWidth
+                (query, key, value) = try loader.fusedQKV(fused, queryWidth: q, kvWidth: kv, columns: d)
                 if let biasName = n.fusedQKVBias {
-                    let all = try loader.vector(biasName, count: 3 * d).array
-                    qb = FloatBuffer(Array(all[0..<d]))
-                    kb = FloatBuffer(Array(all[d..<(2 * d)]))
-                    vb = FloatBuffer(Array(all[(2 * d)...]))
+                    let all = try loader.vector(biasName, count: q + 2 * kv).array
+                    qb = FloatBuffer(Array(all[0..<q]))
+                    kb = FloatBuffer(Array(all[q..<(q + kv)]))
+                    vb = FloatBuffer(Array(all[(q + kv)...]))
                 }
             } else {
                 guard let q = n.query, let k = n.key, let v = n.value else {
@@ -93,14 +102,28 @@ public final class TransformerModel: @unchecked Sendable {
                 kb = try loader.optionalVector(n.keyBias, count: c.kvWidth)
                 vb = try loader.optionalVector(n.valueBias, count: c.kvWidth)
             }
+            let gate: WeightMatrix?, up: WeightMatrix
+            if n.fusedGateUp {
+                // Phi-3's gate_up_proj: the gate's rows, then the up projection's.
+                let whole = try loader.matrix(n.up, rows: 2 * c.intermediateSize, columns: d)
+                gate = whole.rows(0, count: c.intermediateSize)
+                up = whole.rows(c.intermediateSize, count: c.intermediateSize)
+            } else {
+                gate = try n.gate.map { try loader.matrix($0, rows: c.intermediateSize, columns: d) }
+                up = try loader.matrix(n.up, rows: c.intermediateSize, columns: d)
+            }
+            let perHead = c.queryKeyNorm == .perHead
             let weights = TransformerBlock.Weights(
-                attentionNorm: try norm(n.attentionNorm),
+                attentionNorm: try optionalNorm(n.attentionNorm),
                 query: query, key: key, value: value, queryBias: qb, keyBias: kb, valueBias: vb,
+                queryNorm: try optionalNorm(n.queryNorm, width: perHead ? c.headDimension : c.queryWidth, kind: .rms),
+                keyNorm: try optionalNorm(n.keyNorm, width: perHead ? c.headDimension : c.kvWidth, kind: .rms),
                 output: try loader.matrix(n.output, rows: d, columns: c.queryWidth),
                 outputBias: try loader.optionalVector(n.outputBias, count: d),
-                feedForwardNorm: try norm(n.feedForwardNorm),
-                gate: try n.gate.map { try loader.matrix($0, rows: c.intermediateSize, columns: d) },
-                up: try loader.matrix(n.up, rows: c.intermediateSize, columns: d),
+                postAttentionNorm: try optionalNorm(n.postAttentionNorm),
+                feedForwardNorm: try optionalNorm(n.feedForwardNorm),
+                postFeedForwardNorm: try optionalNorm(n.postFeedForwardNorm),
+                gate: gate, up: up,
                 upBias: try loader.optionalVector(n.upBias, count: c.intermediateSize),
                 down: try loader.matrix(n.down, rows: d, columns: c.intermediateSize),
                 downBias: try loader.optionalVector(n.downBias, count: d))
@@ -159,6 +182,9 @@ public final class TransformerModel: @unchecked Sendable {
                     throw ModelError.invalidToken(token, vocabularySize: c.vocabularySize)
                 }
                 tokenEmbedding.copyRow(Int(token), into: base + row * c.hiddenSize)
+                if let scale = c.embeddingScale {
+                    for i in 0..<c.hiddenSize { base[row * c.hiddenSize + i] *= scale }
+                }
             }
             if let positionEmbedding {
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: c.hiddenSize)
@@ -186,6 +212,9 @@ public final class TransformerModel: @unchecked Sendable {
             throw ModelError.invalidToken(token, vocabularySize: c.vocabularySize)
         }
         tokenEmbedding.copyRow(Int(token), into: destination)
+        if let scale = c.embeddingScale {
+            for i in 0..<c.hiddenSize { destination[i] *= scale }
+        }
         if let positionEmbedding {
             let scratch = workspace.buffer(.projection, count: c.hiddenSize)
             positionEmbedding.copyRow(position, into: scratch)
@@ -288,6 +317,9 @@ public final class TransformerModel: @unchecked Sendable {
         normed.update(from: hidden, count: rows * d)
         finalNorm.apply(normed, rows: rows)
         outputHead.multiply(normed, count: rows, into: output)
+        if let cap = configuration.finalLogitSoftcap {
+            Activations.softcap(output, count: rows * configuration.vocabularySize, cap: cap)
+        }
     }
 
     /// One decode step of a whole model without allocating: embeds `token` at `position` into

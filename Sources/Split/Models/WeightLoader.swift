@@ -71,10 +71,11 @@ struct WeightLoader {
         return WeightMatrix(rows: rows, columns: columns, storage: .f32(UnsafePointer(buffer.pointer)), owner: buffer)
     }
 
-    /// Splits a fused `[3·d × d]` QKV weight (or `[d × 3·d]` when transposed) into three.
-    func fusedQKV(_ name: String, width: Int, columns: Int) throws -> (WeightMatrix, WeightMatrix, WeightMatrix) {
-        let whole = try matrix(name, rows: 3 * width, columns: columns)
-        return (whole.rows(0, count: width), whole.rows(width, count: width), whole.rows(2 * width, count: width))
+    /// Splits a fused `[(q + 2·kv) × d]` QKV weight (or its transpose) into Q, K and V rows.
+    func fusedQKV(_ name: String, queryWidth: Int, kvWidth: Int, columns: Int) throws -> (WeightMatrix, WeightMatrix, WeightMatrix) {
+        let whole = try matrix(name, rows: queryWidth + 2 * kvWidth, columns: columns)
+        return (whole.rows(0, count: queryWidth), whole.rows(queryWidth, count: kvWidth),
+                whole.rows(queryWidth + kvWidth, count: kvWidth))
     }
 
     private func fetch(_ name: String) throws -> WeightView {

@@ -16,6 +16,37 @@ public protocol WeightNaming: Sendable {
     /// Whether linear weights are stored `[in, out]` (GPT-2 Conv1D in HF checkpoints) and so
     /// must be transposed at load time.
     var linearWeightsTransposed: Bool { get }
+    /// Added to every stored norm weight at load time (HF Gemma keeps w for its (1 + w) RMSNorm;
+    /// its GGUF files hold 1 + w already).
+    var normWeightOffset: Float { get }
+}
+
+extension WeightNaming {
+    public var normWeightOffset: Float { 0 }
+
+    /// Every tensor name a whole model of `configuration` may read. A file holding any other
+    /// tensor holds something Split would not compute with (a bias, a norm, a scaling table),
+    /// so `ModelFile` refuses it by name instead of running without it.
+    public func knownTensorNames(_ configuration: ModelConfiguration) -> Set<String> {
+        var names: Set<String> = [tokenEmbedding, finalNorm.weight, outputHead]
+        if let positionEmbedding { names.insert(positionEmbedding) }
+        if let bias = finalNorm.bias { names.insert(bias) }
+        if configuration.isPolicy {
+            names.formUnion([inputProjection.weight, inputProjection.bias, actionHead.weight, actionHead.bias])
+        }
+        for layer in 0..<configuration.layerCount {
+            let n = block(layer)
+            let optional: [String?] = [
+                n.attentionNorm?.weight, n.attentionNorm?.bias, n.query, n.key, n.value, n.fusedQKV,
+                n.queryBias, n.keyBias, n.valueBias, n.fusedQKVBias, n.queryNorm?.weight, n.keyNorm?.weight,
+                n.output, n.outputBias, n.postAttentionNorm?.weight, n.postAttentionNorm?.bias,
+                n.feedForwardNorm?.weight, n.feedForwardNorm?.bias, n.postFeedForwardNorm?.weight,
+                n.postFeedForwardNorm?.bias, n.gate, n.up, n.upBias, n.down, n.downBias,
+            ]
+            names.formUnion(optional.compactMap { $0 })
+        }
+        return names
+    }
 }
 
 extension WeightNaming {
@@ -26,8 +57,9 @@ extension WeightNaming {
 }
 
 /// Names of one layer's tensors. Attention is either separate Q/K/V or one fused QKV matrix.
+/// Norms are optional where a layout has none (OLMo 2 has no pre-norms).
 public struct BlockTensorNames: Sendable {
-    public var attentionNorm: (weight: String, bias: String?)
+    public var attentionNorm: (weight: String, bias: String?)?
     public var query: String?
     public var key: String?
     public var value: String?
@@ -36,11 +68,18 @@ public struct BlockTensorNames: Sendable {
     public var keyBias: String?
     public var valueBias: String?
     public var fusedQKVBias: String?
+    /// RMSNorm weights of queries and keys (per head or full width, as the configuration says).
+    public var queryNorm: (weight: String, bias: String?)?
+    public var keyNorm: (weight: String, bias: String?)?
     public var output: String
     public var outputBias: String?
-    public var feedForwardNorm: (weight: String, bias: String?)
+    public var postAttentionNorm: (weight: String, bias: String?)?
+    public var feedForwardNorm: (weight: String, bias: String?)?
+    public var postFeedForwardNorm: (weight: String, bias: String?)?
     public var gate: String?
+    /// With `fusedGateUp`, the `[2·ff × d]` matrix holding the gate's rows then the up rows.
     public var up: String
+    public var fusedGateUp = false
     public var upBias: String?
     public var down: String
     public var downBias: String?

@@ -44,6 +44,17 @@ public enum Activations {
         split_silu_gate(gate, up, count)
     }
 
+    /// `gate ← gelu(gate) · up` (tanh approximation), the GeGLU of Gemma MLPs.
+    public static func geluGate(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        split_gelu_tanh(gate, count)
+        for i in 0..<count { gate[i] *= up[i] }
+    }
+
+    /// `x ← cap · tanh(x / cap)`: Gemma 2's soft-capping of final logits.
+    public static func softcap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
+        for i in 0..<count { x[i] = cap * Foundation.tanh(x[i] / cap) }
+    }
+
     /// `x ← gelu(x)` with the tanh approximation GPT-2 uses (`gelu_new`).
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         split_gelu_tanh(x, count)
