@@ -116,11 +116,15 @@ func badTokenizerFiles() throws {
     #expect("\(TokenizerError.missingByteToken(byte: 0x21))".contains("0x21"))
 
     var writer = GGUFWriter()
-    writer.setMetadata("tokenizer.ggml.model", .string("llama"))
-    let spm = try GGUFFile(path: directory.write(writer.serialized(), to: "spm.gguf"))
-    #expect(throws: TokenizerError.unsupported("tokenizer.ggml.model 'llama' (only byte-level BPE, 'gpt2', is implemented)")) {
-        try BPETokenizer(gguf: spm)
+    writer.setMetadata("tokenizer.ggml.model", .string("bert"))
+    let wordPiece = try GGUFFile(path: directory.write(writer.serialized(), to: "bert.gguf"))
+    #expect(throws: TokenizerError.unsupported(
+        "tokenizer.ggml.model 'bert' (Split implements 'gpt2', byte-level BPE, and 'llama', SentencePiece)")) {
+        try BPETokenizer(gguf: wordPiece)
     }
+    writer.setMetadata("tokenizer.ggml.model", .string("llama"))
+    let spmWithoutTokens = try GGUFFile(path: directory.write(writer.serialized(), to: "spm.gguf"))
+    #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: spmWithoutTokens) }
     writer.setMetadata("tokenizer.ggml.model", .string("gpt2"))
     let noTokens = try GGUFFile(path: directory.write(writer.serialized(), to: "empty.gguf"))
     #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: noTokens) }

@@ -1,5 +1,6 @@
-/// The split patterns of the byte-level BPE tokenizers Split supports. Each is a hand-written
-/// scanner equivalent to the regex it names: no regex engine, linear time, deterministic.
+/// The split patterns of the byte-level BPE tokenizers Split supports, named as llama.cpp's
+/// pre-tokenizer types. Each is hand-written (`Scanner`, `PreTokenizerStep`) to split where
+/// llama.cpp's regexes do: no regex engine, linear time, deterministic.
 public enum PreTokenizerPattern: String, Sendable, Equatable, CaseIterable {
     /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
     case gpt2
@@ -7,15 +8,27 @@ public enum PreTokenizerPattern: String, Sendable, Equatable, CaseIterable {
     case llama3
     /// Qwen2: as Llama 3 but with `\p{N}` (one digit per piece) instead of `\p{N}{1,3}`.
     case qwen2
+    /// DeepSeek Coder: newlines, `\s?\p{L}+`, `\s?\p{P}+`, CJK runs, single digits, in turn.
+    case deepSeekCoder
+    /// DeepSeek LLM: newlines, `\s?` + explicit letter ranges, `\s?` + ASCII/full-width
+    /// punctuation, trailing whitespace, CJK runs, digit runs, in turn.
+    case deepSeekLLM
+    /// Falcon: punctuation runs, then GPT-2, then groups of three ASCII digits.
+    case falcon
+    /// llama.cpp's default for a GGUF file without `tokenizer.ggml.pre` (GPT-NeoX files):
+    /// punctuation runs, GPT-2, digit runs, groups of three ASCII digits.
+    case llamaDefault
 
-    /// The regex each pattern implements, as it appears in tokenizer.json files.
-    public var regex: String {
+    /// The regex a tokenizer.json `Split` step uses for this pattern; nil for the patterns
+    /// that are a sequence of regexes (only read from GGUF).
+    public var regex: String? {
         switch self {
         case .gpt2: return #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
         case .llama3:
             return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
         case .qwen2:
             return #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .deepSeekCoder, .deepSeekLLM, .falcon, .llamaDefault: return nil
         }
     }
 
@@ -26,7 +39,7 @@ public enum PreTokenizerPattern: String, Sendable, Equatable, CaseIterable {
     }
 }
 
-/// Splits text into the pieces BPE runs on, as HF `tokenizers`' pre-tokenizers do.
+/// Splits text into the pieces BPE runs on, as llama.cpp's and HF `tokenizers`' pre-tokenizers do.
 public struct PreTokenizer: Sendable, Equatable {
     /// The split pattern.
     public var pattern: PreTokenizerPattern
@@ -44,38 +57,53 @@ public struct PreTokenizer: Sendable, Equatable {
     /// Invalid UTF-8 is kept, grouped like punctuation.
     public func pieces(of bytes: [UInt8]) -> [Range<Int>] {
         let units = TextUnit.units(of: bytes)
-        var ranges: [Range<Int>] = []
-        var scanner = Scanner(units: units, pattern: pattern)
-        var start = 0
-        while start < units.count {
-            var end = units.count
-            if splitsDigits {
-                // The run up to the next digit, or the digit itself.
-                end = units[start].kind == .number ? start + 1 : (units[start...].firstIndex { $0.kind == .number } ?? units.count)
+        guard !units.isEmpty else { return [] }
+        var pieces = [0..<units.count]  // unit indices
+        var scanner = Scanner(units: units)
+        for step in PreTokenizerStep.steps(for: pattern, splitsDigits: splitsDigits) {
+            var next: [Range<Int>] = []
+            next.reserveCapacity(pieces.count * 2)
+            for piece in pieces {
+                switch step {
+                case .gpt2, .llama3:
+                    scanner.limit = piece.upperBound
+                    var position = piece.lowerBound
+                    while position < piece.upperBound {
+                        let end = scanner.pieceEnd(from: position, step: step)
+                        next.append(position..<end)
+                        position = end
+                    }
+                default:
+                    // Matches and the stretches between them, as `unicode_regex_split` keeps both.
+                    var position = piece.lowerBound
+                    var gapStart = position
+                    while position < piece.upperBound {
+                        if let end = step.matchEnd(in: units, from: position, limit: piece.upperBound) {
+                            if gapStart < position { next.append(gapStart..<position) }
+                            next.append(position..<end)
+                            position = end
+                            gapStart = end
+                        } else {
+                            position += 1
+                        }
+                    }
+                    if gapStart < piece.upperBound { next.append(gapStart..<piece.upperBound) }
+                }
             }
-            scanner.limit = end
-            var position = start
-            while position < end {
-                let next = scanner.pieceEnd(from: position)
-                ranges.append(units[position].start..<units[next - 1].end)
-                position = next
-            }
-            start = end
+            pieces = next
         }
-        return ranges
+        return pieces.map { units[$0.lowerBound].start..<units[$0.upperBound - 1].end }
     }
 }
 
 /// The scanner behind `PreTokenizer`: from a position, where the regex's leftmost match ends.
 private struct Scanner {
     let units: [TextUnit]
-    let pattern: PreTokenizerPattern
     /// Matches never run past this unit index.
     var limit: Int
 
-    init(units: [TextUnit], pattern: PreTokenizerPattern) {
+    init(units: [TextUnit]) {
         self.units = units
-        self.pattern = pattern
         limit = units.count
     }
 
@@ -88,12 +116,10 @@ private struct Scanner {
         return end
     }
 
-    func pieceEnd(from start: Int) -> Int {
-        switch pattern {
-        case .gpt2: return gpt2End(from: start)
-        case .llama3: return llamaEnd(from: start, digitsPerPiece: 3)
-        case .qwen2: return llamaEnd(from: start, digitsPerPiece: 1)
-        }
+    /// Where the piece starting at `start` ends under a scanner step (`.gpt2` or `.llama3`).
+    func pieceEnd(from start: Int, step: PreTokenizerStep) -> Int {
+        if case let .llama3(digits) = step { return llamaEnd(from: start, digitsPerPiece: digits) }
+        return gpt2End(from: start)
     }
 
     /// `'s|'t|'re|'ve|'m|'ll|'d`, case-insensitively when asked.

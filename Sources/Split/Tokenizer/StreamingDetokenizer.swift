@@ -1,7 +1,9 @@
 /// Turns tokens into text one at a time for streaming output. A token can end in the middle
 /// of a UTF-8 character (byte-level BPE splits emoji and CJK across tokens), so bytes of an
 /// unfinished character are held back until the token that completes them arrives.
-/// The concatenated output equals `tokenizer.decode(allIDs)`.
+/// The concatenated output equals `tokenizer.decode(allIDs)`, except that a SentencePiece
+/// `decode` also drops the space encoding put before the text: a stream continues text, so it
+/// keeps every space.
 public struct StreamingDetokenizer: Sendable {
     /// The tokenizer whose ids are decoded.
     public let tokenizer: BPETokenizer

@@ -62,6 +62,17 @@ struct TextUnit {
         }
     }
 
+    /// `\p{P}`: a Unicode punctuation character (general category P*).
+    var isPunctuation: Bool {
+        guard value != Self.invalid, let scalar = Unicode.Scalar(value) else { return false }
+        switch scalar.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+            .finalPunctuation, .otherPunctuation:
+            return true
+        default: return false
+        }
+    }
+
     var isNewline: Bool { value == 0x0A || value == 0x0D }
     var isSpace: Bool { value == 0x20 }
     var isApostrophe: Bool { value == 0x27 }
