@@ -4,7 +4,8 @@ import Logging
 import Prometheus
 
 /// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`, `GET /v1/models`,
-/// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), so editor plugins that speak OpenAI's API work unchanged.
+/// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), and llama.cpp's `POST /infill`, so
+/// editor plugins that speak OpenAI's API or llama.cpp's (llama.vim, llama.vscode) work unchanged.
 public enum OpenAIServer {
     /// Builds the HTTP application serving `service`; the daemon runs it with `runService()`,
     /// tests with `run()` inside a task they cancel.
@@ -22,12 +23,17 @@ public enum OpenAIServer {
     ) -> some ApplicationProtocol {
         let modelName = service.modelName
         let status = status ?? { ClientStatus(model: modelName, ready: true) }
-        let endpoint = CompletionEndpoint(service: service, limits: configuration.limits,
-                                          bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let endpoint = CompletionEndpoint<_, OpenAICompletionDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let infill = CompletionEndpoint<_, LlamaInfillDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let router = Router()
         router.add(middleware: OpenAIErrorMiddleware())
         router.post("/v1/completions") { request, _ in
             await endpoint.respond(to: request)
+        }
+        router.post("/infill") { request, _ in
+            await infill.respond(to: request)
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))
