@@ -23,6 +23,21 @@ private func slowEdge() throws -> EdgeService {
     return try EdgeService(configuration: configuration)
 }
 
+/// The bundled model split at layer 4 with an in-process cloud, the edge's compute slowed by 20 ms a step.
+private func slowSplitEdge(_ cloud: LoopbackSplit) throws -> EdgeService {
+    var configuration = EdgeService.Configuration(modelPath: LoopbackSplit.modelPath, splitLayer: 4, encoding: .f32,
+                                                  link: cloud.link, workers: 1)
+    configuration.computePacer = SleepingPacer(seconds: 0.02)
+    return try EdgeService(configuration: configuration)
+}
+
+/// The cloud's `split_cloud_forward_passes_total`, read from its metrics exposition.
+private func forwardPasses(of cloud: LoopbackSplit) throws -> Int {
+    let line = cloud.server.metrics.registry.emitToString().split(separator: "\n")
+        .first { $0.hasPrefix("split_cloud_forward_passes_total ") }
+    return try #require(line.flatMap { Int($0.split(separator: " ").last ?? "") })
+}
+
 /// A greedy request for far more tokens than the test waits for (≥ 200 paced steps: ≥ 4 s).
 private let longRequest = CompletionRequest(prompt: "def main():\n", maxTokens: 200, strategy: "local")
 
@@ -80,5 +95,27 @@ struct EdgeCancellationTests {
             #expect(stopped, "the generation was not cancelled within 3 s of the client leaving")
             #expect(Date().timeIntervalSince(closed) < 3 && edge.statistics.completed == 0)
         }
+    }
+
+    @Test("cancelling a split generation stops the cloud's work: no forward request reaches it afterwards")
+    func cancelledSplitStopsTheCloud() async throws {
+        let cloud = try LoopbackSplit()
+        defer { cloud.stop() }
+        let edge = try slowSplitEdge(cloud)
+        defer { edge.stop() }
+        let request = CompletionRequest(prompt: "def main():\n", maxTokens: 200, strategy: "split(k=4,f32)")
+        let (texts, textSeen) = AsyncStream.makeStream(of: Void.self)
+        let run = Task { try await edge.complete(request) { _ in textSeen.yield() } }
+        var iterator = texts.makeAsyncIterator()
+        _ = await iterator.next()
+        _ = await iterator.next()  // two tokens: the generation is decoding, a round trip per token
+        run.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await run.value }
+        let forwardsAtStop = try forwardPasses(of: cloud)
+        #expect(forwardsAtStop >= 2)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        // Uncancelled, each 20 ms-paced step would send another forward request: ≥ 10 in 0.5 s.
+        #expect(try forwardPasses(of: cloud) == forwardsAtStop)
+        #expect(edge.statistics.cancelled == 1 && edge.statistics.completed == 0)
     }
 }
