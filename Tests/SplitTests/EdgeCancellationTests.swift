@@ -118,4 +118,24 @@ struct EdgeCancellationTests {
         #expect(try forwardPasses(of: cloud) == forwardsAtStop)
         #expect(edge.statistics.cancelled == 1 && edge.statistics.completed == 0)
     }
+
+    @Test("an HTTP client that stops waiting for a non-streamed completion (llama.vim's request) stops the generation")
+    func disconnectedWaitStopsTheWorker() async throws {
+        let edge = try slowEdge()
+        defer { edge.stop() }
+        try await withOpenAIServer(edge) { baseURL in
+            let port = UInt16(try #require(URL(string: baseURL)?.port))
+            let fd = try TCPSocket.connect(host: "127.0.0.1", port: port)
+            let body = #"{"prompt":"def main():\n","max_tokens":200,"temperature":0,"strategy":"local","stream":false}"#
+            try TCPSocket.write(fd, Array(("POST /v1/completions HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+            let running = try await eventually(within: 5) { edge.statistics.active == 1 }
+            #expect(running, "the completion did not start")
+            try await Task.sleep(nanoseconds: 200_000_000)
+            close(fd)
+            let stopped = try await eventually(within: 3) { edge.statistics.cancelled == 1 }
+            #expect(stopped, "the generation was not cancelled within 3 s of the client leaving")
+            #expect(edge.statistics.completed == 0)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// A completion route (`POST /v1/completions`, `POST /infill`): reads and checks the body in
 /// `Dialect`'s shape, runs the completion, and answers with one JSON object or, for
@@ -10,8 +11,9 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
     /// Longest wait for a whole body after the request head (slow-body clients get 408).
     let bodyTimeoutSeconds: Double
 
-    /// The response for one request; failures become OpenAI error bodies, never thrown.
-    func respond(to request: Request) async -> Response {
+    /// The response for one request; failures become OpenAI error bodies, never thrown. A
+    /// non-streamed completion is cancelled when the client on `channel` goes away.
+    func respond(to request: Request, channel: (any Channel)? = nil) async -> Response {
         do {
             // Refuse a declared oversize body at once, before reading (or, with
             // `Expect: 100-continue`, before the client even sends) any of it.
@@ -21,7 +23,7 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
             let body = try await collectBody(of: request)
             let (completion, stream) = try Dialect.decode(Data(body.readableBytesView), limits: limits)
             let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            return stream ? await streamed(completion, id: id) : try await whole(completion, id: id)
+            return stream ? await streamed(completion, id: id) : try await whole(completion, id: id, channel: channel)
         } catch let error as ClientAPIError {
             return OpenAIServer.errorResponse(error)
         } catch {
@@ -54,10 +56,12 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
     }
 
     /// Runs the completion to its end and answers with one `text_completion` object.
-    private func whole(_ completion: CompletionRequest, id: String) async throws -> Response {
+    private func whole(_ completion: CompletionRequest, id: String, channel: (any Channel)?) async throws -> Response {
         let summary: CompletionSummary
         do {
-            summary = try await service.complete(completion) { _ in }
+            let run = Task { try await service.complete(completion) { _ in } }
+            if let channel { ClientDisconnectWatcher.whenGone(of: channel) { run.cancel() } }
+            summary = try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
         } catch {
             throw ClientAPIError(serviceError: error)
         }

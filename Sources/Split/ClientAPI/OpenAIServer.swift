@@ -27,13 +27,13 @@ public enum OpenAIServer {
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let infill = CompletionEndpoint<_, LlamaInfillDialect>(
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
-        let router = Router()
+        let router = Router(context: SplitRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
-        router.post("/v1/completions") { request, _ in
-            await endpoint.respond(to: request)
+        router.post("/v1/completions") { request, context in
+            await endpoint.respond(to: request, channel: context.channel)
         }
-        router.post("/infill") { request, _ in
-            await infill.respond(to: request)
+        router.post("/infill") { request, context in
+            await infill.respond(to: request, channel: context.channel)
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))
@@ -55,7 +55,9 @@ public enum OpenAIServer {
         }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ClientDisconnectWatcher()],
+                idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
