@@ -38,6 +38,15 @@ final class ClientDisconnectWatcher: ChannelInboundHandler, RemovableChannelHand
         for callback in pending { callback() }
     }
 
+    /// Drops the callbacks of the request that just finished on `channel`: requests on one
+    /// HTTP/1 connection come one after another, and a kept-alive connection serving an
+    /// editor's thousands of requests must not keep a callback for each.
+    static func forgetCallbacks(of channel: any Channel) {
+        channel.pipeline.handler(type: ClientDisconnectWatcher.self).whenSuccess { watcher in
+            watcher.callbacks.removeAll()
+        }
+    }
+
     /// Runs `callback` once when the client goes (at once if it already has) on `channel`'s
     /// event loop; nothing when the channel has no watcher.
     static func whenGone(of channel: any Channel, _ callback: @escaping @Sendable () -> Void) {

@@ -61,6 +61,7 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
         do {
             let run = Task { try await service.complete(completion) { _ in } }
             if let channel { ClientDisconnectWatcher.whenGone(of: channel) { run.cancel() } }
+            defer { if let channel { ClientDisconnectWatcher.forgetCallbacks(of: channel) } }
             summary = try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
         } catch {
             throw ClientAPIError(serviceError: error)
