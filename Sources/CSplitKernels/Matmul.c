@@ -10,7 +10,7 @@ typedef struct {
     size_t count;           // matrices in `parts`
     size_t units;           // row blocks of 4 in all of them
     size_t cols;
-    const void *x;          // floats, or the quantized activation for Q8_0
+    const void *x;          // floats, or the quantized activation of a quantized type
     size_t n;
 } matmul_job;
 
@@ -30,6 +30,44 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
     case SPLIT_WEIGHT_Q8_0:
         split_gemm_q8_0(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
+    case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_Q5_1:
+        split_gemm_legacy(job->type, part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
+        break;
+    default:
+        split_gemm_k(job->type, part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
+        break;
+    }
+}
+
+// The input each quantized type is multiplied against, as llama.cpp pairs them (vec_dot_type):
+// its stride per vector, 0 for the float types.
+static size_t activation_stride(int type, size_t cols) {
+    switch (type) {
+    case SPLIT_WEIGHT_F32: case SPLIT_WEIGHT_F16: case SPLIT_WEIGHT_BF16: return 0;
+    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: return split_q8_activation_stride(cols);
+    case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_1: return split_q8_1_activation_stride(cols);
+    default: return split_q8k_activation_stride(cols);
+    }
+}
+
+static void quantize_activation(int type, const float *x, size_t n, size_t cols, void *xq) {
+    switch (type) {
+    case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_1: split_quantize_q8_1_activation(x, n, cols, xq); break;
+    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: split_quantize_q8_activation(x, n, cols, xq); break;
+    default: split_quantize_q8k_activation(x, n, cols, xq); break;
+    }
+}
+
+void split_dequantize_blocks(int type, const void *source, float *destination, size_t count) {
+    switch (type) {
+    case SPLIT_WEIGHT_Q8_0: split_dequantize_q8_0(source, destination, count); break;
+    case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_Q5_1:
+        split_dequantize_legacy(type, source, destination, count);
+        break;
+    case SPLIT_WEIGHT_Q2_K: case SPLIT_WEIGHT_Q3_K: case SPLIT_WEIGHT_Q4_K: case SPLIT_WEIGHT_Q5_K: case SPLIT_WEIGHT_Q6_K:
+        split_dequantize_k(type, source, destination, count);
+        break;
+    default: break;
     }
 }
 
@@ -72,10 +110,11 @@ int split_matmul_parts(int type, const split_matmul_part *parts, size_t count, s
     }
     if (n == 0 || rows == 0) return 1;
     matmul_job job = {type, parts, count, units, cols, x, n};
-    if (type == SPLIT_WEIGHT_Q8_0) {
-        void *xq = thread_scratch(n * split_q8_activation_stride(cols));
+    size_t stride = activation_stride(type, cols);
+    if (stride) {
+        void *xq = thread_scratch(n * stride);
         if (!xq) return 0;
-        split_quantize_q8_activation(x, n, cols, xq);
+        quantize_activation(type, x, n, cols, xq);
         job.x = xq;
     }
     // Chunks are claimed dynamically: on a shared machine a worker may be descheduled, and the

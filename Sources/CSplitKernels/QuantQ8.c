@@ -165,6 +165,12 @@ void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, si
     }
 }
 
+#elif defined(__AVX2__)
+// AVX2 machines: the legacy types' kernel (QuantLegacy.c), which handles Q8_0 blocks as well.
+void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, size_t ldy,
+                     size_t row_begin, size_t row_end, size_t cols) {
+    split_gemm_legacy(SPLIT_WEIGHT_Q8_0, weights, xq, n, y, ldy, row_begin, row_end, cols);
+}
 #else
 // Portable version of the same arithmetic: exact integer block sums, f32 accumulation.
 void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, size_t ldy,

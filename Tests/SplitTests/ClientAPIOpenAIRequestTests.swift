@@ -35,6 +35,17 @@ struct ClientAPIOpenAIRequestTests {
         #expect(try decode(json).request.prompt == "a")
     }
 
+    @Test("a suffix, as Continue sends it to an OpenAI-compatible server, makes a fill-in-the-middle request")
+    func suffixMakesInfill() throws {
+        // Continue's `_streamFim` body (core/llm/llms/OpenAI.ts), field for field.
+        let json = #"{"model":"split-code","prompt":"def add(a, b):\n    return ","suffix":"\n\nprint(add(1, 2))\n","max_tokens":64,"temperature":0.01,"top_p":0.9,"frequency_penalty":0,"presence_penalty":0,"stop":["\n\n","```"],"stream":true}"#
+        let (request, stream) = try decode(json)
+        #expect(request.infill == InfillInput(prefix: "def add(a, b):\n    return ", suffix: "\n\nprint(add(1, 2))\n"))
+        #expect(request.maxTokens == 64 && request.stop == ["\n\n", "```"] && stream)
+        // An empty suffix is an ordinary completion.
+        #expect(try decode(#"{"prompt":"a","suffix":""}"#).request.infill == nil)
+    }
+
     static let refusals: [(json: String, code: ClientAPIError.Code, parameter: String?)] = [
         (#"{"prompt":["a","b"]}"#, .unsupported, "prompt"),
         (#"{"prompt":[]}"#, .unsupported, "prompt"),
@@ -42,7 +53,6 @@ struct ClientAPIOpenAIRequestTests {
         (#"{"prompt":"a","best_of":3}"#, .unsupported, "best_of"),
         (#"{"prompt":"a","echo":true}"#, .unsupported, "echo"),
         (#"{"prompt":"a","logprobs":5}"#, .unsupported, "logprobs"),
-        (#"{"prompt":"a","suffix":"}"}"#, .unsupported, "suffix"),
         (#"{"model":"m"}"#, .invalidRequest, "prompt"),
         (#"{"prompt":"a","stream":1}"#, .invalidRequest, "stream"),
         (#"{"prompt":"a","stop":["1","2","3","4","5"]}"#, .invalidRequest, "stop"),

@@ -158,21 +158,21 @@ func ggufUnsupportedType() throws {
     defer { directory.remove() }
     var writer = GGUFWriter()
     try writer.addTensor(name: "ok", shape: [4], values: [1, 2, 3, 4])
-    writer.addTensor(name: "q4k", shape: [2, 256], typeCode: 12, data: [UInt8](repeating: 0, count: 288))
+    writer.addTensor(name: "iq2", shape: [2, 256], typeCode: 16, data: [UInt8](repeating: 0, count: 132))
     writer.addTensor(name: "mystery", shape: [4], typeCode: 200, data: [UInt8](repeating: 0, count: 4))
     let file = try GGUFFile(path: directory.write(writer.serialized(), to: "q.gguf"))
     #expect(try file.weight("ok").shape == [4])
-    #expect(throws: GGUFError.unsupportedTensorType(name: "q4k", typeCode: 12, typeName: "Q4_K")) {
-        try file.weight("q4k")
+    #expect(throws: GGUFError.unsupportedTensorType(name: "iq2", typeCode: 16, typeName: "IQ2_XXS")) {
+        try file.weight("iq2")
     }
     #expect(throws: GGUFError.unsupportedTensorType(name: "mystery", typeCode: 200, typeName: "unknown type 200")) {
         try file.weight("mystery")
     }
-    #expect(file.unsupportedTensors.map(\.name) == ["q4k", "mystery"])
-    #expect(throws: GGUFError.unsupportedTensorTypes(counts: ["Q4_K": 1, "unknown type 200": 1], firstName: "q4k")) {
+    #expect(file.unsupportedTensors.map(\.name) == ["iq2", "mystery"])
+    #expect(throws: GGUFError.unsupportedTensorTypes(counts: ["IQ2_XXS": 1, "unknown type 200": 1], firstName: "iq2")) {
         try file.validateTensorTypes()
     }
-    #expect("\(GGUFError.unsupportedTensorType(name: "q4k", typeCode: 12, typeName: "Q4_K"))".contains("Q4_K"))
+    #expect("\(GGUFError.unsupportedTensorType(name: "iq2", typeCode: 16, typeName: "IQ2_XXS"))".contains("IQ2_XXS"))
 }
 
 @Test("asking for a tensor the file does not have names the missing tensor")

@@ -12,6 +12,10 @@ struct WeightMatrixBatchTests {
     }
 
     /// `values` (rows × columns) in `type`, and the weights that encoding actually holds.
+    /// The types these tests encode from floats themselves (the other quantized types come from
+    /// llama.cpp fixtures in QuantizedWeightTests).
+    static let encodedTypes: [WeightType] = [.f32, .f16, .bf16, .q8_0]
+
     static func matrix(_ values: [Float], rows: Int, columns: Int, type: WeightType) -> (WeightMatrix, [Double]) {
         switch type {
         case .f32:
@@ -28,13 +32,15 @@ struct WeightMatrixBatchTests {
         case .q8_0:
             let (bytes, dequantized) = Q8Reference.quantize(values)
             let owner = ByteStorage(bytes)
-            return (WeightMatrix(rows: rows, columns: columns, storage: .q8_0(owner.pointer), owner: owner),
+            return (WeightMatrix(rows: rows, columns: columns, storage: .blocks(.q8_0, owner.pointer), owner: owner),
                     dequantized.map(Double.init))
+        default:
+            preconditionFailure("\(type): QuantizedWeightTests covers it with llama.cpp's blocks")
         }
     }
 
     @Test("every row of a batch is bit-identical to the same row multiplied alone, every weight type, any batch size",
-          arguments: WeightType.allCases, [(rows: 37, columns: 64), (rows: 64, columns: 203), (rows: 300, columns: 256), (rows: 45, columns: 96),
+          arguments: encodedTypes, [(rows: 37, columns: 64), (rows: 64, columns: 203), (rows: 300, columns: 256), (rows: 45, columns: 96),
                      (rows: 13, columns: 48), (rows: 9, columns: 216), (rows: 7, columns: 15),
                      // 16 and 20 vectors of 1030 columns outgrow L1: the kernel's panel order
                      (rows: 150, columns: 1030)])
@@ -83,7 +89,7 @@ struct WeightMatrixBatchTests {
 
 extension WeightMatrixBatchTests {
     @Test("query, key and value (or gate and up) as one job give each matrix's own outputs, bit for bit",
-          arguments: WeightType.allCases)
+          arguments: encodedTypes)
     func fusedMatricesEqualSeparate(type: WeightType) {
         let columns = 96, shapes = [72, 24, 37]
         let matrices = shapes.enumerated().map { index, rows in

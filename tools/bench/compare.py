@@ -8,7 +8,8 @@
       [--swift-build-cmd 'swift build -c release --product split-bench'] [--skip-swift] [--json-out results.json]
 
 For each round and each model it runs, back to back, llama.cpp (tools/bench/llamacpp_bench.py with
---repeats 1: warm-up + one measured run) and then the Split command (which must print a JSON object
+--repeats 1: warm-up + one measured run; or, with --llama-bench PATH, a native build's llama-bench with
+-r 1: its pp and tg tests, each after its own warm-up) and then the Split command (which must print a JSON object
 with "prefill_tokens_per_second" and "decode_tokens_per_second"; the last such line of stdout is used,
 so build chatter is fine). Odd rounds run Split first, to cancel order effects. It reports per model the
 median over rounds of each side and the ratio Split / llama.cpp, as a markdown table, plus the 1-minute
@@ -75,6 +76,27 @@ def run_cmd(cmd: list[str] | str, timeout: float, shell: bool = False) -> tuple[
     return obj, "", wall
 
 
+def llama_bench(path: str, model: str, threads: int, prompt: int, decode: int, timeout: float) -> tuple[dict | None, str, float]:
+    """A native llama-bench run (prompt processing and generation tests, one repetition each) as
+    {prefill,decode}_tokens_per_second."""
+    cmd = [path, "-m", model, "-t", str(threads), "-p", str(prompt), "-n", str(decode), "-r", "1", "-o", "json"]
+    t = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        tests = json.loads(p.stdout)
+    except subprocess.TimeoutExpired:
+        return None, f"timeout after {timeout:.0f} s", time.perf_counter() - t
+    except (OSError, json.JSONDecodeError) as e:
+        return None, f"{type(e).__name__}: {e}", time.perf_counter() - t
+    wall = time.perf_counter() - t
+    pp = [x["avg_ts"] for x in tests if x.get("n_prompt", 0) > 0 and x.get("n_gen", 0) == 0]
+    tg = [x["avg_ts"] for x in tests if x.get("n_gen", 0) > 0 and x.get("n_prompt", 0) == 0]
+    if not pp or not tg:
+        return None, f"exit {p.returncode}, llama-bench printed no pp/tg results", wall
+    return {KEYS[0]: pp[0], KEYS[1]: tg[0], "build_commit": tests[0].get("build_commit"),
+            "cpu_info": tests[0].get("cpu_info")}, "", wall
+
+
 def label(m: str, models: list[str]) -> str:
     base = os.path.basename(m)
     if sum(os.path.basename(x) == base for x in models) > 1:
@@ -107,6 +129,8 @@ def main():
                     help="run once before measuring (empty string: skip)")
     ap.add_argument("--skip-swift", action="store_true", help="measure llama.cpp only")
     ap.add_argument("--llamacpp-args", default="", help="extra args for llamacpp_bench.py, e.g. --kv-f32")
+    ap.add_argument("--llama-bench", default="",
+                    help="path of a native llama.cpp build's llama-bench, used instead of llama-cpp-python")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--json-out", help="write all raw results here")
     ap.add_argument("--paired-bandwidth", action="store_true",
@@ -155,7 +179,10 @@ def main():
                     continue
                 paired = bandwidth() if side == "split" and args.paired_bandwidth else None
                 load = os.getloadavg()[0]
-                if side == "llama.cpp":
+                if side == "llama.cpp" and args.llama_bench:
+                    obj, err, wall = llama_bench(args.llama_bench, m, args.threads, args.prompt_tokens,
+                                                 args.decode_tokens, args.timeout)
+                elif side == "llama.cpp":
                     cmd = [sys.executable, str(HERE / "llamacpp_bench.py"), "--model", m, "--threads", str(args.threads),
                            "--prompt-tokens", str(args.prompt_tokens), "--decode-tokens", str(args.decode_tokens),
                            "--repeats", "1", "--json", *shlex.split(args.llamacpp_args)]
@@ -182,7 +209,8 @@ def main():
     bandwidths += [b for b in [bandwidth()] if b]
     loads = [r["loadavg_1m_before"] for r in raw]
     sys.stderr.flush()
-    print(f"\nSplit vs llama.cpp (llama-cpp-python), same GGUF files, {args.threads} threads, prompt {args.prompt_tokens} tokens, "
+    which = "native llama-bench" if args.llama_bench else "llama-cpp-python"
+    print(f"\nSplit vs llama.cpp ({which}), same GGUF files, {args.threads} threads, prompt {args.prompt_tokens} tokens, "
           f"decode {args.decode_tokens} tokens; median of {args.rounds} alternating rounds "
           f"(1-min load avg during runs: {min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} CPUs).\n")
     print("| model file | llama.cpp prefill tok/s | Split prefill tok/s | prefill ratio | "

@@ -57,6 +57,31 @@ void split_gemm_q8_0(const void *w, const void *xq, size_t n, float *y, size_t l
                      size_t row_begin, size_t row_end, size_t cols);
 /// Expands `count` values (whole blocks) of GGML Q8_0 into f32.
 void split_dequantize_q8_0(const void *source, float *destination, size_t count);
+
+/// Bytes one vector of `cols` values takes quantized as llama.cpp's Q8_1 (Q8_0's layout, then
+/// a float s = d · Σ q per block), the input of Q4_1 and Q5_1 weights.
+size_t split_q8_1_activation_stride(size_t cols);
+/// Quantizes `n` vectors of `cols` floats (a multiple of 32) as Q8_1.
+void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void *destination);
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0, Q5_0 (x quantized as Q8_0) or Q4_1, Q5_1 (x as
+/// Q8_1) rows; bit-identical per (r, j) whatever n and the row range. (On AVX2 machines without
+/// AVX-512 it computes Q8_0 rows too, for split_gemm_q8_0.)
+void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,
+                       size_t row_begin, size_t row_end, size_t cols);
+/// Expands `count` values (whole blocks) of Q4_0, Q4_1, Q5_0 or Q5_1 into f32.
+void split_dequantize_legacy(int type, const void *source, float *destination, size_t count);
+
+/// Bytes one vector of `cols` values (a multiple of 256) takes quantized as Q8_K.
+size_t split_q8k_activation_stride(size_t cols);
+/// Quantizes `n` vectors of `cols` floats as llama.cpp's Q8_K (per 256 values a scale, 256
+/// int8 and the sums of each 16), the input of the k-quant weights.
+void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *destination);
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q2_K … Q6_K rows and Q8_K vectors; bit-identical per
+/// (r, j) whatever n and the row range, and the same bits in the AVX-512, AVX2 and scalar builds.
+void split_gemm_k(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,
+                  size_t row_begin, size_t row_end, size_t cols);
+/// Expands `count` values (whole super-blocks) of Q2_K … Q6_K into f32.
+void split_dequantize_k(int type, const void *source, float *destination, size_t count);
 #endif
 
 #ifndef SPLIT_KERNELS_POOL_H
@@ -70,11 +95,18 @@ void split_pool_run(split_task_fn fn, void *context, size_t chunks);
 /// Number of worker threads in the pool (cores − 1), starting it if needed.
 int split_pool_workers(void);
 
-/// Weight encodings split_matmul computes on.
-enum { SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_WEIGHT_Q8_0 = 3 };
+/// Weight encodings split_matmul computes on: plain, and GGML's quantized blocks.
+enum {
+    SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_WEIGHT_Q8_0 = 3,
+    SPLIT_WEIGHT_Q4_0 = 4, SPLIT_WEIGHT_Q4_1 = 5, SPLIT_WEIGHT_Q5_0 = 6, SPLIT_WEIGHT_Q5_1 = 7,
+    SPLIT_WEIGHT_Q2_K = 8, SPLIT_WEIGHT_Q3_K = 9, SPLIT_WEIGHT_Q4_K = 10, SPLIT_WEIGHT_Q5_K = 11, SPLIT_WEIGHT_Q6_K = 12
+};
+/// Expands `count` values (whole blocks) of GGML blocks of `type` (Q8_0, a legacy or a k-quant
+/// type) into f32, with ggml's dequantize_row arithmetic.
+void split_dequantize_blocks(int type, const void *source, float *destination, size_t count);
 /// y[n × rows] = x[n × cols] · Wᵀ for `rows` × `cols` weights of `type`, split over up to `threads`
 /// threads of the pool. Every output row is bit-identical to the n = 1 call on its vector.
-/// Returns 0 only when the Q8_0 activation scratch cannot be allocated.
+/// Returns 0 only when the quantized activation scratch cannot be allocated.
 int split_matmul(int type, const void *w, size_t rows, size_t cols, const float *x, size_t n, float *y,
                  size_t threads);
 /// One matrix of a split_matmul_parts call: `rows` × cols weights and its output y[n × rows].

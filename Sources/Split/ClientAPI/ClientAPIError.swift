@@ -55,6 +55,8 @@ public struct ClientAPIError: Error, Sendable, Equatable, CustomStringConvertibl
             case .overloaded(let message): self.init(.overloaded, "overloaded: \(message)")
             case .internalError(let message): self.init(.internalError, "internal error: \(message)")
             }
+        case let error as FIMError:
+            self.init(.unsupported, error.description)
         case is CancellationError:
             self.init(.internalError, "the completion was cancelled")
         default:

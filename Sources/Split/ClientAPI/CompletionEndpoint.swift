@@ -1,16 +1,19 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
-/// `POST /v1/completions`: reads and checks the body, runs the completion, and answers with
-/// one JSON object or, for `stream: true`, with server-sent events.
-struct CompletionEndpoint<Service: CompletionService>: Sendable {
+/// A completion route (`POST /v1/completions`, `POST /infill`): reads and checks the body in
+/// `Dialect`'s shape, runs the completion, and answers with one JSON object or, for
+/// `stream: true`, with server-sent events.
+struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect>: Sendable {
     let service: Service
     let limits: ClientAPILimits
     /// Longest wait for a whole body after the request head (slow-body clients get 408).
     let bodyTimeoutSeconds: Double
 
-    /// The response for one request; failures become OpenAI error bodies, never thrown.
-    func respond(to request: Request) async -> Response {
+    /// The response for one request; failures become OpenAI error bodies, never thrown. A
+    /// non-streamed completion is cancelled when the client on `channel` goes away.
+    func respond(to request: Request, channel: (any Channel)? = nil) async -> Response {
         do {
             // Refuse a declared oversize body at once, before reading (or, with
             // `Expect: 100-continue`, before the client even sends) any of it.
@@ -18,9 +21,9 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
                 throw ClientAPIError(.tooLarge, "the request body is \(declared) bytes; the limit is \(limits.maxMessageBytes)")
             }
             let body = try await collectBody(of: request)
-            let (completion, stream) = try OpenAICompletionRequest.decode(Data(body.readableBytesView), limits: limits)
+            let (completion, stream) = try Dialect.decode(Data(body.readableBytesView), limits: limits)
             let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            return stream ? await streamed(completion, id: id) : try await whole(completion, id: id)
+            return stream ? await streamed(completion, id: id) : try await whole(completion, id: id, channel: channel)
         } catch let error as ClientAPIError {
             return OpenAIServer.errorResponse(error)
         } catch {
@@ -53,37 +56,38 @@ struct CompletionEndpoint<Service: CompletionService>: Sendable {
     }
 
     /// Runs the completion to its end and answers with one `text_completion` object.
-    private func whole(_ completion: CompletionRequest, id: String) async throws -> Response {
+    private func whole(_ completion: CompletionRequest, id: String, channel: (any Channel)?) async throws -> Response {
         let summary: CompletionSummary
         do {
-            summary = try await service.complete(completion) { _ in }
+            let run = Task { try await service.complete(completion) { _ in } }
+            if let channel { ClientDisconnectWatcher.whenGone(of: channel) { run.cancel() } }
+            defer { if let channel { ClientDisconnectWatcher.forgetCallbacks(of: channel) } }
+            summary = try await withTaskCancellationHandler { try await run.value } onCancel: { run.cancel() }
         } catch {
             throw ClientAPIError(serviceError: error)
         }
-        return OpenAIServer.jsonResponse(OpenAICompletionResponse(
-            id: id, created: OpenAIServer.unixTime(), model: service.modelName, text: summary.text, summary: summary))
+        let meta = CompletionMeta(id: id, created: OpenAIServer.unixTime(), model: service.modelName)
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: Dialect.whole(summary, meta))))
     }
 
     /// Answers with server-sent events: a chunk per piece of text, a last chunk with the finish
-    /// reason and usage, then `[DONE]`. A run that fails before producing anything gets a
+    /// reason and usage, then the dialect's end marker (OpenAI's `[DONE]`). A run that fails before producing anything gets a
     /// plain error response with its status code; one that fails later ends with an error
     /// event and no `[DONE]`.
     private func streamed(_ completion: CompletionRequest, id: String) async -> Response {
         let run = await CompletionStream.start(completion, on: service)
         if case .failed(let error) = run.first { return OpenAIServer.errorResponse(error) }
-        let model = service.modelName
-        let created = OpenAIServer.unixTime()
+        let meta = CompletionMeta(id: id, created: OpenAIServer.unixTime(), model: service.modelName)
         let body = ResponseBody { writer in
             func send(_ item: CompletionStream.Item) async throws -> Bool {
                 switch item {
                 case .event(.text(let text, _, _)):
-                    try await writer.write(ServerSentEvents.event(
-                        OpenAICompletionResponse(id: id, created: created, model: model, chunk: text)))
+                    try await writer.write(ServerSentEvents.event(json: Dialect.chunk(text, meta)))
                     return true
                 case .done(let summary):
-                    try await writer.write(ServerSentEvents.event(
-                        OpenAICompletionResponse(id: id, created: created, model: model, text: "", summary: summary)))
-                    try await writer.write(ServerSentEvents.done)
+                    try await writer.write(ServerSentEvents.event(json: Dialect.last(summary, meta)))
+                    if let end = Dialect.endOfStream { try await writer.write(end) }
                     return false
                 case .failed(let error):
                     try await writer.write(ServerSentEvents.event(OpenAIErrorBody(error)))

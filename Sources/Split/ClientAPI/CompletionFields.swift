@@ -13,12 +13,16 @@ public struct CompletionFields: Sendable, Equatable {
     public var allowDegraded: Bool?
     /// The output quality the selector must keep to: "exact" or "agreement>=X".
     public var quality: String?
+    /// Fill-in-the-middle input (`/infill`, or `/v1/completions` with a `suffix`); when set,
+    /// `prompt` is the text typed at the cursor and may be empty.
+    public var infill: InfillInput?
 
     /// Fields as decoded from a request; every one may be absent.
     public init(prompt: String? = nil, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
                 topK: Int? = nil, seed: UInt64? = nil, stop: [String]? = nil, strategy: String? = nil,
-                allowDegraded: Bool? = nil, quality: String? = nil) {
+                allowDegraded: Bool? = nil, quality: String? = nil, infill: InfillInput? = nil) {
         self.quality = quality
+        self.infill = infill
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.temperature = temperature
@@ -45,17 +49,35 @@ public struct CompletionFields: Sendable, Equatable {
         public static let openAI = Defaults(maxTokens: 16, temperature: 1)
         /// Split's own socket API: 64 tokens, greedy (exact in every strategy).
         public static let socket = Defaults(maxTokens: 64, temperature: 0)
+        /// llama.cpp's `/infill`: 128 tokens (llama.vim's and llama.vscode's `n_predict`), greedy.
+        /// llama.cpp itself has no limit (-1) and samples at 0.8; an editor waiting on a
+        /// suggestion is better served by a bounded, repeatable one.
+        public static let infill = Defaults(maxTokens: 128, temperature: 0)
     }
 
     /// Checks every field against `limits` and builds the request. A sampled request without a
     /// seed gets a random one, as OpenAI clients expect.
     /// - Throws: `ClientAPIError` naming the first field at fault.
     public func makeRequest(limits: ClientAPILimits, defaults: Defaults) throws -> CompletionRequest {
-        guard let prompt else { throw ClientAPIError(.invalidRequest, "prompt is required", parameter: "prompt") }
-        guard !prompt.isEmpty else { throw ClientAPIError(.invalidRequest, "prompt must not be empty", parameter: "prompt") }
-        guard prompt.utf8.count <= limits.maxPromptBytes else {
-            throw ClientAPIError(.tooLarge, "prompt is \(prompt.utf8.count) bytes; the limit is \(limits.maxPromptBytes)",
-                                 parameter: "prompt")
+        let prompt: String
+        if let infill {
+            // An infill's prompt may be empty (llama.vim's warm-up request sends only input_extra).
+            prompt = infill.prompt
+            let bytes = infill.extraFiles.reduce(infill.prefix.utf8.count + infill.suffix.utf8.count + prompt.utf8.count) {
+                $0 + $1.filename.utf8.count + $1.text.utf8.count
+            }
+            guard bytes <= limits.maxPromptBytes else {
+                throw ClientAPIError(.tooLarge, "prefix, suffix, prompt and extra files are \(bytes) bytes; the limit is \(limits.maxPromptBytes)",
+                                     parameter: "input_prefix")
+            }
+        } else {
+            guard let text = self.prompt else { throw ClientAPIError(.invalidRequest, "prompt is required", parameter: "prompt") }
+            guard !text.isEmpty else { throw ClientAPIError(.invalidRequest, "prompt must not be empty", parameter: "prompt") }
+            guard text.utf8.count <= limits.maxPromptBytes else {
+                throw ClientAPIError(.tooLarge, "prompt is \(text.utf8.count) bytes; the limit is \(limits.maxPromptBytes)",
+                                     parameter: "prompt")
+            }
+            prompt = text
         }
         let maxTokens = maxTokens ?? defaults.maxTokens
         guard (1...limits.maxTokens).contains(maxTokens) else {
@@ -92,7 +114,7 @@ public struct CompletionFields: Sendable, Equatable {
             temperature: Float(temperature), topK: topK, topP: Float(topP),
             seed: seed ?? (temperature > 0 ? UInt64.random(in: 0...UInt64.max) : 0))
         return CompletionRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop,
-                                 strategy: strategy, allowDegraded: allowDegraded ?? false, quality: quality)
+                                 strategy: strategy, allowDegraded: allowDegraded ?? false, quality: quality, infill: infill)
     }
 
     private func checkedStop(limits: ClientAPILimits) throws -> [String] {

@@ -1,8 +1,10 @@
 import Foundation
 
 /// The body of `POST /v1/completions` in OpenAI's legacy completions shape, plus Split's
-/// extensions `top_k`, `strategy`, `allow_degraded` and `quality`. Unknown fields are ignored, as OpenAI
-/// clients send many; fields whose values this server cannot honour are refused.
+/// extensions `top_k`, `strategy`, `allow_degraded` and `quality`. A non-empty `suffix` makes it
+/// a fill-in-the-middle request (`prompt` before the cursor, `suffix` after), built with the
+/// model's FIM tokens as `/infill` builds it. Unknown fields are ignored, as OpenAI clients send
+/// many; fields whose values this server cannot honour are refused.
 public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
     /// The model the client named; any name is accepted, the node serves its own model.
     public var model: String?
@@ -38,6 +40,10 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
             }
             prompt = prompts.strings[0]
         }
+        var infill: InfillInput?
+        if let suffix = try c.decodeField(String.self, forKey: .suffix), !suffix.isEmpty {
+            infill = InfillInput(prefix: prompt ?? "", suffix: suffix)
+        }
         fields = CompletionFields(
             prompt: prompt,
             maxTokens: try c.decodeField(Int.self, forKey: .maxTokens),
@@ -48,7 +54,8 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
             stop: try c.decodeField(StringOrStrings.self, forKey: .stop)?.strings,
             strategy: try c.decodeField(String.self, forKey: .strategy),
             allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded),
-            quality: try c.decodeField(String.self, forKey: .quality))
+            quality: try c.decodeField(String.self, forKey: .quality),
+            infill: infill)
         try Self.refuseUnsupported(c)
     }
 
@@ -66,9 +73,6 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
         }
         if let logprobs = try c.decodeField(Int.self, forKey: .logprobs), logprobs > 0 {
             throw ClientAPIError(.unsupported, "logprobs are not supported", parameter: "logprobs")
-        }
-        if let suffix = try c.decodeField(String.self, forKey: .suffix), !suffix.isEmpty {
-            throw ClientAPIError(.unsupported, "suffix (fill-in-the-middle) is not supported", parameter: "suffix")
         }
     }
 }

@@ -53,6 +53,16 @@ public struct OpenAICompletionResponse: Sendable, Codable, Equatable {
             case strategy, degraded, provenance, counts
             case timeToFirstTokenSeconds = "time_to_first_token_seconds", totalSeconds = "total_seconds"
         }
+
+        /// How `summary`'s completion was served.
+        public init(summary: CompletionSummary) {
+            strategy = summary.strategy
+            degraded = summary.degraded
+            timeToFirstTokenSeconds = summary.timeToFirstTokenSeconds
+            totalSeconds = summary.totalSeconds
+            provenance = summary.provenance.isEmpty ? nil : summary.provenance.map(\.description)
+            counts = summary.counts
+        }
     }
 
     public var id: String
@@ -76,10 +86,7 @@ public struct OpenAICompletionResponse: Sendable, Codable, Equatable {
         choices = [Choice(text: text, index: 0, logprobs: nil, finishReason: summary.finishReason.openAIName)]
         usage = Usage(promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,
                       totalTokens: summary.promptTokenCount + summary.completionTokenCount)
-        split = SplitInfo(strategy: summary.strategy, degraded: summary.degraded,
-                          timeToFirstTokenSeconds: summary.timeToFirstTokenSeconds, totalSeconds: summary.totalSeconds,
-                          provenance: summary.provenance.isEmpty ? nil : summary.provenance.map(\.description),
-                          counts: summary.counts)
+        split = SplitInfo(summary: summary)
     }
 
     /// A streamed chunk carrying new text.

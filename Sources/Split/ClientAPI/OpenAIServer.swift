@@ -4,7 +4,8 @@ import Logging
 import Prometheus
 
 /// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`, `GET /v1/models`,
-/// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), so editor plugins that speak OpenAI's API work unchanged.
+/// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), and llama.cpp's `POST /infill`, so
+/// editor plugins that speak OpenAI's API or llama.cpp's (llama.vim, llama.vscode) work unchanged.
 public enum OpenAIServer {
     /// Builds the HTTP application serving `service`; the daemon runs it with `runService()`,
     /// tests with `run()` inside a task they cancel.
@@ -22,12 +23,17 @@ public enum OpenAIServer {
     ) -> some ApplicationProtocol {
         let modelName = service.modelName
         let status = status ?? { ClientStatus(model: modelName, ready: true) }
-        let endpoint = CompletionEndpoint(service: service, limits: configuration.limits,
-                                          bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
-        let router = Router()
+        let endpoint = CompletionEndpoint<_, OpenAICompletionDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let infill = CompletionEndpoint<_, LlamaInfillDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let router = Router(context: SplitRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
-        router.post("/v1/completions") { request, _ in
-            await endpoint.respond(to: request)
+        router.post("/v1/completions") { request, context in
+            await endpoint.respond(to: request, channel: context.channel)
+        }
+        router.post("/infill") { request, context in
+            await infill.respond(to: request, channel: context.channel)
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))
@@ -49,7 +55,9 @@ public enum OpenAIServer {
         }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ClientDisconnectWatcher()],
+                idleTimeout: .nanoseconds(Int64(configuration.idleTimeoutSeconds * 1e9)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

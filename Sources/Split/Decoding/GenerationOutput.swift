@@ -13,21 +13,31 @@ public struct GeneratedText: Sendable, Equatable {
 struct GenerationOutput {
     let budget: Int
     let endOfText: Int32?
+    let bounds: GenerationBounds
     let tokenBytes: (Int32) -> [UInt8]
     private(set) var tokens: [Int32] = []
     private(set) var provenance: [TokenProvenance] = []
     private(set) var stream: TextStream
     var finish = FinishReason.length
+    /// Whether the generation stopped because its cancellation flag was set (the caller throws
+    /// `CancellationError` once it has closed what it opened).
+    private(set) var cancelled = false
     /// When the first token was taken (time to first token, and the start of decoding).
     private(set) var firstTokenTime: DispatchTime?
     /// Tokens whose text has not been released yet (a UTF-8 sequence or stop-string prefix).
     private var unreleased = 0
 
-    init(budget: Int, stop: [String], tokenizer: TextTokenizer) {
+    /// After a line break, generating longer than this since the first token ends the generation.
+    let predictTimeLimitSeconds: Double?
+
+    init(budget: Int, stop: [String], tokenizer: TextTokenizer, bounds: GenerationBounds = .none,
+         minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil) {
         self.budget = budget
+        self.predictTimeLimitSeconds = predictTimeLimitSeconds
+        self.bounds = bounds
         endOfText = tokenizer.eosTokenID
         tokenBytes = tokenizer.tokenBytes
-        stream = TextStream(stopStrings: stop)
+        stream = TextStream(stopStrings: stop, minimumIndent: minimumIndent)
     }
 
     /// Tokens still allowed.
@@ -36,13 +46,18 @@ struct GenerationOutput {
     /// Takes one token; returns false when the generation is over (this token may have ended it).
     mutating func accept(_ token: Int32, from origin: TokenProvenance, onText: (GeneratedText) -> Void) -> Bool {
         guard tokens.count < budget else { return false }
-        if token == endOfText { finish = .endOfText; return false }
+        if bounds.isCancelled { cancelled = true; return false }
+        if token == endOfText || bounds.ends(at: token) { finish = .endOfText; return false }
         if firstTokenTime == nil { firstTokenTime = DispatchTime.now() }
         tokens.append(token)
         provenance.append(origin)
         unreleased += 1
         release(stream.append(tokenBytes(token)), onText)
         if stream.stopped { finish = .stop; return false }
+        if let limit = predictTimeLimitSeconds, stream.sawLineBreak, let start = firstTokenTime,
+           Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 > limit {
+            return false
+        }
         return tokens.count < budget
     }
 

@@ -35,10 +35,23 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     public var allowDegraded: Bool
     /// The output quality the selector must keep to ("exact", "agreement>=0.9"); nil: exact.
     public var quality: String?
+    /// Fill-in-the-middle input: when set, the prompt is built from it with the model's FIM
+    /// tokens (`FIMPrompt`) and `prompt` is not used.
+    public var infill: InfillInput?
+    /// A generated line (after the first) indented by fewer spaces or tabs than this ends the
+    /// completion there (llama.cpp's `n_indent`); 0: no rule.
+    public var minimumIndent: Int
+    /// Once a line break has been generated, generating longer than this after the first token
+    /// ends the completion (llama.cpp's `t_max_predict_ms`); nil: no limit.
+    public var predictTimeLimitSeconds: Double?
 
     public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = [],
-                strategy: String? = nil, allowDegraded: Bool = false, quality: String? = nil) {
+                strategy: String? = nil, allowDegraded: Bool = false, quality: String? = nil, infill: InfillInput? = nil,
+                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil) {
         self.quality = quality
+        self.minimumIndent = minimumIndent
+        self.predictTimeLimitSeconds = predictTimeLimitSeconds
+        self.infill = infill
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
@@ -48,11 +61,11 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality
+        case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality, infill, minimumIndent, predictTimeLimitSeconds
     }
 
     /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`,
-    /// `quality`) may be absent and take their defaults.
+    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`) may be absent and take their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         prompt = try c.decode(String.self, forKey: .prompt)
@@ -62,6 +75,9 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
         strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
         allowDegraded = try c.decodeIfPresent(Bool.self, forKey: .allowDegraded) ?? false
         quality = try c.decodeIfPresent(String.self, forKey: .quality)
+        infill = try c.decodeIfPresent(InfillInput.self, forKey: .infill)
+        minimumIndent = try c.decodeIfPresent(Int.self, forKey: .minimumIndent) ?? 0
+        predictTimeLimitSeconds = try c.decodeIfPresent(Double.self, forKey: .predictTimeLimitSeconds)
     }
 }
 
@@ -94,11 +110,13 @@ public final class LocalGenerator {
         return try generate(promptTokens: prompt, request: request, onText: onText)
     }
 
-    /// Generates from already tokenized input.
-    public func generate(promptTokens prompt: [Int32], request: CompletionRequest, onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+    /// Generates from already tokenized input, ending also at `bounds.endTokens`.
+    /// - Throws: `CancellationError` when `bounds.cancellation` is set between two tokens.
+    public func generate(promptTokens prompt: [Int32], request: CompletionRequest, bounds: GenerationBounds = .none,
+                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
         let cache = model.makeCache()
         var sampler = Sampler(request.sampling)
-        var stream = TextStream(stopStrings: request.stop)
+        var stream = TextStream(stopStrings: request.stop, minimumIndent: request.minimumIndent)
         var generated: [Int32] = []
         var finish = FinishReason.length
         let c = model.configuration
@@ -116,11 +134,13 @@ public final class LocalGenerator {
         var position = prompt.count
         var row = [Float](repeating: 0, count: c.hiddenSize)
         while generated.count < budget {
+            if bounds.isCancelled { throw CancellationError() }
             let next = logits.withUnsafeBufferPointer { sampler.sample($0) }.token
-            if next == tokenizer.eosTokenID { finish = .endOfText; break }
+            if next == tokenizer.eosTokenID || bounds.ends(at: next) { finish = .endOfText; break }
             generated.append(next)
             onText(stream.append(tokenizer.tokenBytes(next)))
             if stream.stopped { finish = .stop; break }
+            if let limit = request.predictTimeLimitSeconds, stream.sawLineBreak, Self.seconds(since: decodeStart) > limit { break }
             if generated.count == budget { break }
             try model.decodeStep(next, position: position, cache: cache, workspace: workspace, row: &row, logits: &logits)
             position += 1

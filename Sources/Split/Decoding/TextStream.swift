@@ -1,7 +1,16 @@
 /// Turns a stream of token byte strings into text chunks that are safe to show: never splits a
-/// UTF-8 sequence, and holds back any tail that could still become a stop string.
+/// UTF-8 sequence, and holds back any tail that could still become a stop string. With a
+/// `minimumIndent`, a line after the first whose indentation is shorter ends the text right
+/// after that indentation (llama.cpp's `n_indent`: an infill stays inside its block).
 public struct TextStream: Sendable {
     public let stopStrings: [String]
+    /// Spaces and tabs every line after the first needs; 0: no rule.
+    public let minimumIndent: Int
+    /// Whether a line break has been generated (llama.cpp's `has_new_line`).
+    public private(set) var sawLineBreak = false
+    /// Where the indentation rule stands: nil on the first line, else the indentation counted
+    /// so far on the current line, or -1 once the line's first other character was accepted.
+    private var indentCount: Int?
     private var pendingBytes: [UInt8] = []
     private var pendingText = ""
     /// Everything emitted so far.
@@ -9,8 +18,9 @@ public struct TextStream: Sendable {
     /// Whether a stop string was seen (the text up to it was emitted, the rest dropped).
     public private(set) var stopped = false
 
-    public init(stopStrings: [String] = []) {
+    public init(stopStrings: [String] = [], minimumIndent: Int = 0) {
         self.stopStrings = stopStrings.filter { !$0.isEmpty }
+        self.minimumIndent = minimumIndent
     }
 
     /// Feeds one token's bytes; returns the text that can be shown now.
@@ -18,19 +28,57 @@ public struct TextStream: Sendable {
         guard !stopped else { return "" }
         pendingBytes += bytes
         let complete = Self.completeUTF8Prefix(pendingBytes)
+        var cut = false
         if complete > 0 {
-            pendingText += String(decoding: pendingBytes[0..<complete], as: UTF8.self)
+            cut = add(String(decoding: pendingBytes[0..<complete], as: UTF8.self))
             pendingBytes.removeFirst(complete)
         }
-        return release(final: false)
+        guard cut else { return release(final: false) }
+        let out = release(final: true)
+        stopped = true
+        return out
+    }
+
+    /// Appends decoded text to what is pending, applying the indentation rule; returns true when
+    /// the rule ended the text (the rest of `text` was dropped).
+    private mutating func add(_ text: String) -> Bool {
+        if text.contains("\n") { sawLineBreak = true }
+        guard minimumIndent > 0 else {
+            pendingText += text
+            return false
+        }
+        for index in text.indices {
+            let character = text[index]
+            switch indentCount {
+            case nil, .some(-1):
+                if character == "\n" { indentCount = 0 }
+            case let count?:
+                if character == " " || character == "\t" {
+                    indentCount = count + 1
+                } else if count < minimumIndent {
+                    // As llama.cpp: keep the line break and the short indentation, drop the rest.
+                    pendingText += text[..<index]
+                    return true
+                } else {
+                    indentCount = character == "\n" ? 0 : -1
+                }
+            }
+        }
+        pendingText += text
+        return false
     }
 
     /// Flushes what is held back at the end of generation.
     public mutating func finish() -> String {
         guard !stopped else { return "" }
         if !pendingBytes.isEmpty {
-            pendingText += String(decoding: pendingBytes, as: UTF8.self)
+            let cut = add(String(decoding: pendingBytes, as: UTF8.self))
             pendingBytes.removeAll()
+            if cut {
+                let out = release(final: true)
+                stopped = true
+                return out
+            }
         }
         return release(final: true)
     }

@@ -49,6 +49,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public struct Statistics: Sendable, Equatable {
         public var completed = 0
         public var failed = 0
+        /// Generations stopped because their client went away.
+        public var cancelled = 0
         public var degraded = 0
         public var failovers = 0
         public var active = 0
@@ -63,6 +65,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private struct Job: Sendable {
         let request: CompletionRequest
         let onEvent: @Sendable (CompletionEvent) -> Void
+        /// Set when the client's task is cancelled (it disconnected); the worker stops at the next token.
+        let cancellation: CancellationFlag
         let continuation: CheckedContinuation<CompletionSummary, any Error>
     }
 
@@ -73,6 +77,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public let file: ModelFile
     let model: TransformerModel
     private let tokenizer: BPETokenizer
+    /// Builds fill-in-the-middle prompts, or why this model cannot (it has no FIM tokens).
+    private let fim: Result<FIMPrompt, FIMError>
     /// The model's trained stop/exit controller, if its file has one and the stop rule is on.
     private let controller: ExitController?
     /// τ and γ defaults from `edge-node calibrate`, if the model has them.
@@ -110,6 +116,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             throw ModelError.missingMetadata("tokenizer (the edge needs one to serve text)")
         }
         self.tokenizer = tokenizer
+        do {
+            fim = .success(try FIMPrompt(tokenizer: tokenizer))
+        } catch let error as FIMError {
+            fim = .failure(error)
+        }
         if let k = configuration.splitLayer, k < 0 || k > file.configuration.layerCount {
             throw ModelError.invalidConfiguration("split layer \(k) outside 0…\(file.configuration.layerCount)")
         }
@@ -191,7 +202,19 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         return "local"
     }
 
+    /// Queues `request` for a worker. Cancelling the calling task (a client that disconnected)
+    /// stops the generation before its next token, and it throws `CancellationError`.
     public func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
+        let cancellation = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await enqueue(request, cancellation: cancellation, onEvent: onEvent)
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    private func enqueue(_ request: CompletionRequest, cancellation: CancellationFlag,
+                         onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
         try await withCheckedThrowingContinuation { continuation in
             guard !stopping.current else {
                 continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping"))
@@ -199,7 +222,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
             let queued = jobs.withLock { queue -> Int? in
                 guard queue.count < configuration.maxQueuedRequests else { return nil }
-                queue.append(Job(request: request, onEvent: onEvent, continuation: continuation))
+                queue.append(Job(request: request, onEvent: onEvent, cancellation: cancellation, continuation: continuation))
                 return queue.count
             }
             if let queued {
@@ -248,7 +271,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             }
             let emit: (String) -> Void = { emitPiece(GeneratedText(text: $0, tokens: [], provenance: [])) }
             do {
-                let task = try selection.map { try $0.features(of: job.request, promptTokens: tokenizer.encode(job.request.prompt).count) }
+                if job.cancellation.isCancelled { throw CancellationError() }
+                let (prompt, bounds) = try prepare(job)
+                // Selection's features count a plain prompt's text tokens, without the BOS.
+                let promptLength = job.request.infill == nil ? tokenizer.encode(job.request.prompt).count : prompt.count
+                let task = try selection.map { try $0.features(of: job.request, promptTokens: promptLength) }
                 var explored = false
                 let strategy: Strategy
                 if job.request.strategy == nil, let task, let chosen = try selection?.select(task) {
@@ -264,7 +291,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 switch strategy {
                 case .local:
                     if local == nil { local = try LocalGenerator(model: model, tokenizer: tokenizer) }
-                    let result = try local!.generate(job.request, onText: emit)
+                    let result = try local!.generate(promptTokens: prompt, request: job.request, bounds: bounds, onText: emit)
                     summary = CompletionSummary(
                         text: result.text, promptTokenCount: result.promptTokens.count, completionTokenCount: result.tokens.count,
                         finishReason: result.finishReason, strategy: "local",
@@ -295,8 +322,9 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                                                    logger: logger, workspace: splitWorkspace)
                         splits[key] = split
                     }
-                    let report = try split.generate(job.request, decoding: strategy.splitDecoding(controller: controller),
-                                                     allowDegraded: job.request.allowDegraded, onText: emitPiece)
+                    let report = try split.generate(job.request, promptTokens: prompt,
+                                                     decoding: strategy.splitDecoding(controller: controller),
+                                                     allowDegraded: job.request.allowDegraded, bounds: bounds, onText: emitPiece)
                     metrics.failovers.increment(by: Int64(report.failovers))
                     if report.degraded { metrics.degraded.increment() }
                     counters.withLock {
@@ -320,6 +348,14 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 metrics.generatedTokens.increment(by: Int64(summary.completionTokenCount))
                 metrics.requestSeconds.record(.nanoseconds(Int64(summary.totalSeconds * 1e9)))
                 job.continuation.resume(returning: summary)
+            } catch is CancellationError {
+                counters.withLock {
+                    $0.cancelled += 1
+                    $0.active -= 1
+                }
+                metrics.cancelled.increment()
+                logger.debug("generation cancelled: the client went away")
+                job.continuation.resume(throwing: CancellationError())
             } catch {
                 counters.withLock {
                     $0.failed += 1
@@ -331,5 +367,26 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 job.continuation.resume(throwing: error)
             }
         }
+    }
+}
+
+// Prompts (issue 19: fill-in-the-middle).
+extension EdgeService {
+    /// The prompt's token ids and what ends its generation: a FIM prompt built with the model's
+    /// FIM tokens (ending also at its file separator, pad, ...) for an infill request, else the
+    /// tokenized prompt with BOS when the tokenizer adds one.
+    /// - Throws: `FIMError.unsupportedModel` for an infill request to a model without FIM tokens;
+    ///   `CompletionError.invalidRequest` for an empty prompt.
+    private func prepare(_ job: Job) throws -> (tokens: [Int32], bounds: GenerationBounds) {
+        guard let infill = job.request.infill else {
+            var tokens = tokenizer.encode(job.request.prompt)
+            if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, tokens.first != bos { tokens.insert(bos, at: 0) }
+            guard !tokens.isEmpty else { throw CompletionError.invalidRequest("empty prompt") }
+            return (tokens, GenerationBounds(cancellation: job.cancellation))
+        }
+        let builder = try fim.get()
+        let window = FIMPrompt.Window.standard(contextTokens: model.configuration.maxPositions)
+        let tokens = builder.build(infill, window: window, maxNewTokens: job.request.maxTokens).tokens
+        return (tokens, GenerationBounds(endTokens: builder.tokens.endTokens, cancellation: job.cancellation))
     }
 }

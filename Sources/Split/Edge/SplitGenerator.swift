@@ -126,13 +126,23 @@ public final class SplitGenerator {
     }
 
     /// Generates a completion through the cloud.
-    /// - Parameter decoding: plain (a round trip per token), speculative or early exit.
+    /// - Parameters:
+    ///   - promptTokens: the prompt already tokenized (a FIM prompt); nil tokenizes `request.prompt`.
+    ///   - decoding: plain (a round trip per token), speculative or early exit.
+    ///   - bounds: extra end tokens, and the flag that cancels the generation between tokens.
     /// - Throws: `CompletionError.cloudUnavailable` when no endpoint answers and `allowDegraded`
-    ///   is false; `ModelError` for bad input.
-    public func generate(_ request: CompletionRequest, decoding: SplitDecoding = .plain, allowDegraded: Bool = false,
+    ///   is false; `ModelError` for bad input; `CancellationError` when `bounds.cancellation` was
+    ///   set (the cloud session is closed first, so the cloud stops too).
+    public func generate(_ request: CompletionRequest, promptTokens: [Int32]? = nil, decoding: SplitDecoding = .plain,
+                         allowDegraded: Bool = false, bounds: GenerationBounds = .none,
                          onText: (GeneratedText) -> Void = { _ in }) throws -> SplitReport {
-        var prompt = tokenizer.encode(request.prompt)
-        if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, prompt.first != bos { prompt.insert(bos, at: 0) }
+        var prompt: [Int32]
+        if let promptTokens {
+            prompt = promptTokens
+        } else {
+            prompt = tokenizer.encode(request.prompt)
+            if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, prompt.first != bos { prompt.insert(bos, at: 0) }
+        }
         guard !prompt.isEmpty else { throw CompletionError.invalidRequest("empty prompt") }
         let c = model.configuration
         guard prompt.count < c.maxPositions else {
@@ -154,7 +164,8 @@ public final class SplitGenerator {
         defer { end(session) }
         var sampler = Sampler(request.sampling)
         var output = GenerationOutput(budget: min(request.maxTokens, c.maxPositions - prompt.count), stop: request.stop,
-                                      tokenizer: tokenizer)
+                                      tokenizer: tokenizer, bounds: bounds, minimumIndent: request.minimumIndent,
+                                      predictTimeLimitSeconds: request.predictTimeLimitSeconds)
         var degraded = false
 
         let prefillStart = DispatchTime.now()
@@ -181,6 +192,7 @@ public final class SplitGenerator {
                 }
             }
         }
+        if output.cancelled { throw CancellationError() }
         let firstTokenTime = output.firstTokenTime ?? DispatchTime.now()
         let prefillSeconds = Double(firstTokenTime.uptimeNanoseconds - prefillStart.uptimeNanoseconds) / 1e9
         output.finishText(onText: onText)

@@ -26,7 +26,16 @@ public struct GGMLType: Sendable, Equatable {
         switch code {
         case 0: return .f32
         case 1: return .f16
+        case 2: return .q4_0
+        case 3: return .q4_1
+        case 6: return .q5_0
+        case 7: return .q5_1
         case 8: return .q8_0
+        case 10: return .q2_k
+        case 11: return .q3_k
+        case 12: return .q4_k
+        case 13: return .q5_k
+        case 14: return .q6_k
         case 30: return .bf16
         default: return nil
         }
@@ -37,7 +46,16 @@ public struct GGMLType: Sendable, Equatable {
         switch type {
         case .f32: return 0
         case .f16: return 1
+        case .q4_0: return 2
+        case .q4_1: return 3
+        case .q5_0: return 6
+        case .q5_1: return 7
         case .q8_0: return 8
+        case .q2_k: return 10
+        case .q3_k: return 11
+        case .q4_k: return 12
+        case .q5_k: return 13
+        case .q6_k: return 14
         case .bf16: return 30
         }
     }

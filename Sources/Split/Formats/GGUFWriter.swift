@@ -22,13 +22,14 @@ public struct GGUFWriter: Sendable {
     }
 
     /// Adds a tensor of `shape` (PyTorch order, outermost first) from float values, stored as `type`.
-    /// - Throws: `GGUFError.invalidShape` when the shape does not match the values or the type's blocks.
+    /// - Throws: `GGUFError.invalidShape` when the shape does not match the values or the type's
+    ///   blocks, or the type is one Split does not write (the quantized types other than Q8_0).
     public mutating func addTensor(name: String, shape: [Int], values: [Float], type: WeightType = .f32) throws {
         let dimensions = shape.map { UInt64(max($0, 0)) }
         guard shape.reduce(1, *) == values.count else {
             throw GGUFError.invalidShape(name: name, dimensions: dimensions, reason: "shape does not hold \(values.count) values")
         }
-        guard let data = WeightEncoding.encode(values, as: type), (shape.last ?? 1) % (type == .q8_0 ? 32 : 1) == 0 else {
+        guard let data = WeightEncoding.encode(values, as: type), (shape.last ?? 1) % type.blockSize == 0 else {
             throw GGUFError.invalidShape(name: name, dimensions: dimensions, reason: "rows are not whole blocks of \(type)")
         }
         addTensor(name: name, shape: shape, typeCode: GGMLType.code(for: type), data: data)

@@ -10,12 +10,12 @@ public struct SafetensorsWriter: Sendable {
     public init() {}
 
     /// Adds a tensor of `shape` (outermost first) from float values, stored as `type` (F32, F16 or BF16).
-    /// - Throws: `SafetensorsError.invalidTensor` when the shape does not hold the values or the type is Q8_0.
+    /// - Throws: `SafetensorsError.invalidTensor` when the shape does not hold the values or the type is a GGML block type.
     public mutating func addTensor(name: String, shape: [Int], values: [Float], type: WeightType = .f32) throws {
         guard shape.reduce(1, *) == values.count else {
             throw SafetensorsError.invalidTensor(name: name, reason: "shape \(shape) does not hold \(values.count) values")
         }
-        guard type != .q8_0, let data = WeightEncoding.encode(values, as: type) else {
+        guard !type.isBlockQuantized, let data = WeightEncoding.encode(values, as: type) else {
             throw SafetensorsError.invalidTensor(name: name, reason: "safetensors has no \(type) dtype")
         }
         addTensor(name: name, shape: shape, dtype: type.rawValue.uppercased(), data: data)

@@ -3,7 +3,8 @@ import CSplitKernels
 /// Encodes float values into the byte layout of a `WeightType`, for the format writers.
 public enum WeightEncoding {
     /// The bytes of `values` stored as `type` (little-endian; Q8_0 in ggml's block layout).
-    /// Returns nil for Q8_0 when the count is not a whole number of 32-value blocks.
+    /// Returns nil for Q8_0 when the count is not a whole number of 32-value blocks, and for the
+    /// other quantized types, which Split reads but does not write (llama-quantize makes them).
     public static func encode(_ values: [Float], as type: WeightType) -> [UInt8]? {
         switch type {
         case .f32:
@@ -21,6 +22,8 @@ public enum WeightEncoding {
             return littleEndianBytes(values.map(bfloat16Bits))
         case .q8_0:
             return quantizeQ8_0(values)
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k:
+            return nil
         }
     }
 

@@ -1,18 +1,49 @@
 /// The element types a weight tensor can be stored in. Readers map their own type codes onto
 /// these and refuse everything else with an error naming the type.
+///
+/// Besides the plain float types, GGML's quantized blocks: Q8_0 and the legacy Q4_0, Q4_1, Q5_0,
+/// Q5_1 (32 values a block), and the k-quants Q2_K … Q6_K (256 values a super-block).
 public enum WeightType: String, Sendable, Equatable, CaseIterable {
     case f32, f16, bf16, q8_0
+    case q4_0, q4_1, q5_0, q5_1
+    case q2_k, q3_k, q4_k, q5_k, q6_k
 
-    /// Bytes needed for `count` elements; nil when `count` is not a whole number of blocks.
-    public func byteCount(elements count: Int) -> Int? {
+    /// Values per block (1 for the plain types): a row must be a whole number of them.
+    public var blockSize: Int {
         switch self {
-        case .f32: return count.multipliedReportingOverflow(by: 4).overflow ? nil : count * 4
-        case .f16, .bf16: return count.multipliedReportingOverflow(by: 2).overflow ? nil : count * 2
-        case .q8_0:
-            // GGML Q8_0: blocks of 32 values, each an f16 scale followed by 32 int8.
-            guard count % 32 == 0 else { return nil }
-            return (count / 32) * 34
+        case .f32, .f16, .bf16: return 1
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return 32
+        case .q2_k, .q3_k, .q4_k, .q5_k, .q6_k: return 256
         }
+    }
+
+    /// Bytes per block (ggml-common.h's block_* structs).
+    public var blockBytes: Int {
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .q8_0: return 34   // f16 d, 32 × int8
+        case .q4_0: return 18   // f16 d, 16 bytes of nibbles
+        case .q4_1: return 20   // f16 d, f16 m, 16 bytes of nibbles
+        case .q5_0: return 22   // f16 d, 32 fifth bits, nibbles
+        case .q5_1: return 24   // f16 d, f16 m, 32 fifth bits, nibbles
+        case .q2_k: return 84
+        case .q3_k: return 110
+        case .q4_k: return 144
+        case .q5_k: return 176
+        case .q6_k: return 210
+        }
+    }
+
+    /// Whether the values are stored in GGML blocks (computed on in place by the quantized kernels).
+    public var isBlockQuantized: Bool { blockSize > 1 }
+
+    /// Bytes needed for `count` elements; nil when `count` is not a whole number of blocks or the
+    /// size overflows.
+    public func byteCount(elements count: Int) -> Int? {
+        guard count >= 0, count % blockSize == 0 else { return nil }
+        let (size, overflow) = (count / blockSize).multipliedReportingOverflow(by: blockBytes)
+        return overflow ? nil : size
     }
 }
 

@@ -154,6 +154,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case layerRangeOutOfBounds(requested: Range<Int>, loaded: Range<Int>)
     case notLoaded(String)
     case invalidToken(Int32, vocabularySize: Int)
+    /// A quantized matrix whose rows are not whole blocks of its type (a row could not start at a block).
+    case partialBlocks(tensor: String, type: String, columns: Int, blockSize: Int)
+    /// A quantized tensor with fewer bytes than its shape needs.
+    case truncatedTensor(tensor: String, type: String, needed: Int, found: Int)
 
     public var description: String {
         switch self {
@@ -175,6 +179,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .notLoaded(let what): return "this model part does not hold the \(what)"
         case .invalidToken(let token, let vocabularySize):
             return "token id \(token) is outside the vocabulary of \(vocabularySize)"
+        case .partialBlocks(let tensor, let type, let columns, let blockSize):
+            return "tensor '\(tensor)' is \(type) with rows of \(columns) values, not whole blocks of \(blockSize)"
+        case .truncatedTensor(let tensor, let type, let needed, let found):
+            return "tensor '\(tensor)' (\(type)) holds \(found) bytes, its shape needs \(needed)"
         }
     }
 }

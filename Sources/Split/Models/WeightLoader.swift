@@ -2,9 +2,9 @@ import CSplitKernels
 
 /// Turns a store's raw tensors into the runtime's weight objects, checking every shape.
 ///
-/// Matrices stay in the mapped file in their own encoding (f32, f16, bf16, Q8_0; no copy) when
-/// suitably aligned; transposed weights (GPT-2 Conv1D) and misaligned f32/f16/bf16 ones are
-/// converted once into f32 heap buffers.
+/// Matrices stay in the mapped file in their own encoding (f32, f16, bf16, or GGML's quantized
+/// blocks; no copy) when suitably aligned; transposed weights (GPT-2 Conv1D) and misaligned
+/// f32/f16/bf16 ones are converted once into f32 heap buffers.
 struct WeightLoader {
     let store: WeightStore
     let transposeLinear: Bool
@@ -46,13 +46,19 @@ struct WeightLoader {
             case .bf16 where Int(bitPattern: view.bytes.baseAddress) % MemoryLayout<UInt16>.alignment == 0:
                 let pointer = view.bytes.baseAddress!.assumingMemoryBound(to: UInt16.self)
                 return WeightMatrix(rows: rows, columns: columns, storage: .bf16(pointer), owner: view.owner)
-            case .q8_0:
-                // Blocks are 34 bytes, so no alignment holds or is needed; rows are whole blocks.
-                guard columns % 32 == 0, let needed = view.type.byteCount(elements: rows * columns),
-                      view.bytes.count >= needed, let base = view.bytes.baseAddress else {
-                    throw ModelError.shapeMismatch(tensor: name, expected: expected, found: [view.bytes.count])
+            case let type where type.isBlockQuantized:
+                // Blocks are 18 to 210 bytes, so no alignment holds or is needed; rows must be
+                // whole blocks (a row slice then starts at a block) and the data all there.
+                guard columns % type.blockSize == 0 else {
+                    throw ModelError.partialBlocks(tensor: name, type: type.rawValue, columns: columns, blockSize: type.blockSize)
                 }
-                return WeightMatrix(rows: rows, columns: columns, storage: .q8_0(base), owner: view.owner)
+                guard let needed = type.byteCount(elements: rows * columns), view.bytes.count >= needed,
+                      let base = view.bytes.baseAddress else {
+                    throw ModelError.truncatedTensor(tensor: name, type: type.rawValue,
+                                                     needed: type.byteCount(elements: rows * columns) ?? Int.max,
+                                                     found: view.bytes.count)
+                }
+                return WeightMatrix(rows: rows, columns: columns, storage: .blocks(type, base), owner: view.owner)
             default:
                 break
             }
@@ -97,8 +103,8 @@ struct WeightLoader {
             withUnalignedCopy(base, bytes: count * 2) { split_f16_to_f32($0, destination, count) }
         case .bf16:
             withUnalignedCopy(base, bytes: count * 2) { split_bf16_to_f32($0, destination, count) }
-        case .q8_0:
-            split_dequantize_q8_0(base, destination, count)
+        case let type:  // GGML blocks; byteCount above checked the count is whole blocks
+            split_dequantize_blocks(WeightMatrix.kernelType(type), base, destination, count)
         }
     }
 

@@ -9,6 +9,8 @@ public final class EdgeMetrics: Sendable {
     public let completed: Counter
     public let failed: Counter
     public let overloaded: Counter
+    /// Generations stopped because their client went away (`split_edge_cancelled_total`).
+    public let cancelled: Counter
     /// Completed requests answered by the edge's exit head alone, no cloud being left.
     public let degraded: Counter
     /// Prompt and generated tokens of finished requests.
@@ -38,6 +40,7 @@ public final class EdgeMetrics: Sendable {
         failed = registry.makeCounter(descriptor: requests, labels: [("outcome", "failed")])
         degraded = registry.makeCounter(descriptor: .edge("degraded_answers", unit: "total", help: "Completed requests answered by the edge alone (no cloud left)."))
         overloaded = registry.makeCounter(descriptor: requests, labels: [("outcome", "overloaded")])
+        cancelled = registry.makeCounter(descriptor: .edge("cancelled", unit: "total", help: "Generations stopped because their client went away."))
         promptTokens = registry.makeCounter(descriptor: .edge("prompt_tokens", unit: "total", help: "Prompt tokens of finished requests."))
         generatedTokens = registry.makeCounter(descriptor: .edge("generated_tokens", unit: "total", help: "Tokens generated for finished requests."))
         failovers = registry.makeCounter(descriptor: .edge("failovers", unit: "total", help: "Generations moved to the next cloud endpoint."))

@@ -1,16 +1,18 @@
 import CSplitKernels
 
 /// A linear layer's weight, `[rows = out features, columns = in features]`, row-major, kept in
-/// the encoding the model file stores it in (f32, f16, bf16 or GGML Q8_0), usually pointing
-/// straight into the mapped file so the weights are never copied.
+/// the encoding the model file stores it in (f32, f16, bf16 or GGML's quantized blocks: Q8_0,
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q2_K … Q6_K), usually pointing straight into the mapped file so the
+/// weights are never copied.
 public final class WeightMatrix: @unchecked Sendable {
     // Safe to send: the storage is immutable after init and kept alive by `owner`.
     public enum Storage {
         case f32(UnsafePointer<Float>)
         case f16(UnsafePointer<UInt16>)
         case bf16(UnsafePointer<UInt16>)
-        /// GGML Q8_0 rows: per 32 values an f16 scale and 32 signed bytes (34 bytes, unaligned).
-        case q8_0(UnsafeRawPointer)
+        /// Rows of GGML blocks of a quantized `WeightType` (Q8_0, legacy or k-quant; blocks are
+        /// unaligned and every row is a whole number of them).
+        case blocks(WeightType, UnsafeRawPointer)
     }
 
     public let rows: Int
@@ -18,8 +20,8 @@ public final class WeightMatrix: @unchecked Sendable {
     public let storage: Storage
     private let owner: AnyObject
 
-    /// Wraps storage owned by `owner` (a mapped file or a `FloatBuffer`). Q8_0 needs `columns`
-    /// to be a multiple of 32 (the loader checks it).
+    /// Wraps storage owned by `owner` (a mapped file or a `FloatBuffer`). Quantized blocks need
+    /// `columns` to be a multiple of the type's block size (the loader checks it).
     public init(rows: Int, columns: Int, storage: Storage, owner: AnyObject) {
         self.rows = rows
         self.columns = columns
@@ -39,7 +41,7 @@ public final class WeightMatrix: @unchecked Sendable {
         case .f32: return .f32
         case .f16: return .f16
         case .bf16: return .bf16
-        case .q8_0: return .q8_0
+        case .blocks(let type, _): return type
         }
     }
 
@@ -47,7 +49,8 @@ public final class WeightMatrix: @unchecked Sendable {
     public var byteCount: Int { type.byteCount(elements: rows * columns) ?? 0 }
 
     /// Rows `first ..< first + count` as a matrix sharing this one's storage (the parts of a
-    /// fused weight such as GPT-2's QKV).
+    /// fused weight such as GPT-2's QKV). Rows of quantized blocks start at whole blocks, since
+    /// every row is a whole number of them.
     public func rows(_ first: Int, count: Int) -> WeightMatrix {
         let offset = first * columns
         let part: Storage
@@ -55,7 +58,7 @@ public final class WeightMatrix: @unchecked Sendable {
         case .f32(let p): part = .f32(p + offset)
         case .f16(let p): part = .f16(p + offset)
         case .bf16(let p): part = .bf16(p + offset)
-        case .q8_0(let p): part = .q8_0(p + offset / 32 * 34)
+        case .blocks(let type, let p): part = .blocks(type, p + offset / type.blockSize * type.blockBytes)
         }
         return WeightMatrix(rows: count, columns: columns, storage: part, owner: self)
     }
@@ -67,13 +70,14 @@ public final class WeightMatrix: @unchecked Sendable {
     /// row is bit-identical to multiplying its input alone: a position's result never depends on
     /// how many others share its batch. So a prefill, a speculative verify batch, a chunked
     /// prompt and the cloud's batch over many sessions give exactly what token-by-token decoding
-    /// gives. Q8_0 quantizes each input row to 8-bit blocks first, as llama.cpp does.
+    /// gives. Quantized weights quantize each input row to 8-bit blocks first, as llama.cpp does
+    /// (Q8_0 for Q8_0, Q4_0, Q5_0; Q8_1 for Q4_1, Q5_1; Q8_K for the k-quants).
     public func multiply(
         _ input: UnsafePointer<Float>, count n: Int, into output: UnsafeMutablePointer<Float>,
         threads: Int = Parallel.threadCount
     ) {
         let done = split_matmul(kernelType, kernelWeights, rows, columns, input, n, output, max(1, threads))
-        // Only the Q8_0 activation scratch can fail to allocate: out of memory is not recoverable.
+        // Only the quantized activation scratch can fail to allocate: out of memory is not recoverable.
         precondition(done != 0, "out of memory for a \(n) × \(columns) quantized activation")
     }
 
@@ -112,7 +116,26 @@ public final class WeightMatrix: @unchecked Sendable {
         case .f32: return Int32(SPLIT_WEIGHT_F32)
         case .f16: return Int32(SPLIT_WEIGHT_F16)
         case .bf16: return Int32(SPLIT_WEIGHT_BF16)
+        case .blocks(let type, _): return Self.kernelType(type)
+        }
+    }
+
+    /// The C kernels' code for a quantized type.
+    static func kernelType(_ type: WeightType) -> Int32 {
+        switch type {
+        case .f32: return Int32(SPLIT_WEIGHT_F32)
+        case .f16: return Int32(SPLIT_WEIGHT_F16)
+        case .bf16: return Int32(SPLIT_WEIGHT_BF16)
         case .q8_0: return Int32(SPLIT_WEIGHT_Q8_0)
+        case .q4_0: return Int32(SPLIT_WEIGHT_Q4_0)
+        case .q4_1: return Int32(SPLIT_WEIGHT_Q4_1)
+        case .q5_0: return Int32(SPLIT_WEIGHT_Q5_0)
+        case .q5_1: return Int32(SPLIT_WEIGHT_Q5_1)
+        case .q2_k: return Int32(SPLIT_WEIGHT_Q2_K)
+        case .q3_k: return Int32(SPLIT_WEIGHT_Q3_K)
+        case .q4_k: return Int32(SPLIT_WEIGHT_Q4_K)
+        case .q5_k: return Int32(SPLIT_WEIGHT_Q5_K)
+        case .q6_k: return Int32(SPLIT_WEIGHT_Q6_K)
         }
     }
 
@@ -121,7 +144,7 @@ public final class WeightMatrix: @unchecked Sendable {
         switch storage {
         case .f32(let w): return UnsafeRawPointer(w)
         case .f16(let w), .bf16(let w): return UnsafeRawPointer(w)
-        case .q8_0(let w): return w
+        case .blocks(_, let w): return w
         }
     }
 
@@ -134,8 +157,9 @@ public final class WeightMatrix: @unchecked Sendable {
             split_f16_to_f32(weights + index * columns, destination, columns)
         case .bf16(let weights):
             split_bf16_to_f32(weights + index * columns, destination, columns)
-        case .q8_0(let weights):
-            split_dequantize_q8_0(weights + index * columns / 32 * 34, destination, columns)
+        case .blocks(let type, let weights):
+            split_dequantize_blocks(Self.kernelType(type), weights + index * (columns / type.blockSize * type.blockBytes),
+                                    destination, columns)
         }
     }
 }

@@ -1,0 +1,93 @@
+// Shared by the quantized-weight kernels (QuantQ8.c, QuantLegacy.c, QuantK.c): GGML's block
+// layouts (ggml-common.h) and the scalar helpers every path uses the same way.
+#ifndef SPLIT_QUANT_BLOCKS_H
+#define SPLIT_QUANT_BLOCKS_H
+#include "SplitKernels.h"
+#include <string.h>
+
+// Legacy blocks of 32 values: an f16 scale d (and for the _1 types an f16 minimum m) and packed
+// quants; Q5's fifth bits are one 32-bit word, bit j for value j.
+#define QL_BLOCK 32
+#define Q4_0_BYTES 18  // d, qs[16]
+#define Q4_1_BYTES 20  // d, m, qs[16]
+#define Q5_0_BYTES 22  // d, qh[4], qs[16]
+#define Q5_1_BYTES 24  // d, m, qh[4], qs[16]
+#define Q8_0_BYTES 34  // d, qs[32]
+
+// K-quant super-blocks of 256 values.
+#define QK 256
+#define Q2_K_BYTES 84   // scales[16] (low 4 bits scale, high 4 bits min), qs[64], d, dmin
+#define Q3_K_BYTES 110  // hmask[32], qs[64], scales[12] (16 × 6 bits), d
+#define Q4_K_BYTES 144  // d, dmin, scales[12] (8 scales + 8 mins, 6 bits), qs[128]
+#define Q5_K_BYTES 176  // d, dmin, scales[12], qh[32], qs[128]
+#define Q6_K_BYTES 210  // ql[128], qh[64], scales[16] (int8), d
+
+// The Q8_K activation of one super-block (llama.cpp's block_q8_K, re-laid to 64-byte alignment):
+// 256 int8 quants, the sums of each 16, and the scale.
+#define Q8K_QS 0
+#define Q8K_BSUMS 256
+#define Q8K_D 288
+#define Q8K_BYTES 320
+
+// An f16 scale, inline (a call per block into Convert.c cost Q4_0 decode 4x its time).
+#if defined(__F16C__)
+#include <immintrin.h>
+static inline float quant_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+#else
+static inline float quant_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff, bits;
+    if (exponent == 0 && mantissa == 0) {
+        bits = sign;
+    } else if (exponent == 0) {  // subnormal: normalise
+        exponent = 127 - 15 + 1;
+        while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
+        bits = sign | (exponent << 23) | ((mantissa & 0x3ff) << 13);
+    } else if (exponent == 31) {
+        bits = sign | 0x7f800000 | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+#endif
+
+static inline uint32_t quant_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+// Q4_K and Q5_K: scale and min j (0..7) of the 12 packed bytes (ggml's get_scale_min_k4).
+static inline void quant_scale_min_k4(int j, const uint8_t *q, int *scale, int *min) {
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Q3_K: the 16 signed 6-bit scales (stored +32) of the 12 packed bytes.
+static inline void quant_scales_q3_k(const uint8_t *packed, int8_t scales[16]) {
+    const uint32_t low4 = 0x0f0f0f0f, high2 = 0x03030303;
+    uint32_t aux[4];
+    memcpy(aux, packed, 12);
+    uint32_t tmp = aux[2];
+    aux[2] = ((aux[0] >> 4) & low4) | (((tmp >> 4) & high2) << 4);
+    aux[3] = ((aux[1] >> 4) & low4) | (((tmp >> 6) & high2) << 4);
+    aux[0] = (aux[0] & low4) | (((tmp >> 0) & high2) << 4);
+    aux[1] = (aux[1] & low4) | (((tmp >> 2) & high2) << 4);
+    memcpy(scales, aux, 16);
+    for (int i = 0; i < 16; i++) scales[i] = (int8_t)(scales[i] - 32);
+}
+
+#endif

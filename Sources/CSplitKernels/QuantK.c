@@ -1,0 +1,394 @@
+// GGML k-quant weights (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) computed on directly, as llama.cpp does:
+// the input vector is quantized to Q8_K (per 256 values an f32 scale, 256 int8 and the sums of
+// each 16), so a super-block's dot product is an exact integer sum, scaled once.
+//
+// Every type is first decoded, one super-block at a time, into one form: 256 unsigned quants in
+// value order, a signed scale per 16 values and an integer offset per 16 values. Then
+//   Σ w·x = d_x · (d · Σ_g scale_g Σ_{i∈g} q_i x_i − dmin · Σ_g offset_g · bsum_g)
+// where the offset is the minimum (Q2_K, Q4_K, Q5_K: dmin is the block's) or the quants' zero
+// times the scale (Q3_K: 4·s, Q6_K: 32·s: dmin is d, and both sums are one exact integer).
+// Both integer sums are exact in every path (AVX-512, AVX2, scalar), and the float steps per
+// super-block are the same two fmaf calls, so the three paths give the same bits, and a batched
+// row (a block decoded once for several vectors) gives the same bits as the row alone.
+#include "QuantBlocks.h"
+#include <math.h>
+#pragma clang fp reassociate(off)
+
+typedef struct {
+    _Alignas(64) uint8_t q[QK];  // unsigned quants, value order
+    int16_t scale[16];           // per 16 values
+    int16_t offset[16];          // per 16 values, in units of dmin
+    float d, dmin;
+    int separate;                // dmin is its own scale (the offsets are minimums)
+    int zero;                    // otherwise: the quant that stands for 0 (offset = zero · scale)
+} kblock;
+
+// MARK: decoding, one super-block into a kblock
+
+static void decode_q2_k(const uint8_t *b, kblock *k) {
+    const uint8_t *scales = b, *qs = b + 16;
+    for (int n = 0; n < 2; n++)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++) k->q[128 * n + 32 * j + l] = (qs[32 * n + l] >> (2 * j)) & 3;
+    for (int g = 0; g < 16; g++) {
+        k->scale[g] = scales[g] & 0xF;
+        k->offset[g] = scales[g] >> 4;
+    }
+    k->d = quant_half(b + 80);
+    k->dmin = quant_half(b + 82);
+    k->separate = 1;
+}
+
+static void decode_q3_k(const uint8_t *b, kblock *k) {
+    const uint8_t *hmask = b, *qs = b + 32;
+    for (int n = 0; n < 2; n++)
+        for (int j = 0; j < 4; j++)
+            for (int l = 0; l < 32; l++)
+                k->q[128 * n + 32 * j + l] =
+                    (uint8_t)(((qs[32 * n + l] >> (2 * j)) & 3) | (((hmask[l] >> (4 * n + j)) & 1) << 2));
+    int8_t scales[16];
+    quant_scales_q3_k(b + 96, scales);
+    for (int g = 0; g < 16; g++) {
+        k->scale[g] = scales[g];
+        k->offset[g] = (int16_t)(4 * scales[g]);  // a clear high bit means q − 4
+    }
+    k->d = k->dmin = quant_half(b + 108);
+    k->separate = 0;
+    k->zero = 4;
+}
+
+static void decode_q4_k(const uint8_t *b, kblock *k) {
+    const uint8_t *qs = b + 16;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            k->q[64 * c + l] = qs[32 * c + l] & 0xF;
+            k->q[64 * c + 32 + l] = qs[32 * c + l] >> 4;
+        }
+    for (int j = 0; j < 8; j++) {
+        int scale, min;
+        quant_scale_min_k4(j, b + 4, &scale, &min);
+        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
+        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
+    }
+    k->d = quant_half(b);
+    k->dmin = quant_half(b + 2);
+    k->separate = 1;
+}
+
+static void decode_q5_k(const uint8_t *b, kblock *k) {
+    const uint8_t *qh = b + 16, *qs = b + 48;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            k->q[64 * c + l] = (uint8_t)((qs[32 * c + l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4));
+            k->q[64 * c + 32 + l] = (uint8_t)((qs[32 * c + l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4));
+        }
+    for (int j = 0; j < 8; j++) {
+        int scale, min;
+        quant_scale_min_k4(j, b + 4, &scale, &min);
+        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
+        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
+    }
+    k->d = quant_half(b);
+    k->dmin = quant_half(b + 2);
+    k->separate = 1;
+}
+
+static void decode_q6_k(const uint8_t *b, kblock *k) {
+    const uint8_t *ql = b, *qh = b + 128;
+    const int8_t *scales = (const int8_t *)(b + 192);
+    for (int n = 0; n < 2; n++)
+        for (int l = 0; l < 32; l++) {
+            const uint8_t *lo = ql + 64 * n, *hi = qh + 32 * n;
+            k->q[128 * n + l] = (uint8_t)((lo[l] & 0xF) | ((hi[l] & 3) << 4));
+            k->q[128 * n + 32 + l] = (uint8_t)((lo[l + 32] & 0xF) | (((hi[l] >> 2) & 3) << 4));
+            k->q[128 * n + 64 + l] = (uint8_t)((lo[l] >> 4) | (((hi[l] >> 4) & 3) << 4));
+            k->q[128 * n + 96 + l] = (uint8_t)((lo[l + 32] >> 4) | (((hi[l] >> 6) & 3) << 4));
+        }
+    for (int g = 0; g < 16; g++) {
+        k->scale[g] = scales[g];
+        k->offset[g] = (int16_t)(32 * scales[g]);  // quants are stored + 32
+    }
+    k->d = k->dmin = quant_half(b + 208);
+    k->separate = 0;
+    k->zero = 32;
+}
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+// The hot types decoded with vector instructions (same bytes as the scalar decoders above).
+static inline void decode_q4_k_fast(const uint8_t *b, kblock *k) {
+    const uint8_t *qs = b + 16;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        _mm256_store_si256((__m256i *)(k->q + 64 * c), _mm256_and_si256(v, low));
+        _mm256_store_si256((__m256i *)(k->q + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+    }
+    for (int j = 0; j < 8; j++) {
+        int scale, min;
+        quant_scale_min_k4(j, b + 4, &scale, &min);
+        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
+        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
+    }
+    k->d = quant_half(b);
+    k->dmin = quant_half(b + 2);
+    k->separate = 1;
+}
+
+static inline void decode_q5_k_fast(const uint8_t *b, kblock *k) {
+    const uint8_t *qs = b + 48;
+    const __m256i low = _mm256_set1_epi8(0x0F), five = _mm256_set1_epi8(0x10);
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 16));
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        // bit 2c of qh[l] → 0x10 of value 64c + l; bit 2c + 1 → value 64c + 32 + l.
+        __m256i h0 = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * c), 4), five);
+        __m256i h1 = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * c + 1), 4), five);
+        _mm256_store_si256((__m256i *)(k->q + 64 * c), _mm256_or_si256(_mm256_and_si256(v, low), h0));
+        _mm256_store_si256((__m256i *)(k->q + 64 * c + 32),
+                           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), h1));
+    }
+    for (int j = 0; j < 8; j++) {
+        int scale, min;
+        quant_scale_min_k4(j, b + 4, &scale, &min);
+        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
+        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
+    }
+    k->d = quant_half(b);
+    k->dmin = quant_half(b + 2);
+    k->separate = 1;
+}
+
+static inline void decode_q6_k_fast(const uint8_t *b, kblock *k) {
+    const __m256i low = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
+    for (int n = 0; n < 2; n++) {
+        __m256i lo0 = _mm256_loadu_si256((const __m256i *)(b + 64 * n));
+        __m256i lo1 = _mm256_loadu_si256((const __m256i *)(b + 64 * n + 32));
+        __m256i hi = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
+        uint8_t *q = k->q + 128 * n;
+        _mm256_store_si256((__m256i *)q, _mm256_or_si256(_mm256_and_si256(lo0, low),
+                                                         _mm256_and_si256(_mm256_slli_epi16(hi, 4), two)));
+        _mm256_store_si256((__m256i *)(q + 32), _mm256_or_si256(_mm256_and_si256(lo1, low),
+                                                                _mm256_and_si256(_mm256_slli_epi16(hi, 2), two)));
+        _mm256_store_si256((__m256i *)(q + 64), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), low),
+                                                                _mm256_and_si256(hi, two)));
+        _mm256_store_si256((__m256i *)(q + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), low),
+                                                                _mm256_and_si256(_mm256_srli_epi16(hi, 2), two)));
+    }
+    const int8_t *scales = (const int8_t *)(b + 192);
+    __m256i s = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)scales));
+    _mm256_storeu_si256((__m256i *)k->scale, s);
+    _mm256_storeu_si256((__m256i *)k->offset, _mm256_slli_epi16(s, 5));
+    k->d = k->dmin = quant_half(b + 208);
+    k->separate = 0;
+    k->zero = 32;
+}
+#define DECODE_Q4_K decode_q4_k_fast
+#define DECODE_Q5_K decode_q5_k_fast
+#define DECODE_Q6_K decode_q6_k_fast
+#else
+#define DECODE_Q4_K decode_q4_k
+#define DECODE_Q5_K decode_q5_k
+#define DECODE_Q6_K decode_q6_k
+#endif
+
+// MARK: the dot product of a decoded block with one Q8_K block: sumf += the block's part
+
+static inline __attribute__((always_inline)) float finish(const kblock *k, float dx, int32_t sumi, int32_t smin,
+                                                         float sumf) {
+    if (k->separate) {
+        sumf = fmaf(dx * k->d, (float)sumi, sumf);
+        return fmaf(-(dx * k->dmin), (float)smin, sumf);
+    }
+    return fmaf(dx * k->d, (float)(sumi - smin), sumf);
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// Per 64 values: unsigned × signed byte pairs (exact: |q| ≤ 63, |x| ≤ 127) into 32 int16, then
+// × the group's scale in pairs into 16 int32.
+static inline __attribute__((always_inline)) float kdot(const kblock *k, const uint8_t *x, float sumf) {
+    __m512i scales = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)k->scale));
+    __m512i acc = _mm512_setzero_si512();
+    for (int c = 0; c < 4; c++) {
+        // int16 lane t of chunk c belongs to group 4c + t/8.
+        const __m512i index = _mm512_set_epi16(
+            4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3,
+            4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2,
+            4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1,
+            4 * c, 4 * c, 4 * c, 4 * c, 4 * c, 4 * c, 4 * c, 4 * c);
+        __m512i p = _mm512_maddubs_epi16(_mm512_load_si512(k->q + 64 * c), _mm512_loadu_si512(x + Q8K_QS + 64 * c));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, _mm512_permutexvar_epi16(index, scales)));
+    }
+    __m256i mins = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS)),
+                                     _mm256_loadu_si256((const __m256i *)k->offset));
+    int32_t sumi = _mm512_reduce_add_epi32(acc);
+    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(mins), _mm256_extracti128_si256(mins, 1));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(k, dx, sumi, _mm_cvtsi128_si32(m), sumf);
+}
+#elif defined(__AVX2__)
+static inline int32_t hsum_i32x8(__m256i v) {
+    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    return _mm_cvtsi128_si32(m);
+}
+
+// Per 32 values: unsigned × signed byte pairs (exact: |q| ≤ 63, |x| ≤ 127) into 16 int16, then
+// × the two groups' scales in pairs into 8 int32.
+static inline __attribute__((always_inline)) float kdot(const kblock *k, const uint8_t *x, float sumf) {
+    __m256i scales = _mm256_loadu_si256((const __m256i *)k->scale);
+    // Bytes 0-1 (the first int16 of a dword) across the low 128 bits, bytes 2-3 across the high.
+    const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                            2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 8; c++) {
+        __m256i s = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(scales, _mm256_set1_epi32(c)), spread);
+        __m256i p = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(k->q + 32 * c)),
+                                         _mm256_loadu_si256((const __m256i *)(x + Q8K_QS + 32 * c)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+    }
+    __m256i mins = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS)),
+                                     _mm256_loadu_si256((const __m256i *)k->offset));
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(k, dx, hsum_i32x8(acc), hsum_i32x8(mins), sumf);
+}
+#else
+static inline float kdot(const kblock *k, const uint8_t *x, float sumf) {
+    const int8_t *qx = (const int8_t *)(x + Q8K_QS);
+    int16_t bsums[16];
+    memcpy(bsums, x + Q8K_BSUMS, sizeof bsums);
+    int32_t sumi = 0, smin = 0;
+    for (int g = 0; g < 16; g++) {
+        int32_t s = 0;
+        for (int i = 0; i < 16; i++) s += (int32_t)k->q[16 * g + i] * qx[16 * g + i];
+        sumi += s * k->scale[g];
+        smin += (int32_t)bsums[g] * k->offset[g];
+    }
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(k, dx, sumi, smin, sumf);
+}
+#endif
+
+// MARK: activations
+
+size_t split_q8k_activation_stride(size_t cols) { return cols / QK * Q8K_BYTES; }
+
+// llama.cpp's quantize_row_q8_K_ref: the scale is set by the value of largest magnitude (the
+// first of them) so that it maps to −127; quants round to nearest even. Strict IEEE here: a
+// reciprocal-multiply in place of the divisions would change bits against llama.cpp's.
+#pragma float_control(precise, on, push)
+void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *destination) {
+    size_t blocks = cols / QK;
+    for (size_t j = 0; j < n; j++)
+        for (size_t b = 0; b < blocks; b++) {
+            const float *v = x + j * cols + b * QK;
+            uint8_t *out = (uint8_t *)destination + (j * blocks + b) * Q8K_BYTES;
+            int8_t *q = (int8_t *)(out + Q8K_QS);
+            float amax = 0, max = 0;
+            for (int i = 0; i < QK; i++) {
+                float a = fabsf(v[i]);
+                if (a > amax) {
+                    amax = a;
+                    max = v[i];
+                }
+            }
+            int16_t bsums[16] = {0};
+            float d = 0;
+            if (amax == 0) {
+                memset(q, 0, QK);
+            } else {
+                const float iscale = -127.f / max;
+                for (int i = 0; i < QK; i++) {
+                    float r = nearbyintf(iscale * v[i]);  // |r| ≤ 127
+                    q[i] = (int8_t)(r > 127 ? 127 : r);
+                }
+                for (int g = 0; g < 16; g++) {
+                    int sum = 0;
+                    for (int i = 0; i < 16; i++) sum += q[16 * g + i];
+                    bsums[g] = (int16_t)sum;
+                }
+                d = 1 / iscale;
+            }
+            memcpy(out + Q8K_BSUMS, bsums, sizeof bsums);
+            memcpy(out + Q8K_D, &d, 4);
+        }
+}
+#pragma float_control(pop)
+
+// MARK: matrix products
+
+// Rows of one type: each row's super-blocks are decoded once and dotted with up to KV vectors.
+#define KV 16
+#define K_GEMM(NAME, DECODE, BYTES)                                                                   \
+    static void NAME(const uint8_t *w, const uint8_t *xq, size_t n, float *y, size_t ldy,          \
+                     size_t row_begin, size_t row_end, size_t cols) {                               \
+        size_t blocks = cols / QK, rowBytes = blocks * BYTES, xs = blocks * Q8K_BYTES;               \
+        kblock k;                                                                                    \
+        for (size_t r = row_begin; r < row_end; r++) {                                               \
+            const uint8_t *row = w + r * rowBytes;                                                   \
+            for (size_t j = 0; j < n; j += KV) {                                                     \
+                size_t v = n - j < KV ? n - j : KV;                                                  \
+                float sum[KV];                                                                       \
+                for (size_t i = 0; i < v; i++) sum[i] = 0;                                           \
+                for (size_t b = 0; b < blocks; b++) {                                                \
+                    DECODE(row + b * BYTES, &k);                                                     \
+                    const uint8_t *xb = xq + j * xs + b * Q8K_BYTES;                                 \
+                    for (size_t i = 0; i < v; i++) sum[i] = kdot(&k, xb + i * xs, sum[i]);           \
+                }                                                                                    \
+                for (size_t i = 0; i < v; i++) y[(j + i) * ldy + r] = sum[i];                        \
+            }                                                                                        \
+        }                                                                                            \
+    }
+
+K_GEMM(gemm_q2_k, decode_q2_k, Q2_K_BYTES)
+K_GEMM(gemm_q3_k, decode_q3_k, Q3_K_BYTES)
+K_GEMM(gemm_q4_k, DECODE_Q4_K, Q4_K_BYTES)
+K_GEMM(gemm_q5_k, DECODE_Q5_K, Q5_K_BYTES)
+K_GEMM(gemm_q6_k, DECODE_Q6_K, Q6_K_BYTES)
+
+void split_gemm_k(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
+                  size_t row_end, size_t cols) {
+    switch (type) {
+    case SPLIT_WEIGHT_Q2_K: gemm_q2_k(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q3_K: gemm_q3_k(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q4_K: gemm_q4_k(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q5_K: gemm_q5_k(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q6_K: gemm_q6_k(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    default: break;
+    }
+}
+
+// MARK: dequantizing (embedding rows, vectors): ggml's dequantize_row_* arithmetic
+
+void split_dequantize_k(int type, const void *source, float *destination, size_t count) {
+    size_t bytes = type == SPLIT_WEIGHT_Q2_K ? Q2_K_BYTES : type == SPLIT_WEIGHT_Q3_K ? Q3_K_BYTES
+                 : type == SPLIT_WEIGHT_Q4_K ? Q4_K_BYTES : type == SPLIT_WEIGHT_Q5_K ? Q5_K_BYTES : Q6_K_BYTES;
+    kblock k;
+    for (size_t b = 0; b < count / QK; b++) {
+        const uint8_t *block = (const uint8_t *)source + b * bytes;
+        switch (type) {
+        case SPLIT_WEIGHT_Q2_K: decode_q2_k(block, &k); break;
+        case SPLIT_WEIGHT_Q3_K: decode_q3_k(block, &k); break;
+        case SPLIT_WEIGHT_Q4_K: decode_q4_k(block, &k); break;
+        case SPLIT_WEIGHT_Q5_K: decode_q5_k(block, &k); break;
+        default: decode_q6_k(block, &k); break;
+        }
+        float *y = destination + b * QK;
+        for (int g = 0; g < 16; g++) {
+            if (k.separate) {  // d·scale·q − dmin·min
+                float dl = k.d * k.scale[g], ml = k.dmin * k.offset[g];
+                for (int i = 0; i < 16; i++) y[16 * g + i] = dl * k.q[16 * g + i] - ml;
+            } else {  // d·scale·(q − zero)
+                float dl = k.d * k.scale[g];
+                for (int i = 0; i < 16; i++) y[16 * g + i] = dl * (float)(k.q[16 * g + i] - k.zero);
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+// GGML's legacy 32-value weight blocks (Q4_0, Q4_1, Q5_0, Q5_1) computed on directly, with
+// llama.cpp's arithmetic: Q4_0 and Q5_0 against the Q8_0-quantized input (QuantQ8.c's layout),
+//   y = Σ_blocks d_w · d_x · Σ (q_w − zero) q_x,
+// Q4_1 and Q5_1 against Q8_1 (the same plus s_x = d_x · Σ q_x per block, as f16),
+//   y = Σ_blocks d_w · d_x · Σ q_w q_x  +  Σ_blocks m_w · s_x.
+// Each output y[j, r] is one fixed sequence of operations (per-lane accumulation over the blocks
+// in order, one horizontal sum, then the minimums' sum), so a batched row is bit-identical to
+// the row alone whatever n is.
+#include "QuantBlocks.h"
+#include <math.h>
+#pragma clang fp reassociate(off)
+
+// The Q8_1 activation: Q8_0's layout (split_q8_activation_stride), then one float s per block.
+size_t split_q8_1_activation_stride(size_t cols) {
+    return split_q8_activation_stride(cols) + (cols / QL_BLOCK * 4 + 63) / 64 * 64;
+}
+
+static inline float f16_round(float v) {
+    uint16_t h;
+    split_f32_to_f16(&v, &h, 1);
+    split_f16_to_f32(&h, &v, 1);
+    return v;
+}
+
+// As llama.cpp's quantize_row_q8_1: Q8_0's quants and scale, and s = d · Σ q with the unrounded d,
+// stored as f16.
+#pragma float_control(precise, on, push)
+void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void *destination) {
+    size_t blocks = cols / QL_BLOCK, stride = split_q8_1_activation_stride(cols), q8 = split_q8_activation_stride(cols);
+    for (size_t j = 0; j < n; j++) {
+        uint8_t *out = (uint8_t *)destination + j * stride;
+        split_quantize_q8_activation(x + j * cols, 1, cols, out);
+        float *sums = (float *)(out + q8);
+        for (size_t b = 0; b < blocks; b++) {
+            const float *v = x + j * cols + b * QL_BLOCK;
+            float amax = 0;
+            for (int i = 0; i < QL_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
+            const int8_t *q = (const int8_t *)(out + (b / 2) * 128 + (b % 2) * 32);
+            int sum = 0;
+            for (int i = 0; i < QL_BLOCK; i++) sum += q[i];
+            sums[b] = f16_round(amax / 127.f * (float)sum);
+        }
+    }
+}
+#pragma float_control(pop)
+
+// Offsets inside a Q8_0-layout activation of block b.
+static inline const uint8_t *act_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
+static inline float act_scale(const uint8_t *x, size_t b) {
+    float d;
+    memcpy(&d, x + (b / 2) * 128 + 64 + (b % 2) * 32, 4);
+    return d;
+}
+
+// MARK: scalar decoding (dequantizing, and the portable kernels): the 32 quants of a block in value order
+
+static inline void unpack_q4(const uint8_t *qs, int q[32]) {
+    for (int i = 0; i < 16; i++) {
+        q[i] = qs[i] & 0xF;
+        q[i + 16] = qs[i] >> 4;
+    }
+}
+
+static inline void unpack_q5(const uint8_t *qh, const uint8_t *qs, int q[32]) {
+    uint32_t high = quant_u32(qh);
+    unpack_q4(qs, q);
+    for (int i = 0; i < 32; i++) q[i] |= (int)((high >> i) & 1) << 4;
+}
+
+void split_dequantize_legacy(int type, const void *source, float *destination, size_t count) {
+    const uint8_t *b = source;
+    int q[32];
+    for (size_t block = 0; block < count / QL_BLOCK; block++) {
+        float *y = destination + block * QL_BLOCK;
+        switch (type) {
+        case SPLIT_WEIGHT_Q4_0: {
+            float d = quant_half(b);
+            unpack_q4(b + 2, q);
+            for (int i = 0; i < 32; i++) y[i] = (float)(q[i] - 8) * d;
+            b += Q4_0_BYTES;
+            break;
+        }
+        case SPLIT_WEIGHT_Q4_1: {
+            float d = quant_half(b), m = quant_half(b + 2);
+            unpack_q4(b + 4, q);
+            for (int i = 0; i < 32; i++) y[i] = (float)q[i] * d + m;
+            b += Q4_1_BYTES;
+            break;
+        }
+        case SPLIT_WEIGHT_Q5_0: {
+            float d = quant_half(b);
+            unpack_q5(b + 2, b + 6, q);
+            for (int i = 0; i < 32; i++) y[i] = (float)(q[i] - 16) * d;
+            b += Q5_0_BYTES;
+            break;
+        }
+        default: {  // Q5_1
+            float d = quant_half(b), m = quant_half(b + 2);
+            unpack_q5(b + 4, b + 8, q);
+            for (int i = 0; i < 32; i++) y[i] = (float)q[i] * d + m;
+            b += Q5_1_BYTES;
+            break;
+        }
+        }
+    }
+}
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+// One block's 32 quants in value order as bytes: signed (q − zero) for the _0 types, unsigned
+// for the _1 types; d and m its scale and minimum.
+typedef struct {
+    __m256i q;
+    float d, m;
+} lblock;
+
+static inline __m256i nibbles(const uint8_t *qs) {
+    __m128i packed = _mm_loadu_si128((const __m128i *)qs);
+    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// 0x10 in byte i where bit i of the 32-bit word at qh is set.
+static inline __m256i fifth_bits(const uint8_t *qh) {
+    __m256i word = _mm256_set1_epi32((int)quant_u32(qh));
+    __m256i bytes = _mm256_shuffle_epi8(word, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                               2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(0x10));
+}
+
+static inline lblock load_q4_0(const uint8_t *b) {
+    return (lblock){_mm256_sub_epi8(nibbles(b + 2), _mm256_set1_epi8(8)), quant_half(b), 0};
+}
+static inline lblock load_q4_1(const uint8_t *b) { return (lblock){nibbles(b + 4), quant_half(b), quant_half(b + 2)}; }
+static inline lblock load_q5_0(const uint8_t *b) {
+    __m256i q = _mm256_or_si256(nibbles(b + 6), fifth_bits(b + 2));
+    return (lblock){_mm256_sub_epi8(q, _mm256_set1_epi8(16)), quant_half(b), 0};
+}
+static inline lblock load_q5_1(const uint8_t *b) {
+    return (lblock){_mm256_or_si256(nibbles(b + 8), fifth_bits(b + 4)), quant_half(b), quant_half(b + 2)};
+}
+// Q8_0 on AVX2 machines runs here too (QuantQ8.c's own kernel is AVX-512 VNNI).
+static inline lblock load_q8_0(const uint8_t *b) {
+    return (lblock){_mm256_loadu_si256((const __m256i *)(b + 2)), quant_half(b), 0};
+}
+
+static inline float hsum_f32x8(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+// The exact integer sums Σ q_w q_x of 4 values per lane (8 lanes) as floats.
+static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
+    __m256i p = SIGNED ? _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w))
+                       : _mm256_maddubs_epi16(w, x);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+// R weight rows × V vectors; R and V are constants at every call site. MIN: a _1 type (its
+// activation has per-block sums s at `sums` bytes into each vector).
+#define LEGACY_BLOCK(NAME, LOAD, BYTES, SIGNED, MIN)                                                  \
+    static inline __attribute__((always_inline)) void NAME(                                        \
+        const uint8_t *w, size_t rowBytes, size_t blocks, const uint8_t *x, size_t xs, size_t sums, \
+        float *y, size_t ldy, const int R, const int V) {                                           \
+        __m256 acc[4][4];                                                                           \
+        float summ[4][4];                                                                           \
+        for (int i = 0; i < R; i++)                                                                 \
+            for (int k = 0; k < V; k++) {                                                           \
+                acc[i][k] = _mm256_setzero_ps();                                                    \
+                summ[i][k] = 0;                                                                     \
+            }                                                                                       \
+        for (size_t b = 0; b < blocks; b++) {                                                       \
+            __m256i xv[4];                                                                          \
+            float dx[4];                                                                            \
+            for (int k = 0; k < V; k++) {                                                           \
+                xv[k] = _mm256_loadu_si256((const __m256i *)act_quants(x + k * xs, b));            \
+                dx[k] = act_scale(x + k * xs, b);                                                   \
+            }                                                                                       \
+            for (int i = 0; i < R; i++) {                                                           \
+                const uint8_t *block = w + i * rowBytes + b * BYTES;                                \
+                _mm_prefetch((const char *)block + 1024, _MM_HINT_T0);                              \
+                lblock l = LOAD(block);                                                             \
+                for (int k = 0; k < V; k++) {                                                       \
+                    acc[i][k] = _mm256_fmadd_ps(_mm256_set1_ps(l.d * dx[k]), block_sums(l.q, xv[k], SIGNED), acc[i][k]); \
+                    if (MIN) {                                                                      \
+                        float s;                                                                    \
+                        memcpy(&s, x + k * xs + sums + 4 * b, 4);                                   \
+                        summ[i][k] = fmaf(l.m, s, summ[i][k]);                                      \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        for (int i = 0; i < R; i++)                                                                 \
+            for (int k = 0; k < V; k++) y[k * ldy + i] = hsum_f32x8(acc[i][k]) + summ[i][k];        \
+    }
+
+// Decode (n = 1): rows in fours (four independent chains); batches: each row's blocks loaded
+// once per four vectors.
+#define LEGACY_GEMM(NAME, BLOCK, BYTES, MIN)                                                         \
+    static void NAME(const uint8_t *w, const uint8_t *x, size_t n, float *y, size_t ldy,           \
+                     size_t row_begin, size_t row_end, size_t cols) {                               \
+        size_t blocks = cols / QL_BLOCK, rowBytes = blocks * BYTES;                                 \
+        size_t xs = MIN ? split_q8_1_activation_stride(cols) : split_q8_activation_stride(cols);   \
+        size_t sums = split_q8_activation_stride(cols);                                             \
+        size_t r = row_begin;                                                                       \
+        if (n == 1)                                                                                 \
+            for (; r + 4 <= row_end; r += 4) BLOCK(w + r * rowBytes, rowBytes, blocks, x, xs, sums, y + r, ldy, 4, 1); \
+        for (; r < row_end; r++) {                                                                  \
+            const uint8_t *wr = w + r * rowBytes;                                                   \
+            size_t j = 0;                                                                           \
+            for (; j + 4 <= n; j += 4) BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, 1, 4); \
+            switch (n - j) {                                                                        \
+            case 3: BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, 1, 3); break; \
+            case 2: BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, 1, 2); break; \
+            case 1: BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, 1, 1); break; \
+            default: break;                                                                         \
+            }                                                                                       \
+        }                                                                                           \
+    }
+
+LEGACY_BLOCK(block_q4_0, load_q4_0, Q4_0_BYTES, 1, 0)
+LEGACY_BLOCK(block_q4_1, load_q4_1, Q4_1_BYTES, 0, 1)
+LEGACY_BLOCK(block_q5_0, load_q5_0, Q5_0_BYTES, 1, 0)
+LEGACY_BLOCK(block_q5_1, load_q5_1, Q5_1_BYTES, 0, 1)
+LEGACY_BLOCK(block_q8_0, load_q8_0, Q8_0_BYTES, 1, 0)
+LEGACY_GEMM(gemm_q4_0, block_q4_0, Q4_0_BYTES, 0)
+LEGACY_GEMM(gemm_q4_1, block_q4_1, Q4_1_BYTES, 1)
+LEGACY_GEMM(gemm_q5_0, block_q5_0, Q5_0_BYTES, 0)
+LEGACY_GEMM(gemm_q5_1, block_q5_1, Q5_1_BYTES, 1)
+LEGACY_GEMM(gemm_q8_0, block_q8_0, Q8_0_BYTES, 0)
+
+void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
+                       size_t row_end, size_t cols) {
+    switch (type) {
+    case SPLIT_WEIGHT_Q4_0: gemm_q4_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q4_1: gemm_q4_1(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q5_0: gemm_q5_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q5_1: gemm_q5_1(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q8_0: gemm_q8_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    default: break;
+    }
+}
+
+#else
+// Portable version of the same sums: exact integer block sums, f32 accumulation.
+void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
+                       size_t row_end, size_t cols) {
+    size_t blocks = cols / QL_BLOCK;
+    int minimum = type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1;
+    size_t bytes = type == SPLIT_WEIGHT_Q4_0 ? Q4_0_BYTES : type == SPLIT_WEIGHT_Q4_1 ? Q4_1_BYTES
+                 : type == SPLIT_WEIGHT_Q5_0 ? Q5_0_BYTES : Q5_1_BYTES;
+    size_t xs = minimum ? split_q8_1_activation_stride(cols) : split_q8_activation_stride(cols);
+    size_t sums = split_q8_activation_stride(cols);
+    int q[32];
+    for (size_t j = 0; j < n; j++) {
+        const uint8_t *x = (const uint8_t *)xq + j * xs;
+        for (size_t r = row_begin; r < row_end; r++) {
+            const uint8_t *row = (const uint8_t *)w + r * blocks * bytes;
+            float acc = 0, summ = 0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *block = row + b * bytes;
+                float d = quant_half(block), m = minimum ? quant_half(block + 2) : 0;
+                int zero = 0;
+                switch (type) {
+                case SPLIT_WEIGHT_Q4_0: unpack_q4(block + 2, q); zero = 8; break;
+                case SPLIT_WEIGHT_Q4_1: unpack_q4(block + 4, q); break;
+                case SPLIT_WEIGHT_Q5_0: unpack_q5(block + 2, block + 6, q); zero = 16; break;
+                default: unpack_q5(block + 4, block + 8, q); break;
+                }
+                const int8_t *qx = (const int8_t *)act_quants(x, b);
+                int32_t sumi = 0;
+                for (int i = 0; i < 32; i++) sumi += (q[i] - zero) * qx[i];
+                acc = fmaf(d * act_scale(x, b), (float)sumi, acc);
+                if (minimum) {
+                    float s;
+                    memcpy(&s, x + sums + 4 * b, 4);
+                    summ = fmaf(m, s, summ);
+                }
+            }
+            y[j * ldy + r] = acc + summ;
+        }
+    }
+}
+#endif
