@@ -260,6 +260,15 @@ static inline __attribute__((always_inline)) float finish(const kblock *k, float
     return fmaf(dx * k->d, (float)(sumi - smin), sumf);
 }
 
+#if defined(__AVX2__)
+static inline int32_t hsum_i32x8(__m256i v) {
+    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    return _mm_cvtsi128_si32(m);
+}
+#endif
+
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 // Per 64 values: unsigned × signed byte pairs (exact: |q| ≤ 63, |x| ≤ 127) into 32 int16, then
 // × the group's scale in pairs into 16 int32.
@@ -281,12 +290,6 @@ static inline __attribute__((always_inline)) float kdot(const kblock *k, const u
     return finish(k, dx, sumi, _mm_cvtsi128_si32(m), sumf);
 }
 #elif defined(__AVX2__)
-static inline int32_t hsum_i32x8(__m256i v) {
-    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
-    return _mm_cvtsi128_si32(m);
-}
 
 // Per 32 values: unsigned × signed byte pairs (exact: |q| ≤ 63, |x| ≤ 127) into 16 int16, then
 // × the two groups' scales in pairs into 8 int32.
@@ -322,8 +325,8 @@ static inline float kdot(const kblock *k, const uint8_t *x, float sumf) {
 }
 #endif
 
-#if defined(__AVX2__) && !(defined(__AVX512F__) && defined(__AVX512BW__))
-// Decode (one vector) on AVX2: the block's quants go straight from its bytes into the products,
+#if defined(__AVX2__)
+// Decode (one vector) on AVX2 (and AVX-512 machines: a 256-bit stream of one row keeps up): the block's quants go straight from its bytes into the products,
 // with no decoded copy. The integer sums are the same exact ones kdot forms, and `finish` the same
 // two steps, so the results are bit-identical to the batched path's (the batch tests compare them).
 static inline int32_t hsum_i32x4(__m128i m) {
@@ -528,7 +531,7 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
     }
 DOT_VIA_BLOCK(dot1_q2_k, DECODE_Q2_K)
 DOT_VIA_BLOCK(dot1_q3_k, DECODE_Q3_K)
-#if defined(__AVX2__) && !(defined(__AVX512F__) && defined(__AVX512BW__))
+#if defined(__AVX2__)
 #define DOT1_Q4_K dot1_q4_k_fused
 #define DOT1_Q5_K dot1_q5_k_fused
 #define DOT1_Q6_K dot1_q6_k_fused

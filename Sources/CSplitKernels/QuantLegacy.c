@@ -175,17 +175,18 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
             }                                                                                       \
         for (size_t b = 0; b < blocks; b++) {                                                       \
             __m256i xv[4];                                                                          \
-            float dx[4];                                                                            \
+            __m256 dx[4]; /* the layout holds each block's scale 8 times: one load */               \
             for (int k = 0; k < V; k++) {                                                           \
                 xv[k] = _mm256_loadu_si256((const __m256i *)act_quants(x + k * xs, b));            \
-                dx[k] = act_scale(x + k * xs, b);                                                   \
+                dx[k] = _mm256_loadu_ps((const float *)(act_quants(x + k * xs, b) - (b % 2) * 32 + 64 + (b % 2) * 32)); \
             }                                                                                       \
             for (int i = 0; i < R; i++) {                                                           \
                 const uint8_t *block = w + i * rowBytes + b * BYTES;                                \
                 _mm_prefetch((const char *)block + 1024, _MM_HINT_T0);                              \
                 lblock l = LOAD(block);                                                             \
+                const __m256 dw = _mm256_set1_ps(l.d);                                              \
                 for (int k = 0; k < V; k++) {                                                       \
-                    acc[i][k] = _mm256_fmadd_ps(_mm256_set1_ps(l.d * dx[k]), block_sums(l.q, xv[k], SIGNED), acc[i][k]); \
+                    acc[i][k] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx[k]), block_sums(l.q, xv[k], SIGNED), acc[i][k]); \
                     if (MIN) {                                                                      \
                         float s;                                                                    \
                         memcpy(&s, x + k * xs + sums + 4 * b, 4);                                   \
