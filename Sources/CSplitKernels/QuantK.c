@@ -454,6 +454,25 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
             uint8_t *out = (uint8_t *)destination + (j * blocks + b) * Q8K_BYTES;
             int8_t *q = (int8_t *)(out + Q8K_QS);
             float amax = 0, max = 0;
+#if defined(__AVX2__)
+            {
+                const __m256 sign = _mm256_set1_ps(-0.0f);
+                __m256 m = _mm256_setzero_ps();
+                for (int i = 0; i < QK; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(v + i)));
+                __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+                h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+                amax = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+                // The first value of that magnitude, as the scalar scan finds it.
+                for (int i = 0; i < QK && amax > 0; i += 8) {
+                    int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(v + i)),
+                                                               _mm256_set1_ps(amax), _CMP_EQ_OQ));
+                    if (hit) {
+                        max = v[i + __builtin_ctz((unsigned)hit)];
+                        break;
+                    }
+                }
+            }
+#else
             for (int i = 0; i < QK; i++) {
                 float a = fabsf(v[i]);
                 if (a > amax) {
@@ -461,12 +480,28 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
                     max = v[i];
                 }
             }
+#endif
             int16_t bsums[16] = {0};
             float d = 0;
             if (amax == 0) {
                 memset(q, 0, QK);
             } else {
                 const float iscale = -127.f / max;
+#if defined(__AVX2__)
+                // 32 at a time: cvtps_epi32 rounds to nearest even as nearbyintf does.
+                const __m256 scale = _mm256_set1_ps(iscale);
+                for (int c = 0; c < QK / 32; c++) {
+                    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c)));
+                    __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c + 8)));
+                    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c + 16)));
+                    __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c + 24)));
+                    bsums[2 * c] = (int16_t)hsum_i32x8(_mm256_add_epi32(i0, i1));
+                    bsums[2 * c + 1] = (int16_t)hsum_i32x8(_mm256_add_epi32(i2, i3));
+                    __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+                    _mm256_storeu_si256((__m256i *)(q + 32 * c),
+                                        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+                }
+#else
                 for (int i = 0; i < QK; i++) {
                     float r = nearbyintf(iscale * v[i]);  // |r| ≤ 127
                     q[i] = (int8_t)(r > 127 ? 127 : r);
@@ -476,6 +511,7 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
                     for (int i = 0; i < 16; i++) sum += q[16 * g + i];
                     bsums[g] = (int16_t)sum;
                 }
+#endif
                 d = 1 / iscale;
             }
             memcpy(out + Q8K_BSUMS, bsums, sizeof bsums);
