@@ -31,6 +31,7 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
         split_gemm_q8_0(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_Q5_1:
+    case SPLIT_WEIGHT_IQ4_NL:
         split_gemm_legacy(job->type, part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
     default:
@@ -44,7 +45,8 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
 static size_t activation_stride(int type, size_t cols) {
     switch (type) {
     case SPLIT_WEIGHT_F32: case SPLIT_WEIGHT_F16: case SPLIT_WEIGHT_BF16: return 0;
-    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: return split_q8_activation_stride(cols);
+    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_IQ4_NL:
+        return split_q8_activation_stride(cols);
     case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_1: return split_q8_1_activation_stride(cols);
     default: return split_q8k_activation_stride(cols);
     }
@@ -53,7 +55,9 @@ static size_t activation_stride(int type, size_t cols) {
 static void quantize_activation(int type, const float *x, size_t n, size_t cols, void *xq) {
     switch (type) {
     case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_1: split_quantize_q8_1_activation(x, n, cols, xq); break;
-    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: split_quantize_q8_activation(x, n, cols, xq); break;
+    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_IQ4_NL:
+        split_quantize_q8_activation(x, n, cols, xq);
+        break;
     default: split_quantize_q8k_activation(x, n, cols, xq); break;
     }
 }
@@ -62,6 +66,7 @@ void split_dequantize_blocks(int type, const void *source, float *destination, s
     switch (type) {
     case SPLIT_WEIGHT_Q8_0: split_dequantize_q8_0(source, destination, count); break;
     case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_Q5_1:
+    case SPLIT_WEIGHT_IQ4_NL:
         split_dequantize_legacy(type, source, destination, count);
         break;
     case SPLIT_WEIGHT_Q2_K: case SPLIT_WEIGHT_Q3_K: case SPLIT_WEIGHT_Q4_K: case SPLIT_WEIGHT_Q5_K: case SPLIT_WEIGHT_Q6_K:

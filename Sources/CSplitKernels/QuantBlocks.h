@@ -13,6 +13,10 @@
 #define Q5_0_BYTES 22  // d, qh[4], qs[16]
 #define Q5_1_BYTES 24  // d, m, qh[4], qs[16]
 #define Q8_0_BYTES 34  // d, qs[32]
+#define IQ4_NL_BYTES 18  // d, qs[16]: nibbles index a fixed non-linear table
+
+// The IQ4_NL table (ggml-quants.c's kvalues_iq4nl).
+static const int8_t quant_iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 // K-quant super-blocks of 256 values.
 #define QK 256

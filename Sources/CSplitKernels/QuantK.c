@@ -16,6 +16,7 @@
 
 typedef struct {
     _Alignas(64) uint8_t q[QK];  // unsigned quants, value order
+    _Alignas(64) int16_t spread[8][16];  // per 32 values: [scale of the first 16 × 8, of the next 16 × 8]
     int16_t scale[16];           // per 16 values
     int16_t offset[16];          // per 16 values, in units of dmin
     float d, dmin;
@@ -184,14 +185,69 @@ static inline void decode_q6_k_fast(const uint8_t *b, kblock *k) {
     k->separate = 0;
     k->zero = 32;
 }
+static inline void decode_q2_k_fast(const uint8_t *b, kblock *k) {
+    const __m256i three = _mm256_set1_epi8(3);
+    for (int n = 0; n < 2; n++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * n));
+        for (int j = 0; j < 4; j++)
+            _mm256_store_si256((__m256i *)(k->q + 128 * n + 32 * j), _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), three));
+    }
+    __m256i sc = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b));
+    _mm256_storeu_si256((__m256i *)k->scale, _mm256_and_si256(sc, _mm256_set1_epi16(0xF)));
+    _mm256_storeu_si256((__m256i *)k->offset, _mm256_srli_epi16(sc, 4));
+    k->d = quant_half(b + 80);
+    k->dmin = quant_half(b + 82);
+    k->separate = 1;
+}
+
+static inline void decode_q3_k_fast(const uint8_t *b, kblock *k) {
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    __m256i hm = _mm256_loadu_si256((const __m256i *)b);
+    for (int n = 0; n < 2; n++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 32 + 32 * n));
+        for (int j = 0; j < 4; j++) {
+            __m256i low = _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), three);
+            __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * n + j), one), 2);
+            _mm256_store_si256((__m256i *)(k->q + 128 * n + 32 * j), _mm256_or_si256(low, high));
+        }
+    }
+    int8_t scales[16];
+    quant_scales_q3_k(b + 96, scales);
+    __m256i s = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)scales));
+    _mm256_storeu_si256((__m256i *)k->scale, s);
+    _mm256_storeu_si256((__m256i *)k->offset, _mm256_slli_epi16(s, 2));
+    k->d = k->dmin = quant_half(b + 108);
+    k->separate = 0;
+    k->zero = 4;
+}
+#define DECODE_Q2_K decode_q2_k_fast
+#define DECODE_Q3_K decode_q3_k_fast
 #define DECODE_Q4_K decode_q4_k_fast
 #define DECODE_Q5_K decode_q5_k_fast
 #define DECODE_Q6_K decode_q6_k_fast
 #else
+#define DECODE_Q2_K decode_q2_k
+#define DECODE_Q3_K decode_q3_k
 #define DECODE_Q4_K decode_q4_k
 #define DECODE_Q5_K decode_q5_k
 #define DECODE_Q6_K decode_q6_k
 #endif
+
+// The per-32 scale pairs the vector dots multiply by, once per decoded block (a batch reuses them).
+static inline void spread_scales(kblock *k) {
+#if defined(__AVX2__)
+    __m256i scales = _mm256_loadu_si256((const __m256i *)k->scale);
+    // Bytes 0-1 (the first int16 of a dword) across the low 128 bits, bytes 2-3 across the high.
+    const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                            2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    for (int c = 0; c < 8; c++)
+        _mm256_store_si256((__m256i *)k->spread[c],
+                           _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(scales, _mm256_set1_epi32(c)), spread));
+#else
+    for (int c = 0; c < 8; c++)
+        for (int i = 0; i < 16; i++) k->spread[c][i] = k->scale[2 * c + i / 8];
+#endif
+}
 
 // MARK: the dot product of a decoded block with one Q8_K block: sumf += the block's part
 
@@ -204,21 +260,24 @@ static inline __attribute__((always_inline)) float finish(const kblock *k, float
     return fmaf(dx * k->d, (float)(sumi - smin), sumf);
 }
 
+#if defined(__AVX2__)
+static inline int32_t hsum_i32x8(__m256i v) {
+    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    return _mm_cvtsi128_si32(m);
+}
+#endif
+
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 // Per 64 values: unsigned × signed byte pairs (exact: |q| ≤ 63, |x| ≤ 127) into 32 int16, then
 // × the group's scale in pairs into 16 int32.
 static inline __attribute__((always_inline)) float kdot(const kblock *k, const uint8_t *x, float sumf) {
-    __m512i scales = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)k->scale));
     __m512i acc = _mm512_setzero_si512();
     for (int c = 0; c < 4; c++) {
-        // int16 lane t of chunk c belongs to group 4c + t/8.
-        const __m512i index = _mm512_set_epi16(
-            4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3,
-            4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2, 4 * c + 2,
-            4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1,
-            4 * c, 4 * c, 4 * c, 4 * c, 4 * c, 4 * c, 4 * c, 4 * c);
+        // int16 lane t of chunk c belongs to group 4c + t/8: two rows of `spread`.
         __m512i p = _mm512_maddubs_epi16(_mm512_load_si512(k->q + 64 * c), _mm512_loadu_si512(x + Q8K_QS + 64 * c));
-        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, _mm512_permutexvar_epi16(index, scales)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, _mm512_load_si512(k->spread[2 * c])));
     }
     __m256i mins = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS)),
                                      _mm256_loadu_si256((const __m256i *)k->offset));
@@ -231,23 +290,13 @@ static inline __attribute__((always_inline)) float kdot(const kblock *k, const u
     return finish(k, dx, sumi, _mm_cvtsi128_si32(m), sumf);
 }
 #elif defined(__AVX2__)
-static inline int32_t hsum_i32x8(__m256i v) {
-    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
-    return _mm_cvtsi128_si32(m);
-}
 
 // Per 32 values: unsigned × signed byte pairs (exact: |q| ≤ 63, |x| ≤ 127) into 16 int16, then
 // × the two groups' scales in pairs into 8 int32.
 static inline __attribute__((always_inline)) float kdot(const kblock *k, const uint8_t *x, float sumf) {
-    __m256i scales = _mm256_loadu_si256((const __m256i *)k->scale);
-    // Bytes 0-1 (the first int16 of a dword) across the low 128 bits, bytes 2-3 across the high.
-    const __m256i spread = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
-                                            2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
     __m256i acc = _mm256_setzero_si256();
     for (int c = 0; c < 8; c++) {
-        __m256i s = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(scales, _mm256_set1_epi32(c)), spread);
+        __m256i s = _mm256_load_si256((const __m256i *)k->spread[c]);
         __m256i p = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(k->q + 32 * c)),
                                          _mm256_loadu_si256((const __m256i *)(x + Q8K_QS + 32 * c)));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
@@ -276,6 +325,119 @@ static inline float kdot(const kblock *k, const uint8_t *x, float sumf) {
 }
 #endif
 
+#if defined(__AVX2__)
+// Decode (one vector) on AVX2 (and AVX-512 machines: a 256-bit stream of one row keeps up): the block's quants go straight from its bytes into the products,
+// with no decoded copy. The integer sums are the same exact ones kdot forms, and `finish` the same
+// two steps, so the results are bit-identical to the batched path's (the batch tests compare them).
+static inline int32_t hsum_i32x4(__m128i m) {
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    return _mm_cvtsi128_si32(m);
+}
+
+// int16 k of each 128-bit lane across that lane.
+static inline __m256i broadcast_i16(__m256i v, int k) {
+    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8))));
+}
+
+// Q4_K and Q5_K: the 8 scales and 8 mins of the 12 packed bytes as 16 int16 (scales, then mins).
+// (quant_scale_min_k4 for all eight at once, on 32-bit words.)
+static inline __m256i scales_mins_k4(const uint8_t *packed) {
+    const uint32_t six = 0x3f3f3f3f, four = 0x0f0f0f0f, two = 0x03030303;
+    uint32_t u[4];
+    memcpy(u, packed, 12);
+    u[3] = ((u[2] >> 4) & four) | (((u[1] >> 6) & two) << 4);  // mins 4-7
+    uint32_t mins = u[1] & six;                                   // mins 0-3
+    u[1] = (u[2] & four) | (((u[0] >> 6) & two) << 4);           // scales 4-7
+    u[2] = mins;
+    u[0] &= six;                                                  // scales 0-3
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u));
+}
+
+static inline __attribute__((always_inline)) float dot1_q4_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
+    (void)unused;
+    __m256i sm = scales_mins_k4(b + 4);
+    __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
+    __m256i bsums = _mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS));
+    __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+    int32_t smin = hsum_i32x4(_mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pairs));
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * c));
+        __m256i p0 = _mm256_maddubs_epi16(_mm256_and_si256(v, low), _mm256_loadu_si256((const __m256i *)(x + 64 * c)));
+        __m256i p1 = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), low),
+                                          _mm256_loadu_si256((const __m256i *)(x + 64 * c + 32)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, broadcast_i16(scales, 2 * c)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, broadcast_i16(scales, 2 * c + 1)));
+    }
+    kblock k = {.d = quant_half(b), .dmin = quant_half(b + 2), .separate = 1};
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(&k, dx, hsum_i32x8(acc), smin, sumf);
+}
+
+static inline __attribute__((always_inline)) float dot1_q5_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
+    (void)unused;
+    __m256i sm = scales_mins_k4(b + 4);
+    __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
+    __m256i bsums = _mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS));
+    __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+    int32_t smin = hsum_i32x4(_mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pairs));
+    const __m256i low = _mm256_set1_epi8(0x0F), five = _mm256_set1_epi8(0x10);
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 16));
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * c));
+        __m256i h0 = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * c), 4), five);
+        __m256i h1 = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * c + 1), 4), five);
+        __m256i q0 = _mm256_or_si256(_mm256_and_si256(v, low), h0);
+        __m256i q1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), h1);
+        __m256i p0 = _mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *)(x + 64 * c)));
+        __m256i p1 = _mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *)(x + 64 * c + 32)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, broadcast_i16(scales, 2 * c)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, broadcast_i16(scales, 2 * c + 1)));
+    }
+    kblock k = {.d = quant_half(b), .dmin = quant_half(b + 2), .separate = 1};
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(&k, dx, hsum_i32x8(acc), smin, sumf);
+}
+
+static inline __attribute__((always_inline)) float dot1_q6_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
+    (void)unused;
+    __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 192)));
+    // Groups 2c and 2c + 1 of chunk c: int16 c·2 and c·2 + 1 spread over the two lanes.
+    __m256i lo = _mm256_permute2x128_si256(s16, s16, 0x00), hi = _mm256_permute2x128_si256(s16, s16, 0x11);
+    const __m256i low = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
+    __m256i acc = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                   _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS)), s16), 5));
+    for (int n = 0; n < 2; n++) {
+        __m256i lo0 = _mm256_loadu_si256((const __m256i *)(b + 64 * n));
+        __m256i lo1 = _mm256_loadu_si256((const __m256i *)(b + 64 * n + 32));
+        __m256i h = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
+        __m256i q[4] = {
+            _mm256_or_si256(_mm256_and_si256(lo0, low), _mm256_and_si256(_mm256_slli_epi16(h, 4), two)),
+            _mm256_or_si256(_mm256_and_si256(lo1, low), _mm256_and_si256(_mm256_slli_epi16(h, 2), two)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), low), _mm256_and_si256(h, two)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), low), _mm256_and_si256(_mm256_srli_epi16(h, 2), two)),
+        };
+        for (int j = 0; j < 4; j++) {
+            int c = 4 * n + j;  // groups 2c, 2c + 1: int16 2c and 2c + 1 of s16
+            __m256i pair = c < 4 ? lo : hi;
+            __m256i s = _mm256_blend_epi32(broadcast_i16(pair, (2 * c) % 8), broadcast_i16(pair, (2 * c + 1) % 8), 0xF0);
+            __m256i p = _mm256_maddubs_epi16(q[j], _mm256_loadu_si256((const __m256i *)(x + 32 * c)));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+        }
+    }
+    kblock k = {.d = quant_half(b + 208), .separate = 0};
+    k.dmin = k.d;
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(&k, dx, hsum_i32x8(acc), 0, sumf);
+}
+#endif
+
 // MARK: activations
 
 size_t split_q8k_activation_stride(size_t cols) { return cols / QK * Q8K_BYTES; }
@@ -292,6 +454,25 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
             uint8_t *out = (uint8_t *)destination + (j * blocks + b) * Q8K_BYTES;
             int8_t *q = (int8_t *)(out + Q8K_QS);
             float amax = 0, max = 0;
+#if defined(__AVX2__)
+            {
+                const __m256 sign = _mm256_set1_ps(-0.0f);
+                __m256 m = _mm256_setzero_ps();
+                for (int i = 0; i < QK; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(v + i)));
+                __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+                h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+                amax = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+                // The first value of that magnitude, as the scalar scan finds it.
+                for (int i = 0; i < QK && amax > 0; i += 8) {
+                    int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(v + i)),
+                                                               _mm256_set1_ps(amax), _CMP_EQ_OQ));
+                    if (hit) {
+                        max = v[i + __builtin_ctz((unsigned)hit)];
+                        break;
+                    }
+                }
+            }
+#else
             for (int i = 0; i < QK; i++) {
                 float a = fabsf(v[i]);
                 if (a > amax) {
@@ -299,12 +480,28 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
                     max = v[i];
                 }
             }
+#endif
             int16_t bsums[16] = {0};
             float d = 0;
             if (amax == 0) {
                 memset(q, 0, QK);
             } else {
                 const float iscale = -127.f / max;
+#if defined(__AVX2__)
+                // 32 at a time: cvtps_epi32 rounds to nearest even as nearbyintf does.
+                const __m256 scale = _mm256_set1_ps(iscale);
+                for (int c = 0; c < QK / 32; c++) {
+                    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c)));
+                    __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c + 8)));
+                    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c + 16)));
+                    __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(scale, _mm256_loadu_ps(v + 32 * c + 24)));
+                    bsums[2 * c] = (int16_t)hsum_i32x8(_mm256_add_epi32(i0, i1));
+                    bsums[2 * c + 1] = (int16_t)hsum_i32x8(_mm256_add_epi32(i2, i3));
+                    __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+                    _mm256_storeu_si256((__m256i *)(q + 32 * c),
+                                        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+                }
+#else
                 for (int i = 0; i < QK; i++) {
                     float r = nearbyintf(iscale * v[i]);  // |r| ≤ 127
                     q[i] = (int8_t)(r > 127 ? 127 : r);
@@ -314,6 +511,7 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
                     for (int i = 0; i < 16; i++) sum += q[16 * g + i];
                     bsums[g] = (int16_t)sum;
                 }
+#endif
                 d = 1 / iscale;
             }
             memcpy(out + Q8K_BSUMS, bsums, sizeof bsums);
@@ -326,11 +524,23 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
 
 // Rows of one type: each row's super-blocks are decoded once and dotted with up to KV vectors.
 #define KV 16
-#define K_GEMM(NAME, DECODE, BYTES)                                                                   \
+#define K_GEMM(NAME, DECODE, BYTES, DOT1)                                                             \
     static void NAME(const uint8_t *w, const uint8_t *xq, size_t n, float *y, size_t ldy,          \
                      size_t row_begin, size_t row_end, size_t cols) {                               \
         size_t blocks = cols / QK, rowBytes = blocks * BYTES, xs = blocks * Q8K_BYTES;               \
         kblock k;                                                                                    \
+        if (n == 1) { /* decode: one vector, blocks dotted straight from their bytes */             \
+            for (size_t r = row_begin; r < row_end; r++) {                                           \
+                const uint8_t *row = w + r * rowBytes;                                               \
+                float sum = 0;                                                                       \
+                for (size_t b = 0; b < blocks; b++) {                                                \
+                    __builtin_prefetch(row + b * BYTES + K_PREFETCH_BYTES);                          \
+                    sum = DOT1(row + b * BYTES, xq + b * Q8K_BYTES, sum, &k);                        \
+                }                                                                                    \
+                y[r] = sum;                                                                          \
+            }                                                                                        \
+            return;                                                                                  \
+        }                                                                                            \
         for (size_t r = row_begin; r < row_end; r++) {                                               \
             const uint8_t *row = w + r * rowBytes;                                                   \
             for (size_t j = 0; j < n; j += KV) {                                                     \
@@ -339,6 +549,7 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
                 for (size_t i = 0; i < v; i++) sum[i] = 0;                                           \
                 for (size_t b = 0; b < blocks; b++) {                                                \
                     DECODE(row + b * BYTES, &k);                                                     \
+                    spread_scales(&k);                                                               \
                     const uint8_t *xb = xq + j * xs + b * Q8K_BYTES;                                 \
                     for (size_t i = 0; i < v; i++) sum[i] = kdot(&k, xb + i * xs, sum[i]);           \
                 }                                                                                    \
@@ -347,11 +558,37 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
         }                                                                                            \
     }
 
-K_GEMM(gemm_q2_k, decode_q2_k, Q2_K_BYTES)
-K_GEMM(gemm_q3_k, decode_q3_k, Q3_K_BYTES)
-K_GEMM(gemm_q4_k, DECODE_Q4_K, Q4_K_BYTES)
-K_GEMM(gemm_q5_k, DECODE_Q5_K, Q5_K_BYTES)
-K_GEMM(gemm_q6_k, DECODE_Q6_K, Q6_K_BYTES)
+// One vector (decode) by way of the decoded block, for the types without a fused dot.
+#define DOT_VIA_BLOCK(NAME, DECODE)                                                                   \
+    static inline __attribute__((always_inline)) float NAME(const uint8_t *b, const uint8_t *x, float sumf, kblock *k) { \
+        DECODE(b, k);                                                                                \
+        spread_scales(k);                                                                            \
+        return kdot(k, x, sumf);                                                                     \
+    }
+DOT_VIA_BLOCK(dot1_q2_k, DECODE_Q2_K)
+DOT_VIA_BLOCK(dot1_q3_k, DECODE_Q3_K)
+#if defined(__AVX2__)
+#define DOT1_Q4_K dot1_q4_k_fused
+#define DOT1_Q5_K dot1_q5_k_fused
+#define DOT1_Q6_K dot1_q6_k_fused
+#else
+DOT_VIA_BLOCK(dot1_q4_k, DECODE_Q4_K)
+DOT_VIA_BLOCK(dot1_q5_k, DECODE_Q5_K)
+DOT_VIA_BLOCK(dot1_q6_k, DECODE_Q6_K)
+#define DOT1_Q4_K dot1_q4_k
+#define DOT1_Q5_K dot1_q5_k
+#define DOT1_Q6_K dot1_q6_k
+#endif
+// How far ahead of its loads a decode row asks for its bytes (a few super-blocks).
+#ifndef K_PREFETCH_BYTES
+#define K_PREFETCH_BYTES 1024
+#endif
+
+K_GEMM(gemm_q2_k, DECODE_Q2_K, Q2_K_BYTES, dot1_q2_k)
+K_GEMM(gemm_q3_k, DECODE_Q3_K, Q3_K_BYTES, dot1_q3_k)
+K_GEMM(gemm_q4_k, DECODE_Q4_K, Q4_K_BYTES, DOT1_Q4_K)
+K_GEMM(gemm_q5_k, DECODE_Q5_K, Q5_K_BYTES, DOT1_Q5_K)
+K_GEMM(gemm_q6_k, DECODE_Q6_K, Q6_K_BYTES, DOT1_Q6_K)
 
 void split_gemm_k(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                   size_t row_end, size_t cols) {

@@ -1,5 +1,6 @@
-// GGML's legacy 32-value weight blocks (Q4_0, Q4_1, Q5_0, Q5_1) computed on directly, with
-// llama.cpp's arithmetic: Q4_0 and Q5_0 against the Q8_0-quantized input (QuantQ8.c's layout),
+// GGML's legacy 32-value weight blocks (Q4_0, Q4_1, Q5_0, Q5_1, and IQ4_NL: 4-bit indices into a
+// fixed table) computed on directly, with llama.cpp's arithmetic: Q4_0, Q5_0 and IQ4_NL against
+// the Q8_0-quantized input (QuantQ8.c's layout),
 //   y = Σ_blocks d_w · d_x · Σ (q_w − zero) q_x,
 // Q4_1 and Q5_1 against Q8_1 (the same plus s_x = d_x · Σ q_x per block, as f16),
 //   y = Σ_blocks d_w · d_x · Σ q_w q_x  +  Σ_blocks m_w · s_x.
@@ -94,6 +95,13 @@ void split_dequantize_legacy(int type, const void *source, float *destination, s
             b += Q5_0_BYTES;
             break;
         }
+        case SPLIT_WEIGHT_IQ4_NL: {
+            float d = quant_half(b);
+            unpack_q4(b + 2, q);
+            for (int i = 0; i < 32; i++) y[i] = d * (float)quant_iq4_values[q[i]];
+            b += IQ4_NL_BYTES;
+            break;
+        }
         default: {  // Q5_1
             float d = quant_half(b), m = quant_half(b + 2);
             unpack_q5(b + 4, b + 8, q);
@@ -141,6 +149,10 @@ static inline lblock load_q5_0(const uint8_t *b) {
 static inline lblock load_q5_1(const uint8_t *b) {
     return (lblock){_mm256_or_si256(nibbles(b + 8), fifth_bits(b + 4)), quant_half(b), quant_half(b + 2)};
 }
+static inline lblock load_iq4_nl(const uint8_t *b) {
+    const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)quant_iq4_values));
+    return (lblock){_mm256_shuffle_epi8(table, nibbles(b + 2)), quant_half(b), 0};
+}
 // Q8_0 on AVX2 machines runs here too (QuantQ8.c's own kernel is AVX-512 VNNI).
 static inline lblock load_q8_0(const uint8_t *b) {
     return (lblock){_mm256_loadu_si256((const __m256i *)(b + 2)), quant_half(b), 0};
@@ -175,17 +187,18 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
             }                                                                                       \
         for (size_t b = 0; b < blocks; b++) {                                                       \
             __m256i xv[4];                                                                          \
-            float dx[4];                                                                            \
+            __m256 dx[4]; /* the layout holds each block's scale 8 times: one load */               \
             for (int k = 0; k < V; k++) {                                                           \
                 xv[k] = _mm256_loadu_si256((const __m256i *)act_quants(x + k * xs, b));            \
-                dx[k] = act_scale(x + k * xs, b);                                                   \
+                dx[k] = _mm256_loadu_ps((const float *)(act_quants(x + k * xs, b) - (b % 2) * 32 + 64 + (b % 2) * 32)); \
             }                                                                                       \
             for (int i = 0; i < R; i++) {                                                           \
                 const uint8_t *block = w + i * rowBytes + b * BYTES;                                \
                 _mm_prefetch((const char *)block + 1024, _MM_HINT_T0);                              \
                 lblock l = LOAD(block);                                                             \
+                const __m256 dw = _mm256_set1_ps(l.d);                                              \
                 for (int k = 0; k < V; k++) {                                                       \
-                    acc[i][k] = _mm256_fmadd_ps(_mm256_set1_ps(l.d * dx[k]), block_sums(l.q, xv[k], SIGNED), acc[i][k]); \
+                    acc[i][k] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx[k]), block_sums(l.q, xv[k], SIGNED), acc[i][k]); \
                     if (MIN) {                                                                      \
                         float s;                                                                    \
                         memcpy(&s, x + k * xs + sums + 4 * b, 4);                                   \
@@ -227,11 +240,13 @@ LEGACY_BLOCK(block_q4_1, load_q4_1, Q4_1_BYTES, 0, 1)
 LEGACY_BLOCK(block_q5_0, load_q5_0, Q5_0_BYTES, 1, 0)
 LEGACY_BLOCK(block_q5_1, load_q5_1, Q5_1_BYTES, 0, 1)
 LEGACY_BLOCK(block_q8_0, load_q8_0, Q8_0_BYTES, 1, 0)
+LEGACY_BLOCK(block_iq4_nl, load_iq4_nl, IQ4_NL_BYTES, 1, 0)
 LEGACY_GEMM(gemm_q4_0, block_q4_0, Q4_0_BYTES, 0)
 LEGACY_GEMM(gemm_q4_1, block_q4_1, Q4_1_BYTES, 1)
 LEGACY_GEMM(gemm_q5_0, block_q5_0, Q5_0_BYTES, 0)
 LEGACY_GEMM(gemm_q5_1, block_q5_1, Q5_1_BYTES, 1)
 LEGACY_GEMM(gemm_q8_0, block_q8_0, Q8_0_BYTES, 0)
+LEGACY_GEMM(gemm_iq4_nl, block_iq4_nl, IQ4_NL_BYTES, 0)
 
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
@@ -241,6 +256,7 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
     case SPLIT_WEIGHT_Q5_0: gemm_q5_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
     case SPLIT_WEIGHT_Q5_1: gemm_q5_1(w, xq, n, y, ldy, row_begin, row_end, cols); break;
     case SPLIT_WEIGHT_Q8_0: gemm_q8_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_IQ4_NL: gemm_iq4_nl(w, xq, n, y, ldy, row_begin, row_end, cols); break;
     default: break;
     }
 }
@@ -252,7 +268,7 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
     size_t blocks = cols / QL_BLOCK;
     int minimum = type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1;
     size_t bytes = type == SPLIT_WEIGHT_Q4_0 ? Q4_0_BYTES : type == SPLIT_WEIGHT_Q4_1 ? Q4_1_BYTES
-                 : type == SPLIT_WEIGHT_Q5_0 ? Q5_0_BYTES : Q5_1_BYTES;
+                 : type == SPLIT_WEIGHT_Q5_0 ? Q5_0_BYTES : type == SPLIT_WEIGHT_IQ4_NL ? IQ4_NL_BYTES : Q5_1_BYTES;
     size_t xs = minimum ? split_q8_1_activation_stride(cols) : split_q8_activation_stride(cols);
     size_t sums = split_q8_activation_stride(cols);
     int q[32];
@@ -269,6 +285,10 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                 case SPLIT_WEIGHT_Q4_0: unpack_q4(block + 2, q); zero = 8; break;
                 case SPLIT_WEIGHT_Q4_1: unpack_q4(block + 4, q); break;
                 case SPLIT_WEIGHT_Q5_0: unpack_q5(block + 2, block + 6, q); zero = 16; break;
+                case SPLIT_WEIGHT_IQ4_NL:
+                    unpack_q4(block + 2, q);
+                    for (int i = 0; i < 32; i++) q[i] = quant_iq4_values[q[i]];
+                    break;
                 default: unpack_q5(block + 4, block + 8, q); break;
                 }
                 const int8_t *qx = (const int8_t *)act_quants(x, b);

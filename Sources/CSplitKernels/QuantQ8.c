@@ -60,6 +60,30 @@ static void quantize_block(const float *x, int8_t *q, float *scale) {
     _mm_storeu_si128((__m128i *)q, _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(a, id))));
     _mm_storeu_si128((__m128i *)(q + 16), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(b, id))));
 }
+#elif defined(__AVX2__)
+#include <immintrin.h>
+// The same quants 8 at a time (a decode step quantizes every matrix input: the scalar loop cost
+// a Llama-3.2-1B-shaped step ~2 ms on this 2-core AVX2 machine).
+static void quantize_block(const float *x, int8_t *q, float *scale) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v[4], m = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_loadu_ps(x + 8 * i);
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[i]));
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    float amax = _mm_cvtss_f32(h);
+    *scale = round_to_f16(amax / 127.f);
+    __m256 id = _mm256_set1_ps(amax != 0 ? 127.f / amax : 0.f);
+    // cvtps_epi32 rounds to nearest even, as nearbyintf does; |values| ≤ 127, no saturation.
+    __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(v[0], id)), b = _mm256_cvtps_epi32(_mm256_mul_ps(v[1], id));
+    __m256i c = _mm256_cvtps_epi32(_mm256_mul_ps(v[2], id)), d = _mm256_cvtps_epi32(_mm256_mul_ps(v[3], id));
+    __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+    // The packs work per 128-bit lane: dwords come out in the order 0 4 1 5 2 6 3 7.
+    _mm256_storeu_si256((__m256i *)q, _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
 #else
 static void quantize_block(const float *x, int8_t *q, float *scale) {
     float amax = 0;

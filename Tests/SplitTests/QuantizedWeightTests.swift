@@ -7,7 +7,7 @@ import Testing
 /// tools/fixtures/make_quant_fixtures.py), and batched rows against rows alone.
 @Suite("Quantized weight types")
 struct QuantizedWeightTests {
-    static let types: [WeightType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k]
+    static let types: [WeightType] = [.q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k]
 
     /// One fixture: a rows × columns matrix as llama.cpp quantized it, n input vectors, the
     /// values gguf-py dequantizes it to, and llama.cpp's products.

@@ -63,12 +63,12 @@ void split_dequantize_q8_0(const void *source, float *destination, size_t count)
 size_t split_q8_1_activation_stride(size_t cols);
 /// Quantizes `n` vectors of `cols` floats (a multiple of 32) as Q8_1.
 void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void *destination);
-/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0, Q5_0 (x quantized as Q8_0) or Q4_1, Q5_1 (x as
-/// Q8_1) rows; bit-identical per (r, j) whatever n and the row range. (On AVX2 machines without
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0, Q5_0, IQ4_NL (x quantized as Q8_0) or Q4_1, Q5_1
+/// (x as Q8_1) rows; bit-identical per (r, j) whatever n and the row range. (On AVX2 machines without
 /// AVX-512 it computes Q8_0 rows too, for split_gemm_q8_0.)
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,
                        size_t row_begin, size_t row_end, size_t cols);
-/// Expands `count` values (whole blocks) of Q4_0, Q4_1, Q5_0 or Q5_1 into f32.
+/// Expands `count` values (whole blocks) of Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL into f32.
 void split_dequantize_legacy(int type, const void *source, float *destination, size_t count);
 
 /// Bytes one vector of `cols` values (a multiple of 256) takes quantized as Q8_K.
@@ -99,7 +99,8 @@ int split_pool_workers(void);
 enum {
     SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_WEIGHT_Q8_0 = 3,
     SPLIT_WEIGHT_Q4_0 = 4, SPLIT_WEIGHT_Q4_1 = 5, SPLIT_WEIGHT_Q5_0 = 6, SPLIT_WEIGHT_Q5_1 = 7,
-    SPLIT_WEIGHT_Q2_K = 8, SPLIT_WEIGHT_Q3_K = 9, SPLIT_WEIGHT_Q4_K = 10, SPLIT_WEIGHT_Q5_K = 11, SPLIT_WEIGHT_Q6_K = 12
+    SPLIT_WEIGHT_Q2_K = 8, SPLIT_WEIGHT_Q3_K = 9, SPLIT_WEIGHT_Q4_K = 10, SPLIT_WEIGHT_Q5_K = 11, SPLIT_WEIGHT_Q6_K = 12,
+    SPLIT_WEIGHT_IQ4_NL = 13
 };
 /// Expands `count` values (whole blocks) of GGML blocks of `type` (Q8_0, a legacy or a k-quant
 /// type) into f32, with ggml's dequantize_row arithmetic.

@@ -36,6 +36,7 @@ public struct GGMLType: Sendable, Equatable {
         case 12: return .q4_k
         case 13: return .q5_k
         case 14: return .q6_k
+        case 20: return .iq4_nl
         case 30: return .bf16
         default: return nil
         }
@@ -56,6 +57,7 @@ public struct GGMLType: Sendable, Equatable {
         case .q4_k: return 12
         case .q5_k: return 13
         case .q6_k: return 14
+        case .iq4_nl: return 20
         case .bf16: return 30
         }
     }

@@ -2,17 +2,18 @@
 /// these and refuse everything else with an error naming the type.
 ///
 /// Besides the plain float types, GGML's quantized blocks: Q8_0 and the legacy Q4_0, Q4_1, Q5_0,
-/// Q5_1 (32 values a block), and the k-quants Q2_K … Q6_K (256 values a super-block).
+/// Q5_1 and IQ4_NL (32 values a block), and the k-quants Q2_K … Q6_K (256 values a super-block).
 public enum WeightType: String, Sendable, Equatable, CaseIterable {
     case f32, f16, bf16, q8_0
     case q4_0, q4_1, q5_0, q5_1
     case q2_k, q3_k, q4_k, q5_k, q6_k
+    case iq4_nl
 
     /// Values per block (1 for the plain types): a row must be a whole number of them.
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: return 1
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return 32
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl: return 32
         case .q2_k, .q3_k, .q4_k, .q5_k, .q6_k: return 256
         }
     }
@@ -27,6 +28,7 @@ public enum WeightType: String, Sendable, Equatable, CaseIterable {
         case .q4_1: return 20   // f16 d, f16 m, 16 bytes of nibbles
         case .q5_0: return 22   // f16 d, 32 fifth bits, nibbles
         case .q5_1: return 24   // f16 d, f16 m, 32 fifth bits, nibbles
+        case .iq4_nl: return 18 // f16 d, 16 bytes of nibbles indexing a fixed table
         case .q2_k: return 84
         case .q3_k: return 110
         case .q4_k: return 144
