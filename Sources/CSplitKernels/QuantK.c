@@ -1,3 +1,5 @@
+// Past 400 lines on purpose: five k-quant types, each with its decode, batched and AVX-512/AVX2/
+// scalar forms that must give the same bits; split across files they would drift apart.
 // GGML k-quant weights (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) computed on directly, as llama.cpp does:
 // the input vector is quantized to Q8_K (per 256 values an f32 scale, 256 int8 and the sums of
 // each 16), so a super-block's dot product is an exact integer sum, scaled once.
