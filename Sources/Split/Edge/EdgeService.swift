@@ -273,8 +273,10 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             do {
                 if job.cancellation.isCancelled { throw CancellationError() }
                 let (prompt, bounds) = try prepare(job)
-                // Selection's features count a plain prompt's text tokens, without the BOS.
-                let promptLength = job.request.infill == nil ? tokenizer.encode(job.request.prompt).count : prompt.count
+                // Selection's features count a plain prompt's text tokens, without the BOS that
+                // `prepare` put in front (the prompt is tokenized once, there).
+                let addedBOS = job.request.infill == nil && tokenizer.addsBOSToken && prompt.first == tokenizer.bosTokenID
+                let promptLength = addedBOS ? prompt.count - 1 : prompt.count
                 let task = try selection.map { try $0.features(of: job.request, promptTokens: promptLength) }
                 var explored = false
                 let strategy: Strategy
