@@ -7,8 +7,10 @@ scripts/install-deps.sh
 swift build -c release --product edge-node
 swift build -c release --product cloud-node
 swift build -c release --product split-bench
-# README, BENCHMARKS and docs/: every relative link resolves.
+# README, BENCHMARKS and docs/: every relative link resolves; every split-bench command that
+# BENCHMARKS.md quotes exists with its options.
 scripts/check-links.sh
+scripts/check-bench-commands.sh .build/release/split-bench
 swift build
 # deploy/: manifests against the Kubernetes schemas, units, compose and configurations against
 # the daemons just built.
