@@ -179,3 +179,19 @@ public struct GPT2WeightNaming: WeightNaming {
         }
     }
 }
+
+/// An architecture whose tensors are named as Llama's but for some of a block's (Qwen3's q/k
+/// norms, Gemma's extra norms, Phi-3's fused projections …): embedding, final norm and head come
+/// from `base`, and the architecture writes only its `block`.
+public protocol LlamaDerivedWeightNaming: WeightNaming {
+    /// Llama's names for the same checkpoint family.
+    var base: LlamaWeightNaming { get }
+}
+
+extension LlamaDerivedWeightNaming {
+    public var tokenEmbedding: String { base.tokenEmbedding }
+    public var positionEmbedding: String? { nil }
+    public var finalNorm: (weight: String, bias: String?) { base.finalNorm }
+    public var outputHead: String { base.outputHead }
+    public var linearWeightsTransposed: Bool { false }
+}

@@ -73,7 +73,7 @@ enum Gemma2 {
 
 /// Gemma 2 and 3 names: a norm before and after attention and the MLP; Gemma 3 adds per-head
 /// query and key norms.
-public struct GemmaWeightNaming: WeightNaming {
+public struct GemmaWeightNaming: LlamaDerivedWeightNaming {
     public let family: CheckpointFamily
     public let hasQueryKeyNorm: Bool
 
@@ -82,12 +82,7 @@ public struct GemmaWeightNaming: WeightNaming {
         self.hasQueryKeyNorm = hasQueryKeyNorm
     }
 
-    private var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: false) }
-    public var tokenEmbedding: String { base.tokenEmbedding }
-    public var positionEmbedding: String? { nil }
-    public var finalNorm: (weight: String, bias: String?) { base.finalNorm }
-    public var outputHead: String { base.outputHead }
-    public var linearWeightsTransposed: Bool { false }
+    public var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: false) }
     public var normWeightOffset: Float { family == .huggingFace ? 1 : 0 }
 
     public func block(_ layer: Int) -> BlockTensorNames {

@@ -9,17 +9,12 @@ enum OLMo2 {
 }
 
 /// OLMo 2 names: post-attention and post-feed-forward norms, full-width query/key norms.
-public struct OLMo2WeightNaming: WeightNaming {
+public struct OLMo2WeightNaming: LlamaDerivedWeightNaming {
     public let family: CheckpointFamily
 
     public init(family: CheckpointFamily) { self.family = family }
 
-    private var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: false) }
-    public var tokenEmbedding: String { base.tokenEmbedding }
-    public var positionEmbedding: String? { nil }
-    public var finalNorm: (weight: String, bias: String?) { base.finalNorm }
-    public var outputHead: String { base.outputHead }
-    public var linearWeightsTransposed: Bool { false }
+    public var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: false) }
 
     public func block(_ layer: Int) -> BlockTensorNames {
         var names = base.block(layer)

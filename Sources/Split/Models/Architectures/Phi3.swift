@@ -15,17 +15,12 @@ enum Phi3 {
 }
 
 /// Phi-3 names: fused QKV and fused gate/up.
-public struct Phi3WeightNaming: WeightNaming {
+public struct Phi3WeightNaming: LlamaDerivedWeightNaming {
     public let family: CheckpointFamily
 
     public init(family: CheckpointFamily) { self.family = family }
 
-    private var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: false) }
-    public var tokenEmbedding: String { base.tokenEmbedding }
-    public var positionEmbedding: String? { nil }
-    public var finalNorm: (weight: String, bias: String?) { base.finalNorm }
-    public var outputHead: String { base.outputHead }
-    public var linearWeightsTransposed: Bool { false }
+    public var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: false) }
 
     public func block(_ layer: Int) -> BlockTensorNames {
         var names = base.block(layer)

@@ -7,18 +7,13 @@ enum Qwen3 {
 }
 
 /// Qwen3 names: Llama's, plus the per-head query and key norms.
-public struct Qwen3WeightNaming: WeightNaming {
-    let base: LlamaWeightNaming
+public struct Qwen3WeightNaming: LlamaDerivedWeightNaming {
+    public let base: LlamaWeightNaming
 
     public init(family: CheckpointFamily, hasQKVBias: Bool = false) {
         base = LlamaWeightNaming(family: family, hasQKVBias: hasQKVBias)
     }
 
-    public var tokenEmbedding: String { base.tokenEmbedding }
-    public var positionEmbedding: String? { nil }
-    public var finalNorm: (weight: String, bias: String?) { base.finalNorm }
-    public var outputHead: String { base.outputHead }
-    public var linearWeightsTransposed: Bool { false }
 
     public func block(_ layer: Int) -> BlockTensorNames {
         var names = base.block(layer)

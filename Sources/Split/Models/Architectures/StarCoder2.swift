@@ -17,7 +17,7 @@ enum StarCoder2 {
 }
 
 /// StarCoder2 names: Llama's attention with biases, norms with biases, a two-matrix MLP.
-public struct StarCoder2WeightNaming: WeightNaming {
+public struct StarCoder2WeightNaming: LlamaDerivedWeightNaming {
     public let family: CheckpointFamily
     public let hasBiases: Bool
 
@@ -26,14 +26,10 @@ public struct StarCoder2WeightNaming: WeightNaming {
         self.hasBiases = hasBiases
     }
 
-    private var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: hasBiases) }
-    public var tokenEmbedding: String { base.tokenEmbedding }
-    public var positionEmbedding: String? { nil }
+    public var base: LlamaWeightNaming { LlamaWeightNaming(family: family, hasQKVBias: hasBiases) }
     public var finalNorm: (weight: String, bias: String?) {
         family == .gguf ? ("output_norm.weight", "output_norm.bias") : ("model.norm.weight", "model.norm.bias")
     }
-    public var outputHead: String { base.outputHead }
-    public var linearWeightsTransposed: Bool { false }
 
     public func block(_ layer: Int) -> BlockTensorNames {
         var names = base.block(layer)
