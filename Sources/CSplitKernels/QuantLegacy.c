@@ -47,11 +47,13 @@ void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void 
 
 // Offsets inside a Q8_0-layout activation of block b.
 static inline const uint8_t *act_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
+#if !defined(__AVX2__)  // (the vector kernels load the scale's 8 copies instead)
 static inline float act_scale(const uint8_t *x, size_t b) {
     float d;
     memcpy(&d, x + (b / 2) * 128 + 64 + (b % 2) * 32, 4);
     return d;
 }
+#endif
 
 // MARK: scalar decoding (dequantizing, and the portable kernels): the 32 quants of a block in value order
 
