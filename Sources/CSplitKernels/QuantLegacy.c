@@ -47,11 +47,13 @@ void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void 
 
 // Offsets inside a Q8_0-layout activation of block b.
 static inline const uint8_t *act_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
+#if !defined(__AVX2__)  // (the vector kernels load the scale's 8 copies instead)
 static inline float act_scale(const uint8_t *x, size_t b) {
     float d;
     memcpy(&d, x + (b / 2) * 128 + 64 + (b % 2) * 32, 4);
     return d;
 }
+#endif
 
 // MARK: scalar decoding (dequantizing, and the portable kernels): the 32 quants of a block in value order
 
@@ -211,8 +213,11 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
             for (int k = 0; k < V; k++) y[k * ldy + i] = hsum_f32x8(acc[i][k]) + summ[i][k];        \
     }
 
-// Decode (n = 1): rows in fours (four independent chains); batches: each row's blocks loaded
-// once per four vectors.
+// Decode (n = 1): rows in fours (four independent chains); batches: tiles of LEGACY_TILE_R rows ×
+// 4 vectors (each block decoded once per 4 vectors, each input block loaded once per tile).
+#ifndef LEGACY_TILE_R
+#define LEGACY_TILE_R 2
+#endif
 #define LEGACY_GEMM(NAME, BLOCK, BYTES, MIN)                                                         \
     static void NAME(const uint8_t *w, const uint8_t *x, size_t n, float *y, size_t ldy,           \
                      size_t row_begin, size_t row_end, size_t cols) {                               \
@@ -222,6 +227,18 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
         size_t r = row_begin;                                                                       \
         if (n == 1)                                                                                 \
             for (; r + 4 <= row_end; r += 4) BLOCK(w + r * rowBytes, rowBytes, blocks, x, xs, sums, y + r, ldy, 4, 1); \
+        else /* tiles of LEGACY_TILE_R rows × 4 vectors: each x load serves the tile's rows */       \
+            for (; r + LEGACY_TILE_R <= row_end; r += LEGACY_TILE_R) {                              \
+                const uint8_t *wr = w + r * rowBytes;                                               \
+                size_t j = 0;                                                                       \
+                for (; j + 4 <= n; j += 4) BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, LEGACY_TILE_R, 4); \
+                switch (n - j) {                                                                    \
+                case 3: BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, LEGACY_TILE_R, 3); break; \
+                case 2: BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, LEGACY_TILE_R, 2); break; \
+                case 1: BLOCK(wr, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + r, ldy, LEGACY_TILE_R, 1); break; \
+                default: break;                                                                     \
+                }                                                                                   \
+            }                                                                                       \
         for (; r < row_end; r++) {                                                                  \
             const uint8_t *wr = w + r * rowBytes;                                                   \
             size_t j = 0;                                                                           \

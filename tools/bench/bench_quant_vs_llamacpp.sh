@@ -5,7 +5,7 @@
 # --llama-bench), with this machine's memory read bandwidth before and after and right before each
 # Split run (each decode's fraction of the bandwidth limit), and Split's peak RSS against the file.
 #
-#   swift build -c release --product edge-node
+#   swift build -c release --product split-bench      # (edge-node, before the bench commands moved)
 #   cmake -B /work/llama.cpp/build -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DCMAKE_BUILD_TYPE=Release &&
 #       cmake --build /work/llama.cpp/build -j2 --target llama-quantize llama-bench
 #   tools/bench/bench_quant_vs_llamacpp.sh [rounds]     # ROUNDS=2; SHAPES, QTYPES, LLAMA_CPP, SPLIT_BENCH_DIR
@@ -21,6 +21,8 @@ ROUNDS=${1:-${ROUNDS:-2}}
 SHAPES=${SHAPES:-"smollm2-135m llama-3.2-1b"}
 QTYPES=${QTYPES:-"q4_0 q4_k_m q6_k"}
 THREADS=${THREADS:-2}
+# The runtime benchmark: `split-bench runtime` (SplitBench target), or `edge-node bench` before it moved.
+if [ -z "${SPLIT_BENCH_CMD:-}" ] && [ -x .build/release/split-bench ]; then SPLIT_BENCH_CMD=".build/release/split-bench runtime"; fi
 SPLIT=${SPLIT_BENCH_CMD:-.build/release/edge-node bench}
 models=""
 for shape in $SHAPES; do
