@@ -4,12 +4,14 @@
 /// hash, base64, a hostile prompt) cannot stall the encoder the way rescanning would (O(n²)).
 struct BPEMerger {
     /// A merge that was possible when it was queued; checked again when it is taken.
-    private struct Candidate {
+    private struct Candidate: QueueOrdered {
         let key: UInt64  // rank in the high half, position in the low half: the queue order
         let left: Int32
         let right: Int32
         let result: Int32
         var position: Int { Int(UInt32(truncatingIfNeeded: key)) }
+
+        func precedes(_ other: Candidate) -> Bool { key < other.key }
     }
 
     /// The symbols of a piece after every possible merge. `rule` gives the merge for a pair, if any.
@@ -20,18 +22,17 @@ struct BPEMerger {
         var next = Array(1...count)  // `count` marks the end
         var previous = Array(-1..<(count - 1))
         var alive = [Bool](repeating: true, count: count)
-        var queue: [Candidate] = []
-        queue.reserveCapacity(count)
+        var queue = PriorityQueue<Candidate>(capacity: count)
 
         func enqueue(_ position: Int) {
             let following = next[position]
             guard following < count, let merge = rule(ids[position], ids[following]) else { return }
             let key = UInt64(UInt32(bitPattern: merge.rank)) << 32 | UInt64(position)
-            push(Candidate(key: key, left: ids[position], right: ids[following], result: merge.result), onto: &queue)
+            queue.push(Candidate(key: key, left: ids[position], right: ids[following], result: merge.result))
         }
 
         for position in 0..<(count - 1) { enqueue(position) }
-        while let candidate = pop(from: &queue) {
+        while let candidate = queue.pop() {
             let position = candidate.position
             let following = next[position]
             // Skip merges made stale by an earlier merge next to them.
@@ -51,33 +52,5 @@ struct BPEMerger {
             position = next[position]
         }
         return merged
-    }
-
-    private static func push(_ candidate: Candidate, onto heap: inout [Candidate]) {
-        heap.append(candidate)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].key < heap[parent].key else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private static func pop(from heap: inout [Candidate]) -> Candidate? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count, heap[left].key < heap[smallest].key { smallest = left }
-            if right < heap.count, heap[right].key < heap[smallest].key { smallest = right }
-            guard smallest != parent else { return top }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
     }
 }

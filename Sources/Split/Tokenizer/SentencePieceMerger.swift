@@ -10,7 +10,7 @@ struct SentencePieceMerger {
         var next: Int  // -1 at the end
     }
 
-    private struct Bigram {
+    private struct Bigram: QueueOrdered {
         let left: Int
         let right: Int
         let score: Float
@@ -40,16 +40,16 @@ struct SentencePieceMerger {
                                   next: offset + length == text.count ? -1 : symbols.count + 1))
             offset += length
         }
-        var queue: [Bigram] = []
+        var queue = PriorityQueue<Bigram>()
         func addBigram(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0 else { return }
             let start = symbols[left].start
             let length = symbols[left].length + symbols[right].length
             guard let id = tokenID(text[start..<(start + length)]) else { return }
-            push(Bigram(left: left, right: right, score: score(id), length: length), onto: &queue)
+            queue.push(Bigram(left: left, right: right, score: score(id), length: length))
         }
         for index in 1..<symbols.count { addBigram(index - 1, index) }
-        while let bigram = pop(from: &queue) {
+        while let bigram = queue.pop() {
             let left = symbols[bigram.left]
             let right = symbols[bigram.right]
             // Skip a bigram made stale by an earlier merge of either side.
@@ -82,34 +82,6 @@ struct SentencePieceMerger {
         case 0xE: return 3
         case 0xF: return 4
         default: return 1
-        }
-    }
-
-    private static func push(_ bigram: Bigram, onto heap: inout [Bigram]) {
-        heap.append(bigram)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private static func pop(from heap: inout [Bigram]) -> Bigram? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var first = parent
-            if left < heap.count, heap[left].precedes(heap[first]) { first = left }
-            if right < heap.count, heap[right].precedes(heap[first]) { first = right }
-            guard first != parent else { return top }
-            heap.swapAt(parent, first)
-            parent = first
         }
     }
 }
