@@ -1,3 +1,4 @@
+import Foundation
 import ServiceLifecycle
 
 /// A daemon part that runs on its own threads (a ZeroMQ server, a worker pool) as a
@@ -9,6 +10,14 @@ struct ThreadedService: Service {
     func run() async throws {
         // Cancellation (another service failed) ends it the same way as a graceful shutdown.
         try? await gracefulShutdown()
-        stop()
+        // `stop` blocks until threads end (a worker finishing its token, a socket loop): on a
+        // thread of its own, not one of the few the concurrency pool has.
+        let stop = self.stop
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                stop()
+                done.resume()
+            }
+        }
     }
 }

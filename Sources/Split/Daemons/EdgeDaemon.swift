@@ -45,8 +45,9 @@ public struct EdgeDaemon: Sendable {
             throw error
         }
         let handler = ClientRequestHandler(service: service, status: { service.status() }, policy: policy)
-        let sockets = ClientSocketServer(context: try ZMQContext(), endpoints: configuration.listen, handler: handler)
+        let sockets: ClientSocketServer<EdgeService>
         do {
+            sockets = ClientSocketServer(context: try ZMQContext(), endpoints: configuration.listen, handler: handler)
             try sockets.start()
         } catch {
             service.stop()

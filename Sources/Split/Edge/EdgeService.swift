@@ -170,16 +170,20 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// is running and ends (closing its cloud connections), the link probe ends; returns when
     /// they all have. Later calls return at once.
     public func stop() {
-        let first = stopping.withLock { stopping -> Bool in
-            defer { stopping = true }
-            return !stopping
-        }
-        if first {
-            let queued = jobs.withLock { queue -> [Job] in
-                defer { queue.removeAll() }
-                return queue
+        // The flag is set under the queue's lock, where `complete` checks it, so no request can be
+        // queued after the queue was emptied here (it would wait for workers that are gone).
+        let refused = jobs.withLock { queue -> [Job]? in
+            let first = stopping.withLock { stopping -> Bool in
+                defer { stopping = true }
+                return !stopping
             }
-            for job in queued { job.continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping")) }
+            guard first else { return nil }
+            defer { queue.removeAll() }
+            return queue
+        }
+        if let refused {
+            metrics.queued.set(to: 0)
+            for job in refused { job.continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping")) }
             for _ in 0..<max(1, configuration.workers) { jobSignal.signal() }
         }
         threads.wait()
@@ -216,21 +220,22 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private func enqueue(_ request: CompletionRequest, cancellation: CancellationFlag,
                          onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
         try await withCheckedThrowingContinuation { continuation in
-            guard !stopping.current else {
-                continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping"))
-                return
-            }
+            // nil: the edge is stopping; 0: the queue is full; else the queue's length.
             let queued = jobs.withLock { queue -> Int? in
-                guard queue.count < configuration.maxQueuedRequests else { return nil }
+                guard !stopping.current else { return nil }
+                guard queue.count < configuration.maxQueuedRequests else { return 0 }
                 queue.append(Job(request: request, onEvent: onEvent, cancellation: cancellation, continuation: continuation))
                 return queue.count
             }
-            if let queued {
-                metrics.queued.set(to: Double(queued))
-                jobSignal.signal()
-            } else {
+            switch queued {
+            case nil:
+                continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping"))
+            case 0?:
                 metrics.overloaded.increment()
                 continuation.resume(throwing: CompletionError.overloaded("\(configuration.maxQueuedRequests) requests already waiting"))
+            case let length?:
+                metrics.queued.set(to: Double(length))
+                jobSignal.signal()
             }
         }
     }
