@@ -45,13 +45,23 @@ struct ClientAPIMessageTests {
         (#"{"type":"complete","id":"a","prompt":"hi","top_p":0}"#, .invalidRequest, "top_p"),
         (#"{"type":"complete","id":"a","prompt":"hi","top_k":-1}"#, .invalidRequest, "top_k"),
         (#"{"type":"complete","id":"a","prompt":"hi","seed":-1}"#, .invalidRequest, "seed"),
-        (#"{"type":"complete","id":"a","prompt":"hi","stop":["a","b","c","d","e"]}"#, .invalidRequest, "stop"),
+        (#"{"type":"complete","id":"a","prompt":"hi","stop":["s0","s1","s2","s3","s4","s5","s6","s7","s8","s9","s10","s11","s12","s13","s14","s15","s16"]}"#, .invalidRequest, "stop"),
         (#"{"type":"complete","id":"a","prompt":"hi","stop":[""]}"#, .invalidRequest, "stop"),
         (#"{"type":"complete","id":"a","prompt":"hi","stop":[1]}"#, .invalidRequest, "stop"),
         (#"{"type":"complete","id":"a","prompt":"hi","max_tokens":1.5}"#, .invalidRequest, "max_tokens"),
         (#"{"type":"complete","id":"a","prompt":"hi","strategy":""}"#, .invalidRequest, "strategy"),
         (#"{"type":"complete","id":"a","prompt":"hi","stream":"yes"}"#, .invalidRequest, "stream"),
     ]
+
+    @Test("a completion with 16 stop strings, as editor plugins send for a FIM template, is accepted")
+    func sixteenStopStrings() throws {
+        let message = #"{"type":"complete","id":"a","prompt":"hi","stop":["s0","s1","s2","s3","s4","s5","s6","s7","s8","s9","s10","s11","s12","s13","s14","s15"]}"#
+        guard case .complete(_, let request, _) = try ClientRequest.decode(Data(message.utf8)) else {
+            Issue.record("not decoded as a completion")
+            return
+        }
+        #expect(request.stop.count == 16)
+    }
 
     @Test("malformed requests are refused with a code and the field at fault", arguments: rejections)
     func rejection(message: String, code: ClientAPIError.Code, parameter: String?) {

@@ -55,7 +55,7 @@ struct ClientAPIOpenAIRequestTests {
         (#"{"prompt":"a","logprobs":5}"#, .unsupported, "logprobs"),
         (#"{"model":"m"}"#, .invalidRequest, "prompt"),
         (#"{"prompt":"a","stream":1}"#, .invalidRequest, "stream"),
-        (#"{"prompt":"a","stop":["1","2","3","4","5"]}"#, .invalidRequest, "stop"),
+        (#"{"prompt":"a","stop":["1","2","3","4","5","6","7","8","9","10","11","12","13","14","15","16","17"]}"#, .invalidRequest, "stop"),
         (#"{"prompt":"a","temperature":-0.5}"#, .invalidRequest, "temperature"),
         (#""just a string""#, .invalidJSON, nil),
         ("", .invalidJSON, nil),

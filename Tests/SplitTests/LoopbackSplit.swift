@@ -2,7 +2,7 @@ import Foundation
 import Logging
 @testable import Split
 
-/// The bundled model served by an in-process cloud node on loopback (no CURVE), and edge
+/// A model (the bundled one unless told) served by an in-process cloud node on loopback (no CURVE), and edge
 /// generators for it: the split with real sockets, in one test process.
 final class LoopbackSplit {
     static let modelPath = BundledModelTests.models.appendingPathComponent("split-code-7m.gguf").path
@@ -15,8 +15,9 @@ final class LoopbackSplit {
     let link: EdgeLinkConfiguration
     private var stopped = false
 
-    init() throws {
-        file = try ModelFile(path: Self.modelPath)
+    /// Serves `modelPath` (by default the bundled model).
+    init(modelPath: String = LoopbackSplit.modelPath) throws {
+        file = try ModelFile(path: modelPath)
         guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
         self.tokenizer = tokenizer
         model = try file.load()

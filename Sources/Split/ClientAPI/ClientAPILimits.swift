@@ -18,10 +18,11 @@ public struct ClientAPILimits: Sendable, Equatable {
     public var maxStrategyBytes: Int
 
     /// Limits with defaults fit for an edge device: 1 MiB messages, 256 KiB prompts,
-    /// 4096 tokens, 4 stop strings of 256 bytes.
+    /// 4096 tokens, 16 stop strings of 256 bytes (editor plugins such as Continue send up to 16
+    /// for a FIM template; OpenAI's 4 would refuse them).
     public init(
         maxMessageBytes: Int = 1 << 20, maxPromptBytes: Int = 256 << 10, maxTokens: Int = 4096,
-        maxStopSequences: Int = 4, maxStopBytes: Int = 256, maxIDBytes: Int = 128, maxStrategyBytes: Int = 64
+        maxStopSequences: Int = 16, maxStopBytes: Int = 256, maxIDBytes: Int = 128, maxStrategyBytes: Int = 64
     ) {
         self.maxMessageBytes = maxMessageBytes
         self.maxPromptBytes = maxPromptBytes
