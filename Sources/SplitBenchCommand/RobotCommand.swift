@@ -23,7 +23,7 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Async: VLASH's inference_overlap_steps to sweep (repeatable).")
     var overlap: [Int] = [4]
 
-    @Option(name: .long, help: "Modes (repeatable): sync, naive-async, future-state-async, rtc-blend.")
+    @Option(name: .long, help: "Modes (repeatable): sync, naive-async, future-state-async, rtc-blend, future-state-every-4.")
     var mode: [RobotBenchmark.Mode] = RobotBenchmark.Mode.allCases
 
     @Option(name: .long, help: "Seeds per delay.")
@@ -59,7 +59,7 @@ struct RobotCommand: ParsableCommand {
         let rows = benchmark.run(policy: chunkPolicy) { row in
             let t = row.tracking
             print(String(format: "| %d | %@ | %@ | %.1f | %.2f%@ | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
-                         row.mode.rawValue, row.mode == .sync ? "-" : "\(row.overlapSteps)", 100 * t.successRate,
+                         row.mode.rawValue, row.mode.usesOverlap ? "\(row.overlapSteps)" : "-", 100 * t.successRate,
                          row.completionSeconds, row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
                          t.meanTrackingError, row.reactionP50, row.reactionP90, t.rmsJerk, row.meanIdleSteps))
         }

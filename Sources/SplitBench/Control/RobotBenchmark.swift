@@ -20,22 +20,28 @@ public struct RobotBenchmark {
         /// aligned by its observation's step (actions for steps already executed dropped) and
         /// blended into the remaining actions with RTC's soft mask.
         case rtcBlend = "rtc-blend"
+        /// Not VLASH's cycle: issue 7's client, future-state async re-planning every 4 steps
+        /// with the chunk spliced at the estimated delay (what the edge's clients run today).
+        case futureStateReplan = "future-state-every-4"
 
         /// The control client's mode.
         public var controlMode: ControlMode {
             switch self {
             case .sync: return .sync
             case .naiveAsync, .rtcBlend: return .naiveAsync
-            case .futureStateAsync: return .futureStateAsync
+            case .futureStateAsync, .futureStateReplan: return .futureStateAsync
             }
         }
+
+        /// Whether the mode runs VLASH's chunk cycle (and so the overlap sweep).
+        public var usesOverlap: Bool { self != .sync && self != .futureStateReplan }
     }
 
     /// One row of the table: a mode at a delay and overlap, over every seed.
     public struct Row: Sendable, Codable, Equatable {
         public var mode: Mode
         public var delaySteps: Int
-        /// VLASH's `inference_overlap_steps` (0 for sync, which has none).
+        /// VLASH's `inference_overlap_steps` (0 for the modes outside the cycle).
         public var overlapSteps: Int
         /// Tracking task, averaged over seeds; `reactionSteps` holds every seed's reactions.
         public var tracking: ControlMetrics
@@ -87,8 +93,9 @@ public struct RobotBenchmark {
 
     /// The control client's settings for `mode` with `overlap`.
     public func settings(_ mode: Mode, overlap: Int) -> ControlSettings {
-        ControlSettings(mode: mode.controlMode, horizon: horizon, aggregation: mode == .rtcBlend ? .softMask : .replace,
-                        rollForward: rollForward, overlapSteps: mode == .sync ? nil : overlap)
+        ControlSettings(mode: mode.controlMode, horizon: horizon, executionHorizon: mode == .futureStateReplan ? 4 : nil,
+                        aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rollForward,
+                        overlapSteps: mode.usesOverlap ? overlap : nil)
     }
 
     /// The latency model of delay `d` for `seed`.
@@ -112,7 +119,7 @@ public struct RobotBenchmark {
         var rows: [Row] = []
         for d in delays {
             for mode in modes {
-                for overlap in mode == .sync ? [0] : overlaps {
+                for overlap in mode.usesOverlap ? overlaps : [0] {
                     let row = measure(mode, delay: d, overlap: overlap, policy: policy)
                     rows.append(row)
                     progress(row)
@@ -143,7 +150,7 @@ public struct RobotBenchmark {
             idle += metrics.idleSteps + course.idleSteps
             if let seconds = course.completionSeconds { completion.append(seconds) } else { unfinished += 1 }
         }
-        return Row(mode: mode, delaySteps: d, overlapSteps: mode == .sync ? 0 : overlap, tracking: .average(tracking),
+        return Row(mode: mode, delaySteps: d, overlapSteps: mode.usesOverlap ? overlap : 0, tracking: .average(tracking),
                    reactionSteps: reactions,
                    completionSeconds: completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
                    unfinishedCourses: unfinished, meanIdleSteps: Double(idle) / Double(max(1, 2 * seeds.count)))
