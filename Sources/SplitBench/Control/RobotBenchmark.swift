@@ -47,7 +47,8 @@ public struct RobotBenchmark {
         public var tracking: ControlMetrics
         /// Reactions of both tasks (tracking and course disturbances), in steps.
         public var reactionSteps: [Double]
-        /// Course: mean completion time of the finished runs, and runs that did not finish.
+        /// Course: mean completion time of the finished runs (NaN when no course ran), and runs
+        /// that did not finish.
         public var completionSeconds: Double
         public var unfinishedCourses: Int
         /// Idle (stalled) steps per run, mean over both tasks and seeds.
@@ -75,6 +76,8 @@ public struct RobotBenchmark {
     /// Steps of a tracking run, and the cap on a course run.
     public var trackingSteps: Int
     public var courseMaxSteps: Int
+    /// Whether each seed also runs the course (false: tracking only; no completion time).
+    public var runsCourse = true
 
     /// A benchmark over `delays` × `overlaps` × `seeds` × `modes`.
     public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [Int] = [4], seeds: [UInt64] = Array(1...10),
@@ -129,8 +132,20 @@ public struct RobotBenchmark {
         return rows
     }
 
-    /// One row: `mode` at delay `d` and `overlap` over every seed.
+    /// One row: `mode` at delay `d` and `overlap` over every seed, on the simulated clock.
     public func measure(_ mode: Mode, delay d: Int, overlap: Int, policy: any ChunkPolicy) -> Row {
+        measure(mode, delayLabel: d, overlap: overlap) { scenario, pushes, settings, latencySeed in
+            SimulatedControlRun.run(scenario: scenario, settings: settings, policy: policy, latency: latency(d, seed: latencySeed),
+                                    pushes: pushes)
+        }
+    }
+
+    /// One row: `mode` with `overlap` over every seed, each task run by `run` (scenario, pushes,
+    /// settings, a seed for its latency draws); `delayLabel` is the row's d. The wall-clock loop
+    /// through the daemons runs the same tasks with it.
+    /// - Throws: what `run` throws.
+    public func measure(_ mode: Mode, delayLabel: Int, overlap: Int,
+                        run: (TargetScenario, PushSchedule, ControlSettings, UInt64) throws -> ControlTrace) rethrows -> Row {
         let settings = settings(mode, overlap: overlap)
         var tracking: [ControlMetrics] = []
         var reactions: [Double] = []
@@ -139,21 +154,23 @@ public struct RobotBenchmark {
         var idle = 0
         for seed in seeds {
             let track = trackingTask(seed: seed)
-            let trace = SimulatedControlRun.run(scenario: track.scenario, settings: settings, policy: policy,
-                                                latency: latency(d, seed: seed), pushes: track.pushes)
-            let metrics = ControlMetrics(trace: trace)
+            let metrics = ControlMetrics(trace: try run(track.scenario, track.pushes, settings, seed))
             tracking.append(metrics)
+            guard runsCourse else {
+                reactions += metrics.reactionSteps
+                idle += metrics.idleSteps
+                continue
+            }
             let task = courseTask(seed: seed)
-            let course = ControlMetrics(trace: SimulatedControlRun.run(scenario: task.scenario, settings: settings, policy: policy,
-                                                                       latency: latency(d, seed: seed &+ 1000), pushes: task.pushes))
+            let course = ControlMetrics(trace: try run(task.scenario, task.pushes, settings, seed &+ 1000))
             reactions += metrics.reactionSteps + course.reactionSteps
             idle += metrics.idleSteps + course.idleSteps
             if let seconds = course.completionSeconds { completion.append(seconds) } else { unfinished += 1 }
         }
-        return Row(mode: mode, delaySteps: d, overlapSteps: mode.usesOverlap ? overlap : 0, tracking: .average(tracking),
+        return Row(mode: mode, delaySteps: delayLabel, overlapSteps: mode.usesOverlap ? overlap : 0, tracking: .average(tracking),
                    reactionSteps: reactions,
-                   completionSeconds: completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
-                   unfinishedCourses: unfinished, meanIdleSteps: Double(idle) / Double(max(1, 2 * seeds.count)))
+                   completionSeconds: !runsCourse ? .nan : completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
+                   unfinishedCourses: unfinished, meanIdleSteps: Double(idle) / Double(max(1, (runsCourse ? 2 : 1) * seeds.count)))
     }
 }
 
