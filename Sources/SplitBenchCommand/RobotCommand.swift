@@ -35,6 +35,9 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Future-state roll-forward: dynamics (point-mass model from the measured state) or commanded (VLASH's last action).")
     var rollForward: RollForward = .dynamics
 
+    @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
+    var quantRatio: Int = 1
+
     @Option(name: .long, help: "Write the rows (with every reaction) as JSON to this file.")
     var json: String?
 
@@ -49,9 +52,10 @@ struct RobotCommand: ParsableCommand {
         let chunkPolicy: any ChunkPolicy = policy == "expert"
             ? ScriptedExpert(horizon: horizon) : try TransformerPolicy(model: try ModelFile(path: policy).load())
         let roll: any StateRollForward = rollForward == .dynamics ? DynamicsRollForward() : CommandedTargetRollForward()
-        let benchmark = RobotBenchmark(delays: delay, overlaps: overlap, seeds: (1...UInt64(max(1, seeds))).map { $0 }, modes: mode,
+        var benchmark = RobotBenchmark(delays: delay, overlaps: overlap, seeds: (1...UInt64(max(1, seeds))).map { $0 }, modes: mode,
                                        horizon: chunkPolicy.horizon, jitterSteps: jitter, rollForward: roll)
-        print("policy \(policy), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), roll-forward \(rollForward), \(seeds) seeds, "
+        benchmark.actionQuantRatio = quantRatio
+        print("policy \(policy), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), action quant ratio \(quantRatio), roll-forward \(rollForward), \(seeds) seeds, "
               + "jitter \(jitter); tracking \(benchmark.trackingSteps) steps + course, pushes and target jumps at seeded random times")
         print("| d | mode | overlap | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps |")
         print("|---|---|---|---|---|---|---|---|---|")

@@ -79,6 +79,25 @@ struct ChunkCycleTests {
         #expect(session.buffer.remaining(from: 36) == 32)
     }
 
+    @Test("with VLASH's action_quant_ratio 2 a chunk of 32 runs actions 1, 3, 5, … one per period, and the cycle is 16 periods")
+    func quantizedExecution() {
+        var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(),
+                                                               overlapSteps: 4, actionQuantRatio: 2))
+        let state = RobotState(position: .zero)
+        let chunk = (0..<32).map { Point2(0.01 * Double($0), 0) }
+        guard let first = session.plan(step: 0, state: state, target: Self.target) else {
+            Issue.record("no request")
+            return
+        }
+        session.receive(chunk, for: first.id, atStep: 0, latencySteps: 0)
+        #expect(session.buffer.remaining(from: 0) == 16)
+        for step in 0..<12 {
+            #expect(session.execute(step: step, state: state).command == chunk[2 * step + 1])
+            #expect(session.plan(step: step, state: state, target: Self.target) == nil)
+        }
+        #expect(session.plan(step: 12, state: state, target: Self.target)?.startStep == 16)
+    }
+
     @Test("the RTC soft mask hands over from the old chunk to the new over the actions left, and names the dominant chunk")
     func softMask() {
         var buffer = ActionChunkBuffer(aggregation: .softMask)

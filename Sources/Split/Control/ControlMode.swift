@@ -37,13 +37,16 @@ public struct ControlSettings: Sendable {
     /// aggregation (RTC) keeps chunks aligned by their observation's step instead.
     /// Nil: a request every `executionHorizon` steps.
     public var overlapSteps: Int?
+    /// VLASH's `action_quant_ratio`: only every r-th action of a chunk is executed, one per
+    /// period (actions r−1, 2r−1, …), so a chunk is run r times faster. 1: every action.
+    public var actionQuantRatio: Int
 
     /// Settings with the defaults used by the benchmarks: H = 16; sync executes whole chunks;
     /// async asks every 4 steps (or when the reply comes, if later), one request in flight; overlaps are replaced.
     public init(mode: ControlMode, horizon: Int = 16, executionHorizon: Int? = nil, maxInFlight: Int = 1,
                 aggregation: ActionChunkBuffer.Aggregation = .replace, delayQuantile: Double = 0.9,
                 initialDelaySteps: Int = 4, rollForward: any StateRollForward = CommandedTargetRollForward(),
-                overlapSteps: Int? = nil) {
+                overlapSteps: Int? = nil, actionQuantRatio: Int = 1) {
         self.mode = mode
         self.horizon = max(1, horizon)
         self.executionHorizon = max(1, min(executionHorizon ?? (mode == .sync ? horizon : 4), max(1, horizon)))
@@ -52,6 +55,7 @@ public struct ControlSettings: Sendable {
         self.delayQuantile = delayQuantile
         self.initialDelaySteps = initialDelaySteps
         self.rollForward = rollForward
-        self.overlapSteps = overlapSteps.map { min(max(0, $0), max(1, horizon)) }
+        self.actionQuantRatio = min(max(1, actionQuantRatio), max(1, horizon))
+        self.overlapSteps = overlapSteps.map { min(max(0, $0), max(1, horizon / self.actionQuantRatio)) }
     }
 }

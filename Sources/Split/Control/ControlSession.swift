@@ -106,6 +106,9 @@ public struct ControlSession: Sendable {
         degraded = false
         guard request.observedAtStep > newestObservation, !actions.isEmpty else { return false }
         newestObservation = request.observedAtStep
+        // VLASH's quantized execution: the robot is sent actions r−1, 2r−1, … one per period.
+        let r = settings.actionQuantRatio
+        let actions = r > 1 ? stride(from: r - 1, to: actions.count, by: r).map { actions[$0] } : actions
         switch settings.mode {
         case .sync:
             // The robot held during inference: the chunk starts now.

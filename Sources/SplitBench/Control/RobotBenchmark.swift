@@ -78,6 +78,8 @@ public struct RobotBenchmark {
     public var courseMaxSteps: Int
     /// Whether each seed also runs the course (false: tracking only; no completion time).
     public var runsCourse = true
+    /// VLASH's `action_quant_ratio` (every r-th action executed; 1: all).
+    public var actionQuantRatio = 1
 
     /// A benchmark over `delays` × `overlaps` × `seeds` × `modes`.
     public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [Int] = [4], seeds: [UInt64] = Array(1...10),
@@ -98,7 +100,7 @@ public struct RobotBenchmark {
     public func settings(_ mode: Mode, overlap: Int) -> ControlSettings {
         ControlSettings(mode: mode.controlMode, horizon: horizon, executionHorizon: mode == .futureStateReplan ? 4 : nil,
                         aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rollForward,
-                        overlapSteps: mode.usesOverlap ? overlap : nil)
+                        overlapSteps: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio)
     }
 
     /// The latency model of delay `d` for `seed`.
