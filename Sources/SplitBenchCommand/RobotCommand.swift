@@ -38,6 +38,9 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
     var quantRatio: Int = 1
 
+    @Flag(name: .long, help: "Tracking task with a target circling without stop (0.6 units/s) instead of the jumping one.")
+    var orbit = false
+
     @Option(name: .long, help: "Write the rows (with every reaction) as JSON to this file.")
     var json: String?
 
@@ -55,8 +58,9 @@ struct RobotCommand: ParsableCommand {
         var benchmark = RobotBenchmark(delays: delay, overlaps: overlap, seeds: (1...UInt64(max(1, seeds))).map { $0 }, modes: mode,
                                        horizon: chunkPolicy.horizon, jitterSteps: jitter, rollForward: roll)
         benchmark.actionQuantRatio = quantRatio
+        benchmark.orbitingTarget = orbit
         print("policy \(policy), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), action quant ratio \(quantRatio), roll-forward \(rollForward), \(seeds) seeds, "
-              + "jitter \(jitter); tracking \(benchmark.trackingSteps) steps + course, pushes and target jumps at seeded random times")
+              + "jitter \(jitter); tracking\(orbit ? " (orbiting target)" : "") \(benchmark.trackingSteps) steps + course, pushes and target jumps at seeded random times")
         print("| d | mode | overlap | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps |")
         print("|---|---|---|---|---|---|---|---|---|")
         let started = Date()

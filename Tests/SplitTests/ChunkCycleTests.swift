@@ -214,6 +214,20 @@ struct ChunkCycleTests {
         #expect(worst < 0.05, "largest difference from the expert \(worst)")
     }
 
+    @Test("the orbiting target circles at the speed asked for and never jumps after it appears")
+    func orbit() {
+        var scenario = TargetScenario.orbit(seed: 4, steps: 300, speed: 0.6)
+        var previous = scenario.advance(step: 0, robot: .zero)
+        #expect(previous.jumped)
+        for step in 1..<300 {
+            let now = scenario.advance(step: step, robot: .zero)
+            #expect(!now.jumped)
+            #expect(abs(length(now.target) - 0.5) < 1e-9)
+            #expect(abs(length(now.target - previous.target) * 30 - 0.6) < 0.01, "step \(step)")
+            previous = now
+        }
+    }
+
     @Test("in the cycle with overlap ≥ d the async modes stall only while the first chunk is inferred; sync stalls d per chunk")
     func idleSteps() {
         let benchmark = RobotBenchmark(delays: [8], overlaps: [8], seeds: [1, 2], trackingSteps: 600, courseMaxSteps: 1200)

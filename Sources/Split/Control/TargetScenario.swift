@@ -18,6 +18,8 @@ public struct TargetScenario: Sendable {
     private let jumpSteps: [Int]
     /// Course: steps at which the current waypoint moves, and where to.
     private let relocations: [Int: Point2]
+    /// Orbit runs: radians per second of the circling target (nil: the drifting, jumping target).
+    private var orbitAngularSpeed: Double?
     private let phases: Point2
     private var index = 0
 
@@ -34,6 +36,18 @@ public struct TargetScenario: Sendable {
         }
         let phases = Point2(Double.random(in: 0..<6.28, using: &random), Double.random(in: 0..<6.28, using: &random))
         return TargetScenario(kind: .tracking, maxSteps: steps, reachRadius: 0, bases: bases, jumpSteps: jumps, phases: phases)
+    }
+
+    /// A tracking run whose target never jumps but circles the arena's centre without stopping
+    /// (radius 0.5, `speed` arena units per second, starting phase from `seed`): the robot is
+    /// always moving when a chunk starts, as a real arm mid-task is.
+    public static func orbit(seed: UInt64, steps: Int = 900, speed: Double = 0.6) -> TargetScenario {
+        var random = SplitMix64(state: seed &* 0x9E37_79B9_7F4A_7C15 &+ 11)
+        let phase = Double.random(in: 0..<(2 * Double.pi), using: &random)
+        var scenario = TargetScenario(kind: .tracking, maxSteps: steps, reachRadius: 0, bases: [.zero], jumpSteps: [0],
+                                      phases: Point2(phase, 0))
+        scenario.orbitAngularSpeed = speed / 0.5
+        return scenario
     }
 
     /// The fixed course: `waypoints` points drawn once from `seed`, visited in order. With a
@@ -82,6 +96,10 @@ public struct TargetScenario: Sendable {
     public mutating func advance(step: Int, robot position: Point2) -> (target: Point2, jumped: Bool) {
         switch kind {
         case .tracking:
+            if let omega = orbitAngularSpeed {
+                let angle = phases.x + omega * Double(step) / 30.0
+                return (0.5 * Point2(Foundation.cos(angle), Foundation.sin(angle)), step == 0)
+            }
             var jumped = false
             while index + 1 < jumpSteps.count && jumpSteps[index + 1] <= step {
                 index += 1

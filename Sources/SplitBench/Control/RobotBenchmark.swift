@@ -80,6 +80,8 @@ public struct RobotBenchmark {
     public var runsCourse = true
     /// VLASH's `action_quant_ratio` (every r-th action executed; 1: all).
     public var actionQuantRatio = 1
+    /// The tracking task's target: drifting and jumping (false) or circling without stop (true).
+    public var orbitingTarget = false
 
     /// A benchmark over `delays` × `overlaps` × `seeds` × `modes`.
     public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [Int] = [4], seeds: [UInt64] = Array(1...10),
@@ -110,7 +112,8 @@ public struct RobotBenchmark {
 
     /// The tracking run of `seed`: its scenario and pushes.
     public func trackingTask(seed: UInt64) -> (scenario: TargetScenario, pushes: PushSchedule) {
-        (.tracking(seed: seed, steps: trackingSteps), .random(seed: seed, steps: trackingSteps))
+        (orbitingTarget ? .orbit(seed: seed, steps: trackingSteps) : .tracking(seed: seed, steps: trackingSteps),
+         .random(seed: seed, steps: trackingSteps))
     }
 
     /// The course run of `seed`: 12 waypoints of its own, relocated and pushed at random times.
