@@ -11,9 +11,9 @@ public struct ActionChunkBuffer: Sendable {
         /// `newWeight · new + (1 − newWeight) · old`.
         case blend(newWeight: Double)
         /// Real-time chunking's soft mask (Black et al., 2025, "Real-Time Execution of Action
-        /// Chunking Flow Policies"), applied as a blend: over
-        /// the old chunk's remaining actions the old one's weight falls from nearly 1 (the first
-        /// step the new chunk can act on) to nearly 0 (its last action), then the new one alone.
+        /// Chunking Flow Policies"), applied as a blend: over the old chunk's remaining actions
+        /// the old one's weight falls from nearly 1 (the first step the new chunk can act on) to
+        /// nearly 0 (its last action), then the new one alone.
         case softMask
 
         /// "replace", "blend(w)" or "soft-mask".
