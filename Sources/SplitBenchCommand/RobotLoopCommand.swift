@@ -35,6 +35,9 @@ struct RobotLoopCommand: ParsableCommand {
     @Option(name: .long, help: "Async: VLASH's inference_overlap_steps.")
     var overlap: Int = 4
 
+    @Option(name: .long, help: "Quality every act request states (exact, agreement>=X); the edge's choices are listed after the table.")
+    var quality: String?
+
     @Option(name: .long, help: "Seconds before an unanswered request counts as failed.")
     var timeout: Double = 1.0
 
@@ -47,13 +50,15 @@ struct RobotLoopCommand: ParsableCommand {
               + "pushes and target jumps at seeded random times")
         print("| mode | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps | requests | failed | latency ms (mean / p95) | missed periods |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
+        var served: [String: Int] = [:]
         for mode in mode {
             var traces: [ControlTrace] = []
             let row = try benchmark.measure(mode, delayLabel: 0, overlap: overlap) { scenario, pushes, settings, _ in
-                let loop = RealTimeControlLoop(settings: settings, transport: try EdgeActClient(context: context, endpoint: connect),
-                                               requestTimeoutSeconds: timeout)
+                let client = try EdgeActClient(context: context, endpoint: connect, quality: quality)
+                let loop = RealTimeControlLoop(settings: settings, transport: client, requestTimeoutSeconds: timeout)
                 let trace = loop.run(scenario: scenario, pushes: pushes)
                 traces.append(trace)
+                served.merge(client.strategiesServed, uniquingKeysWith: +)
                 return trace
             }
             let latencies = traces.flatMap(\.latencySteps).map { $0 * 1000 / 30 }.sorted()
@@ -66,5 +71,8 @@ struct RobotLoopCommand: ParsableCommand {
                          traces.map(\.failures).reduce(0, +), mean, ControlMetrics.quantile(latencies, 0.95),
                          traces.map(\.missedPeriods).reduce(0, +)))
         }
+        // The loop runs the mode it was given; the edge names the strategy it chose (or was told).
+        print("strategies the edge named in its answers" + (quality.map { " (quality \($0))" } ?? "") + ": "
+              + served.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
     }
 }
