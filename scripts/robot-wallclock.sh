@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Wall-clock robot control through real daemons: a cloud-node serving the robot policy's tail,
 # an emulated 40 ms RTT link (split-bench relay), an edge-node serving the `act` API with layers
-# [0, k) of the policy, and `split-bench robot-loop` running the 30 Hz loop in each mode.
-# Usage: scripts/robot-wallclock.sh [BIN=.build/release] (set RTT_MS, STEPS, COURSE=--course)
+# [0, k) of the policy, and `split-bench robot-loop` running the robot benchmark's tasks (H = 32,
+# pushes, target jumps) at 30 Hz in each mode.
+# Usage: scripts/robot-wallclock.sh [BIN=.build/release] (set POLICY, K, RTT_MS, STEPS, COURSE=--course; more robot-loop options as arguments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
-POLICY=${POLICY:-models/split-robot-policy.gguf}
+POLICY=${POLICY:-models/split-robot-policy-h32.gguf}
 K=${K:-2}
 RTT_MS=${RTT_MS:-40}
 STEPS=${STEPS:-450}

@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Generations served at once.")
     var workers: Int = 2
 
-    @Option(name: .long, help: "Selection history (SQLite): every finished request is recorded, and requests naming no strategy get the selector's choice.")
+    @Option(name: .long, help: "Selection history (SQLite): every finished request is recorded, and requests naming no strategy get the selector's choice (act requests: the control mode, among those their quality admits).")
     var history: String?
 
     @Option(name: .long, help: "Records the history keeps (the oldest go first).")
@@ -166,7 +166,11 @@ struct ServeCommand: AsyncParsableCommand {
                                                      network: try store.network(planNetwork), lowestSplitLayer: cloudMinSplitLayer,
                                                      threshold: replanThreshold)
         }
-        let policyConfiguration = policy.map { PolicyService.Configuration(modelPath: $0, splitLayer: policySplitLayer, link: policyLink) }
+        let policyConfiguration = policy.map { [selection] path in
+            var configuration = PolicyService.Configuration(modelPath: path, splitLayer: policySplitLayer, link: policyLink)
+            configuration.selection = selection  // the same history; the control strategies as candidates
+            return configuration
+        }
         let daemon = try EdgeDaemon.build(
             EdgeDaemonConfiguration(
                 service: .init(modelPath: modelOptions.model, splitLayer: splitLayer,

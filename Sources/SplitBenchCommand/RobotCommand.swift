@@ -4,17 +4,27 @@ import Split
 import SplitBench
 import SplitCLI
 
-/// `split-bench robot`: sync vs naive async vs future-state async on the simulated clock.
+/// `split-bench robot`: sync, naive async, future-state async (VLASH) and an RTC-style blend on
+/// the simulated clock, in VLASH's setup (H = 32 at 30 Hz, overlap sweep, injected disturbances).
 struct RobotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "robot",
-        abstract: "Robot control benchmark: sync, naive async and future-state async (VLASH) on a simulated clock.")
+        abstract: "Robot control benchmark in VLASH's setup: sync, naive async, future-state async, RTC-style blend on a simulated clock.")
 
-    @Option(name: .long, help: "Policy: a .gguf robot policy, or 'expert' for the scripted expert.")
-    var policy: String = "models/split-robot-policy.gguf"
+    @Option(name: .long, help: "Policy: a .gguf robot policy, or 'expert' for the scripted expert (H = --horizon).")
+    var policy: String = "models/split-robot-policy-h32.gguf"
+
+    @Option(name: .long, help: "Chunk length of the scripted expert (a .gguf policy has its own).")
+    var horizon: Int = 32
 
     @Option(name: .long, help: "Inference delays to sweep, in control steps (repeatable).")
-    var delay: [Int] = [0, 2, 4, 8, 12]
+    var delay: [Int] = [0, 4, 8, 12, 20]
+
+    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps to sweep (repeatable).")
+    var overlap: [Int] = [4]
+
+    @Option(name: .long, help: "Modes (repeatable): sync, naive-async, future-state-async, rtc-blend, future-state-every-4.")
+    var mode: [RobotBenchmark.Mode] = RobotBenchmark.Mode.allCases
 
     @Option(name: .long, help: "Seeds per delay.")
     var seeds: Int = 10
@@ -22,29 +32,20 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Jitter: each delay drawn uniformly from d … d + jitter steps.")
     var jitter: Int = 0
 
-    @Option(name: .long, help: "Async: steps between requests.")
-    var executionHorizon: Int = 4
+    @Option(name: .long, help: "Future-state roll-forward: dynamics (point-mass model from the measured state) or commanded (VLASH's last action).")
+    var rollForward: RollForward = .dynamics
 
-    @Option(name: .long, help: "Sync: actions executed from each chunk before the next request (default: the whole chunk).")
-    var syncExecutionHorizon: Int?
+    @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
+    var quantRatio: Int = 1
 
-    @Option(name: .long, help: "Async: requests in flight at once.")
-    var maxInFlight: Int = 1
+    @Flag(name: .long, help: "Tracking task with a target circling without stop (0.6 units/s) instead of the jumping one.")
+    var orbit = false
 
-    @Option(name: .long, help: "Future-state roll-forward: commanded (last command) or dynamics (point-mass model).")
-    var rollForward: RollForward = .commanded
-
-    @Option(name: .long, help: "Overlap aggregation: replace or blend (0.7 new).")
-    var aggregation: Aggregation = .replace
-
-    @Option(name: .long, help: "Write the rows as JSON to this file.")
+    @Option(name: .long, help: "Write the rows (with every reaction) as JSON to this file.")
     var json: String?
 
     @Option(name: .long, help: "Write a per-step trace (tracking task, seed 1) of each mode at --trace-delay to this CSV.")
     var traceCsv: String?
-
-    @Option(name: .long, help: "Traced task: tracking or course.")
-    var traceTask: TraceTask = .tracking
 
     @Option(name: .long, help: "Delay of the traced runs.")
     var traceDelay: Int = 8
@@ -52,37 +53,39 @@ struct RobotCommand: ParsableCommand {
     func run() throws {
         Parallel.setThreads(1)
         let chunkPolicy: any ChunkPolicy = policy == "expert"
-            ? ScriptedExpert() : try TransformerPolicy(model: try ModelFile(path: policy).load())
-        let blend: ActionChunkBuffer.Aggregation = aggregation == .blend ? .blend(newWeight: 0.7) : .replace
-        let horizon = chunkPolicy.horizon
-        let execution = executionHorizon
-        let inFlight = maxInFlight
-        let syncExecution = syncExecutionHorizon
+            ? ScriptedExpert(horizon: horizon) : try TransformerPolicy(model: try ModelFile(path: policy).load())
         let roll: any StateRollForward = rollForward == .dynamics ? DynamicsRollForward() : CommandedTargetRollForward()
-        let benchmark = RobotBenchmark(delays: delay, seeds: (1...UInt64(max(1, seeds))).map { $0 }, jitterSteps: jitter) { mode in
-            ControlSettings(mode: mode, horizon: horizon, executionHorizon: mode == .sync ? syncExecution : execution,
-                            maxInFlight: inFlight, aggregation: blend, rollForward: roll)
-        }
-        print("policy \(policy), H=\(horizon), 30 Hz, sync executes \(syncExecution ?? horizon) of each chunk, async request every \(execution) steps, \(inFlight) in flight, \(blend), roll-forward \(rollForward), "
-              + "\(seeds) seeds, jitter \(jitter)")
-        print("| d | mode | success % | mean err | p95 err | reaction steps | course s | idle % | max action jump |")
+        var benchmark = RobotBenchmark(delays: delay, overlaps: overlap, seeds: (1...UInt64(max(1, seeds))).map { $0 }, modes: mode,
+                                       horizon: chunkPolicy.horizon, jitterSteps: jitter, rollForward: roll)
+        benchmark.actionQuantRatio = quantRatio
+        benchmark.orbitingTarget = orbit
+        print("policy \(policy), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), action quant ratio \(quantRatio), roll-forward \(rollForward), \(seeds) seeds, "
+              + "jitter \(jitter); tracking\(orbit ? " (orbiting target)" : "") \(benchmark.trackingSteps) steps + course, pushes and target jumps at seeded random times")
+        print("| d | mode | overlap | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps |")
         print("|---|---|---|---|---|---|---|---|---|")
+        let started = Date()
         let rows = benchmark.run(policy: chunkPolicy) { row in
             let t = row.tracking
-            print(String(format: "| %d | %@ | %.1f | %.4f | %.4f | %.1f | %.2f%@ | %.1f | %.3f |", row.delaySteps,
-                         row.mode.rawValue, 100 * t.successRate, t.meanTrackingError, t.p95TrackingError, t.meanReactionSteps,
+            print(String(format: "| %d | %@ | %@ | %.1f | %.2f%@ | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
+                         row.mode.rawValue, row.mode.usesOverlap ? "\(row.overlapSteps)" : "-", 100 * t.successRate,
                          row.completionSeconds, row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
-                         100 * t.idleFraction, t.largestActionJump))
+                         t.meanTrackingError, row.reactionP50, row.reactionP90, t.rmsJerk, row.meanIdleSteps))
         }
-        print("\nratios against sync at the same d (course time sync/mode; reaction sync/mode; success points mode − sync):")
+        print(String(format: "(%.0f s)", Date().timeIntervalSince(started)))
+        print("\nagainst sync at the same d (course speed-up sync/mode; reaction p50 sync/mode; success points mode − sync); "
+              + "future-state against naive async (tracking error naive/future):")
         for d in delay {
             guard let sync = rows.first(where: { $0.delaySteps == d && $0.mode == .sync }) else { continue }
             for row in rows where row.delaySteps == d && row.mode != .sync {
-                print(String(format: "d=%d %@: course %.2fx faster, reaction %.2fx lower, success %+.1f points, tracking error %.2fx",
-                             d, row.mode.rawValue, sync.completionSeconds / row.completionSeconds,
-                             sync.tracking.meanReactionSteps / max(row.tracking.meanReactionSteps, 1e-9),
-                             100 * (row.tracking.successRate - sync.tracking.successRate),
-                             row.tracking.meanTrackingError / sync.tracking.meanTrackingError))
+                var line = String(format: "d=%d %@ o=%d: course %.2fx faster, reaction p50 %.2fx lower, success %+.1f points",
+                                  d, row.mode.rawValue, row.overlapSteps, sync.completionSeconds / row.completionSeconds,
+                                  sync.reactionP50 / max(row.reactionP50, 1e-9),
+                                  100 * (row.tracking.successRate - sync.tracking.successRate))
+                if row.mode == .futureStateAsync,
+                   let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlapSteps == row.overlapSteps }) {
+                    line += String(format: ", tracking error %.2fx lower than naive", naive.tracking.meanTrackingError / row.tracking.meanTrackingError)
+                }
+                print(line)
             }
         }
         if let json {
@@ -92,14 +95,14 @@ struct RobotCommand: ParsableCommand {
             try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
         }
         if let traceCsv {
-            var csv = "mode,step,error,idle,jumped,x,y,tx,ty,cx,cy,observed\n"
-            for mode in ControlMode.allCases {
-                let trace = SimulatedControlRun.run(scenario: traceTask == .course ? .course() : .tracking(seed: 1), settings: benchmark.makeSettings(mode),
-                                                    policy: chunkPolicy, latency: benchmark.latency(traceDelay, seed: 1))
+            var csv = "mode,step,error,idle,jumped,pushed,x,y,tx,ty,cx,cy,observed\n"
+            let task = benchmark.trackingTask(seed: 1)
+            for mode in mode {
+                let trace = SimulatedControlRun.run(scenario: task.scenario, settings: benchmark.settings(mode, overlap: overlap[0]),
+                                                    policy: chunkPolicy, latency: benchmark.latency(traceDelay, seed: 1), pushes: task.pushes)
                 for (i, step) in trace.steps.enumerated() {
-                    let error = ((step.position - step.target) * (step.position - step.target)).sum().squareRoot()
-                    csv += "\(mode.rawValue),\(i),\(error),\(step.idle ? 1 : 0),\(step.jumped ? 1 : 0),"
-                        + "\(step.position.x),\(step.position.y),\(step.target.x),\(step.target.y),"
+                    csv += "\(mode.rawValue),\(i),\(length(step.position - step.target)),\(step.idle ? 1 : 0),\(step.jumped ? 1 : 0),"
+                        + "\(step.pushed ? 1 : 0),\(step.position.x),\(step.position.y),\(step.target.x),\(step.target.y),"
                         + "\(step.command.x),\(step.command.y),\(step.observedAtStep ?? -1)\n"
                 }
             }
@@ -111,8 +114,6 @@ struct RobotCommand: ParsableCommand {
 extension RobotCommand {
     /// How the future state is predicted.
     enum RollForward: String, ExpressibleByArgument { case commanded, dynamics }
-    /// How a new chunk meets the remaining actions of the old one.
-    enum Aggregation: String, ExpressibleByArgument { case replace, blend }
-    /// Which task the trace records.
-    enum TraceTask: String, ExpressibleByArgument { case tracking, course }
 }
+
+extension RobotBenchmark.Mode: ExpressibleByArgument {}

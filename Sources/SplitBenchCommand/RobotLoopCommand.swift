@@ -4,62 +4,75 @@ import Split
 import SplitBench
 import SplitCLI
 
-/// `split-bench robot-loop`: a wall-clock robot control loop (simulated point mass at 30 Hz)
-/// against a running edge node's `act` API, in each mode.
+/// `split-bench robot-loop`: the robot benchmark's tasks (pushes and target jumps included) run
+/// by a wall-clock control loop (simulated point mass at 30 Hz) against a running edge node's
+/// `act` API, in each mode.
 struct RobotLoopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "robot-loop", abstract: "Run the robot control loop in real time against a running edge node's act API.")
+        commandName: "robot-loop", abstract: "Run the robot benchmark's tasks in real time against a running edge node's act API.")
 
     @Option(name: .long, help: "The edge node's client API endpoint.")
     var connect: String = "ipc:///tmp/split-edge.sock"
 
-    @Option(name: .long, help: "Modes to run (repeatable): sync, naive-async, future-state-async.")
-    var mode: [ControlMode] = ControlMode.allCases
+    @Option(name: .long, help: "Modes (repeatable): sync, naive-async, future-state-async, rtc-blend, future-state-every-4.")
+    var mode: [RobotBenchmark.Mode] = RobotBenchmark.Mode.allCases
 
-    @Option(name: .long, help: "Tracking steps per mode (30 per second).")
+    @Option(name: .long, help: "Tracking steps per run (30 per second).")
     var steps: Int = 450
 
-    @Flag(name: .long, help: "Also run the fixed course in each mode (completion time).")
+    @Flag(name: .long, help: "Also run a course per seed (completion time).")
     var course = false
 
-    @Option(name: .long, help: "Actions per chunk (the policy's horizon).")
-    var horizon: Int = 16
+    @Option(name: .long, help: "Cap on a course run, in steps.")
+    var courseSteps: Int = 1200
 
-    @Option(name: .long, help: "Async: steps between requests.")
-    var executionHorizon: Int = 4
+    @Option(name: .long, help: "Seeds (each: a tracking run and a course run per mode).")
+    var seeds: Int = 2
+
+    @Option(name: .long, help: "Actions per chunk (the served policy's horizon).")
+    var horizon: Int = 32
+
+    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps.")
+    var overlap: Int = 4
+
+    @Option(name: .long, help: "Quality every act request states (exact, agreement>=X); the edge's choices are listed after the table.")
+    var quality: String?
 
     @Option(name: .long, help: "Seconds before an unanswered request counts as failed.")
     var timeout: Double = 1.0
 
     func run() throws {
-        let modes = mode
         let context = try ZMQContext()
-        print("edge \(connect), 30 Hz wall clock, H=\(horizon), async request every \(executionHorizon) steps")
-        print("| mode | success % | mean err | p95 err | reaction steps | course s | idle % | max action jump | requests | failed | latency ms (mean / p95) | missed periods | degraded steps |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for mode in modes {
-            let settings = ControlSettings(mode: mode, horizon: horizon, executionHorizon: mode == .sync ? nil : executionHorizon)
-            let loop = RealTimeControlLoop(settings: settings, transport: try EdgeActClient(context: context, endpoint: connect),
-                                           requestTimeoutSeconds: timeout)
-            let trace = loop.run(scenario: .tracking(seed: 1, steps: steps))
-            let metrics = ControlMetrics(trace: trace)
-            var courseText = "-"
-            var missed = trace.missedPeriods, degraded = trace.degradedSteps
-            if course {
-                let courseLoop = RealTimeControlLoop(settings: settings, transport: try EdgeActClient(context: context, endpoint: connect),
-                                                     requestTimeoutSeconds: timeout)
-                let courseTrace = courseLoop.run(scenario: .course(maxSteps: 1200))
-                courseText = ControlMetrics(trace: courseTrace).completionSeconds.map { String(format: "%.2f", $0) } ?? "unfinished"
-                missed += courseTrace.missedPeriods
-                degraded += courseTrace.degradedSteps
+        var benchmark = RobotBenchmark(overlaps: [overlap], seeds: (1...UInt64(max(1, seeds))).map { $0 }, horizon: horizon,
+                                       trackingSteps: steps, courseMaxSteps: courseSteps)
+        benchmark.runsCourse = course
+        print("edge \(connect), 30 Hz wall clock, H=\(horizon), overlap \(overlap), \(seeds) seeds × (tracking \(steps) steps\(course ? " + course" : "")), "
+              + "pushes and target jumps at seeded random times")
+        print("| mode | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps | requests | failed | latency ms (mean / p95) | missed periods |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        var served: [String: Int] = [:]
+        for mode in mode {
+            var traces: [ControlTrace] = []
+            let row = try benchmark.measure(mode, delayLabel: 0, overlap: overlap) { scenario, pushes, settings, _ in
+                let client = try EdgeActClient(context: context, endpoint: connect, quality: quality)
+                let loop = RealTimeControlLoop(settings: settings, transport: client, requestTimeoutSeconds: timeout)
+                let trace = loop.run(scenario: scenario, pushes: pushes)
+                traces.append(trace)
+                served.merge(client.strategiesServed, uniquingKeysWith: +)
+                return trace
             }
-            let latencies = trace.latencySteps.map { $0 * 1000 / 30 }.sorted()
+            let latencies = traces.flatMap(\.latencySteps).map { $0 * 1000 / 30 }.sorted()
             let mean = latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)
-            let p95 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(0.95 * Double(latencies.count)))]
-            print(String(format: "| %@ | %.1f | %.4f | %.4f | %.1f | %@ | %.1f | %.3f | %d | %d | %.1f / %.1f | %d | %d |",
-                         mode.rawValue, 100 * metrics.successRate, metrics.meanTrackingError, metrics.p95TrackingError,
-                         metrics.meanReactionSteps, courseText, 100 * metrics.idleFraction, metrics.largestActionJump,
-                         trace.requests, trace.failures, mean, p95, missed, degraded))
+            let t = row.tracking
+            print(String(format: "| %@ | %.1f | %@%@ | %.4f | %.0f / %.0f | %.0f | %.1f | %d | %d | %.1f / %.1f | %d |",
+                         mode.rawValue, 100 * t.successRate, course ? String(format: "%.2f", row.completionSeconds) : "-",
+                         row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "", t.meanTrackingError,
+                         row.reactionP50, row.reactionP90, t.rmsJerk, row.meanIdleSteps, traces.map(\.requests).reduce(0, +),
+                         traces.map(\.failures).reduce(0, +), mean, ControlMetrics.quantile(latencies, 0.95),
+                         traces.map(\.missedPeriods).reduce(0, +)))
         }
+        // The loop runs the mode it was given; the edge names the strategy it chose (or was told).
+        print("strategies the edge named in its answers" + (quality.map { " (quality \($0))" } ?? "") + ": "
+              + served.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
     }
 }

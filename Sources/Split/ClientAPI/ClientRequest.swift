@@ -42,7 +42,8 @@ public enum ClientRequest: Sendable, Equatable {
             guard let id = wire.id else { throw ClientAPIError(.invalidRequest, "id is required", parameter: "id") }
             guard let state = wire.state else { throw ClientAPIError(.invalidRequest, "state is required", parameter: "state") }
             guard let target = wire.target else { throw ClientAPIError(.invalidRequest, "target is required", parameter: "target") }
-            return .act(id: id, ActRequest(state: state, target: target, horizon: wire.horizon))
+            return .act(id: id, ActRequest(state: state, target: target, horizon: wire.horizon, quality: wire.quality,
+                                           strategy: wire.strategy))
         default:
             throw ClientAPIError(.notFound, "unknown request type \"\(wire.type)\"; expected \"complete\", \"act\" or \"status\"",
                                  parameter: "type")
@@ -69,6 +70,8 @@ public enum ClientRequest: Sendable, Equatable {
             wire.state = act.state
             wire.target = act.target
             wire.horizon = act.horizon
+            wire.quality = act.quality
+            wire.strategy = act.strategy
             return ClientAPIJSON.encode(wire)
         case .complete(let id, let request, let stream):
             var wire = WireRequest(type: "complete", id: id)

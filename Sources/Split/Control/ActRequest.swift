@@ -7,12 +7,21 @@ public struct ActRequest: Sendable, Equatable {
     public var target: [Double]
     /// Actions wanted (1 … the policy's horizon); nil for the whole chunk.
     public var horizon: Int?
+    /// The quality the robot needs, as for completions: "exact" (sync control: the robot acts
+    /// on chunks computed from the state it observed) or "agreement>=X" ("agreement>=0"
+    /// allows the async modes); nil for the edge's default (exact).
+    public var quality: String?
+    /// A control strategy the client names ("future-state-async" or "sync@split(k=2,f32)");
+    /// nil lets the edge's selector choose.
+    public var strategy: String?
 
     /// Makes a request.
-    public init(state: [Double], target: [Double], horizon: Int? = nil) {
+    public init(state: [Double], target: [Double], horizon: Int? = nil, quality: String? = nil, strategy: String? = nil) {
         self.state = state
         self.target = target
         self.horizon = horizon
+        self.quality = quality
+        self.strategy = strategy
     }
 
     /// The request as simulator types, after checking every size and value.
@@ -50,7 +59,9 @@ public struct ActReply: Sendable, Equatable {
     public var actions: [[Double]]
     /// Time the edge spent on the request (edge layers, link, cloud layers), in seconds.
     public var latencySeconds: Double
-    /// How it was computed: "split(k=N,enc)" or "local".
+    /// How it was computed: the control strategy the edge chose or was told
+    /// ("future-state-async@split(k=2,f32)": the client's loop runs that mode), or, on an edge
+    /// that neither selects nor was told one, the placement alone ("split(k=N,enc)" or "local").
     public var strategy: String
 
     /// Makes a reply.

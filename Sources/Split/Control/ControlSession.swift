@@ -61,14 +61,23 @@ public struct ControlSession: Sendable {
         case .sync:
             due = inFlight.isEmpty && remaining == 0
         case .naiveAsync, .futureStateAsync:
-            let interval = lastRequestStep.map { step - $0 >= settings.executionHorizon } ?? true
-            due = inFlight.count < settings.maxInFlight && (interval || remaining <= delay.steps)
+            if let overlap = settings.overlapSteps {
+                // VLASH: the next inference starts `overlap` actions before the chunk ends.
+                due = inFlight.isEmpty && remaining <= overlap
+            } else {
+                let interval = lastRequestStep.map { step - $0 >= settings.executionHorizon } ?? true
+                due = inFlight.count < settings.maxInFlight && (interval || remaining <= delay.steps)
+            }
         }
         guard due else { return nil }
         var conditioned = state
         var startStep = step
-        if settings.mode == .futureStateAsync {
-            let d = delay.steps
+        if startsAtBufferEnd && settings.mode == .naiveAsync {
+            startStep = step + remaining
+        } else if settings.mode == .futureStateAsync {
+            // The chunk cycle starts the next chunk where the buffer ends; otherwise after the
+            // estimated delay.
+            let d = settings.overlapSteps == nil ? delay.steps : remaining
             let hold = lastCommand ?? state.position
             var commands: [Point2] = []
             commands.reserveCapacity(d)
@@ -97,15 +106,29 @@ public struct ControlSession: Sendable {
         degraded = false
         guard request.observedAtStep > newestObservation, !actions.isEmpty else { return false }
         newestObservation = request.observedAtStep
+        // VLASH's quantized execution: the robot is sent actions r−1, 2r−1, … one per period.
+        let r = settings.actionQuantRatio
+        let actions = r > 1 ? stride(from: r - 1, to: actions.count, by: r).map { actions[$0] } : actions
         switch settings.mode {
         case .sync:
             // The robot held during inference: the chunk starts now.
             buffer.splice(Array(actions.prefix(settings.executionHorizon)), startStep: step,
                           observedAtStep: request.observedAtStep, notBefore: step)
         case .naiveAsync, .futureStateAsync:
-            buffer.splice(actions, startStep: request.startStep, observedAtStep: request.observedAtStep, notBefore: step)
+            // A chunk meant to start where the buffer ended finds, when late, the robot holding
+            // there: it starts on arrival rather than losing its first actions.
+            let start = startsAtBufferEnd ? max(request.startStep, step) : request.startStep
+            buffer.splice(actions, startStep: start, observedAtStep: request.observedAtStep, notBefore: step)
         }
         return true
+    }
+
+    /// In VLASH's chunk cycle a chunk starts where the buffered actions end (both async modes;
+    /// they differ only in the state the policy sees), except when overlaps are blended (RTC),
+    /// which needs the chunk aligned by its observation's step to blend into what is left.
+    private var startsAtBufferEnd: Bool {
+        guard settings.overlapSteps != nil else { return false }
+        return settings.mode == .futureStateAsync || settings.aggregation == .replace
     }
 
     /// The request `id` failed or timed out: the loop goes on with what is buffered, degraded.

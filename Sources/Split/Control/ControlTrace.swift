@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything that happened in one control run, step by step: what the metrics and the plots
 /// are computed from.
 public struct ControlTrace: Sendable {
@@ -15,6 +17,8 @@ public struct ControlTrace: Sendable {
         public var observedAtStep: Int?
         /// The target appeared somewhere new at this step.
         public var jumped: Bool
+        /// The robot was pushed at the start of this step (its measured position already moved).
+        public var pushed = false
     }
 
     /// The steps, in order.
@@ -53,11 +57,11 @@ extension ControlTrace {
 
     /// Executes the session's action for `step` on `robot`, records the step, and returns the next state.
     mutating func executeStep(_ step: Int, session: inout ControlSession, robot: PointMassRobot, state: RobotState,
-                              target: Point2, jumped: Bool) -> RobotState {
+                              target: Point2, jumped: Bool, pushed: Bool = false) -> RobotState {
         let action = session.execute(step: step, state: state)
         if session.degraded { degradedSteps += 1 }
         steps.append(.init(position: state.position, target: target, command: action.command, idle: action.idle,
-                           observedAtStep: action.observedAtStep, jumped: jumped))
+                           observedAtStep: action.observedAtStep, jumped: jumped, pushed: pushed))
         return robot.step(state, command: action.command)
     }
 }
@@ -69,13 +73,21 @@ public struct ControlMetrics: Sendable, Equatable, Codable {
     /// Mean and 95th percentile of the distance between robot and target, over all steps.
     public var meanTrackingError: Double
     public var p95TrackingError: Double
-    /// Mean over jumps of the steps from a jump to the first executed action whose observation
-    /// was taken at or after the jump.
+    /// Reaction of each disturbance (a target jump or a push, after the first placement): steps
+    /// from the disturbance at step j to the first executed action that responds to it, i.e.
+    /// whose dominant observation (`ActionChunkBuffer.Entry.observedAtStep`) was taken at or
+    /// after j. A disturbance no action responded to before the run ended is left out.
+    public var reactionSteps: [Double]
+    /// Mean of `reactionSteps`.
     public var meanReactionSteps: Double
-    /// Fraction of steps the robot had no action and held.
+    /// Fraction of steps, and number of steps, the robot had no action and held.
     public var idleFraction: Double
+    public var idleSteps: Int
     /// Largest distance between consecutive commanded positions (arena units).
     public var largestActionJump: Double
+    /// Root mean square jerk of the commanded positions: third differences over the period
+    /// cubed, in arena units per s³ (commands, not positions, so a push is not counted as jerk).
+    public var rmsJerk: Double
     /// Course runs: seconds to reach every waypoint (nil for tracking runs or unfinished courses).
     public var completionSeconds: Double?
     /// Jumps counted.
@@ -87,18 +99,24 @@ public struct ControlMetrics: Sendable, Equatable, Codable {
         let errors = steps.map { length($0.position - $0.target) }.sorted()
         meanTrackingError = errors.isEmpty ? 0 : errors.reduce(0, +) / Double(errors.count)
         p95TrackingError = errors.isEmpty ? 0 : errors[min(errors.count - 1, Int(0.95 * Double(errors.count)))]
-        idleFraction = steps.isEmpty ? 0 : Double(steps.filter(\.idle).count) / Double(steps.count)
+        idleSteps = steps.filter(\.idle).count
+        idleFraction = steps.isEmpty ? 0 : Double(idleSteps) / Double(steps.count)
         var largest = 0.0
         for i in steps.indices.dropFirst() { largest = max(largest, length(steps[i].command - steps[i - 1].command)) }
         largestActionJump = largest
+        var jerkSquares = 0.0
+        for i in steps.indices.dropFirst(3) {
+            let third = steps[i].command - 3 * steps[i - 1].command + 3 * steps[i - 2].command - steps[i - 3].command
+            jerkSquares += (third * third).sum()
+        }
+        rmsJerk = steps.count > 3 ? (jerkSquares / Double(steps.count - 3)).squareRoot() / pow(periodSeconds, 3) : 0
+        reactionSteps = ControlMetrics.reactions(steps)
+        meanReactionSteps = reactionSteps.isEmpty ? 0 : reactionSteps.reduce(0, +) / Double(reactionSteps.count)
         // Jumps after the first placement, with a full window left to judge them.
         let jumpSteps = steps.indices.filter { steps[$0].jumped && $0 > 0 }
-        var successes = 0, judged = 0, reactions: [Double] = []
+        var successes = 0, judged = 0
         for (n, j) in jumpSteps.enumerated() {
             let end = min(steps.count, j + window + 1, n + 1 < jumpSteps.count ? jumpSteps[n + 1] : Int.max)
-            if let reaction = (j..<steps.count).first(where: { (steps[$0].observedAtStep ?? -1) >= j }) {
-                reactions.append(Double(reaction - j))
-            }
             guard j + window < steps.count || trace.completionStep != nil else { continue }
             judged += 1
             let reached: Bool
@@ -113,7 +131,24 @@ public struct ControlMetrics: Sendable, Equatable, Codable {
         }
         jumps = judged
         successRate = judged == 0 ? 1 : Double(successes) / Double(judged)
-        meanReactionSteps = reactions.isEmpty ? 0 : reactions.reduce(0, +) / Double(reactions.count)
         completionSeconds = trace.completionStep.map { Double($0 + 1) * periodSeconds }
+    }
+
+    /// The reaction of every disturbance in `steps` (see `reactionSteps`).
+    static func reactions(_ steps: [ControlTrace.Step]) -> [Double] {
+        var reactions: [Double] = []
+        for j in steps.indices where j > 0 && (steps[j].jumped || steps[j].pushed) {
+            if let response = (j..<steps.count).first(where: { (steps[$0].observedAtStep ?? -1) >= j }) {
+                reactions.append(Double(response - j))
+            }
+        }
+        return reactions
+    }
+
+    /// The `q` quantile (0 … 1) of `values`, nearest rank; 0 for none.
+    public static func quantile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
     }
 }

@@ -6,11 +6,16 @@ public final class EdgeActClient: ChunkTransport {
     private let socket: ZMQSocket
     /// The edge endpoint, e.g. `ipc:///tmp/split-edge.sock`.
     public let endpoint: String
+    /// The quality every request states (nil: the edge's default, exact).
+    public let quality: String?
+    /// How many answers named each strategy (the edge's choice per request, see `ActReply.strategy`).
+    public private(set) var strategiesServed: [String: Int] = [:]
 
     /// Connects to the edge at `endpoint` (ZeroMQ connects in the background).
     /// - Throws: `ZMQError` for a malformed endpoint.
-    public init(context: ZMQContext, endpoint: String) throws {
+    public init(context: ZMQContext, endpoint: String, quality: String? = nil) throws {
         self.endpoint = endpoint
+        self.quality = quality
         socket = try context.socket(.dealer)
         try socket.setOption(.linger(milliseconds: 0))
         try socket.connect(endpoint)
@@ -19,7 +24,8 @@ public final class EdgeActClient: ChunkTransport {
     deinit { socket.close() }
 
     public func send(_ request: ChunkRequest, horizon: Int) throws {
-        let act = ActRequest(state: request.state.vector, target: [request.target.x, request.target.y], horizon: horizon)
+        let act = ActRequest(state: request.state.vector, target: [request.target.x, request.target.y], horizon: horizon,
+                             quality: quality)
         guard try socket.send(ClientRequest.act(id: String(request.id), act).encoded(), flags: .dontWait) else {
             throw ControlError.invalidRequest("the edge at \(endpoint) is not accepting requests")
         }
@@ -32,6 +38,7 @@ public final class EdgeActClient: ChunkTransport {
             switch reply {
             case .actions(let id, let chunk):
                 guard let number = Int(id) else { continue }
+                strategiesServed[chunk.strategy, default: 0] += 1
                 let commands = chunk.actions.compactMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? Point2($0[0], $0[1]) : nil }
                 answers.append((number, commands.count == chunk.actions.count && !commands.isEmpty
                     ? .success(commands) : .failure(ControlError.badChunk("the edge sent malformed actions"))))

@@ -29,8 +29,9 @@ public final class RealTimeControlLoop {
         self.missTolerance = missTolerance
     }
 
-    /// Runs `scenario` (at most `maxSteps` periods, default the scenario's) and returns the trace.
-    public func run(scenario: TargetScenario, maxSteps: Int? = nil, start: RobotState = RobotState(position: .zero)) -> ControlTrace {
+    /// Runs `scenario` (at most `maxSteps` periods, default the scenario's) with `pushes` injected and returns the trace.
+    public func run(scenario: TargetScenario, maxSteps: Int? = nil, start: RobotState = RobotState(position: .zero),
+                    pushes: PushSchedule = .none) -> ControlTrace {
         var scenario = scenario
         var session = ControlSession(settings: settings)
         var trace = ControlTrace()
@@ -57,6 +58,8 @@ public final class RealTimeControlLoop {
                 trace.failures += 1
                 session.fail(id)
             }
+            let pushed: Bool
+            (state, pushed) = pushes.apply(step: step, to: state, robot: robot)
             let (target, jumped) = scenario.advance(step: step, robot: state.position)
             if scenario.finished {
                 trace.completionStep = step
@@ -72,7 +75,8 @@ public final class RealTimeControlLoop {
                     session.fail(request.id)
                 }
             }
-            state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped)
+            state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped,
+                                      pushed: pushed)
         }
         return trace
     }

@@ -2,15 +2,16 @@
 /// rate, each chunk request is answered by `policy` and delivered after a delay drawn from
 /// `latency` (in whole steps), so every run is exactly reproducible.
 public enum SimulatedControlRun {
-    /// Runs `scenario` under `settings` and returns what happened.
+    /// Runs `scenario` under `settings` (with `pushes` injected) and returns what happened.
     /// - Parameter failAfterStep: requests made after this step fail (a cloud that died), to
     ///   show the loop keeps executing its buffer.
     /// - Throws: only programmer errors of the policy are turned into failed requests; nothing throws.
     public static func run(scenario: TargetScenario, settings: ControlSettings, policy: any ChunkPolicy,
                            latency: LatencyModel, robot: PointMassRobot = PointMassRobot(),
-                           start: RobotState = RobotState(position: .zero), failAfterStep: Int? = nil) -> ControlTrace {
+                           start: RobotState = RobotState(position: .zero), pushes: PushSchedule = .none,
+                           failAfterStep: Int? = nil) -> ControlTrace {
         var latency = latency
-        return run(scenario: scenario, settings: settings, robot: robot, start: start) { request, step in
+        return run(scenario: scenario, settings: settings, robot: robot, start: start, pushes: pushes) { request, step in
             let delay = latency.next()
             let dead = failAfterStep.map { step > $0 } ?? false
             return (dead ? nil : try? policy.chunk(state: request.state, target: request.target), delay)
@@ -21,7 +22,7 @@ public enum SimulatedControlRun {
     /// request and the step it is made at) with the chunk, or nil for a failure, and the steps
     /// until the loop sees it; e.g. a real policy service whose measured latency sets the delay.
     public static func run(scenario: TargetScenario, settings: ControlSettings, robot: PointMassRobot = PointMassRobot(),
-                           start: RobotState = RobotState(position: .zero),
+                           start: RobotState = RobotState(position: .zero), pushes: PushSchedule = .none,
                            answer: (ChunkRequest, Int) -> (chunk: [Point2]?, delaySteps: Int)) -> ControlTrace {
         var scenario = scenario
         var session = ControlSession(settings: settings)
@@ -39,6 +40,8 @@ public enum SimulatedControlRun {
             }
         }
         for step in 0..<scenario.maxSteps {
+            let pushed: Bool
+            (state, pushed) = pushes.apply(step: step, to: state, robot: robot)
             let (target, jumped) = scenario.advance(step: step, robot: state.position)
             if scenario.finished {
                 trace.completionStep = step
@@ -53,7 +56,8 @@ public enum SimulatedControlRun {
                 pending.append((step + max(0, delay), request.id, chunk, max(0, delay)))
                 deliverArrived(upTo: step)
             }
-            state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped)
+            state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped,
+                                      pushed: pushed)
         }
         return trace
     }

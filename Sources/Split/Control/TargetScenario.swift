@@ -14,8 +14,12 @@ public struct TargetScenario: Sendable {
     public let maxSteps: Int
     /// Course: how close counts as reached.
     public let reachRadius: Double
-    private let bases: [Point2]
+    private var bases: [Point2]
     private let jumpSteps: [Int]
+    /// Course: steps at which the current waypoint moves, and where to.
+    private let relocations: [Int: Point2]
+    /// Orbit runs: radians per second of the circling target (nil: the drifting, jumping target).
+    private var orbitAngularSpeed: Double?
     private let phases: Point2
     private var index = 0
 
@@ -34,23 +38,50 @@ public struct TargetScenario: Sendable {
         return TargetScenario(kind: .tracking, maxSteps: steps, reachRadius: 0, bases: bases, jumpSteps: jumps, phases: phases)
     }
 
-    /// The fixed course: `waypoints` points drawn once from `seed`, visited in order.
+    /// A tracking run whose target never jumps but circles the arena's centre without stopping
+    /// (radius 0.5, `speed` arena units per second, starting phase from `seed`): the robot is
+    /// always moving when a chunk starts, as a real arm mid-task is.
+    public static func orbit(seed: UInt64, steps: Int = 900, speed: Double = 0.6) -> TargetScenario {
+        var random = SplitMix64(state: seed &* 0x9E37_79B9_7F4A_7C15 &+ 11)
+        let phase = Double.random(in: 0..<(2 * Double.pi), using: &random)
+        var scenario = TargetScenario(kind: .tracking, maxSteps: steps, reachRadius: 0, bases: [.zero], jumpSteps: [0],
+                                      phases: Point2(phase, 0))
+        scenario.orbitAngularSpeed = speed / 0.5
+        return scenario
+    }
+
+    /// The fixed course: `waypoints` points drawn once from `seed`, visited in order. With a
+    /// `relocationSeed`, the current waypoint is moved to a random place at random times,
+    /// `relocationGap` steps apart (a target jump injected during the task).
     public static func course(waypoints: Int = 12, seed: UInt64 = 2026, reachRadius: Double = 0.08,
-                              maxSteps: Int = 4000) -> TargetScenario {
+                              maxSteps: Int = 4000, relocationSeed: UInt64? = nil,
+                              relocationGap: ClosedRange<Int> = 60...150) -> TargetScenario {
         var random = SplitMix64(state: seed)
         var points: [Point2] = []
         for _ in 0..<max(1, waypoints) { points.append(randomPoint(&random, within: 0.8, awayFrom: points.last)) }
+        var relocations: [Int: Point2] = [:]
+        if let relocationSeed {
+            var random = SplitMix64(state: relocationSeed &* 0x94D0_49BB_1331_11EB &+ 3)
+            var step = 0
+            while true {
+                step += Int.random(in: max(1, relocationGap.lowerBound)...max(1, relocationGap.upperBound), using: &random)
+                guard step < maxSteps else { break }
+                relocations[step] = randomPoint(&random, within: 0.8, awayFrom: nil)
+            }
+        }
         return TargetScenario(kind: .course, maxSteps: maxSteps, reachRadius: reachRadius, bases: points, jumpSteps: [],
-                              phases: .zero)
+                              phases: .zero, relocations: relocations)
     }
 
-    private init(kind: Kind, maxSteps: Int, reachRadius: Double, bases: [Point2], jumpSteps: [Int], phases: Point2) {
+    private init(kind: Kind, maxSteps: Int, reachRadius: Double, bases: [Point2], jumpSteps: [Int], phases: Point2,
+                 relocations: [Int: Point2] = [:]) {
         self.kind = kind
         self.maxSteps = maxSteps
         self.reachRadius = reachRadius
         self.bases = bases
         self.jumpSteps = jumpSteps
         self.phases = phases
+        self.relocations = relocations
     }
 
     /// Number of waypoints (course) or jumps including the first placement (tracking).
@@ -65,6 +96,10 @@ public struct TargetScenario: Sendable {
     public mutating func advance(step: Int, robot position: Point2) -> (target: Point2, jumped: Bool) {
         switch kind {
         case .tracking:
+            if let omega = orbitAngularSpeed {
+                let angle = phases.x + omega * Double(step) / 30.0
+                return (0.5 * Point2(Foundation.cos(angle), Foundation.sin(angle)), step == 0)
+            }
             var jumped = false
             while index + 1 < jumpSteps.count && jumpSteps[index + 1] <= step {
                 index += 1
@@ -76,11 +111,16 @@ public struct TargetScenario: Sendable {
                     jumped || step == 0)
         case .course:
             guard index < bases.count else { return (bases[bases.count - 1], false) }
+            var relocated = false
+            if let place = relocations[step] {
+                bases[index] = place
+                relocated = true
+            }
             if length(position - bases[index]) <= reachRadius {
                 index += 1
                 return (bases[min(index, bases.count - 1)], index < bases.count)
             }
-            return (bases[index], step == 0)
+            return (bases[index], step == 0 || relocated)
         }
     }
 

@@ -50,16 +50,17 @@ public final class EdgeSelection: @unchecked Sendable {
     private let sinceTraining = Locked(0)
     private let logger: Logger
 
-    /// Selection for a model of `shape`; `hasCloud` false leaves only local as a candidate.
+    /// Selection for a model of `shape`; `hasCloud` false leaves only local as a candidate;
+    /// `candidates` replaces the catalogue's (a policy service: its control strategies).
     /// Trains on the history already recorded.
     /// - Throws: `SelectionError.store` when the history cannot be read.
     public init(settings: Settings, shape: ModelShape, calibration: ExitCalibration?, hasCloud: Bool,
-                logger: Logger = Logger(label: "split.select")) throws {
+                candidates: [Strategy]? = nil, logger: Logger = Logger(label: "split.select")) throws {
         self.settings = settings
         self.shape = shape
         self.logger = logger
         let catalogue = settings.catalogue ?? .standard(layerCount: shape.layerCount)
-        let candidates = hasCloud ? catalogue.strategies(layerCount: shape.layerCount) : [.local]
+        let candidates = candidates ?? (hasCloud ? catalogue.strategies(layerCount: shape.layerCount) : [.local])
         var selector = StrategySelector(
             candidates: candidates,
             prior: PlannerPrior(shape: shape, cloud: settings.cloud, devices: [settings.device], calibration: calibration),
@@ -71,13 +72,24 @@ public final class EdgeSelection: @unchecked Sendable {
     /// The features of a request with `promptTokens` tokens.
     /// - Throws: `CompletionError.invalidRequest` for a `quality` that does not parse.
     public func features(of request: CompletionRequest, promptTokens: Int) throws -> TaskFeatures {
-        let requirement = try request.quality.map(QualityRequirement.parse) ?? settings.defaultRequirement
+        try features(kind: .completion, quality: request.quality, promptTokens: promptTokens, outputTokens: request.maxTokens)
+    }
+
+    /// The features of an `act` request for `horizon` actions (the policy's input tokens in,
+    /// one chunk out), the kind the control strategies serve.
+    /// - Throws: `CompletionError.invalidRequest` for a `quality` that does not parse.
+    public func features(ofAct request: ActRequest, horizon: Int) throws -> TaskFeatures {
+        try features(kind: .actionChunk, quality: request.quality, promptTokens: PolicyInput.tokenCount, outputTokens: horizon)
+    }
+
+    private func features(kind: TaskKind, quality: String?, promptTokens: Int, outputTokens: Int) throws -> TaskFeatures {
+        let requirement = try quality.map(QualityRequirement.parse) ?? settings.defaultRequirement
         var network = settings.network
         if let measured = measuredRoundTripMilliseconds {
             network.roundTripMilliseconds = ProfileFigure(measured, source: "median of the edge's recent round trips")
             network.name = "measured"
         }
-        return TaskFeatures(promptTokens: promptTokens, outputTokens: request.maxTokens, requirement: requirement,
+        return TaskFeatures(kind: kind, promptTokens: promptTokens, outputTokens: outputTokens, requirement: requirement,
                             device: settings.device, network: network, shape: shape)
     }
 
@@ -112,12 +124,28 @@ public final class EdgeSelection: @unchecked Sendable {
     public func record(_ task: TaskFeatures, strategy: Strategy, summary: CompletionSummary, explored: Bool) {
         guard let history = settings.history, !summary.degraded else { return }
         let counts = summary.counts
-        let record = HistoryRecord(
+        store(HistoryRecord(
             features: task, strategy: strategy.description, timeToFirstTokenSeconds: summary.timeToFirstTokenSeconds,
             totalSeconds: max(1e-9, summary.totalSeconds), outputTokens: summary.completionTokenCount,
             roundTrips: counts?.roundTrips ?? 0,
             acceptanceRate: counts.flatMap { $0.drafted > 0 ? Double($0.acceptedDrafts) / Double($0.drafted) : nil },
-            agreement: strategy.guarantee == .exact ? 1 : nil, explored: explored)
+            agreement: strategy.guarantee == .exact ? 1 : nil, explored: explored))
+    }
+
+    /// Records an answered `act` request as the evaluation records a control run: the chunk's
+    /// latency as the time to its first (only) answer, and as total time the reaction the control
+    /// loop is expected to have in the strategy's mode at that latency (`ControlReaction`).
+    public func recordAct(_ task: TaskFeatures, strategy: Strategy, latencySeconds: Double, explored: Bool) {
+        guard settings.history != nil, case .control(let mode, let placement) = strategy else { return }
+        let reaction = ControlReaction.expectedSeconds(mode: mode, delaySteps: ControlReaction.delaySteps(seconds: latencySeconds))
+        store(HistoryRecord(
+            features: task, strategy: strategy.description, timeToFirstTokenSeconds: max(1e-9, latencySeconds),
+            totalSeconds: max(1e-9, reaction), outputTokens: task.outputTokens, roundTrips: placement == .local ? 0 : 1,
+            agreement: strategy.guarantee == .exact ? 1 : nil, explored: explored))
+    }
+
+    private func store(_ record: HistoryRecord) {
+        guard let history = settings.history else { return }
         do {
             try history.record(record)
             let due = sinceTraining.withLock { count -> Bool in

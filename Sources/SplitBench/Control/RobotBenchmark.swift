@@ -1,40 +1,108 @@
 import Foundation
 import Split
 
-/// The simulated-clock robot benchmark: every mode × delay × seed on the tracking task and the
-/// fixed course, averaged over seeds. Exactly reproducible (seeded scenarios and latencies).
+/// The simulated-clock robot benchmark in VLASH's setup (chunks of H = 32 at 30 Hz, the next
+/// chunk asked for `overlap` actions before the buffer ends): every mode × delay × overlap ×
+/// seed on the tracking task and a course, both with pushes and target jumps at seeded random
+/// times. Exactly reproducible (seeded scenarios, disturbances and latencies).
 public struct RobotBenchmark {
-    /// One row of the table: a mode at a delay, averaged over seeds.
+    /// The control strategies compared.
+    public enum Mode: String, Sendable, Codable, CaseIterable {
+        /// The robot holds while each chunk is inferred, then executes all of it.
+        case sync
+        /// Async in VLASH's cycle, the chunk started where the buffer ends but conditioned on
+        /// the state at request time (stale by then): VLASH's ablation without future state.
+        case naiveAsync = "naive-async"
+        /// Async in VLASH's cycle, conditioned on the state rolled forward to the end of the
+        /// buffer, the chunk started there (VLASH).
+        case futureStateAsync = "future-state-async"
+        /// Real-time-chunking style: conditioned on the state at request time, the chunk
+        /// aligned by its observation's step (actions for steps already executed dropped) and
+        /// blended into the remaining actions with RTC's soft mask.
+        case rtcBlend = "rtc-blend"
+        /// Not VLASH's cycle: issue 7's client, future-state async re-planning every 4 steps
+        /// with the chunk spliced at the estimated delay (what the edge's clients run today).
+        case futureStateReplan = "future-state-every-4"
+
+        /// The control client's mode.
+        public var controlMode: ControlMode {
+            switch self {
+            case .sync: return .sync
+            case .naiveAsync, .rtcBlend: return .naiveAsync
+            case .futureStateAsync, .futureStateReplan: return .futureStateAsync
+            }
+        }
+
+        /// Whether the mode runs VLASH's chunk cycle (and so the overlap sweep).
+        public var usesOverlap: Bool { self != .sync && self != .futureStateReplan }
+    }
+
+    /// One row of the table: a mode at a delay and overlap, over every seed.
     public struct Row: Sendable, Codable, Equatable {
-        public var mode: ControlMode
+        public var mode: Mode
         public var delaySteps: Int
-        /// Tracking task.
+        /// VLASH's `inference_overlap_steps` (0 for the modes outside the cycle).
+        public var overlapSteps: Int
+        /// Tracking task, averaged over seeds; `reactionSteps` holds every seed's reactions.
         public var tracking: ControlMetrics
-        /// Course task: completion time (mean over seeds of latency draws; the course is fixed).
+        /// Reactions of both tasks (tracking and course disturbances), in steps.
+        public var reactionSteps: [Double]
+        /// Course: mean completion time of the finished runs (NaN when no course ran), and runs
+        /// that did not finish.
         public var completionSeconds: Double
-        /// Course runs that did not finish within the cap.
         public var unfinishedCourses: Int
+        /// Idle (stalled) steps per run, mean over both tasks and seeds.
+        public var meanIdleSteps: Double
+
+        /// Median and 90th percentile of `reactionSteps`.
+        public var reactionP50: Double { ControlMetrics.quantile(reactionSteps, 0.5) }
+        public var reactionP90: Double { ControlMetrics.quantile(reactionSteps, 0.9) }
     }
 
     /// Delays to sweep, in control steps.
     public var delays: [Int]
-    /// Seeds (each: its own tracking scenario and latency draws).
+    /// Overlaps to sweep for the async modes.
+    public var overlaps: [Int]
+    /// Seeds (each: its own scenarios, disturbances and latency draws).
     public var seeds: [UInt64]
     /// Modes compared.
-    public var modes: [ControlMode]
+    public var modes: [Mode]
+    /// Actions per chunk (the policy's horizon).
+    public var horizon: Int
     /// Extra jitter: each delay is drawn uniformly from `d … d + jitterSteps`.
     public var jitterSteps: Int
-    /// Settings other than the mode.
-    public var makeSettings: @Sendable (ControlMode) -> ControlSettings
+    /// How future-state mode predicts the state at the chunk's start.
+    public var rollForward: any StateRollForward
+    /// Steps of a tracking run, and the cap on a course run.
+    public var trackingSteps: Int
+    public var courseMaxSteps: Int
+    /// Whether each seed also runs the course (false: tracking only; no completion time).
+    public var runsCourse = true
+    /// VLASH's `action_quant_ratio` (every r-th action executed; 1: all).
+    public var actionQuantRatio = 1
+    /// The tracking task's target: drifting and jumping (false) or circling without stop (true).
+    public var orbitingTarget = false
 
-    /// A benchmark over `delays` × `seeds` × `modes`.
-    public init(delays: [Int] = [0, 2, 4, 8, 12], seeds: [UInt64] = Array(1...10), modes: [ControlMode] = ControlMode.allCases,
-                jitterSteps: Int = 0, makeSettings: @escaping @Sendable (ControlMode) -> ControlSettings = { ControlSettings(mode: $0) }) {
+    /// A benchmark over `delays` × `overlaps` × `seeds` × `modes`.
+    public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [Int] = [4], seeds: [UInt64] = Array(1...10),
+                modes: [Mode] = Mode.allCases, horizon: Int = 32, jitterSteps: Int = 0,
+                rollForward: any StateRollForward = DynamicsRollForward(), trackingSteps: Int = 900, courseMaxSteps: Int = 2400) {
         self.delays = delays
+        self.overlaps = overlaps
         self.seeds = seeds
         self.modes = modes
+        self.horizon = horizon
         self.jitterSteps = jitterSteps
-        self.makeSettings = makeSettings
+        self.rollForward = rollForward
+        self.trackingSteps = trackingSteps
+        self.courseMaxSteps = courseMaxSteps
+    }
+
+    /// The control client's settings for `mode` with `overlap`.
+    public func settings(_ mode: Mode, overlap: Int) -> ControlSettings {
+        ControlSettings(mode: mode.controlMode, horizon: horizon, executionHorizon: mode == .futureStateReplan ? 4 : nil,
+                        aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rollForward,
+                        overlapSteps: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio)
     }
 
     /// The latency model of delay `d` for `seed`.
@@ -42,40 +110,77 @@ public struct RobotBenchmark {
         LatencyModel(jitterSteps > 0 ? .uniform(min: d, max: d + jitterSteps) : .constant(steps: d), seed: seed)
     }
 
+    /// The tracking run of `seed`: its scenario and pushes.
+    public func trackingTask(seed: UInt64) -> (scenario: TargetScenario, pushes: PushSchedule) {
+        (orbitingTarget ? .orbit(seed: seed, steps: trackingSteps) : .tracking(seed: seed, steps: trackingSteps),
+         .random(seed: seed, steps: trackingSteps))
+    }
+
+    /// The course run of `seed`: 12 waypoints of its own, relocated and pushed at random times.
+    public func courseTask(seed: UInt64) -> (scenario: TargetScenario, pushes: PushSchedule) {
+        (.course(seed: 2026 &+ seed, maxSteps: courseMaxSteps, relocationSeed: seed),
+         .random(seed: seed &+ 500, steps: courseMaxSteps))
+    }
+
     /// Runs everything with `policy`, calling `progress` after each row.
     public func run(policy: any ChunkPolicy, progress: (Row) -> Void = { _ in }) -> [Row] {
         var rows: [Row] = []
         for d in delays {
             for mode in modes {
-                let settings = makeSettings(mode)
-                var tracking: [ControlMetrics] = []
-                var completion: [Double] = []
-                var unfinished = 0
-                for seed in seeds {
-                    let trace = SimulatedControlRun.run(scenario: .tracking(seed: seed), settings: settings, policy: policy,
-                                                        latency: latency(d, seed: seed))
-                    tracking.append(ControlMetrics(trace: trace))
-                    let course = SimulatedControlRun.run(scenario: .course(), settings: settings, policy: policy,
-                                                         latency: latency(d, seed: seed &+ 1000))
-                    if let seconds = ControlMetrics(trace: course).completionSeconds {
-                        completion.append(seconds)
-                    } else {
-                        unfinished += 1
-                    }
+                for overlap in mode.usesOverlap ? overlaps : [0] {
+                    let row = measure(mode, delay: d, overlap: overlap, policy: policy)
+                    rows.append(row)
+                    progress(row)
                 }
-                let row = Row(mode: mode, delaySteps: d, tracking: .average(tracking),
-                              completionSeconds: completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
-                              unfinishedCourses: unfinished)
-                rows.append(row)
-                progress(row)
             }
         }
         return rows
     }
+
+    /// One row: `mode` at delay `d` and `overlap` over every seed, on the simulated clock.
+    public func measure(_ mode: Mode, delay d: Int, overlap: Int, policy: any ChunkPolicy) -> Row {
+        measure(mode, delayLabel: d, overlap: overlap) { scenario, pushes, settings, latencySeed in
+            SimulatedControlRun.run(scenario: scenario, settings: settings, policy: policy, latency: latency(d, seed: latencySeed),
+                                    pushes: pushes)
+        }
+    }
+
+    /// One row: `mode` with `overlap` over every seed, each task run by `run` (scenario, pushes,
+    /// settings, a seed for its latency draws); `delayLabel` is the row's d. The wall-clock loop
+    /// through the daemons runs the same tasks with it.
+    /// - Throws: what `run` throws.
+    public func measure(_ mode: Mode, delayLabel: Int, overlap: Int,
+                        run: (TargetScenario, PushSchedule, ControlSettings, UInt64) throws -> ControlTrace) rethrows -> Row {
+        let settings = settings(mode, overlap: overlap)
+        var tracking: [ControlMetrics] = []
+        var reactions: [Double] = []
+        var completion: [Double] = []
+        var unfinished = 0
+        var idle = 0
+        for seed in seeds {
+            let track = trackingTask(seed: seed)
+            let metrics = ControlMetrics(trace: try run(track.scenario, track.pushes, settings, seed))
+            tracking.append(metrics)
+            guard runsCourse else {
+                reactions += metrics.reactionSteps
+                idle += metrics.idleSteps
+                continue
+            }
+            let task = courseTask(seed: seed)
+            let course = ControlMetrics(trace: try run(task.scenario, task.pushes, settings, seed &+ 1000))
+            reactions += metrics.reactionSteps + course.reactionSteps
+            idle += metrics.idleSteps + course.idleSteps
+            if let seconds = course.completionSeconds { completion.append(seconds) } else { unfinished += 1 }
+        }
+        return Row(mode: mode, delaySteps: delayLabel, overlapSteps: mode.usesOverlap ? overlap : 0, tracking: .average(tracking),
+                   reactionSteps: reactions,
+                   completionSeconds: !runsCourse ? .nan : completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
+                   unfinishedCourses: unfinished, meanIdleSteps: Double(idle) / Double(max(1, (runsCourse ? 2 : 1) * seeds.count)))
+    }
 }
 
 extension ControlMetrics {
-    /// The mean of each figure over `runs` (largest action jump: the maximum).
+    /// The mean of each figure over `runs` (largest action jump: the maximum; reactions: all of them).
     public static func average(_ runs: [ControlMetrics]) -> ControlMetrics {
         var result = runs.first ?? ControlMetrics(trace: ControlTrace())
         guard runs.count > 1 else { return result }
@@ -85,9 +190,12 @@ extension ControlMetrics {
         result.successRate = judged == 0 ? 1 : runs.map { $0.successRate * Double($0.jumps) }.reduce(0, +) / Double(judged)
         result.meanTrackingError = mean(\.meanTrackingError)
         result.p95TrackingError = mean(\.p95TrackingError)
-        result.meanReactionSteps = mean(\.meanReactionSteps)
+        result.reactionSteps = runs.flatMap(\.reactionSteps)
+        result.meanReactionSteps = result.reactionSteps.isEmpty ? 0 : result.reactionSteps.reduce(0, +) / Double(result.reactionSteps.count)
         result.idleFraction = mean(\.idleFraction)
+        result.idleSteps = Int(mean { Double($0.idleSteps) }.rounded())
         result.largestActionJump = runs.map(\.largestActionJump).max() ?? 0
+        result.rmsJerk = mean(\.rmsJerk)
         let completions = runs.compactMap(\.completionSeconds)
         result.completionSeconds = completions.isEmpty ? nil : completions.reduce(0, +) / Double(completions.count)
         result.jumps = judged
