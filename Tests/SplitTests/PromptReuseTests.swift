@@ -154,10 +154,10 @@ struct EdgePromptReuseTests {
         var iterator = texts.makeAsyncIterator()
         _ = await iterator.next()
         _ = await iterator.next()  // decoding: a round trip per token
-        let newer = CompletionRequest(prompt: "def main():\n    ", maxTokens: 1, strategy: "split(k=4,f32)", slot: 5)
+        let newer = CompletionRequest(prompt: "def main():\n    ", maxTokens: 3, strategy: "split(k=4,f32)", slot: 5)
         let sent = Date()
         let summary = try await edge.complete(newer) { _ in }
-        #expect(summary.completionTokenCount == 1)
+        #expect(summary.completionTokenCount == 3)
         do {
             _ = try await run.value
             Issue.record("the older request completed")
@@ -171,6 +171,13 @@ struct EdgePromptReuseTests {
         // Uncancelled, the older one's 20 ms-paced steps would send ≥ 10 more forward requests.
         #expect(try forwardPasses(of: cloud) == forwardsAtStop)
         #expect(edge.statistics.superseded == 1 && edge.statistics.completed == 1)
+        // The newer request continued the session the cancelled one left (kept mid-generation):
+        // the same text as computed afresh.
+        #expect((summary.cachedPromptTokenCount ?? 0) > 0)
+        var fresh = newer
+        fresh.cachePrompt = false
+        fresh.slot = nil
+        #expect(try await edge.complete(fresh) { _ in }.text == summary.text)
         #expect(edge.metrics.registry.emitToString().contains(#"split_edge_cancelled_total{reason="superseded"} 1"#))
     }
 

@@ -40,6 +40,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             get { promptCache.maxBytes }
             set { promptCache.maxBytes = max(0, newValue) }
         }
+        /// Where an infill prompt puts the suffix: after the prefix (PSM, llama.cpp's default) or
+        /// before it (SPM, llama.cpp's `--spm-infill`). With SPM the text after the cursor comes
+        /// first, so while a user types on a line a prompt shares all but its last few tokens
+        /// with the previous one (prompt reuse); the model must have been trained with SPM.
+        public var infillLayout: FIMLayout = .prefixSuffixMiddle
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
                     link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
@@ -139,7 +144,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         }
         self.tokenizer = tokenizer
         do {
-            fim = .success(try FIMPrompt(tokenizer: tokenizer))
+            fim = .success(try FIMPrompt(tokenizer: tokenizer, layout: configuration.infillLayout))
         } catch let error as FIMError {
             fim = .failure(error)
         }
@@ -282,6 +287,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             if table[slot]?.latest === cancellation { table[slot]?.latest = nil }
         }
     }
+
+    /// Tokens by which the cut of a long infill prefix moves (`FIMPrompt.Window.prefixStep`):
+    /// 32 keeps at least 3/4·batch − 31 tokens of prefix (65 of 96 on the bundled model's
+    /// 256-token context) while a user types 32 tokens between moves.
+    static let fimPrefixStep = 32
 
     /// Split generators a worker keeps (each with its open cloud connections); past this, one is
     /// dropped and its connections closed. 16: the standard strategy catalogue of an 8-layer
@@ -463,7 +473,9 @@ extension EdgeService {
             return (tokens, GenerationBounds(cancellation: job.cancellation))
         }
         let builder = try fim.get()
-        let window = FIMPrompt.Window.standard(contextTokens: model.configuration.maxPositions)
+        var window = FIMPrompt.Window.standard(contextTokens: model.configuration.maxPositions)
+        // The cut of a long prefix moves in steps, so an editor's successive prompts share it.
+        window.prefixStep = Self.fimPrefixStep
         let tokens = builder.build(infill, window: window, maxNewTokens: job.request.maxTokens).tokens
         return (tokens, GenerationBounds(endTokens: builder.tokens.endTokens, cancellation: job.cancellation))
     }
