@@ -42,7 +42,7 @@ func forwardPasses(of cloud: LoopbackSplit) throws -> Int {
 private let longRequest = CompletionRequest(prompt: "def main():\n", maxTokens: 200, strategy: "local")
 
 /// Waits up to `seconds` for `condition`.
-private func eventually(within seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+func eventually(within seconds: Double, _ condition: () -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }

@@ -181,6 +181,31 @@ struct EdgePromptReuseTests {
         #expect(edge.metrics.registry.emitToString().contains(#"split_edge_cancelled_total{reason="superseded"} 1"#))
     }
 
+    @Test("over HTTP, the older request on a slot ends with 409 and error code cancelled when a newer one arrives; the newer reports its reused tokens")
+    func supersededHTTPRequestGetsACancelledError() async throws {
+        let cloud = try LoopbackSplit()
+        defer { cloud.stop() }
+        let edge = try splitEdge(cloud, pacer: SleepingPacer(seconds: 0.02))
+        defer { edge.stop() }
+        try await withOpenAIServer(edge) { baseURL in
+            let older = #"{"prompt":"def main():\n","max_tokens":200,"temperature":0,"strategy":"split(k=4,f32)","id_slot":2}"#
+            async let olderAnswer = httpRequest("\(baseURL)/v1/completions", method: "POST", body: Data(older.utf8))
+            let running = try await eventually(within: 10) { edge.statistics.active == 1 }
+            #expect(running, "the older completion did not start")
+            try await Task.sleep(nanoseconds: 200_000_000)
+            let newer = #"{"prompt":"def main():\n    ","max_tokens":2,"temperature":0,"strategy":"split(k=4,f32)","id_slot":2}"#
+            let (status, body) = try await httpRequest("\(baseURL)/v1/completions", method: "POST", body: Data(newer.utf8))
+            #expect(status == 200)
+            let usage = try #require(try jsonObject(body)["usage"] as? [String: Any])
+            let details = try #require(usage["prompt_tokens_details"] as? [String: Any])
+            #expect((details["cached_tokens"] as? Int ?? 0) > 0)
+            let (olderStatus, olderBody) = try await olderAnswer
+            #expect(olderStatus == 409)
+            let error = try #require(try jsonObject(olderBody)["error"] as? [String: Any])
+            #expect(error["code"] as? String == "cancelled")
+        }
+    }
+
     @Test("requests without a slot never cancel each other")
     func slotlessRequestsDoNotSupersede() async throws {
         let cloud = try LoopbackSplit()
