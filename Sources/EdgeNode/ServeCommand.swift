@@ -92,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "split-exit ends completions the model's trained stop rule judges wrong (its controller sidecar).")
     var stopRule = false
 
+    @Flag(name: .long, help: "Infill prompts put the suffix before the prefix (SPM, as llama.cpp's --spm-infill): more of each prompt is reused while typing; the model must know SPM.")
+    var spmInfill = false
+
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
         if planNetwork != nil && cloud.isEmpty { throw ValidationError("--plan-network needs --cloud") }
@@ -171,11 +174,13 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.selection = selection  // the same history; the control strategies as candidates
             return configuration
         }
+        var service = EdgeService.Configuration(modelPath: modelOptions.model, splitLayer: splitLayer,
+                                                encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
+                                                selection: selection, replanning: replanning, stopRule: stopRule)
+        service.infillLayout = spmInfill ? .suffixPrefixMiddle : .prefixSuffixMiddle
         let daemon = try EdgeDaemon.build(
             EdgeDaemonConfiguration(
-                service: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
-                               encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
-                               selection: selection, replanning: replanning, stopRule: stopRule),
+                service: service,
                 policy: policyConfiguration, listen: listen,
                 http: httpPort > 0 ? OpenAIServerConfiguration(port: httpPort, idleTimeoutSeconds: httpIdleTimeout,
                                                                  bodyTimeoutSeconds: httpBodyTimeout) : nil),

@@ -26,12 +26,19 @@ struct MetricsEndpointTests {
         #expect(DaemonStack.sample(try DaemonStack.get(edgeMetrics).body, #"split_edge_requests_total{outcome="completed"}"#) == 0)
 
         let maxTokens = 8
+        var expectedPositions = 0
         for round in 1...2 {
             let reply = try DaemonStack.curl(edge.completionsURL, body: try DaemonStack.completionBody(
                 prompt: "def f(x):", maxTokens: maxTokens, stream: false))
             #expect(reply.status == 200, "\(reply.body)")
             let generated = try #require(DaemonStack.field(reply.body, "usage", "completion_tokens") as? Int)
             let promptTokens = try #require(DaemonStack.field(reply.body, "usage", "prompt_tokens") as? Int)
+            // The second round's prompt is the first's: all of it but its last token is reused.
+            let details = try #require(DaemonStack.field(reply.body, "usage", "prompt_tokens_details") as? [String: Any])
+            let cached = try #require(details["cached_tokens"] as? Int)
+            #expect(cached == (round == 1 ? 0 : promptTokens - 1))
+            #expect(DaemonStack.sample(try DaemonStack.get(edgeMetrics).body, "split_edge_cached_prompt_tokens_total")
+                == Double(round == 1 ? 0 : promptTokens - 1))
 
             let edgeText = try DaemonStack.get(edgeMetrics).body
             #expect(DaemonStack.sample(edgeText, #"split_edge_requests_total{outcome="completed"}"#) == Double(round), "\(edgeText)")
@@ -41,12 +48,13 @@ struct MetricsEndpointTests {
             #expect(roundTrips >= Double(round * generated), "\(edgeText)")
 
             let cloudText = try DaemonStack.get(cloudMetrics).body
-            // Every prompt position and every generated token but the last passed the tail layers.
+            // Every prompt position not reused and every generated token but the last passed the tail layers.
+            expectedPositions += promptTokens - cached + generated - 1
             let positions = try #require(DaemonStack.sample(cloudText, "split_cloud_positions_total"))
-            #expect(positions == Double(round * (promptTokens + generated - 1)), "\(cloudText)")
+            #expect(positions == Double(expectedPositions), "\(cloudText)")
             #expect(DaemonStack.sample(cloudText, "split_cloud_forward_passes_total") == roundTrips)
-            // The edge closes each session when its completion ends, so the KV bytes held now may
-            // already be back to 0; the most ever held is not.
+            // The KV bytes held now depend on what the edge keeps for prompt reuse; the most ever
+            // held is not 0.
             #expect((DaemonStack.sample(cloudText, "split_cloud_kv_peak_bytes") ?? 0) > 0)
             #expect((DaemonStack.sample(cloudText, "split_cloud_messages_received_total") ?? 0) >= roundTrips)
         }

@@ -75,7 +75,7 @@ struct ClientAPIOpenAIRequestTests {
     func statusCodes() {
         let expected: [ClientAPIError.Code: Int] = [
             .invalidJSON: 400, .invalidRequest: 400, .unsupported: 400, .tooLarge: 413, .notFound: 404,
-            .cloudUnavailable: 503, .overloaded: 503, .internalError: 500, .requestTimeout: 408,
+            .cloudUnavailable: 503, .overloaded: 503, .internalError: 500, .requestTimeout: 408, .cancelled: 409,
         ]
         for code in ClientAPIError.Code.allCases {
             #expect(ClientAPIError(code, "m").httpStatus.code == expected[code], "\(code)")

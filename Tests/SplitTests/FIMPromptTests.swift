@@ -156,3 +156,28 @@ func windowTruncation() throws {
         + [3] + bytes("A", offset: 100) + [2])
     #expect(truncated)
 }
+
+@Test("with a prefix step the cut of a long prefix moves in whole steps, so prompts typed one character apart share it")
+func prefixCutMovesInSteps() throws {
+    let starCoder = try byteLevelTokenizer(offset: 100, special: [
+        ("<|endoftext|>", 0), ("<fim_prefix>", 1), ("<fim_middle>", 2), ("<fim_suffix>", 3),
+    ], eos: 0)
+    let fim = try FIMPrompt(tokenizer: starCoder)
+    // batch 16: the prefix's share is 12 tokens; step 4 cuts it at a multiple of 4 from its start.
+    let window = FIMPrompt.Window(batchTokens: 16, contextTokens: 64, prefixStep: 4)
+    let alphabet = Array("abcdefghijklmnopqrstuvwxyz")
+    var kept: [String] = []
+    for length in 13...20 {
+        let ids = fim.build(InfillInput(prefix: String(alphabet[..<length]), suffix: ""), window: window, maxNewTokens: 8).tokens
+        let prefix = ids[1..<(ids.firstIndex(of: 3) ?? ids.count)].map { Character(UnicodeScalar(UInt8($0 - 100))) }
+        kept.append(String(prefix))
+        #expect((9...12).contains(prefix.count), "\(length) characters kept \(prefix.count)")
+    }
+    // 13 to 16 characters are cut after the 4th, 17 to 20 after the 8th.
+    #expect(kept == ["efghijklm", "efghijklmn", "efghijklmno", "efghijklmnop",
+                     "ijklmnopq", "ijklmnopqr", "ijklmnopqrs", "ijklmnopqrst"])
+    // Step 1 is llama.cpp's cut: always the last 12.
+    let exact = fim.build(InfillInput(prefix: String(alphabet[..<14]), suffix: ""), window: FIMPrompt.Window(batchTokens: 16, contextTokens: 64),
+                          maxNewTokens: 8).tokens
+    #expect(exact[1..<13] == ArraySlice(bytes("cdefghijklmn", offset: 100)))
+}

@@ -22,6 +22,8 @@ public struct ClientAPIError: Error, Sendable, Equatable, CustomStringConvertibl
         case requestTimeout = "request_timeout"
         /// A fault inside the node; the request may be retried.
         case internalError = "internal_error"
+        /// A newer request on the same slot (`id_slot`) replaced this one, which was stopped.
+        case cancelled = "cancelled"
     }
 
     /// What kind of failure this is.
@@ -54,6 +56,7 @@ public struct ClientAPIError: Error, Sendable, Equatable, CustomStringConvertibl
             case .cloudUnavailable(let message): self.init(.cloudUnavailable, "cloud unavailable: \(message)")
             case .overloaded(let message): self.init(.overloaded, "overloaded: \(message)")
             case .internalError(let message): self.init(.internalError, "internal error: \(message)")
+            case .superseded(let message): self.init(.cancelled, "cancelled: \(message)")
             }
         case let error as FIMError:
             self.init(.unsupported, error.description)

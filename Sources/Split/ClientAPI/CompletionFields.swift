@@ -16,11 +16,17 @@ public struct CompletionFields: Sendable, Equatable {
     /// Fill-in-the-middle input (`/infill`, or `/v1/completions` with a `suffix`); when set,
     /// `prompt` is the text typed at the cursor and may be empty.
     public var infill: InfillInput?
+    /// llama.cpp's `cache_prompt` (default true) and `id_slot` (-1 or absent: no slot).
+    public var cachePrompt: Bool?
+    public var slot: Int?
 
     /// Fields as decoded from a request; every one may be absent.
     public init(prompt: String? = nil, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
                 topK: Int? = nil, seed: UInt64? = nil, stop: [String]? = nil, strategy: String? = nil,
-                allowDegraded: Bool? = nil, quality: String? = nil, infill: InfillInput? = nil) {
+                allowDegraded: Bool? = nil, quality: String? = nil, infill: InfillInput? = nil,
+                cachePrompt: Bool? = nil, slot: Int? = nil) {
+        self.cachePrompt = cachePrompt
+        self.slot = slot
         self.quality = quality
         self.infill = infill
         self.prompt = prompt
@@ -54,6 +60,9 @@ public struct CompletionFields: Sendable, Equatable {
         /// suggestion is better served by a bounded, repeatable one.
         public static let infill = Defaults(maxTokens: 128, temperature: 0)
     }
+
+    /// Slots a client may name (`id_slot` 0…1023): the edge keeps a small record per slot used.
+    public static let slotCount = 1024
 
     /// Checks every field against `limits` and builds the request. A sampled request without a
     /// seed gets a random one, as OpenAI clients expect.
@@ -110,11 +119,16 @@ public struct CompletionFields: Sendable, Equatable {
                                      parameter: "quality")
             }
         }
+        if let slot, !(-1..<Self.slotCount).contains(slot) {
+            throw ClientAPIError(.invalidRequest, "id_slot must be -1 (none) or a slot from 0 to \(Self.slotCount - 1), not \(slot)",
+                                 parameter: "id_slot")
+        }
         let sampling = SamplingParameters(
             temperature: Float(temperature), topK: topK, topP: Float(topP),
             seed: seed ?? (temperature > 0 ? UInt64.random(in: 0...UInt64.max) : 0))
         return CompletionRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop,
-                                 strategy: strategy, allowDegraded: allowDegraded ?? false, quality: quality, infill: infill)
+                                 strategy: strategy, allowDegraded: allowDegraded ?? false, quality: quality, infill: infill,
+                                 cachePrompt: cachePrompt ?? true, slot: slot.flatMap { $0 >= 0 ? $0 : nil })
     }
 
     private func checkedStop(limits: ClientAPILimits) throws -> [String] {

@@ -2,7 +2,7 @@ import Foundation
 
 /// The body of `POST /infill` as llama.cpp's server reads it, and as llama.vim and
 /// llama.vscode send it: `input_prefix`, `input_suffix`, `input_extra`, `prompt`, `n_predict`,
-/// `n_indent`, `t_max_prompt_ms`, `t_max_predict_ms`, `cache_prompt`, `samplers`, `stream`,
+/// `n_indent`, `t_max_prompt_ms`, `t_max_predict_ms`, `cache_prompt`, `id_slot`, `samplers`, `stream`,
 /// the sampling fields, plus Split's `strategy`, `allow_degraded` and `quality`. Unknown
 /// fields are ignored, as llama.cpp ignores them.
 public struct LlamaInfillRequest: Sendable, Decodable, Equatable {
@@ -69,12 +69,9 @@ public struct LlamaInfillRequest: Sendable, Decodable, Equatable {
         // Non-positive means no limit, as in llama.cpp.
         predictTimeLimitMilliseconds = try c.decodeField(Int.self, forKey: .maxPredictMilliseconds).flatMap { $0 > 0 ? $0 : nil }
         // Read for their types only. `t_max_prompt_ms` is accepted and not enforced, as in
-        // llama.cpp (a TODO there); `cache_prompt` and `id_slot` concern prompt reuse, which
-        // this server does not do yet (every request computes its prompt); `samplers` names
-        // llama.cpp's sampler chain: Split samples with temperature, top_k and top_p as given.
+        // llama.cpp (a TODO there); `samplers` names llama.cpp's sampler chain: Split samples
+        // with temperature, top_k and top_p as given.
         _ = try c.decodeField(Int.self, forKey: .maxPromptMilliseconds)
-        _ = try c.decodeField(Bool.self, forKey: .cachePrompt)
-        _ = try c.decodeField(Int.self, forKey: .idSlot)
         _ = try c.decodeField([String].self, forKey: .samplers)
         fields = CompletionFields(
             prompt: prompt,
@@ -87,6 +84,8 @@ public struct LlamaInfillRequest: Sendable, Decodable, Equatable {
             strategy: try c.decodeField(String.self, forKey: .strategy),
             allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded),
             quality: try c.decodeField(String.self, forKey: .quality),
-            infill: InfillInput(prefix: prefix, suffix: suffix, extraFiles: files, prompt: prompt))
+            infill: InfillInput(prefix: prefix, suffix: suffix, extraFiles: files, prompt: prompt),
+            cachePrompt: try c.decodeField(Bool.self, forKey: .cachePrompt),
+            slot: try c.decodeField(Int.self, forKey: .idSlot))
     }
 }

@@ -7,6 +7,9 @@ import Hummingbird
 public struct LlamaInfillResponse: Sendable, Codable, Equatable {
     /// llama.cpp's timings, in milliseconds.
     public struct Timings: Sendable, Codable, Equatable {
+        /// Prompt tokens continued from a kept session (llama.cpp's `cache_n`); `prompt_n`
+        /// counts those computed.
+        public var cacheN: Int
         public var promptN: Int
         public var promptMS: Double
         public var promptPerSecond: Double
@@ -15,7 +18,7 @@ public struct LlamaInfillResponse: Sendable, Codable, Equatable {
         public var predictedPerSecond: Double
 
         enum CodingKeys: String, CodingKey {
-            case promptN = "prompt_n", promptMS = "prompt_ms", promptPerSecond = "prompt_per_second"
+            case cacheN = "cache_n", promptN = "prompt_n", promptMS = "prompt_ms", promptPerSecond = "prompt_per_second"
             case predictedN = "predicted_n", predictedMS = "predicted_ms", predictedPerSecond = "predicted_per_second"
         }
     }
@@ -28,6 +31,8 @@ public struct LlamaInfillResponse: Sendable, Codable, Equatable {
     /// Generated and prompt tokens (on the end only).
     public var tokensPredicted: Int?
     public var tokensEvaluated: Int?
+    /// Prompt tokens continued from a kept session (llama.cpp's `tokens_cached`).
+    public var tokensCached: Int?
     /// Why it ended, in llama.cpp's words: "eos", "word" (a stop string or the indentation
     /// rule), "limit" (the budget or time limit).
     public var stopType: String?
@@ -38,6 +43,7 @@ public struct LlamaInfillResponse: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case content, stop, model, timings, split
         case tokensPredicted = "tokens_predicted", tokensEvaluated = "tokens_evaluated", stopType = "stop_type"
+        case tokensCached = "tokens_cached"
     }
 
     /// A streamed piece.
@@ -53,6 +59,8 @@ public struct LlamaInfillResponse: Sendable, Codable, Equatable {
         self.model = model
         tokensPredicted = summary.completionTokenCount
         tokensEvaluated = summary.promptTokenCount
+        let cached = summary.cachedPromptTokenCount ?? 0
+        tokensCached = cached
         stopType = switch summary.finishReason {
         case .endOfText: "eos"
         case .stop: "word"
@@ -60,9 +68,10 @@ public struct LlamaInfillResponse: Sendable, Codable, Equatable {
         }
         let promptSeconds = summary.timeToFirstTokenSeconds
         let predictSeconds = max(0, summary.totalSeconds - promptSeconds)
+        let computed = summary.promptTokenCount - cached
         timings = Timings(
-            promptN: summary.promptTokenCount, promptMS: promptSeconds * 1e3,
-            promptPerSecond: promptSeconds > 0 ? Double(summary.promptTokenCount) / promptSeconds : 0,
+            cacheN: cached, promptN: computed, promptMS: promptSeconds * 1e3,
+            promptPerSecond: promptSeconds > 0 ? Double(computed) / promptSeconds : 0,
             predictedN: summary.completionTokenCount, predictedMS: predictSeconds * 1e3,
             predictedPerSecond: predictSeconds > 0 ? Double(summary.completionTokenCount) / predictSeconds : 0)
         split = OpenAICompletionResponse.SplitInfo(summary: summary)

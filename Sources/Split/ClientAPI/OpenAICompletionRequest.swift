@@ -1,7 +1,8 @@
 import Foundation
 
 /// The body of `POST /v1/completions` in OpenAI's legacy completions shape, plus Split's
-/// extensions `top_k`, `strategy`, `allow_degraded` and `quality`. A non-empty `suffix` makes it
+/// extensions `top_k`, `strategy`, `allow_degraded` and `quality`, and llama.cpp's `cache_prompt`
+/// and `id_slot`. A non-empty `suffix` makes it
 /// a fill-in-the-middle request (`prompt` before the cursor, `suffix` after), built with the
 /// model's FIM tokens as `/infill` builds it. Unknown fields are ignored, as OpenAI clients send
 /// many; fields whose values this server cannot honour are refused.
@@ -17,7 +18,7 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
         case model, prompt, temperature, seed, stop, stream, strategy, quality
         case n, echo, logprobs, suffix
         case maxTokens = "max_tokens", topP = "top_p", topK = "top_k", bestOf = "best_of"
-        case allowDegraded = "allow_degraded"
+        case allowDegraded = "allow_degraded", cachePrompt = "cache_prompt", idSlot = "id_slot"
     }
 
     /// Parses and checks a body against `limits`.
@@ -55,7 +56,9 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
             strategy: try c.decodeField(String.self, forKey: .strategy),
             allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded),
             quality: try c.decodeField(String.self, forKey: .quality),
-            infill: infill)
+            infill: infill,
+            cachePrompt: try c.decodeField(Bool.self, forKey: .cachePrompt),
+            slot: try c.decodeField(Int.self, forKey: .idSlot))
         try Self.refuseUnsupported(c)
     }
 

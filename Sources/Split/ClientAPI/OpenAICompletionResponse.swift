@@ -32,9 +32,21 @@ public struct OpenAICompletionResponse: Sendable, Codable, Equatable {
         public var promptTokens: Int
         public var completionTokens: Int
         public var totalTokens: Int
+        /// OpenAI's `prompt_tokens_details`: how many prompt tokens came from the prompt cache.
+        public var promptTokensDetails: PromptTokensDetails?
 
         enum CodingKeys: String, CodingKey {
             case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+            case promptTokensDetails = "prompt_tokens_details"
+        }
+    }
+
+    /// `usage.prompt_tokens_details`: prompt tokens continued from a kept session, not computed.
+    public struct PromptTokensDetails: Sendable, Codable, Equatable {
+        public var cachedTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case cachedTokens = "cached_tokens"
         }
     }
 
@@ -85,7 +97,8 @@ public struct OpenAICompletionResponse: Sendable, Codable, Equatable {
         self.model = model
         choices = [Choice(text: text, index: 0, logprobs: nil, finishReason: summary.finishReason.openAIName)]
         usage = Usage(promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,
-                      totalTokens: summary.promptTokenCount + summary.completionTokenCount)
+                      totalTokens: summary.promptTokenCount + summary.completionTokenCount,
+                      promptTokensDetails: PromptTokensDetails(cachedTokens: summary.cachedPromptTokenCount ?? 0))
         split = SplitInfo(summary: summary)
     }
 

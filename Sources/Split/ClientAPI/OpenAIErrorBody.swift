@@ -43,6 +43,7 @@ extension ClientAPIError {
         case .cloudUnavailable, .overloaded: return .serviceUnavailable
         case .requestTimeout: return .requestTimeout
         case .internalError: return .internalServerError
+        case .cancelled: return .conflict
         }
     }
 
@@ -52,6 +53,7 @@ extension ClientAPIError {
         case .invalidJSON, .invalidRequest, .unsupported, .tooLarge, .notFound, .requestTimeout: return "invalid_request_error"
         case .cloudUnavailable, .overloaded: return "service_unavailable"
         case .internalError: return "server_error"
+        case .cancelled: return "cancelled"
         }
     }
 }

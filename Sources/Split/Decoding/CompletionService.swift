@@ -32,10 +32,14 @@ public struct CompletionSummary: Sendable, Codable, Equatable {
     public var provenance: [TokenProvenance]
     /// Edge-answered tokens, drafts accepted and round trips of this completion.
     public var counts: ProvenanceCounts?
+    /// Prompt tokens continued from a kept session instead of computed (prompt reuse); nil
+    /// where the strategy keeps none (local).
+    public var cachedPromptTokenCount: Int?
 
     public init(text: String, promptTokenCount: Int, completionTokenCount: Int, finishReason: FinishReason,
                 strategy: String, degraded: Bool = false, timeToFirstTokenSeconds: Double, totalSeconds: Double,
-                provenance: [TokenProvenance] = [], counts: ProvenanceCounts? = nil) {
+                provenance: [TokenProvenance] = [], counts: ProvenanceCounts? = nil, cachedPromptTokenCount: Int? = nil) {
+        self.cachedPromptTokenCount = cachedPromptTokenCount
         self.provenance = provenance
         self.counts = counts
         self.text = text
@@ -55,6 +59,8 @@ public enum CompletionError: Error, Sendable, Equatable, CustomStringConvertible
     case cloudUnavailable(String)
     case overloaded(String)
     case internalError(String)
+    /// A newer request on the same slot took this one's place; it stopped within a step.
+    case superseded(String)
 
     public var description: String {
         switch self {
@@ -62,6 +68,7 @@ public enum CompletionError: Error, Sendable, Equatable, CustomStringConvertible
         case .cloudUnavailable(let m): return "cloud unavailable: \(m)"
         case .overloaded(let m): return "overloaded: \(m)"
         case .internalError(let m): return "internal error: \(m)"
+        case .superseded(let m): return "cancelled: \(m)"
         }
     }
 }

@@ -57,11 +57,18 @@ public struct FIMPrompt: Sendable {
         /// The model's context (`n_ctx`); extra files fill what the batch and twice the
         /// generation budget leave of it.
         public var contextTokens: Int
+        /// A prefix longer than its share is cut at a multiple of this many tokens from its
+        /// start, so that the cut stays put while a user types and successive prompts share
+        /// their beginning (prompt reuse); 1 cuts exactly at the share, as llama.cpp does (it
+        /// shifts its KV cache instead, `--cache-reuse`). The prefix then keeps between its
+        /// share less `prefixStep - 1` tokens and its share.
+        public var prefixStep: Int
 
         /// A window of `batchTokens` within `contextTokens`.
-        public init(batchTokens: Int, contextTokens: Int) {
+        public init(batchTokens: Int, contextTokens: Int, prefixStep: Int = 1) {
             self.batchTokens = batchTokens
             self.contextTokens = contextTokens
+            self.prefixStep = prefixStep
         }
 
         /// llama.cpp's default batch of 2048, but never more than half the context, so that a
@@ -114,7 +121,11 @@ public struct FIMPrompt: Sendable {
         let prompt = tokenizer.encode(input.prompt, parsingSpecialTokens: true)
 
         let batch = max(0, window.batchTokens)
-        let prefixTake = min(prefix.count, 3 * (batch / 4))
+        var prefixTake = min(prefix.count, 3 * (batch / 4))
+        if prefixTake < prefix.count, prefixTake > 0, window.prefixStep > 1 {
+            let step = min(window.prefixStep, prefixTake)
+            prefixTake = prefix.count - (prefix.count - prefixTake + step - 1) / step * step
+        }
         let suffixTake = min(suffix.count, max(0, batch / 4 - (2 + prompt.count)))
         let extraTake = min(max(0, window.contextTokens - batch - 2 * maxNewTokens), extra.count)
 

@@ -25,27 +25,38 @@ public struct GenerationBounds: Sendable {
     var isCancelled: Bool { cancellation?.isCancelled ?? false }
 }
 
+/// Why a generation was cancelled.
+public enum CancellationReason: String, Sendable {
+    /// Its client closed the connection or cancelled the call.
+    case clientGone = "client_gone"
+    /// A newer request on the same slot took its place (issue 19).
+    case superseded
+}
+
 /// A flag one thread sets and a decoding loop polls between tokens: how a client that went
-/// away stops the worker generating for it.
+/// away, or a newer request on the same slot, stops the worker generating for it.
 public final class CancellationFlag: @unchecked Sendable {
     // Safe to send: the flag is only read and written under `lock`.
     private let lock = NSLock()
-    private var cancelled = false
+    private var why: CancellationReason?
 
     /// A flag not yet set.
     public init() {}
 
-    /// Sets the flag; later calls do nothing.
-    public func cancel() {
+    /// Sets the flag; later calls do nothing (the first reason stays).
+    public func cancel(_ reason: CancellationReason = .clientGone) {
         lock.lock()
-        cancelled = true
+        if why == nil { why = reason }
         lock.unlock()
     }
 
     /// Whether `cancel()` has been called.
-    public var isCancelled: Bool {
+    public var isCancelled: Bool { reason != nil }
+
+    /// Why the flag was set; nil while it is not.
+    public var reason: CancellationReason? {
         lock.lock()
         defer { lock.unlock() }
-        return cancelled
+        return why
     }
 }

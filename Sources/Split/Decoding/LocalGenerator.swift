@@ -44,10 +44,20 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     /// Once a line break has been generated, generating longer than this after the first token
     /// ends the completion (llama.cpp's `t_max_predict_ms`); nil: no limit.
     public var predictTimeLimitSeconds: Double?
+    /// Whether the edge may continue a kept session sharing a prefix with this prompt and keep
+    /// this one for the next request (llama.cpp's `cache_prompt`; on by default, as there).
+    /// The output is the same either way; only the work and the time to the first token differ.
+    public var cachePrompt: Bool
+    /// The client's slot (llama.cpp's `id_slot`): its kept session is continued, and a newer
+    /// request on the same slot cancels this one. nil: no slot (the kept session sharing the
+    /// longest prefix is continued; nothing is cancelled).
+    public var slot: Int?
 
     public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 strategy: String? = nil, allowDegraded: Bool = false, quality: String? = nil, infill: InfillInput? = nil,
-                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil) {
+                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil, cachePrompt: Bool = true, slot: Int? = nil) {
+        self.cachePrompt = cachePrompt
+        self.slot = slot
         self.quality = quality
         self.minimumIndent = minimumIndent
         self.predictTimeLimitSeconds = predictTimeLimitSeconds
@@ -62,10 +72,12 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality, infill, minimumIndent, predictTimeLimitSeconds
+        case cachePrompt, slot
     }
 
     /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`,
-    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`) may be absent and take their defaults.
+    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`, `cachePrompt`, `slot`) may be absent and take
+    /// their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         prompt = try c.decode(String.self, forKey: .prompt)
@@ -78,6 +90,8 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
         infill = try c.decodeIfPresent(InfillInput.self, forKey: .infill)
         minimumIndent = try c.decodeIfPresent(Int.self, forKey: .minimumIndent) ?? 0
         predictTimeLimitSeconds = try c.decodeIfPresent(Double.self, forKey: .predictTimeLimitSeconds)
+        cachePrompt = try c.decodeIfPresent(Bool.self, forKey: .cachePrompt) ?? true
+        slot = try c.decodeIfPresent(Int.self, forKey: .slot)
     }
 }
 

@@ -28,6 +28,23 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         /// controller, when it has one). Off by default: on the bundled model it cut edit
         /// similarity by ≈ 3 points for no exact-match gain (BENCHMARKS.md, issue 5).
         public var stopRule: Bool
+        /// What each worker's prompt cache may hold (sessions kept for the next prompt that
+        /// starts the same way, issue 19).
+        var promptCache: PromptCache.Limits = .standard
+        /// Entries and edge bytes of each worker's prompt cache.
+        public var promptCacheEntries: Int {
+            get { promptCache.maxEntries }
+            set { promptCache.maxEntries = max(0, newValue) }
+        }
+        public var promptCacheBytes: Int {
+            get { promptCache.maxBytes }
+            set { promptCache.maxBytes = max(0, newValue) }
+        }
+        /// Where an infill prompt puts the suffix: after the prefix (PSM, llama.cpp's default) or
+        /// before it (SPM, llama.cpp's `--spm-infill`). With SPM the text after the cursor comes
+        /// first, so while a user types on a line a prompt shares all but its last few tokens
+        /// with the previous one (prompt reuse); the model must have been trained with SPM.
+        public var infillLayout: FIMLayout = .prefixSuffixMiddle
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
                     link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
@@ -49,8 +66,12 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     public struct Statistics: Sendable, Equatable {
         public var completed = 0
         public var failed = 0
-        /// Generations stopped because their client went away.
+        /// Generations stopped because their client went away, or (also counted in `superseded`)
+        /// because a newer request on their slot replaced them.
         public var cancelled = 0
+        public var superseded = 0
+        /// Prompt tokens continued from kept sessions rather than computed.
+        public var cachedPromptTokens = 0
         public var degraded = 0
         public var failovers = 0
         public var active = 0
@@ -90,8 +111,13 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     let replanner: LinkReplanner?
     let context: ZMQContext
     let logger: Logger
-    private let jobs = Locked<[Job]>([])
-    private let jobSignal = DispatchSemaphore(value: 0)
+    private let jobs: WorkerQueue<Job>
+    /// Per slot (`id_slot`): the worker holding its kept session, and the cancellation flag of
+    /// its latest request (a newer request cancels it).
+    private let slots = Locked<[Int: SlotState]>([:])
+    /// The worker that served the last request without a slot: the next one prefers it (its
+    /// prompt cache most likely holds that client's session).
+    private let lastSlotlessWorker = Locked<Int?>(nil)
     let counters = Locked(Statistics())
     private let started = Date()
     /// Set by `stop()`: workers and the link probe end, new requests are refused.
@@ -111,13 +137,14 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        jobs = WorkerQueue(capacity: configuration.maxQueuedRequests)
         file = try ModelFile(path: configuration.modelPath)
         guard let tokenizer = file.tokenizer else {
             throw ModelError.missingMetadata("tokenizer (the edge needs one to serve text)")
         }
         self.tokenizer = tokenizer
         do {
-            fim = .success(try FIMPrompt(tokenizer: tokenizer))
+            fim = .success(try FIMPrompt(tokenizer: tokenizer, layout: configuration.infillLayout))
         } catch let error as FIMError {
             fim = .failure(error)
         }
@@ -155,7 +182,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             threads.enter()
             let thread = Thread { [self] in
                 defer { threads.leave() }
-                workerLoop()
+                workerLoop(index: index)
             }
             thread.name = "split-edge-worker-\(index)"
             thread.stackSize = 8 << 20
@@ -170,21 +197,12 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// is running and ends (closing its cloud connections), the link probe ends; returns when
     /// they all have. Later calls return at once.
     public func stop() {
-        // The flag is set under the queue's lock, where `complete` checks it, so no request can be
-        // queued after the queue was emptied here (it would wait for workers that are gone).
-        let refused = jobs.withLock { queue -> [Job]? in
-            let first = stopping.withLock { stopping -> Bool in
-                defer { stopping = true }
-                return !stopping
-            }
-            guard first else { return nil }
-            defer { queue.removeAll() }
-            return queue
-        }
-        if let refused {
+        stopping.withLock { $0 = true }
+        // Closing the queue refuses later requests and wakes every idle worker to end; what was
+        // waiting is refused here.
+        if let refused = jobs.close() {
             metrics.queued.set(to: 0)
             for job in refused { job.continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping")) }
-            for _ in 0..<max(1, configuration.workers) { jobSignal.signal() }
         }
         threads.wait()
     }
@@ -207,7 +225,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     }
 
     /// Queues `request` for a worker. Cancelling the calling task (a client that disconnected)
-    /// stops the generation before its next token, and it throws `CancellationError`.
+    /// stops the generation before its next token, and it throws `CancellationError`. A newer
+    /// request on the same slot stops it the same way, and it throws `CompletionError.superseded`.
     public func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
         let cancellation = CancellationFlag()
         return try await withTaskCancellationHandler {
@@ -220,25 +239,59 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private func enqueue(_ request: CompletionRequest, cancellation: CancellationFlag,
                          onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary {
         try await withCheckedThrowingContinuation { continuation in
-            // nil: the edge is stopping; 0: the queue is full; else the queue's length.
-            let queued = jobs.withLock { queue -> Int? in
-                guard !stopping.current else { return nil }
-                guard queue.count < configuration.maxQueuedRequests else { return 0 }
-                queue.append(Job(request: request, onEvent: onEvent, cancellation: cancellation, continuation: continuation))
-                return queue.count
-            }
-            switch queued {
-            case nil:
+            let job = Job(request: request, onEvent: onEvent, cancellation: cancellation, continuation: continuation)
+            switch jobs.push(job, placement: placement(of: request, cancellation: cancellation)) {
+            case .closed:
                 continuation.resume(throwing: CompletionError.overloaded("the edge node is stopping"))
-            case 0?:
+            case .full:
                 metrics.overloaded.increment()
                 continuation.resume(throwing: CompletionError.overloaded("\(configuration.maxQueuedRequests) requests already waiting"))
-            case let length?:
+            case .queued(let length):
                 metrics.queued.set(to: Double(length))
-                jobSignal.signal()
             }
         }
     }
+
+    /// Which worker a request should run on: a slot's request on the worker holding the slot's
+    /// kept session (it waits for it), a request without a slot preferably on the worker that
+    /// served the last such request. A slot's request also cancels the slot's older one.
+    private func placement(of request: CompletionRequest, cancellation: CancellationFlag) -> WorkerQueue<Job>.Placement {
+        guard let slot = request.slot else {
+            guard request.cachePrompt, let worker = lastSlotlessWorker.current else { return .any }
+            return .prefers(worker)
+        }
+        return slots.withLock { table in
+            var state = table[slot] ?? SlotState()
+            state.latest?.cancel(.superseded)
+            state.latest = cancellation
+            table[slot] = state
+            guard request.cachePrompt, let worker = state.worker else { return .any }
+            return .pinned(worker)
+        }
+    }
+
+    /// Notes that `worker` runs `request`, so the next request of its slot (or without one)
+    /// goes there.
+    private func place(_ request: CompletionRequest, on worker: Int) {
+        guard let slot = request.slot else {
+            lastSlotlessWorker.withLock { $0 = worker }
+            return
+        }
+        slots.withLock { $0[slot, default: SlotState()].worker = worker }
+    }
+
+    /// Forgets `cancellation` as its slot's latest request once that request ended.
+    private func release(_ request: CompletionRequest, cancellation: CancellationFlag) {
+        guard let slot = request.slot else { return }
+        slots.withLock { table in
+            if table[slot]?.latest === cancellation { table[slot]?.latest = nil }
+        }
+    }
+
+    /// Tokens by which the cut of a long infill prefix moves (`FIMPrompt.Window.prefixStep`):
+    /// 32 keeps at least 3/4·batch − 31 tokens of prefix (65 of 96 on the bundled model's
+    /// 256-token context) while a user types 32 tokens between moves.
+    static let fimPrefixStep = 32
 
     /// Split generators a worker keeps (each with its open cloud connections); past this, one is
     /// dropped and its connections closed. 16: the standard strategy catalogue of an 8-layer
@@ -253,20 +306,34 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         var encoding: ActivationEncoding
     }
 
-    private func workerLoop() {
+    /// A slot's worker and its latest request.
+    private struct SlotState {
+        var worker: Int?
+        var latest: CancellationFlag?
+    }
+
+    private func workerLoop(index: Int) {
         var local: LocalGenerator?
+        // Sessions kept for the next prompt sharing their prefix, of this worker's generators.
+        let promptCache = PromptCache(limits: configuration.promptCache)
+        defer {
+            // Ending: the kept sessions' cloud caches can go.
+            for entry in promptCache.removeAll() { entry.owner?.closeCloudSession(of: entry) }
+        }
         // One split generator per (split layer, encoding) the worker has served, each keeping its
         // cloud connections open between completions; a few at most (strategies vary per request).
         var splits: [SplitGeneratorKey: SplitGenerator] = [:]
         let splitWorkspace = Workspace()  // shared by the worker's generators: one runs at a time
-        while true {
-            jobSignal.wait()
-            if stopping.current { return }
-            guard let (job, queued) = jobs.withLock({ $0.isEmpty ? nil : ($0.removeFirst(), $0.count) }) else { continue }
+        while let (job, queued) = jobs.pop(worker: index) {
             counters.withLock { $0.active += 1 }
             metrics.queued.set(to: Double(queued))
             metrics.active.increment()
-            defer { metrics.active.decrement() }
+            place(job.request, on: index)
+            defer {
+                release(job.request, cancellation: job.cancellation)
+                metrics.active.decrement()
+                jobs.finished(worker: index)
+            }
             let start = DispatchTime.now()
             var firstToken: Double?
             let emitPiece: (GeneratedText) -> Void = { piece in
@@ -329,15 +396,18 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                                                    logger: logger, workspace: splitWorkspace)
                         splits[key] = split
                     }
+                    let reuse = job.request.cachePrompt ? PromptReuse(cache: promptCache, slot: job.request.slot) : nil
                     let report = try split.generate(job.request, promptTokens: prompt,
                                                      decoding: strategy.splitDecoding(controller: controller),
-                                                     allowDegraded: job.request.allowDegraded, bounds: bounds, onText: emitPiece)
+                                                     allowDegraded: job.request.allowDegraded, bounds: bounds, reuse: reuse,
+                                                     onText: emitPiece)
                     metrics.failovers.increment(by: Int64(report.failovers))
                     if report.degraded { metrics.degraded.increment() }
                     counters.withLock {
                         $0.failovers += report.failovers
                         $0.degraded += report.degraded ? 1 : 0
                         $0.tokens.add(report.counts)
+                        $0.cachedPromptTokens += report.cachedPromptTokens
                         // nil when degraded: no cloud answered, so status must not name one.
                         $0.lastCloudEndpoint = report.endpoint
                     }
@@ -346,7 +416,9 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         completionTokenCount: report.result.tokens.count, finishReason: report.result.finishReason,
                         strategy: report.degraded ? "edge-only(k=\(k))" : strategy.description, degraded: report.degraded,
                         timeToFirstTokenSeconds: firstToken ?? report.result.prefillSeconds,
-                        totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts)
+                        totalSeconds: LocalGenerator.seconds(since: start), provenance: report.provenance, counts: report.counts,
+                        cachedPromptTokenCount: report.cachedPromptTokens)
+                    metrics.cachedPromptTokens.increment(by: Int64(report.cachedPromptTokens))
                 }
                 if let task { selection?.record(task, strategy: strategy, summary: summary, explored: explored) }
                 counters.withLock { $0.completed += 1; $0.active -= 1 }
@@ -356,13 +428,22 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                 metrics.requestSeconds.record(.nanoseconds(Int64(summary.totalSeconds * 1e9)))
                 job.continuation.resume(returning: summary)
             } catch is CancellationError {
+                let superseded = job.cancellation.reason == .superseded
                 counters.withLock {
                     $0.cancelled += 1
+                    $0.superseded += superseded ? 1 : 0
                     $0.active -= 1
                 }
-                metrics.cancelled.increment()
-                logger.debug("generation cancelled: the client went away")
-                job.continuation.resume(throwing: CancellationError())
+                if superseded {
+                    metrics.superseded.increment()
+                    logger.debug("generation cancelled: a newer request on its slot replaced it")
+                    job.continuation.resume(throwing: CompletionError.superseded(
+                        "a newer request on slot \(job.request.slot ?? -1) replaced this one"))
+                } else {
+                    metrics.cancelled.increment()
+                    logger.debug("generation cancelled: the client went away")
+                    job.continuation.resume(throwing: CancellationError())
+                }
             } catch {
                 counters.withLock {
                     $0.failed += 1
@@ -392,7 +473,9 @@ extension EdgeService {
             return (tokens, GenerationBounds(cancellation: job.cancellation))
         }
         let builder = try fim.get()
-        let window = FIMPrompt.Window.standard(contextTokens: model.configuration.maxPositions)
+        var window = FIMPrompt.Window.standard(contextTokens: model.configuration.maxPositions)
+        // The cut of a long prefix moves in steps, so an editor's successive prompts share it.
+        window.prefixStep = Self.fimPrefixStep
         let tokens = builder.build(infill, window: window, maxNewTokens: job.request.maxTokens).tokens
         return (tokens, GenerationBounds(endTokens: builder.tokens.endTokens, cancellation: job.cancellation))
     }

@@ -11,15 +11,17 @@ import Foundation
 extension SplitGenerator {
     /// Runs split-spec after `first` (a confirmed token not yet through the edge layers), or,
     /// with nil, from the prompt's last position, whose layer-k state is stored but which the
-    /// cloud has not seen: the prompt then goes out with the first drafts in one prefill.
-    func speculate(after first: Int32?, promptLength: Int, draftLength: Int, adaptive: Bool, session: Session,
+    /// cloud has not seen: the prompt's positions from `cloudFrom` on (those a reused cloud
+    /// session lacks) then go out with the first drafts in one request.
+    func speculate(after first: Int32?, promptLength: Int, cloudFrom promptCloudFrom: Int = 0, draftLength: Int,
+                   adaptive: Bool, session: Session,
                    sampler: inout Sampler, output: inout GenerationOutput, allowDegraded: Bool, degraded: inout Bool,
                    onText: (GeneratedText) -> Void) throws {
         let parameters = sampler.parameters
         let draftOrigin = TokenProvenance(side: .draft, layer: splitLayer)
         var next = first
         var draftBound = draftLength
-        var cloudFrom: Int? = first == nil ? 0 : nil  // the prompt is not on the cloud yet
+        var cloudFrom: Int? = first == nil ? promptCloudFrom : nil  // the prompt is not on the cloud yet
         while true {
             let position = promptLength + output.tokens.count - 1
             if let next { try runEdgeLayers([next], at: position, session: session) }

@@ -69,7 +69,7 @@ public final class SplitGenerator {
 
     /// Per-generation state: the session's layer-k hidden states and the live connection.
     final class Session {
-        let id = UInt64.random(in: 1...UInt64.max)
+        let id: UInt64
         let cache: KVCache
         var hidden: [Float] = []
         var connection: CloudConnection?
@@ -88,8 +88,9 @@ public final class SplitGenerator {
         var rebuilds = 0
         var bytesSent = 0, bytesReceived = 0, roundTrips = 0
         var counts = ProvenanceCounts()
-        init(cache: KVCache) {
+        init(cache: KVCache, id: UInt64 = UInt64.random(in: 1...UInt64.max)) {
             self.cache = cache
+            self.id = id
         }
         func attach(_ connection: CloudConnection) {
             self.connection = connection
@@ -115,8 +116,10 @@ public final class SplitGenerator {
     /// call twice: the second call finds no connection. (The close was once sent only from a
     /// `defer` that ran after the success path had already retired the connection, so clouds
     /// kept every finished session until their KV budget evicted it.)
-    private func end(_ session: Session, keep: Bool = false) {
-        if closesSessions, let connection = session.connection { try? connection.post(.close(sessionID: session.id)) }
+    private func end(_ session: Session, keep: Bool = false, closingCloudSession: Bool = true) {
+        if closesSessions, closingCloudSession, let connection = session.connection {
+            try? connection.post(.close(sessionID: session.id))
+        }
         if keep, keepsConnections, let connection = session.detach() {
             idleConnections.removeValue(forKey: connection.endpoint.address)?.close()
             idleConnections[connection.endpoint.address] = connection
@@ -130,12 +133,22 @@ public final class SplitGenerator {
     ///   - promptTokens: the prompt already tokenized (a FIM prompt); nil tokenizes `request.prompt`.
     ///   - decoding: plain (a round trip per token), speculative or early exit.
     ///   - bounds: extra end tokens, and the flag that cancels the generation between tokens.
+    ///   - reuse: a prompt cache to continue a kept session from (only the positions after the
+    ///     prefix it shares with this prompt are computed, on both sides) and to keep this
+    ///     session in afterwards, also when cancelled; nil computes the whole prompt and closes
+    ///     the cloud session at the end.
     /// - Throws: `CompletionError.cloudUnavailable` when no endpoint answers and `allowDegraded`
     ///   is false; `ModelError` for bad input; `CancellationError` when `bounds.cancellation` was
-    ///   set (the cloud session is closed first, so the cloud stops too).
+    ///   set (the cloud session is closed first, or kept with `reuse`, so the cloud stops too).
     public func generate(_ request: CompletionRequest, promptTokens: [Int32]? = nil, decoding: SplitDecoding = .plain,
                          allowDegraded: Bool = false, bounds: GenerationBounds = .none,
                          onText: (GeneratedText) -> Void = { _ in }) throws -> SplitReport {
+        try generate(request, promptTokens: promptTokens, decoding: decoding, allowDegraded: allowDegraded, bounds: bounds,
+                     reuse: nil, onText: onText)
+    }
+
+    func generate(_ request: CompletionRequest, promptTokens: [Int32]?, decoding: SplitDecoding, allowDegraded: Bool,
+                  bounds: GenerationBounds, reuse: PromptReuse?, onText: (GeneratedText) -> Void) throws -> SplitReport {
         var prompt: [Int32]
         if let promptTokens {
             prompt = promptTokens
@@ -151,7 +164,19 @@ public final class SplitGenerator {
         if decoding != .plain, !model.hasHead {
             throw CompletionError.invalidRequest("\(decoding) needs the exit head (final norm and LM head) on the edge")
         }
-        let session = Session(cache: model.makeCache(layers: 0..<splitLayer))
+        // A kept session sharing a prefix with the prompt: both sides drop what follows the
+        // prefix (the edge here, the cloud when the first request starts there) and compute the
+        // rest. The last prompt position is always computed: its result is the first token.
+        let session: Session
+        var reused = 0
+        if let reuse, let hit = reuse.cache.take(slot: reuse.slot, splitLayer: splitLayer, encoding: encoding, prompt: prompt) {
+            session = Session(cache: hit.entry.cache, id: hit.entry.sessionID)
+            session.hidden = hit.entry.hidden
+            reused = min(hit.common, prompt.count - 1)
+            truncateEdge(session, to: reused)
+        } else {
+            session = Session(cache: model.makeCache(layers: 0..<splitLayer))
+        }
         lastUsed = DispatchTime.now()
         if replicas.refresh(from: link) {
             for (address, connection) in idleConnections where !replicas.endpoints.contains(connection.endpoint) {
@@ -169,14 +194,15 @@ public final class SplitGenerator {
         var degraded = false
 
         let prefillStart = DispatchTime.now()
-        try runEdgeLayers(prompt, at: 0, session: session)
+        try runEdgeLayers(Array(prompt[reused...]), at: reused, session: session)
         if case .speculative(let draftLength, let adaptive) = decoding {
             // Drafting starts at the prompt's last position: its first verification is the prefill.
-            try speculate(after: nil, promptLength: prompt.count, draftLength: draftLength, adaptive: adaptive,
-                          session: session, sampler: &sampler, output: &output, allowDegraded: allowDegraded,
-                          degraded: &degraded, onText: onText)
+            try speculate(after: nil, promptLength: prompt.count, cloudFrom: reused, draftLength: draftLength,
+                          adaptive: adaptive, session: session, sampler: &sampler, output: &output,
+                          allowDegraded: allowDegraded, degraded: &degraded, onText: onText)
         } else {
-            let first = try nextToken(session: session, from: 0, sampler: &sampler, allowDegraded: allowDegraded, degraded: &degraded)
+            let first = try nextToken(session: session, from: reused, sampler: &sampler, allowDegraded: allowDegraded,
+                                      degraded: &degraded)
             if output.accept(first, from: origin(degraded), onText: onText) {
                 if case .earlyExit(let policy) = decoding {
                     try exitEarly(after: first, promptLength: prompt.count, policy: policy, session: session, sampler: &sampler,
@@ -192,11 +218,12 @@ public final class SplitGenerator {
                 }
             }
         }
+        let endpoint = session.connection?.endpoint.address
+        if let reuse, !degraded { keep(session, tokens: prompt + output.tokens, in: reuse) }
         if output.cancelled { throw CancellationError() }
         let firstTokenTime = output.firstTokenTime ?? DispatchTime.now()
         let prefillSeconds = Double(firstTokenTime.uptimeNanoseconds - prefillStart.uptimeNanoseconds) / 1e9
         output.finishText(onText: onText)
-        let endpoint = session.connection?.endpoint.address
         let result = GenerationResult(promptTokens: prompt, tokens: output.tokens, text: output.stream.emitted,
                                       finishReason: output.finish, prefillSeconds: prefillSeconds,
                                       decodeSeconds: LocalGenerator.seconds(since: firstTokenTime))
@@ -207,7 +234,29 @@ public final class SplitGenerator {
         counts.roundTrips = session.roundTrips
         return SplitReport(result: result, roundTrips: session.roundTrips, bytesSent: session.bytesSent,
                            bytesReceived: session.bytesReceived, failovers: session.failovers, rebuilds: session.rebuilds,
-                           degraded: degraded, endpoint: endpoint, provenance: output.provenance, counts: counts)
+                           degraded: degraded, endpoint: endpoint, provenance: output.provenance, counts: counts,
+                           cachedPromptTokens: reused)
+    }
+
+    /// Puts `session` into `reuse`'s cache for the next prompt, trimmed to the positions whose
+    /// states are final on the edge (a split-spec draft not yet verified, or a split-exit
+    /// position still lagging below layer k, is dropped), and lets go of its connection
+    /// without closing the cloud session. Entries the cache evicts get their cloud session closed.
+    private func keep(_ session: Session, tokens: [Int32], in reuse: PromptReuse) {
+        let d = model.configuration.hiddenSize
+        let length = min(session.cache.length, session.hidden.count / d, tokens.count)
+        truncateEdge(session, to: length)
+        let entry = PromptCache.Entry(sessionID: session.id, splitLayer: splitLayer, encoding: encoding, slot: reuse.slot,
+                                      endpoint: session.connection?.endpoint.address, cache: session.cache,
+                                      hidden: session.hidden, tokens: Array(tokens.prefix(length)), owner: self)
+        end(session, keep: true, closingCloudSession: false)
+        for evicted in reuse.cache.insert(entry) { evicted.owner?.closeCloudSession(of: evicted) }
+    }
+
+    /// Tells the cloud a kept session is no longer needed, over the idle connection it lives on.
+    func closeCloudSession(of entry: PromptCache.Entry) {
+        guard closesSessions, let endpoint = entry.endpoint, let connection = idleConnections[endpoint] else { return }
+        try? connection.post(.close(sessionID: entry.sessionID))
     }
 
     /// The provenance of a token from `nextToken`: the cloud's, or the exit at k when degraded.
@@ -258,9 +307,8 @@ public final class SplitGenerator {
         var rebuildsInARow = 0
         while true {
             do {
-                if session.connection == nil {
-                    try connect(session)
-                    from = 0  // a new node holds nothing: rebuild from the stored hidden states
+                if session.connection == nil, try !connect(session) {
+                    from = 0  // a new connection holds nothing: rebuild from the stored hidden states
                 }
                 let rows = try send(session: session, from: from, rowsFrom: rowsFrom, withDistributions: withDistributions,
                                     sampling: sampling)
@@ -311,7 +359,9 @@ public final class SplitGenerator {
         }
     }
 
-    private func connect(_ session: Session) throws {
+    /// Attaches a connection to the session's endpoint: a kept one (true: the cloud may still
+    /// hold a kept session's positions) or a new one past its hello (false: it holds nothing).
+    private func connect(_ session: Session) throws -> Bool {
         let endpoint = session.endpoints[session.endpointIndex]
         connectedEndpoint = endpoint.address
         if let kept = idleConnections.removeValue(forKey: endpoint.address) {
@@ -321,7 +371,7 @@ public final class SplitGenerator {
                 return try connect(session)
             }
             session.attach(kept)
-            return
+            return true
         }
         let connection: CloudConnection
         do {
@@ -332,6 +382,7 @@ public final class SplitGenerator {
         session.attach(connection)
         _ = try connection.hello(.init(modelIdentity: modelIdentity, splitLayer: UInt32(splitLayer),
                                        activationEncoding: encoding, clientName: link.clientName))
+        return false
     }
 
     /// Sends stored rows [from, end) in messages within the peer's limits; returns the cloud's

@@ -15,6 +15,8 @@ public struct SplitReport: Sendable {
     public var provenance: [TokenProvenance] = []
     /// Edge-answered tokens, drafts and their acceptance, round trips.
     public var counts = ProvenanceCounts()
+    /// Prompt positions continued from a kept session rather than computed (prompt reuse).
+    public var cachedPromptTokens = 0
 }
 
 /// How a split generation turns layer-k hidden states into tokens.

@@ -9,13 +9,18 @@ public final class EdgeMetrics: Sendable {
     public let completed: Counter
     public let failed: Counter
     public let overloaded: Counter
-    /// Generations stopped because their client went away (`split_edge_cancelled_total`).
+    /// Generations stopped (`split_edge_cancelled_total`) because their client went away
+    /// (`reason="client_gone"`) or a newer request on the same slot replaced them (`"superseded"`).
     public let cancelled: Counter
+    public let superseded: Counter
     /// Completed requests answered by the edge's exit head alone, no cloud being left.
     public let degraded: Counter
     /// Prompt and generated tokens of finished requests.
     public let promptTokens: Counter
     public let generatedTokens: Counter
+    /// Prompt tokens of finished requests continued from a kept session instead of computed
+    /// (prompt reuse); the rest of `promptTokens` was computed.
+    public let cachedPromptTokens: Counter
     /// Moves of a generation to the next cloud endpoint.
     public let failovers: Counter
     /// Requests being generated now, and waiting for a worker.
@@ -40,8 +45,13 @@ public final class EdgeMetrics: Sendable {
         failed = registry.makeCounter(descriptor: requests, labels: [("outcome", "failed")])
         degraded = registry.makeCounter(descriptor: .edge("degraded_answers", unit: "total", help: "Completed requests answered by the edge alone (no cloud left)."))
         overloaded = registry.makeCounter(descriptor: requests, labels: [("outcome", "overloaded")])
-        cancelled = registry.makeCounter(descriptor: .edge("cancelled", unit: "total", help: "Generations stopped because their client went away."))
+        let cancellations = MetricNameDescriptor.edge("cancelled", unit: "total",
+                                                      help: "Generations stopped: client gone, or superseded by a newer request on its slot.")
+        cancelled = registry.makeCounter(descriptor: cancellations, labels: [("reason", CancellationReason.clientGone.rawValue)])
+        superseded = registry.makeCounter(descriptor: cancellations, labels: [("reason", CancellationReason.superseded.rawValue)])
         promptTokens = registry.makeCounter(descriptor: .edge("prompt_tokens", unit: "total", help: "Prompt tokens of finished requests."))
+        cachedPromptTokens = registry.makeCounter(
+            descriptor: .edge("cached_prompt_tokens", unit: "total", help: "Prompt tokens continued from a kept session instead of computed."))
         generatedTokens = registry.makeCounter(descriptor: .edge("generated_tokens", unit: "total", help: "Tokens generated for finished requests."))
         failovers = registry.makeCounter(descriptor: .edge("failovers", unit: "total", help: "Generations moved to the next cloud endpoint."))
         active = registry.makeGauge(descriptor: .edge("active_requests", unit: "", help: "Requests being generated."))

@@ -6,4 +6,13 @@ public enum SampleStatistics {
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
     }
+
+    /// The nearest-rank `fraction` quantile (0.99: the value 99% of samples are at or below);
+    /// NaN when there are no values.
+    public static func quantile(_ values: [Double], _ fraction: Double) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
+        return sorted[min(sorted.count, max(1, rank)) - 1]
+    }
 }
