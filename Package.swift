@@ -8,6 +8,8 @@ import PackageDescription
 // tunes the whole target to the building CPU (for comparing against the portable build).
 #if arch(x86_64)
 let portableCPU = "x86-64-v2"
+#elseif arch(arm64)
+let portableCPU = "armv8-a"
 #else
 let portableCPU = "native"
 #endif

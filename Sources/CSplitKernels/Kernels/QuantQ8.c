@@ -196,26 +196,54 @@ void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, si
     split_gemm_legacy(SPLIT_WEIGHT_Q8_0, weights, xq, n, y, ldy, row_begin, row_end, cols);
 }
 #else
-// Portable version of the same arithmetic: exact integer block sums, f32 accumulation.
+// The scalar and NEON kernels: y = Σ_blocks (d_w · d_x) · (exact integer block sum), in block
+// order, so the two give the same bits. Rows in blocks of 4 share each input block. On AArch64 a
+// block's sum is SDOT's (vdotq_s32, PathNEONDot.c, where the CPU has the dot-product
+// instructions) or widening multiplies' (SMULL/SMLAL, then SADALP into 32 bits: two products of
+// |q| ≤ 127 fit 16 bits).
+#if defined(SPLIT_NEON)
+#include <arm_neon.h>
+static inline int32_t block_dot(const int8_t *w, const int8_t *x) {
+    int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16), x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+#if defined(SPLIT_NEON_DOTPROD)
+    return vaddvq_s32(vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1));
+#else
+    int16x8_t a = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t b = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
+    return vaddvq_s32(vpadalq_s16(vpaddlq_s16(a), b));
+#endif
+}
+#else
+static inline int32_t block_dot(const int8_t *w, const int8_t *x) {
+    int32_t sum = 0;
+    for (int i = 0; i < Q8_BLOCK; i++) sum += (int32_t)w[i] * (int32_t)x[i];
+    return sum;
+}
+#endif
+
+static inline __attribute__((always_inline)) void block_q8_rows(const uint8_t *row, size_t row_bytes, size_t blocks,
+                                                                const uint8_t *x, float *y, const int R) {
+    float s[4] = {0, 0, 0, 0};
+    for (size_t b = 0; b < blocks; b++) {
+        const int8_t *qx = (const int8_t *)(x + (b / 2) * 128 + (b % 2) * 32);
+        float dx = ((const float *)(x + (b / 2) * 128 + 64))[(b % 2) * 8];
+        for (int i = 0; i < R; i++) {
+            const uint8_t *block = row + i * row_bytes + b * Q8_BYTES;
+            s[i] += f16_bits_to_f32(block) * dx * (float)block_dot((const int8_t *)(block + 2), qx);
+        }
+    }
+    for (int i = 0; i < R; i++) y[i] = s[i];
+}
+
 void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, size_t ldy,
                      size_t row_begin, size_t row_end, size_t cols) {
     const uint8_t *w = weights;
     size_t blocks = cols / Q8_BLOCK, rowBytes = blocks * Q8_BYTES, xs = split_q8_activation_stride(cols);
     for (size_t j = 0; j < n; j++) {
         const uint8_t *x = (const uint8_t *)xq + j * xs;
-        for (size_t r = row_begin; r < row_end; r++) {
-            const uint8_t *row = w + r * rowBytes;
-            float s = 0;
-            for (size_t b = 0; b < blocks; b++) {
-                const int8_t *qw = (const int8_t *)(row + b * Q8_BYTES + 2);
-                const int8_t *qx = (const int8_t *)(x + (b / 2) * 128 + (b % 2) * 32);
-                float dx = ((const float *)(x + (b / 2) * 128 + 64))[(b % 2) * 8];
-                int32_t sum = 0;
-                for (int i = 0; i < Q8_BLOCK; i++) sum += (int32_t)qw[i] * (int32_t)qx[i];
-                s += f16_bits_to_f32(row + b * Q8_BYTES) * dx * (float)sum;
-            }
-            y[j * ldy + r] = s;
-        }
+        size_t r = row_begin;
+        for (; r + 4 <= row_end; r += 4) block_q8_rows(w + r * rowBytes, rowBytes, blocks, x, y + j * ldy + r, 4);
+        for (; r < row_end; r++) block_q8_rows(w + r * rowBytes, rowBytes, blocks, x, y + j * ldy + r, 1);
     }
 }
 #endif
