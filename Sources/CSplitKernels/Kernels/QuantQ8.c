@@ -9,7 +9,7 @@
 //
 // As in Gemv.c, every output y[j, r] is one fixed sequence of operations, so a GEMM row is
 // bit-identical to the GEMV of its own vector.
-#include "SplitKernels.h"
+#include "QuantBlocks.h"
 #include <math.h>
 #include <string.h>
 #pragma clang fp reassociate(off)
@@ -197,30 +197,8 @@ void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, si
 }
 #else
 // The scalar and NEON kernels: y = Σ_blocks (d_w · d_x) · (exact integer block sum), in block
-// order, so the two give the same bits. Rows in blocks of 4 share each input block. On AArch64 a
-// block's sum is SDOT's (vdotq_s32, PathNEONDot.c, where the CPU has the dot-product
-// instructions) or widening multiplies' (SMULL/SMLAL, then SADALP into 32 bits: two products of
-// |q| ≤ 127 fit 16 bits).
-#if defined(SPLIT_NEON)
-#include <arm_neon.h>
-static inline int32_t block_dot(const int8_t *w, const int8_t *x) {
-    int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16), x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
-#if defined(SPLIT_NEON_DOTPROD)
-    return vaddvq_s32(vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1));
-#else
-    int16x8_t a = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
-    int16x8_t b = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
-    return vaddvq_s32(vpadalq_s16(vpaddlq_s16(a), b));
-#endif
-}
-#else
-static inline int32_t block_dot(const int8_t *w, const int8_t *x) {
-    int32_t sum = 0;
-    for (int i = 0; i < Q8_BLOCK; i++) sum += (int32_t)w[i] * (int32_t)x[i];
-    return sum;
-}
-#endif
-
+// order, so the two give the same bits. Rows in blocks of 4 share each input block. A block's
+// integer sum is QuantBlocks.h's quant_dot32 (SDOT or widening multiplies on AArch64).
 static inline __attribute__((always_inline)) void block_q8_rows(const uint8_t *row, size_t row_bytes, size_t blocks,
                                                                 const uint8_t *x, float *y, const int R) {
     float s[4] = {0, 0, 0, 0};
@@ -229,7 +207,7 @@ static inline __attribute__((always_inline)) void block_q8_rows(const uint8_t *r
         float dx = ((const float *)(x + (b / 2) * 128 + 64))[(b % 2) * 8];
         for (int i = 0; i < R; i++) {
             const uint8_t *block = row + i * row_bytes + b * Q8_BYTES;
-            s[i] += f16_bits_to_f32(block) * dx * (float)block_dot((const int8_t *)(block + 2), qx);
+            s[i] += f16_bits_to_f32(block) * dx * (float)quant_dot32((const int8_t *)(block + 2), qx);
         }
     }
     for (int i = 0; i < R; i++) y[i] = s[i];
