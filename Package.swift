@@ -2,9 +2,18 @@
 import Foundation
 import PackageDescription
 
-// The C kernels are tuned for the CPU that builds them. A container image or a package built on
-// one machine for others sets SPLIT_MARCH to a portable level (e.g. x86-64-v3, armv8.2-a).
-let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? "native"
+// The C kernels' baseline: every instruction-set path (AVX2, AVX-512; NEON) is compiled into the
+// binary with target attributes and chosen by the CPU at start (Sources/CSplitKernels/KernelPath.c),
+// so the default baseline is the oldest machine the binary should start on. SPLIT_MARCH=native
+// tunes the whole target to the building CPU (for comparing against the portable build).
+#if arch(x86_64)
+let portableCPU = "x86-64-v2"
+#elseif arch(arm64)
+let portableCPU = "armv8-a"
+#else
+let portableCPU = "native"
+#endif
+let targetCPU = ProcessInfo.processInfo.environment["SPLIT_MARCH"] ?? portableCPU
 
 // Release executables on Linux link the Swift runtime and Foundation statically (as the container
 // image already did, `--static-swift-stdlib`), with lld packing the relative relocations (DT_RELR)
@@ -64,6 +73,7 @@ let package = Package(
         // Our own hot kernels (f16 conversion, dot products), kept in plain C.
         .target(
             name: "CSplitKernels",
+            exclude: ["Kernels"],  // compiled once per path, included by the Path*.c files
             cSettings: [.unsafeFlags(["-O3", "-march=\(targetCPU)", "-ffast-math"])]
         ),
         .target(

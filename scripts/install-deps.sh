@@ -2,7 +2,9 @@
 # Installs the system libraries Split links against, when they are missing (needs root).
 set -euo pipefail
 needed=()
-for pkg in libzmq3-dev libopenblas-dev libssl-dev libsqlite3-dev pkg-config; do
+# gcc-aarch64-linux-gnu (its aarch64 libc and linker) and qemu-user: the NEON kernels' tests
+# (scripts/test-kernels.sh) cross-compiled and run under qemu-aarch64.
+for pkg in libzmq3-dev libopenblas-dev libssl-dev libsqlite3-dev pkg-config gcc-aarch64-linux-gnu qemu-user; do
     dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 if [ ${#needed[@]} -gt 0 ]; then

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The C kernels alone, every path: natively and, for the NEON paths, under qemu-aarch64 (seconds).
+scripts/test-kernels.sh
 swift build -c release --product edge-node
 swift build -c release --product cloud-node
 swift build -c release --product split-bench

@@ -39,8 +39,9 @@ struct RuntimeCommand: ParsableCommand {
             encoder.keyEncodingStrategy = .convertToSnakeCase
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else {
-            print(String(format: "prefill %.1f tokens/s, decode %.1f tokens/s (%d MB of weights per token)",
-                         result.prefillTokensPerSecond, result.decodeTokensPerSecond, Int(result.weightBytesPerToken >> 20)))
+            print(String(format: "prefill %.1f tokens/s, decode %.1f tokens/s (%d MB of weights per token; ",
+                         result.prefillTokensPerSecond, result.decodeTokensPerSecond, Int(result.weightBytesPerToken >> 20))
+                  + "\(result.kernelPath) kernels)")
             if let peak = result.peakResidentBytes, let file = result.modelFileBytes {
                 print(String(format: "peak RSS %d MB after load, %d MB after the runs; model file %d MB (%.2fx)",
                              (result.peakResidentBytesAfterLoad ?? 0) >> 20, peak >> 20, file >> 20, Double(peak) / Double(file)))

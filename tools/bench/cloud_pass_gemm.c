@@ -4,7 +4,7 @@
 // in the server, at n = 1 … 64 rows on the worker pool; best of `reps` passes. Checks the head's
 // and a down projection's rows bit-identical to each vector's own GEMV. From the repository root:
 //   K=Sources/CSplitKernels; clang -O3 -march=native -ffast-math -I$K/include tools/bench/cloud_pass_gemm.c \
-//       $K/Gemv.c $K/QuantQ8.c $K/Pool.c $K/Matmul.c $K/Convert.c -lpthread -lm -o /tmp/cloud_pass_gemm
+//       $K/Kernels/Gemv.c $K/Kernels/QuantQ8.c $K/Pool.c $K/Matmul.c $K/Kernels/Convert.c -lpthread -lm -o /tmp/cloud_pass_gemm
 //   /tmp/cloud_pass_gemm [threads] [reps]
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 // alternated kernel variants token batch by token batch in one process (BENCHMARKS.md, issue 10).
 // From the repository root:
 //   K=Sources/CSplitKernels
-//   clang -O3 -march=native -ffast-math -I$K/include tools/bench/decode_gemv.c $K/Gemv.c \
-//       $K/Matmul.c $K/Pool.c $K/QuantQ8.c $K/Convert.c -lpthread -o /tmp/decode_gemv
+//   clang -O3 -march=native -ffast-math -I$K/include tools/bench/decode_gemv.c $K/Kernels/Gemv.c \
+//       $K/Matmul.c $K/Pool.c $K/Kernels/QuantQ8.c $K/Kernels/Convert.c -lpthread -o /tmp/decode_gemv
 //   flock /work/bench.lock /tmp/decode_gemv [tokens]
 #include <immintrin.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 // (BENCHMARKS.md, issue 10, sessions 4 and 5). From the repository root:
 //   K=Sources/CSplitKernels
 //   for p in 0 4608; do clang -O3 -march=native -ffast-math -I$K/include -DGEMV_PREFETCH_BYTES=$p \
-//       tools/bench/gemv_bandwidth.c $K/Gemv.c -o /tmp/gemv_bandwidth_$p; done
+//       tools/bench/gemv_bandwidth.c $K/Kernels/Gemv.c -o /tmp/gemv_bandwidth_$p; done
 //   clang -O2 -march=native tools/bench/membw.c -lpthread -o /tmp/membw
 //   flock /work/bench.lock sh -c '/tmp/gemv_bandwidth_0; /tmp/gemv_bandwidth_4608; /tmp/membw 1'
 // (GEMV_PREFETCH_BYTES=0 asks for the line being loaded: the kernel without a useful prefetch.)

@@ -3,7 +3,7 @@
 // symbols renamed), in GFLOP/s; checks every GEMM row bit-identical to its GEMV (BENCHMARKS.md,
 // issue 10). From the repository root:
 //   K=Sources/CSplitKernels; clang -O3 -march=native -ffast-math -I$K/include tools/bench/kernel_bench.c \
-//       $K/Gemv.c $K/QuantQ8.c $K/Pool.c $K/Matmul.c $K/Convert.c -lopenblas -lpthread -lm -o /tmp/kernel_bench
+//       $K/Kernels/Gemv.c $K/Kernels/QuantQ8.c $K/Pool.c $K/Matmul.c $K/Kernels/Convert.c -lopenblas -lpthread -lm -o /tmp/kernel_bench
 //   /tmp/kernel_bench [threads]
 // With the previous kernel for comparison (OLD_GEMV = a copy of the old Gemv.c):
 //   clang -O3 -march=native -ffast-math -I$K/include -c $OLD_GEMV -Dsplit_gemm_f16=old_gemm_f16 \

@@ -3,8 +3,8 @@
 // threads, best of 10, in GB/s of weights read. Against `membw`, the ceiling of a decode step's
 // matrix work without its 121 hand-offs (BENCHMARKS.md, issue 10, session 6). From the repository root:
 //   K=Sources/CSplitKernels
-//   clang -O3 -march=native -ffast-math -I$K/include tools/bench/one_multiply.c $K/Gemv.c $K/Matmul.c \
-//       $K/Pool.c $K/QuantQ8.c $K/Convert.c -lpthread -o /tmp/one_multiply
+//   clang -O3 -march=native -ffast-math -I$K/include tools/bench/one_multiply.c $K/Kernels/Gemv.c $K/Matmul.c \
+//       $K/Pool.c $K/Kernels/QuantQ8.c $K/Kernels/Convert.c -lpthread -o /tmp/one_multiply
 //   flock /work/bench.lock sh -c '/tmp/split-membw 2; /tmp/one_multiply 2; /tmp/one_multiply 1; /tmp/split-membw 1'
 #include <stdio.h>
 #include <stdlib.h>

@@ -151,3 +151,84 @@ void split_gelu_tanh(float *x, size_t count);
 /// x = x / sqrt(mean(x^2) + eps) * weight over one row of `width`.
 void split_rms_norm(float *x, const float *weight, size_t width, float eps);
 #endif
+
+#ifndef SPLIT_KERNELS_PATH_H
+#define SPLIT_KERNELS_PATH_H
+/// The instruction-set paths the kernels exist in. One binary holds every path its architecture
+/// has (x86-64: scalar, AVX2+FMA+F16C, AVX-512; AArch64: scalar, NEON, NEON with the dot-product
+/// instructions) and runs the fastest one the CPU has, chosen once when the process starts;
+/// `SPLIT_KERNELS=<name>` picks another (refused, exit status 2, when the CPU lacks it).
+enum {
+    SPLIT_PATH_SCALAR = 0, SPLIT_PATH_AVX2 = 1, SPLIT_PATH_AVX512 = 2, SPLIT_PATH_NEON = 3,
+    SPLIT_PATH_NEON_DOTPROD = 4, SPLIT_PATH_COUNT = 5
+};
+/// Every kernel a path computes in its own way, as X(return type, name, parameters, arguments):
+/// the public split_<name> calls the chosen path's copy. (Sources/CSplitKernels/KernelNames.h
+/// renames the same list inside each path's translation unit.)
+#define SPLIT_PATH_KERNELS(X)                                                                                  \
+    X(void, f16_to_f32, (const uint16_t *src, float *dst, size_t count), (src, dst, count))                     \
+    X(void, f32_to_f16, (const float *src, uint16_t *dst, size_t count), (src, dst, count))                     \
+    X(void, bf16_to_f32, (const uint16_t *src, float *dst, size_t count), (src, dst, count))                    \
+    X(void, gemv_f16, (const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols), \
+      (w, x, y, row_begin, row_end, cols))                                                                      \
+    X(void, gemv_f32, (const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols), \
+      (w, x, y, row_begin, row_end, cols))                                                                      \
+    X(void, gemm_f16, (const uint16_t *w, const float *x, size_t n, float *y, size_t ldy, size_t row_begin,     \
+                       size_t row_end, size_t cols), (w, x, n, y, ldy, row_begin, row_end, cols))               \
+    X(void, gemm_f32, (const float *w, const float *x, size_t n, float *y, size_t ldy, size_t row_begin,        \
+                       size_t row_end, size_t cols), (w, x, n, y, ldy, row_begin, row_end, cols))               \
+    X(void, gemm_bf16, (const uint16_t *w, const float *x, size_t n, float *y, size_t ldy, size_t row_begin,    \
+                        size_t row_end, size_t cols), (w, x, n, y, ldy, row_begin, row_end, cols))              \
+    X(size_t, q8_activation_stride, (size_t cols), (cols))                                                      \
+    X(void, quantize_q8_activation, (const float *x, size_t n, size_t cols, void *destination),                 \
+      (x, n, cols, destination))                                                                                \
+    X(void, gemm_q8_0, (const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,        \
+                        size_t row_end, size_t cols), (w, xq, n, y, ldy, row_begin, row_end, cols))             \
+    X(void, dequantize_q8_0, (const void *source, float *destination, size_t count), (source, destination, count)) \
+    X(size_t, q8_1_activation_stride, (size_t cols), (cols))                                                    \
+    X(void, quantize_q8_1_activation, (const float *x, size_t n, size_t cols, void *destination),               \
+      (x, n, cols, destination))                                                                                \
+    X(void, gemm_legacy, (int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,              \
+                          size_t row_begin, size_t row_end, size_t cols),                                       \
+      (type, w, xq, n, y, ldy, row_begin, row_end, cols))                                                       \
+    X(void, dequantize_legacy, (int type, const void *source, float *destination, size_t count),                \
+      (type, source, destination, count))                                                                       \
+    X(size_t, q8k_activation_stride, (size_t cols), (cols))                                                     \
+    X(void, quantize_q8k_activation, (const float *x, size_t n, size_t cols, void *destination),                \
+      (x, n, cols, destination))                                                                                \
+    X(void, gemm_k, (int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,                   \
+                     size_t row_begin, size_t row_end, size_t cols),                                            \
+      (type, w, xq, n, y, ldy, row_begin, row_end, cols))                                                       \
+    X(void, dequantize_k, (int type, const void *source, float *destination, size_t count),                     \
+      (type, source, destination, count))                                                                       \
+    X(void, attention, (const float *query, size_t rows, size_t start, const float *keys, const float *values,  \
+                        size_t head_count, size_t kv_head_count, size_t head_dim, size_t query_width,           \
+                        size_t kv_width, float scale, size_t window, float softcap, float *scores, float *output, \
+                        size_t threads),                                                                        \
+      (query, rows, start, keys, values, head_count, kv_head_count, head_dim, query_width, kv_width, scale,      \
+       window, softcap, scores, output, threads))                                                               \
+    X(float, softmax, (float *x, size_t count), (x, count))                                                     \
+    X(float, log_sum_exp, (const float *x, size_t count), (x, count))                                           \
+    X(size_t, argmax, (const float *x, size_t count), (x, count))                                               \
+    X(void, silu_gate, (float *gate, const float *up, size_t count), (gate, up, count))                         \
+    X(void, gelu_tanh, (float *x, size_t count), (x, count))                                                    \
+    X(void, rms_norm, (float *x, const float *weight, size_t width, float eps), (x, weight, width, eps))
+
+/// One path's kernels (field `gemm_f16` is that path's split_gemm_f16).
+typedef struct split_kernel_table {
+#define SPLIT_PATH_FIELD(ret, name, params, args) ret (*name) params;
+    SPLIT_PATH_KERNELS(SPLIT_PATH_FIELD)
+#undef SPLIT_PATH_FIELD
+} split_kernel_table;
+
+/// The path this process runs (SPLIT_PATH_*), chosen at start.
+int split_kernel_path(void);
+/// "scalar", "avx2", "avx512", "neon" or "neon-dotprod"; NULL for a number that is none of them.
+const char *split_kernel_path_name(int path);
+/// The kernels of `path` when this binary holds them and this CPU runs them, else NULL: tests
+/// and benchmarks compare the paths side by side without changing the process's choice.
+const split_kernel_table *split_kernels_for_path(int path);
+/// The path a SPLIT_KERNELS value names when this CPU runs it; otherwise -1, with why (the
+/// value, and the paths this CPU has) written to `message` (`capacity` bytes, NUL-terminated).
+int split_kernel_path_request(const char *value, char *message, size_t capacity);
+#endif

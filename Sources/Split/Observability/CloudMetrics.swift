@@ -40,6 +40,8 @@ public final class CloudMetrics: Sendable {
     /// Sessions evicted under the KV budget; replies asking an edge to rebuild a session.
     public let evictions: Counter
     public let rebuilds: Counter
+    /// 1 for the instruction-set path the C kernels run (`split_cloud_kernel_path{path="avx2"} 1`).
+    public let kernelPath: Gauge
     /// Seconds the compute thread spent in each phase of its loop (where a pass's time goes).
     public let phaseSeconds: [ComputePhase: Counter]
 
@@ -86,6 +88,9 @@ public final class CloudMetrics: Sendable {
         queueDepth = registry.makeGauge(descriptor: .cloud("queue_depth", unit: "", help: "Requests waiting for compute."))
         evictions = registry.makeCounter(descriptor: .cloud("evictions", unit: "total", help: "Sessions evicted under the KV budget."))
         rebuilds = registry.makeCounter(descriptor: .cloud("rebuilds", unit: "total", help: "Replies asking an edge to rebuild a session."))
+        kernelPath = registry.makeGauge(descriptor: .cloud("kernel_path", unit: "", help: "1 for the instruction-set path the kernels run."),
+                                        labels: [("path", KernelPath.current.name)])
+        kernelPath.set(to: 1.0)
         phaseSeconds = Dictionary(uniqueKeysWithValues: ComputePhase.allCases.map { phase in
             (phase, registry.makeCounter(descriptor: .cloud("compute_phase_seconds", unit: "total",
                                                             help: "Seconds the compute thread spent in each phase of its loop."),

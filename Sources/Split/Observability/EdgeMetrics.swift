@@ -36,6 +36,8 @@ public final class EdgeMetrics: Sendable {
     public let planSplitLayer: Gauge
     public let linkRoundTripSeconds: Gauge
     public let linkBitsPerSecond: Gauge
+    /// 1 for the instruction-set path the C kernels run (`split_edge_kernel_path{path="avx2"} 1`).
+    public let kernelPath: Gauge
 
     /// Registers the metrics in `registry` (a fresh one by default).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -68,5 +70,8 @@ public final class EdgeMetrics: Sendable {
         planSplitLayer = registry.makeGauge(descriptor: .edge("plan_split_layer", unit: "", help: "Split layer new sessions use (the layer count = local)."))
         linkRoundTripSeconds = registry.makeGauge(descriptor: .edge("link_round_trip", unit: "seconds", help: "Round trip to the cloud the latest re-plan measured."))
         linkBitsPerSecond = registry.makeGauge(descriptor: .edge("link_bandwidth", unit: "bits_per_second", help: "Bandwidth to the cloud the latest re-plan assumed."))
+        kernelPath = registry.makeGauge(descriptor: .edge("kernel_path", unit: "", help: "1 for the instruction-set path the kernels run."),
+                                        labels: [("path", KernelPath.current.name)])
+        kernelPath.set(to: 1.0)
     }
 }

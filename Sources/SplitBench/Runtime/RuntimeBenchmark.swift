@@ -39,6 +39,8 @@ public struct RuntimeBenchmark: Sendable {
         public var kvCacheBytes: Int?
         /// Bytes of the forward pass's scratch after the runs (sized by the prefill).
         public var workspaceBytes: Int?
+        /// The instruction-set path the kernels ran ("avx2", "neon-dotprod"; `KernelPath`).
+        public var kernelPath: String
     }
 
     /// Runs the benchmark (one warm-up pass first).
@@ -90,6 +92,7 @@ public struct RuntimeBenchmark: Sendable {
             prefillSeconds: prefill, decodeSeconds: decode,
             weightBytesPerToken: model.weightBytes(layers: model.layers) + head,
             decodeAllocations: allocations, peakResidentBytes: ProcessMemory.peakResidentBytes,
-            residentBreakdown: breakdown, kvCacheBytes: kvCacheBytes, workspaceBytes: workspace.byteCount)
+            residentBreakdown: breakdown, kvCacheBytes: kvCacheBytes, workspaceBytes: workspace.byteCount,
+            kernelPath: KernelPath.current.name)
     }
 }

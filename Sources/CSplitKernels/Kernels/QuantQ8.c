@@ -9,7 +9,7 @@
 //
 // As in Gemv.c, every output y[j, r] is one fixed sequence of operations, so a GEMM row is
 // bit-identical to the GEMV of its own vector.
-#include "SplitKernels.h"
+#include "QuantBlocks.h"
 #include <math.h>
 #include <string.h>
 #pragma clang fp reassociate(off)
@@ -196,26 +196,32 @@ void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, si
     split_gemm_legacy(SPLIT_WEIGHT_Q8_0, weights, xq, n, y, ldy, row_begin, row_end, cols);
 }
 #else
-// Portable version of the same arithmetic: exact integer block sums, f32 accumulation.
+// The scalar and NEON kernels: y = Σ_blocks (d_w · d_x) · (exact integer block sum), in block
+// order, so the two give the same bits. Rows in blocks of 4 share each input block. A block's
+// integer sum is QuantBlocks.h's quant_dot32 (SDOT or widening multiplies on AArch64).
+static inline __attribute__((always_inline)) void block_q8_rows(const uint8_t *row, size_t row_bytes, size_t blocks,
+                                                                const uint8_t *x, float *y, const int R) {
+    float s[4] = {0, 0, 0, 0};
+    for (size_t b = 0; b < blocks; b++) {
+        const int8_t *qx = (const int8_t *)(x + (b / 2) * 128 + (b % 2) * 32);
+        float dx = ((const float *)(x + (b / 2) * 128 + 64))[(b % 2) * 8];
+        for (int i = 0; i < R; i++) {
+            const uint8_t *block = row + i * row_bytes + b * Q8_BYTES;
+            s[i] += f16_bits_to_f32(block) * dx * (float)quant_dot32((const int8_t *)(block + 2), qx);
+        }
+    }
+    for (int i = 0; i < R; i++) y[i] = s[i];
+}
+
 void split_gemm_q8_0(const void *weights, const void *xq, size_t n, float *y, size_t ldy,
                      size_t row_begin, size_t row_end, size_t cols) {
     const uint8_t *w = weights;
     size_t blocks = cols / Q8_BLOCK, rowBytes = blocks * Q8_BYTES, xs = split_q8_activation_stride(cols);
     for (size_t j = 0; j < n; j++) {
         const uint8_t *x = (const uint8_t *)xq + j * xs;
-        for (size_t r = row_begin; r < row_end; r++) {
-            const uint8_t *row = w + r * rowBytes;
-            float s = 0;
-            for (size_t b = 0; b < blocks; b++) {
-                const int8_t *qw = (const int8_t *)(row + b * Q8_BYTES + 2);
-                const int8_t *qx = (const int8_t *)(x + (b / 2) * 128 + (b % 2) * 32);
-                float dx = ((const float *)(x + (b / 2) * 128 + 64))[(b % 2) * 8];
-                int32_t sum = 0;
-                for (int i = 0; i < Q8_BLOCK; i++) sum += (int32_t)qw[i] * (int32_t)qx[i];
-                s += f16_bits_to_f32(row + b * Q8_BYTES) * dx * (float)sum;
-            }
-            y[j * ldy + r] = s;
-        }
+        size_t r = row_begin;
+        for (; r + 4 <= row_end; r += 4) block_q8_rows(w + r * rowBytes, rowBytes, blocks, x, y + j * ldy + r, 4);
+        for (; r < row_end; r++) block_q8_rows(w + r * rowBytes, rowBytes, blocks, x, y + j * ldy + r, 1);
     }
 }
 #endif

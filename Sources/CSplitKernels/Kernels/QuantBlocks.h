@@ -63,6 +63,32 @@ static inline float quant_half(const uint8_t *p) {
 }
 #endif
 
+// Σ w[i]·x[i] over one block of 32 int8 pairs, exactly: on AArch64 by SDOT (vdotq_s32,
+// PathNEONDot.c, where the CPU has the dot-product instructions) or by widening multiplies
+// (SMULL/SMLAL, then SADALP into 32 bits: two products of |q| ≤ 127 fit 16 bits); else a loop.
+#if defined(SPLIT_NEON)
+#include <arm_neon.h>
+static inline int32_t quant_dot32_neon(int8x16_t w0, int8x16_t w1, const int8_t *x) {
+    int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+#if defined(SPLIT_NEON_DOTPROD)
+    return vaddvq_s32(vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1));
+#else
+    int16x8_t a = vmlal_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t b = vmlal_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), vget_high_s8(w1), vget_high_s8(x1));
+    return vaddvq_s32(vpadalq_s16(vpaddlq_s16(a), b));
+#endif
+}
+static inline int32_t quant_dot32(const int8_t *w, const int8_t *x) {
+    return quant_dot32_neon(vld1q_s8(w), vld1q_s8(w + 16), x);
+}
+#else
+static inline int32_t quant_dot32(const int8_t *w, const int8_t *x) {
+    int32_t sum = 0;
+    for (int i = 0; i < 32; i++) sum += (int32_t)w[i] * (int32_t)x[i];
+    return sum;
+}
+#endif
+
 static inline uint32_t quant_u32(const uint8_t *p) {
     uint32_t v;
     memcpy(&v, p, 4);

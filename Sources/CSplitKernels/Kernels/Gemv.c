@@ -1,6 +1,6 @@
 // Past 400 lines on purpose: the f32, f16 and bf16 GEMV/GEMM kernels are one family, each in an
-// AVX-512, an AVX2 and a scalar form that must compute the same per-output sequence; kept side
-// by side so a change to one path is made to all three in one place.
+// AVX-512, an AVX2, a NEON and a scalar form, each of which must compute one per-output sequence
+// whatever the batch; kept side by side so a change to one path is made to all in one place.
 #include "SplitKernels.h"
 #include <string.h>
 // Every output y[j, r] is computed by one fixed sequence of operations whatever the batch n, the
@@ -379,6 +379,99 @@ void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t l
     SPLIT_GEMM_BODY(f32, SPLIT_LOAD_F32, )
 }
 
+#elif defined(SPLIT_NEON)
+// AArch64 (PathNEON.c, PathNEONDot.c): four-lane FMAs. Each (row, vector) output is one fixed
+// sequence whatever the batch: two accumulators over 8 columns a step (lanes 0-3, 4-7), one more
+// 4-column step on the first, their sum reduced by FADDP (vaddvq_f32), then the remaining columns
+// in order. Blocks of 4 rows × 2 vectors (16 accumulators, 8 weight and 4 input registers) share
+// each load; decode uses the same block with one vector. f16 widens exactly to f32 (FCVTL,
+// baseline ARMv8) and accumulates in f32, as on x86 (ggml's fp16-arithmetic kernels accumulate in
+// f16 instead; that changes the results, so it is not used here).
+#include <arm_neon.h>
+
+static inline float neon_half(uint16_t h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
+static inline float neon_bf16(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+#define NEON_LOAD_F32(p) vld1q_f32(p)
+#define NEON_LOAD_F16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#define NEON_LOAD_BF16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
+#define NEON_SCALAR_F32(v) (v)
+
+#define NEON_BLOCK(NAME, WT, LOADW, SCALARW)                                                              \
+    static inline __attribute__((always_inline)) void NAME(const WT *w, size_t cols, const float *x, float *y, \
+                                                           size_t ldy, const int R, const int V) {       \
+        float32x4_t lo[4][2], hi[4][2];                                                                  \
+        for (int i = 0; i < R; i++)                                                                      \
+            for (int k = 0; k < V; k++) lo[i][k] = hi[i][k] = vdupq_n_f32(0);                            \
+        size_t c = 0;                                                                                    \
+        for (; c + 8 <= cols; c += 8) {                                                                  \
+            float32x4_t xl[2], xh[2];                                                                    \
+            for (int k = 0; k < V; k++) { xl[k] = vld1q_f32(x + k * cols + c); xh[k] = vld1q_f32(x + k * cols + c + 4); } \
+            for (int i = 0; i < R; i++) {                                                                \
+                float32x4_t wl = LOADW(w + i * cols + c), wh = LOADW(w + i * cols + c + 4);              \
+                for (int k = 0; k < V; k++) {                                                            \
+                    lo[i][k] = vfmaq_f32(lo[i][k], wl, xl[k]);                                           \
+                    hi[i][k] = vfmaq_f32(hi[i][k], wh, xh[k]);                                           \
+                }                                                                                        \
+            }                                                                                            \
+        }                                                                                                \
+        if (c + 4 <= cols) {                                                                             \
+            for (int i = 0; i < R; i++) {                                                                \
+                float32x4_t wl = LOADW(w + i * cols + c);                                                \
+                for (int k = 0; k < V; k++) lo[i][k] = vfmaq_f32(lo[i][k], wl, vld1q_f32(x + k * cols + c)); \
+            }                                                                                            \
+            c += 4;                                                                                      \
+        }                                                                                                \
+        for (int i = 0; i < R; i++)                                                                      \
+            for (int k = 0; k < V; k++) {                                                                \
+                float s = vaddvq_f32(vaddq_f32(lo[i][k], hi[i][k]));                                     \
+                for (size_t t = c; t < cols; t++) s += SCALARW(w[i * cols + t]) * x[k * cols + t];       \
+                y[k * ldy + i] = s;                                                                      \
+            }                                                                                            \
+    }
+
+// Rows in blocks of 4, vectors in pairs; the remainders in smaller blocks of the same code.
+#define NEON_GEMM_DRIVER(BLOCK)                                                                          \
+    size_t r = row_begin;                                                                                \
+    for (; r + 4 <= row_end; r += 4) {                                                                   \
+        size_t j = 0;                                                                                    \
+        for (; j + 2 <= n; j += 2) BLOCK(w + r * cols, cols, x + j * cols, y + j * ldy + r, ldy, 4, 2); \
+        if (j < n) BLOCK(w + r * cols, cols, x + j * cols, y + j * ldy + r, ldy, 4, 1);                 \
+    }                                                                                                    \
+    for (; r < row_end; r++)                                                                             \
+        for (size_t j = 0; j < n; j++) BLOCK(w + r * cols, cols, x + j * cols, y + j * ldy + r, ldy, 1, 1);
+
+NEON_BLOCK(neon_block_f32, float, NEON_LOAD_F32, NEON_SCALAR_F32)
+NEON_BLOCK(neon_block_f16, uint16_t, NEON_LOAD_F16, neon_half)
+NEON_BLOCK(neon_block_bf16, uint16_t, NEON_LOAD_BF16, neon_bf16)
+
+void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
+                    size_t row_begin, size_t row_end, size_t cols) {
+    NEON_GEMM_DRIVER(neon_block_f32)
+}
+
+void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                    size_t row_begin, size_t row_end, size_t cols) {
+    NEON_GEMM_DRIVER(neon_block_f16)
+}
+
+void split_gemm_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
+                     size_t row_begin, size_t row_end, size_t cols) {
+    NEON_GEMM_DRIVER(neon_block_bf16)
+}
+
+void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
+    split_gemm_f32(w, x, 1, y, 0, row_begin, row_end, cols);
+}
+
+void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
+    split_gemm_f16(w, x, 1, y, 0, row_begin, row_end, cols);
+}
+
 #else
 // Portable fallback (ARM devices, older x86): plain loops the compiler may vectorise.
 #include <string.h>
@@ -417,8 +510,8 @@ void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t l
 }
 #endif
 
-#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__))
-// bfloat16 weights without AVX-512: plain loops (bf16 → f32 is a shift, so this is exact).
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)) && !defined(SPLIT_NEON)
+// bfloat16 weights without AVX-512 or NEON: plain loops (bf16 → f32 is a shift, so this is exact).
 void split_gemm_bf16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
                      size_t row_begin, size_t row_end, size_t cols) {
     for (size_t j = 0; j < n; j++)

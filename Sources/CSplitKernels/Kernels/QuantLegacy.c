@@ -279,7 +279,9 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
 }
 
 #else
-// Portable version of the same sums: exact integer block sums, f32 accumulation.
+// Portable version of the same sums: exact integer block sums, f32 accumulation. On AArch64 the
+// block sums are NEON's (QuantBlocks.h's quant_dot32; Q4_0, Q4_1 and IQ4_NL unpacked in vectors
+// too, IQ4_NL's table by TBL): the same integers, so the same bits as the scalar path.
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
     size_t blocks = cols / QL_BLOCK;
@@ -297,6 +299,31 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
             for (size_t b = 0; b < blocks; b++) {
                 const uint8_t *block = row + b * bytes;
                 float d = quant_half(block), m = minimum ? quant_half(block + 2) : 0;
+#if defined(SPLIT_NEON)
+                if (type == SPLIT_WEIGHT_Q4_0 || type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_IQ4_NL) {
+                    // Low nibbles are values 0-15, high nibbles 16-31; the same integers as unpack_q4.
+                    uint8x16_t qs = vld1q_u8(block + (type == SPLIT_WEIGHT_Q4_1 ? 4 : 2));
+                    uint8x16_t low = vandq_u8(qs, vdupq_n_u8(0x0F)), high = vshrq_n_u8(qs, 4);
+                    int8x16_t w0, w1;
+                    if (type == SPLIT_WEIGHT_IQ4_NL) {
+                        int8x16_t table = vld1q_s8(quant_iq4_values);
+                        w0 = vqtbl1q_s8(table, low);
+                        w1 = vqtbl1q_s8(table, high);
+                    } else {
+                        int8x16_t offset = vdupq_n_s8(type == SPLIT_WEIGHT_Q4_0 ? 8 : 0);
+                        w0 = vsubq_s8(vreinterpretq_s8_u8(low), offset);
+                        w1 = vsubq_s8(vreinterpretq_s8_u8(high), offset);
+                    }
+                    int32_t sumi = quant_dot32_neon(w0, w1, (const int8_t *)act_quants(x, b));
+                    acc = fmaf(d * act_scale(x, b), (float)sumi, acc);
+                    if (minimum) {
+                        float s;
+                        memcpy(&s, x + sums + 4 * b, 4);
+                        summ = fmaf(m, s, summ);
+                    }
+                    continue;
+                }
+#endif
                 int zero = 0;
                 switch (type) {
                 case SPLIT_WEIGHT_Q4_0: unpack_q4(block + 2, q); zero = 8; break;
@@ -309,8 +336,9 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                 default: unpack_q5(block + 4, block + 8, q); break;
                 }
                 const int8_t *qx = (const int8_t *)act_quants(x, b);
-                int32_t sumi = 0;
-                for (int i = 0; i < 32; i++) sumi += (q[i] - zero) * qx[i];
+                int8_t centred[32];
+                for (int i = 0; i < 32; i++) centred[i] = (int8_t)(q[i] - zero);
+                int32_t sumi = quant_dot32(centred, qx);
                 acc = fmaf(d * act_scale(x, b), (float)sumi, acc);
                 if (minimum) {
                     float s;

@@ -1,0 +1,12 @@
+// The NEON path (Advanced SIMD, part of every AArch64 core: Cortex-A53, A72, A76, …), for the
+// kernels that have a NEON form (f32, f16, bf16, Q8_0 weights and the legacy types' block sums); the
+// others run their portable C.
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#define SPLIT_NEON 1
+#define SPLIT_PATH_SUFFIX neon
+#include "PathKernels.h"
+#endif

@@ -1,0 +1,251 @@
+// Every kernel of every path this CPU runs against the scalar path, on odd shapes, and within
+// each path every batched row bit-identical to the same row alone. Plain C, so it runs natively
+// and, cross-compiled, under qemu-aarch64 for the NEON paths (scripts/test-kernels.sh). Exit
+// status 1, with each difference printed, when a kernel disagrees.
+#include "SplitKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+static const split_kernel_table *ref;  // the scalar path
+static const char *path_name;         // the path under test
+
+static uint32_t seed = 12345;
+static float uniform(void) {  // [-1, 1)
+    seed = seed * 1664525u + 1013904223u;
+    return (float)(seed >> 8) / (float)(1u << 23) - 1.f;
+}
+static uint8_t random_byte(void) { return (uint8_t)((uniform() + 1.f) * 128.f); }
+static uint16_t half(float v) {
+    uint16_t h;
+    ref->f32_to_f16(&v, &h, 1);
+    return h;
+}
+
+static void fail(const char *path, const char *what, size_t a, size_t b, double got, double want) {
+    if (failures++ < 20)
+        fprintf(stderr, "FAIL %s %s (%zu, %zu): %.9g, reference %.9g\n", path, what, a, b, got, want);
+}
+
+// Outputs against the scalar reference, to a tolerance relative to the largest reference output
+// (paths sum in different orders); `exact` for integer-valued and elementwise-exact results.
+static void expect_close(const char *path, const char *what, const float *got, const float *want, size_t count,
+                         double tolerance, size_t shape) {
+    double scale = 1;
+    for (size_t i = 0; i < count; i++) scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < count; i++)
+        if (!(fabs((double)got[i] - want[i]) <= tolerance * scale)) { fail(path, what, shape, i, got[i], want[i]); return; }
+}
+static void expect_same(const char *path, const char *what, const float *got, const float *want, size_t count,
+                        size_t shape) {
+    if (memcmp(got, want, count * sizeof(float)) != 0)
+        for (size_t i = 0; i < count; i++)
+            if (memcmp(&got[i], &want[i], sizeof(float)) != 0) { fail(path, what, shape, i, got[i], want[i]); return; }
+}
+
+static const size_t row_counts[] = {1, 3, 4, 7, 13};
+static const size_t batch_sizes[] = {1, 2, 3, 5, 7, 8, 13};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+// f32, f16 and bf16 weights: the GEMM of n vectors against the scalar path, every vector's row
+// of the batch against the same vector alone, and the decode GEMV against the GEMM.
+static void test_float_weights(const split_kernel_table *p) {
+    static const size_t widths[] = {1, 7, 16, 33, 100, 577};
+    for (size_t wi = 0; wi < COUNT(widths); wi++)
+        for (size_t ri = 0; ri < COUNT(row_counts); ri++) {
+            size_t cols = widths[wi], rows = row_counts[ri], nmax = 13;
+            float *w32 = malloc(rows * cols * 4), *x = malloc(nmax * cols * 4);
+            uint16_t *w16 = malloc(rows * cols * 2), *wb16 = malloc(rows * cols * 2);
+            float *y = malloc(nmax * rows * 4), *single = malloc(rows * 4), *want = malloc(nmax * rows * 4);
+            for (size_t i = 0; i < rows * cols; i++) {
+                w32[i] = uniform();
+                w16[i] = half(w32[i]);
+                uint32_t bits;
+                memcpy(&bits, &w32[i], 4);
+                wb16[i] = (uint16_t)(bits >> 16);
+            }
+            for (size_t i = 0; i < nmax * cols; i++) x[i] = uniform();
+            for (int type = 0; type < 3; type++) {
+                const char *name = type == 0 ? "gemm_f32" : type == 1 ? "gemm_f16" : "gemm_bf16";
+                for (size_t bi = 0; bi < COUNT(batch_sizes); bi++) {
+                    size_t n = batch_sizes[bi];
+                    if (type == 0) { p->gemm_f32(w32, x, n, y, rows, 0, rows, cols); ref->gemm_f32(w32, x, n, want, rows, 0, rows, cols); }
+                    if (type == 1) { p->gemm_f16(w16, x, n, y, rows, 0, rows, cols); ref->gemm_f16(w16, x, n, want, rows, 0, rows, cols); }
+                    if (type == 2) { p->gemm_bf16(wb16, x, n, y, rows, 0, rows, cols); ref->gemm_bf16(wb16, x, n, want, rows, 0, rows, cols); }
+                    expect_close(path_name, name, y, want, n * rows, 1e-5, cols);
+                    for (size_t j = 0; j < n; j++) {
+                        if (type == 0) p->gemm_f32(w32, x + j * cols, 1, single, rows, 0, rows, cols);
+                        if (type == 1) p->gemm_f16(w16, x + j * cols, 1, single, rows, 0, rows, cols);
+                        if (type == 2) p->gemm_bf16(wb16, x + j * cols, 1, single, rows, 0, rows, cols);
+                        expect_same(path_name, name, y + j * rows, single, rows, n);
+                    }
+                }
+                // Decode's GEMV (and a row range that starts inside a block of 4) gives the GEMM's bits.
+                if (type < 2) {
+                    float *gemv = malloc(rows * 4);
+                    if (type == 0) { p->gemm_f32(w32, x, 1, y, rows, 0, rows, cols); p->gemv_f32(w32, x, gemv, 0, rows, cols); }
+                    else { p->gemm_f16(w16, x, 1, y, rows, 0, rows, cols); p->gemv_f16(w16, x, gemv, 0, rows, cols); }
+                    expect_same(path_name, type == 0 ? "gemv_f32" : "gemv_f16", gemv, y, rows, cols);
+                    if (rows > 1) {
+                        if (type == 0) p->gemv_f32(w32, x, gemv, 1, rows, cols); else p->gemv_f16(w16, x, gemv, 1, rows, cols);
+                        expect_same(path_name, "gemv row range", gemv + 1, y + 1, rows - 1, cols);
+                    }
+                    free(gemv);
+                }
+            }
+            free(w32); free(x); free(w16); free(wb16); free(y); free(single); free(want);
+        }
+}
+
+// Bytes per block, values per block and where its f16 scales sit, for filling random blocks
+// whose scales are finite and modest (random bytes there would be NaNs and infinities).
+typedef struct { int type; const char *name; size_t bytes, values; int scale_at[2]; } block_type;
+static const block_type block_types[] = {
+    {SPLIT_WEIGHT_Q8_0, "q8_0", 34, 32, {0, -1}},     {SPLIT_WEIGHT_Q4_0, "q4_0", 18, 32, {0, -1}},
+    {SPLIT_WEIGHT_Q4_1, "q4_1", 20, 32, {0, 2}},      {SPLIT_WEIGHT_Q5_0, "q5_0", 22, 32, {0, -1}},
+    {SPLIT_WEIGHT_Q5_1, "q5_1", 24, 32, {0, 2}},      {SPLIT_WEIGHT_IQ4_NL, "iq4_nl", 18, 32, {0, -1}},
+    {SPLIT_WEIGHT_Q2_K, "q2_k", 84, 256, {80, 82}},   {SPLIT_WEIGHT_Q3_K, "q3_k", 110, 256, {108, -1}},
+    {SPLIT_WEIGHT_Q4_K, "q4_k", 144, 256, {0, 2}},    {SPLIT_WEIGHT_Q5_K, "q5_k", 176, 256, {0, 2}},
+    {SPLIT_WEIGHT_Q6_K, "q6_k", 210, 256, {208, -1}},
+};
+
+static size_t activation_stride(const split_kernel_table *p, int type, size_t cols) {
+    if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1) return p->q8_1_activation_stride(cols);
+    if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) return p->q8k_activation_stride(cols);
+    return p->q8_activation_stride(cols);
+}
+static void quantize(const split_kernel_table *p, int type, const float *x, size_t n, size_t cols, void *xq) {
+    if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1) p->quantize_q8_1_activation(x, n, cols, xq);
+    else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->quantize_q8k_activation(x, n, cols, xq);
+    else p->quantize_q8_activation(x, n, cols, xq);
+}
+static void gemm(const split_kernel_table *p, int type, const void *w, const void *xq, size_t n, float *y,
+                 size_t ldy, size_t rows, size_t cols) {
+    if (type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xq, n, y, ldy, 0, rows, cols);
+    else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->gemm_k(type, w, xq, n, y, ldy, 0, rows, cols);
+    else p->gemm_legacy(type, w, xq, n, y, ldy, 0, rows, cols);
+}
+static void dequantize(const split_kernel_table *p, int type, const void *w, float *out, size_t count) {
+    if (type == SPLIT_WEIGHT_Q8_0) p->dequantize_q8_0(w, out, count);
+    else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->dequantize_k(type, w, out, count);
+    else p->dequantize_legacy(type, w, out, count);
+}
+
+// Each GGML block type: dequantization identical to the scalar path's, the GEMM of quantized
+// vectors close to the scalar path's, and every batched row bit-identical to its vector alone.
+static void test_block_weights(const split_kernel_table *p) {
+    for (size_t ti = 0; ti < COUNT(block_types); ti++) {
+        const block_type *t = &block_types[ti];
+        for (size_t blocks = 1; blocks <= 3; blocks++)
+            for (size_t ri = 0; ri < COUNT(row_counts); ri++) {
+                size_t cols = blocks * t->values, rows = row_counts[ri], nmax = 13;
+                size_t row_bytes = blocks * t->bytes, stride = activation_stride(p, t->type, cols);
+                uint8_t *w = malloc(rows * row_bytes);
+                for (size_t i = 0; i < rows * row_bytes; i++) w[i] = random_byte();
+                for (size_t b = 0; b < rows * blocks; b++)
+                    for (int s = 0; s < 2; s++)
+                        if (t->scale_at[s] >= 0) {
+                            uint16_t h = half(0.01f + 0.02f * (uniform() + 1.f));
+                            memcpy(w + b * t->bytes + t->scale_at[s], &h, 2);
+                        }
+                float *x = malloc(nmax * cols * 4), *y = malloc(nmax * rows * 4), *want = malloc(nmax * rows * 4);
+                float *single = malloc(rows * 4), *dq = malloc(rows * cols * 4), *dq_want = malloc(rows * cols * 4);
+                void *xq = aligned_alloc(64, nmax * stride), *xq_ref = aligned_alloc(64, nmax * stride);
+                for (size_t i = 0; i < nmax * cols; i++) x[i] = uniform();
+                dequantize(p, t->type, w, dq, rows * cols);
+                dequantize(ref, t->type, w, dq_want, rows * cols);
+                expect_close(path_name, t->name, dq, dq_want, rows * cols, 1e-6, cols);
+                quantize(p, t->type, x, nmax, cols, xq);
+                quantize(ref, t->type, x, nmax, cols, xq_ref);
+                for (size_t bi = 0; bi < COUNT(batch_sizes); bi++) {
+                    size_t n = batch_sizes[bi];
+                    gemm(p, t->type, w, xq, n, y, rows, rows, cols);
+                    gemm(ref, t->type, w, xq_ref, n, want, rows, rows, cols);
+                    expect_close(path_name, t->name, y, want, n * rows, 1e-4, cols);
+                    // NEON's Q8_0 and legacy kernels sum and scale in the scalar kernel's order: the same bits.
+                    if (t->values == 32 && strncmp(path_name, "neon", 4) == 0)
+                        expect_same(path_name, "scalar bits", y, want, n * rows, cols);
+                    for (size_t j = 0; j < n; j++) {
+                        gemm(p, t->type, w, (const uint8_t *)xq + j * stride, 1, single, rows, rows, cols);
+                        expect_same(path_name, t->name, y + j * rows, single, rows, n);
+                    }
+                }
+                free(w); free(x); free(y); free(want); free(single); free(dq); free(dq_want); free(xq); free(xq_ref);
+            }
+    }
+}
+
+// Conversions, the element-wise kernels and attention.
+static void test_rows(const split_kernel_table *p) {
+    static const size_t lengths[] = {1, 5, 8, 17, 64, 131};
+    for (size_t li = 0; li < COUNT(lengths); li++) {
+        size_t count = lengths[li];
+        float a[131], b[131], up[131], weight[131], want_a[131], want_b[131];
+        uint16_t h[131], h_want[131];
+        for (size_t i = 0; i < count; i++) { a[i] = 8 * uniform(); up[i] = uniform(); weight[i] = uniform(); }
+        p->f32_to_f16(a, h, count);
+        ref->f32_to_f16(a, h_want, count);
+        if (memcmp(h, h_want, count * 2) != 0) fail(path_name, "f32_to_f16", count, 0, 0, 0);
+        p->f16_to_f32(h, b, count);
+        ref->f16_to_f32(h, want_b, count);
+        expect_same(path_name, "f16_to_f32", b, want_b, count, count);
+        p->bf16_to_f32(h, b, count);
+        ref->bf16_to_f32(h, want_b, count);
+        expect_same(path_name, "bf16_to_f32", b, want_b, count, count);
+        float got_max = p->log_sum_exp(a, count), want_max = ref->log_sum_exp(a, count);
+        expect_close(path_name, "log_sum_exp", &got_max, &want_max, 1, 1e-5, count);
+        if (p->argmax(a, count) != ref->argmax(a, count)) fail(path_name, "argmax", count, 0, 0, 0);
+        memcpy(b, a, count * 4); memcpy(want_b, a, count * 4);
+        p->softmax(b, count); ref->softmax(want_b, count);
+        expect_close(path_name, "softmax", b, want_b, count, 1e-5, count);
+        memcpy(b, a, count * 4); memcpy(want_b, a, count * 4);
+        p->silu_gate(b, up, count); ref->silu_gate(want_b, up, count);
+        expect_close(path_name, "silu_gate", b, want_b, count, 1e-5, count);
+        memcpy(b, a, count * 4); memcpy(want_b, a, count * 4);
+        p->gelu_tanh(b, count); ref->gelu_tanh(want_b, count);
+        expect_close(path_name, "gelu_tanh", b, want_b, count, 1e-5, count);
+        memcpy(b, a, count * 4); memcpy(want_a, a, count * 4);
+        p->rms_norm(b, weight, count, 1e-5f); ref->rms_norm(want_a, weight, count, 1e-5f);
+        expect_close(path_name, "rms_norm", b, want_a, count, 1e-5, count);
+    }
+    // Attention: 6 query heads over 2 key/value heads of 24, a prefill of 5 rows after 7 cached
+    // positions, plain, with a window and with a soft cap; each row also alone.
+    enum { heads = 6, kv_heads = 2, dim = 24, start = 7, rows = 5, total = start + rows };
+    static float q[rows * heads * dim], k[total * kv_heads * dim], v[total * kv_heads * dim];
+    static float out[rows * heads * dim], want[rows * heads * dim], alone[heads * dim], scores[heads * total];
+    for (size_t i = 0; i < COUNT(q); i++) q[i] = uniform();
+    for (size_t i = 0; i < COUNT(k); i++) { k[i] = uniform(); v[i] = uniform(); }
+    for (int variant = 0; variant < 3; variant++) {
+        size_t window = variant == 1 ? 4 : 0;
+        float cap = variant == 2 ? 2.f : 0.f;
+        p->attention(q, rows, start, k, v, heads, kv_heads, dim, heads * dim, kv_heads * dim, 0.2f, window, cap, scores, out, 1);
+        ref->attention(q, rows, start, k, v, heads, kv_heads, dim, heads * dim, kv_heads * dim, 0.2f, window, cap, scores, want, 1);
+        expect_close(path_name, "attention", out, want, COUNT(out), 1e-5, variant);
+        for (size_t r = 0; r < rows; r++) {
+            p->attention(q + r * heads * dim, 1, start + r, k, v, heads, kv_heads, dim, heads * dim, kv_heads * dim,
+                         0.2f, window, cap, scores, alone, 1);
+            expect_same(path_name, "attention row alone", alone, out + r * heads * dim, heads * dim, r);
+        }
+    }
+}
+
+int main(void) {
+    ref = split_kernels_for_path(SPLIT_PATH_SCALAR);
+    int tested = 0;
+    for (int path = 0; path < SPLIT_PATH_COUNT; path++) {
+        const split_kernel_table *p = split_kernels_for_path(path);
+        if (p == NULL) continue;
+        int before = failures;
+        path_name = split_kernel_path_name(path);
+        test_float_weights(p);
+        test_block_weights(p);
+        test_rows(p);
+        printf("%-13s %s\n", path_name, failures == before ? "ok" : "FAILED");
+        tested++;
+    }
+    printf("kernel paths tested: %d; chosen: %s\n", tested, split_kernel_path_name(split_kernel_path()));
+    return failures == 0 ? 0 : 1;
+}
