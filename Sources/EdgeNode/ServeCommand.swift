@@ -92,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "split-exit ends completions the model's trained stop rule judges wrong (its controller sidecar).")
     var stopRule = false
 
+    @Option(name: .long, help: "Exit heads from `edge-node train-exits` (default: <model>.exits.gguf next to the model, when there is one).")
+    var exits: String?
+
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
         if planNetwork != nil && cloud.isEmpty { throw ValidationError("--plan-network needs --cloud") }
@@ -171,7 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
             EdgeDaemonConfiguration(
                 service: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
                                encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
-                               selection: selection, replanning: replanning, stopRule: stopRule),
+                               selection: selection, replanning: replanning, stopRule: stopRule, exitHeadsPath: exits),
                 policy: policyConfiguration, listen: listen,
                 http: httpPort > 0 ? OpenAIServerConfiguration(port: httpPort, idleTimeoutSeconds: httpIdleTimeout,
                                                                  bodyTimeoutSeconds: httpBodyTimeout) : nil),
@@ -179,7 +182,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("edge node serving", metadata: [
             "model": "\(modelOptions.model)", "strategy": "\(daemon.service.defaultStrategy)",
             "policy": "\(policy ?? "none") \(daemon.policy?.strategy ?? "")",
-            "clients": "\(daemon.sockets.boundEndpoints)", "http": "\(httpPort)"])
+            "clients": "\(daemon.sockets.boundEndpoints)", "http": "\(httpPort)",
+            "exit heads": "\(daemon.service.exitHeads.map { "layers \($0.adapters.keys.sorted()), rank \($0.rank)" } ?? "shared head")"])
         try await daemon.group.run()  // returns after SIGINT/SIGTERM, every part stopped
         logger.info("edge node stopped")
     }
