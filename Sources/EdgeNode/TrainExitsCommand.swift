@@ -43,6 +43,12 @@ struct TrainExitsCommand: ParsableCommand {
     @Option(name: .long, help: "Learning rate (Adam).")
     var learningRate: Float = 2e-3
 
+    @Option(name: .long, help: "Weight α of the full model's distribution against the true token (loss (1−α)·CE + α·KL).")
+    var distillation: Float = 0.9
+
+    @Option(name: .long, help: "Tokens of the full model's distribution kept as the teacher (1: its greedy token only).")
+    var teacherTopK = 32
+
     @Option(name: .long, help: "Where to write the heads (default: <model>.exits.gguf, which edge-node serve loads).")
     var out: String?
 
@@ -53,6 +59,8 @@ struct TrainExitsCommand: ParsableCommand {
     var report: String?
 
     func validate() throws {
+        guard (0...1).contains(distillation) else { throw ValidationError("--distillation must be in [0, 1]") }
+        guard teacherTopK > 0 else { throw ValidationError("--teacher-top-k must be positive") }
         guard positions > 1, window > 1, rank > 0, steps >= 0, minutes > 0, batch > 0, learningRate > 0 else {
             throw ValidationError("--positions and --window must exceed 1; --rank, --batch, --minutes, --learning-rate must be positive")
         }
@@ -71,7 +79,7 @@ struct TrainExitsCommand: ParsableCommand {
         let identity = try file.identity()
         let bar = ProgressBar()
         let set = try ExitTrainingSet.collect(model: model, tokenizer: tokenizer, texts: texts.map(\.text), layers: chosen,
-                                              positions: positions, windowLength: window) { fraction in
+                                              positions: positions, windowLength: window, topK: teacherTopK) { fraction in
             bar.update(fraction, "running the model over \(texts.count) files")
         }
         bar.finish()
@@ -82,6 +90,7 @@ struct TrainExitsCommand: ParsableCommand {
         options.maxSeconds = minutes * 60
         options.batchSize = batch
         options.learningRate = learningRate
+        options.distillation = distillation
         options.checkpointPath = checkpointPath
         let trainer = try ExitHeadTrainer(model: model, set: set, modelDigest: identity, options: options)
         let (heads, result) = try trainer.train { fraction, status in bar.update(fraction, status) }

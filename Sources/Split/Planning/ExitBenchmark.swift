@@ -104,23 +104,21 @@ public struct ExitBenchmark: Sendable {
                 guard let k = strategy.splitLayer, let encoding = strategy.encoding else { continue }
                 let generator = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: cloud.link, context: context, logger: silent)
-                let plainDecoding = strategy.splitDecoding(controller: controller)
                 // With trained heads, an exit strategy runs again with them (and their controller, if any).
-                let variants: [(heads: ExitHeads?, decoding: SplitDecoding)] = heads.map { heads in
-                    let trained = (heads, strategy.splitDecoding(controller: useController ? heads.controller ?? controller : nil))
-                    return plainDecoding == .plain ? [(nil, plainDecoding)]
-                        : measuresSharedHead ? [(nil, plainDecoding), trained] : [trained]
-                } ?? [(nil, plainDecoding)]
+                let trainedController = useController ? heads?.controller ?? controller : nil
+                let variants: [(heads: ExitHeads?, controller: ExitController?)] = heads.map { heads in
+                    strategy.splitDecoding(controller: nil) == .plain ? [(nil, controller)]
+                        : measuresSharedHead ? [(nil, controller), (heads, trainedController)] : [(heads, trainedController)]
+                } ?? [(nil, controller)]
                 for variant in variants {
                     generator.exitHeads = variant.heads
-                    let decoding = variant.decoding
+                    let decoding = strategy.splitDecoding(controller: variant.controller)
                     _ = try generator.generate(CompletionRequest(prompt: cases[0].prompt, maxTokens: 2), decoding: decoding)
                     var reports: [SplitReport] = []
                     let start = DispatchTime.now()
                     for request in requests { reports.append(try generator.generate(request, decoding: decoding)) }
                     let seconds = LocalGenerator.seconds(since: start)
-                    let usesController = decoding != .plain && strategy.isExact == false
-                        && (variant.heads?.controller ?? controller) != nil
+                    let usesController = variant.controller != nil && decoding != .plain && strategy.isExact == false
                     let name = strategy.description + (usesController ? "+controller" : "") + (variant.heads != nil ? "+heads" : "")
                     let measured = row(rtt: rtt, strategy: name, results: reports.map(\.result), reports: reports,
                                        seconds: seconds, reference: reference)

@@ -27,21 +27,28 @@ struct ExitControllerFit {
         var features: [Int: [Float]] = [:]
         var predictsTruth: [Int: [Bool]] = [:]
         for layer in set.layers {
-            let states = Array(set.states[layer]![0..<(count * d)])
-            let logits = try model.logits(heads.adapted(states, rows: count, layer: layer), rows: count, workspace: workspace)
+            let states = set.states[layer]!
             var rows = [Float](repeating: 0, count: count * width)
             var hits = [Bool](repeating: false, count: count)
-            logits.withUnsafeBufferPointer { all in
-                for p in 0..<count {
-                    let z = UnsafeBufferPointer(rebasing: all[(p * v)..<((p + 1) * v)])
-                    var meanSquare: Float = 0
-                    for i in 0..<d { meanSquare += states[p * d + i] * states[p * d + i] }
-                    let scale = 1 / (meanSquare / Float(d) + 1e-6).squareRoot()
-                    for i in 0..<d { rows[p * width + i] = states[p * d + i] * scale }
-                    let confidence = ExitPolicy.confidence(z)
-                    rows[p * width + d] = confidence.top
-                    rows[p * width + d + 1] = confidence.margin
-                    hits[p] = Int32(Sampler.argmax(z)) == set.nextTokens[p]
+            // In chunks: a chunk's logits are `chunk × vocabularySize` floats (Llama-3.2-1B: 64 MiB).
+            let chunk = 128
+            for first in stride(from: 0, to: count, by: chunk) {
+                let n = min(chunk, count - first)
+                let slice = Array(states[(first * d)..<((first + n) * d)])
+                let logits = try model.logits(heads.adapted(slice, rows: n, layer: layer), rows: n, workspace: workspace)
+                logits.withUnsafeBufferPointer { all in
+                    for row in 0..<n {
+                        let p = first + row
+                        let z = UnsafeBufferPointer(rebasing: all[(row * v)..<((row + 1) * v)])
+                        var meanSquare: Float = 0
+                        for i in 0..<d { meanSquare += states[p * d + i] * states[p * d + i] }
+                        let scale = 1 / (meanSquare / Float(d) + 1e-6).squareRoot()
+                        for i in 0..<d { rows[p * width + i] = states[p * d + i] * scale }
+                        let confidence = ExitPolicy.confidence(z)
+                        rows[p * width + d] = confidence.top
+                        rows[p * width + d + 1] = confidence.margin
+                        hits[p] = Int32(Sampler.argmax(z)) == set.nextTokens[p]
+                    }
                 }
             }
             features[layer] = rows

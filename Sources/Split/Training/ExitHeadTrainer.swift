@@ -18,7 +18,7 @@ public final class ExitHeadTrainer {
         public var batchSize = 32
         public var learningRate: Float = 2e-3
         /// α: the teacher's weight against the true token.
-        public var distillation: Float = 0.7
+        public var distillation: Float = 0.9
         /// Steps per layer at most.
         public var maxSteps = 800
         /// Wall-clock budget of the training loop (the controller's fit comes after).
