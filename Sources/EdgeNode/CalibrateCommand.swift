@@ -34,6 +34,12 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(name: .long, help: "Plain thresholds for split-exit even when the model has a trained controller.")
     var noController = false
 
+    @Option(name: .long, help: "Exit heads from `edge-node train-exits` to calibrate with (default: <model>.exits.gguf when there is one).")
+    var exits: String?
+
+    @Flag(name: .long, help: "Calibrate the shared head even when the model has trained exit heads.")
+    var noExits = false
+
     @Option(name: .long, help: "Thresholds τ to try (repeatable).")
     var tau: [Float] = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
@@ -61,13 +67,16 @@ struct CalibrateCommand: ParsableCommand {
         let k = splitLayer ?? file.configuration.layerCount / 2
         guard (1..<file.configuration.layerCount).contains(k) else { throw ValidationError("--split-layer must be 1…\(file.configuration.layerCount - 1)") }
         let set = try heldOutOptions.cases(prompts, tokenizer: tokenizer, defaultPart: .calibration)
+        let sidecar = ExitHeads.sidecarPath(forModel: modelOptions.model)
+        let headsPath = noExits ? nil : exits ?? (FileManager.default.fileExists(atPath: sidecar) ? sidecar : nil)
+        if let headsPath { print("with the trained exit heads \(headsPath)") }
         let rule: ExitCalibration.Criterion = switch criterion {
         case .agreement: .agreement(target: agreementTarget)
         case .lineMatch: .lineMatch(exactMatchTolerance: exactMatchTolerance, editSimilarityTolerance: editSimilarityTolerance)
         }
         let calibration = try ExitCalibration.run(modelPath: modelOptions.model, cases: set.cases, splitLayer: k, thresholds: tau,
                                                   draftLengths: gamma, criterion: rule, roundTripMilliseconds: rttMs,
-                                                  useController: !noController)
+                                                  useController: !noController, exitHeadsPath: headsPath)
         print("\(set.cases.count) cases; full model: line EM \(String(format: "%.1f%%", (calibration.fullLineExactMatch ?? 0) * 100)), "
               + "edit sim \(String(format: "%.1f%%", (calibration.fullLineEditSimilarity ?? 0) * 100))")
         print("| τ | token agreement | completions identical | edge-answered | round trips/token | line EM | edit sim |")

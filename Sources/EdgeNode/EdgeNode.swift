@@ -7,6 +7,6 @@ struct EdgeNode: ConfiguredMain {
         commandName: "edge-node",
         abstract: "Split edge node: runs the first layers of a model on this device.",
         subcommands: [ServeCommand.self, CompleteCommand.self, GenerateCommand.self, SelectCommand.self, HistoryCommand.self,
-                      PlanCommand.self, ProfileCommand.self, CalibrateCommand.self, KeygenCommand.self]
+                      PlanCommand.self, ProfileCommand.self, CalibrateCommand.self, TrainExitsCommand.self, KeygenCommand.self]
     )
 }

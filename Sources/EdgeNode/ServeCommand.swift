@@ -94,6 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Infill prompts put the suffix before the prefix (SPM, as llama.cpp's --spm-infill): more of each prompt is reused while typing; the model must know SPM.")
     var spmInfill = false
+    @Option(name: .long, help: "Exit heads from `edge-node train-exits` (default: <model>.exits.gguf next to the model, when there is one).")
+    var exits: String?
 
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
@@ -176,7 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var service = EdgeService.Configuration(modelPath: modelOptions.model, splitLayer: splitLayer,
                                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
-                                                selection: selection, replanning: replanning, stopRule: stopRule)
+                                                selection: selection, replanning: replanning, stopRule: stopRule, exitHeadsPath: exits)
         service.infillLayout = spmInfill ? .suffixPrefixMiddle : .prefixSuffixMiddle
         let daemon = try EdgeDaemon.build(
             EdgeDaemonConfiguration(
@@ -188,7 +190,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("edge node serving", metadata: [
             "model": "\(modelOptions.model)", "strategy": "\(daemon.service.defaultStrategy)",
             "policy": "\(policy ?? "none") \(daemon.policy?.strategy ?? "")",
-            "clients": "\(daemon.sockets.boundEndpoints)", "http": "\(httpPort)"])
+            "clients": "\(daemon.sockets.boundEndpoints)", "http": "\(httpPort)",
+            "exit heads": "\(daemon.service.exitHeads.map { "layers \($0.adapters.keys.sorted()), rank \($0.rank)" } ?? "shared head")"])
         try await daemon.group.run()  // returns after SIGINT/SIGTERM, every part stopped
         logger.info("edge node stopped")
     }

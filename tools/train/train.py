@@ -9,6 +9,9 @@ sum --exit-total (default 1.0), i.e. weighted toward early layers; 'flat' = equa
 a = --distill (self-distillation from the final layer, default 0.5) makes exits agree with
 the full model, which is what an early-exit policy needs.
 
+--exit-loss off trains with the final CE only (the exit terms are not computed): a model like
+one a user brings, whose shallow states were never trained to predict through the shared head.
+
 Checkpoints to <run>/ckpt.pt every --ckpt-minutes (model, optimizer, step, rng states,
 data position, elapsed training seconds); --resume continues. --max-minutes stops cleanly.
 LR: linear warmup then cosine to --min-lr-frac * lr. Progress for the schedule is
@@ -50,6 +53,9 @@ def parse():
     ap.add_argument("--max-steps", type=int, default=1500)
     ap.add_argument("--budget-minutes", type=float, default=85.0)
     ap.add_argument("--max-minutes", type=float, default=1e9)
+    ap.add_argument("--exit-loss", choices=["on", "off"], default="on",
+                    help="off: final CE only (no exit terms), a model whose shallow layers were never "
+                         "trained to predict through the shared head -- the baseline for train-exits")
     ap.add_argument("--exit-frac", type=float, default=0.25)
     ap.add_argument("--exit-weights", choices=["early", "flat"], default="early")
     ap.add_argument("--exit-total", type=float, default=1.0)
@@ -135,6 +141,8 @@ def compute_loss(model, x, y, args, weights, gen):
     flat_logits = logits.view(n, V)
     exit_losses = []
     total = final
+    if args.exit_loss == "off":
+        return total, final.detach(), exit_losses
     for l, h in enumerate(hidden[:-1]):
         idx = torch.randperm(n, generator=gen)[:k]
         hl = h.reshape(n, -1)[idx]
@@ -196,6 +204,7 @@ def main():
         for key in ("lr", "min_lr_frac", "warmup", "wd", "schedule", "max_steps", "budget_minutes",
                     "exit_frac", "exit_weights", "exit_total", "distill", "ctx", "seed"):
             setattr(args, key, saved_args[key])
+        args.exit_loss = saved_args.get("exit_loss", "on")
         if args.batch is None:
             args.batch = saved_args["batch"]
     else:

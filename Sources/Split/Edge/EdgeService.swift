@@ -45,11 +45,15 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         /// first, so while a user types on a line a prompt shares all but its last few tokens
         /// with the previous one (prompt reuse); the model must have been trained with SPM.
         public var infillLayout: FIMLayout = .prefixSuffixMiddle
+        /// Trained exit heads (`edge-node train-exits`); nil loads the sidecar next to the model
+        /// (`<model>.exits.gguf`) when there is one.
+        public var exitHeadsPath: String?
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
                     link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
                     selection: EdgeSelection.Settings? = nil,
-                    replanning: LinkReplanner.Configuration? = nil, stopRule: Bool = false) {
+                    replanning: LinkReplanner.Configuration? = nil, stopRule: Bool = false, exitHeadsPath: String? = nil) {
+            self.exitHeadsPath = exitHeadsPath
             self.selection = selection
             self.modelPath = modelPath
             self.splitLayer = splitLayer
@@ -100,8 +104,11 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private let tokenizer: BPETokenizer
     /// Builds fill-in-the-middle prompts, or why this model cannot (it has no FIM tokens).
     private let fim: Result<FIMPrompt, FIMError>
-    /// The model's trained stop/exit controller, if its file has one and the stop rule is on.
+    /// The model's trained stop/exit controller (the exit heads' when they have one, else the
+    /// model file's or its sidecar's), if the stop rule is on.
     private let controller: ExitController?
+    /// Exit heads trained for this model file, if any.
+    public let exitHeads: ExitHeads?
     /// τ and γ defaults from `edge-node calibrate`, if the model has them.
     private let calibration: ExitCalibration?
     private let identity: SHA256Digest
@@ -153,7 +160,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         }
         // The whole model is mapped; only the layers a strategy runs are ever read.
         model = try file.load(pacer: configuration.computePacer)
-        controller = configuration.stopRule ? try ExitController.load(from: file) : nil
+        exitHeads = try ExitHeads.load(for: file, path: configuration.exitHeadsPath)
+        controller = configuration.stopRule ? try exitHeads?.controller ?? ExitController.load(from: file) : nil
         calibration = try ExitCalibration.load(forModel: configuration.modelPath)
         identity = try file.identity()
         if let settings = configuration.selection {
@@ -394,6 +402,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
                         split = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: observed(link, splitLayer: k), context: context,
                                                    logger: logger, workspace: splitWorkspace)
+                        split.exitHeads = exitHeads
                         splits[key] = split
                     }
                     let reuse = job.request.cachePrompt ? PromptReuse(cache: promptCache, slot: job.request.slot) : nil

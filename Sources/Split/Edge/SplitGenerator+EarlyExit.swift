@@ -33,7 +33,7 @@ extension SplitGenerator {
                                   layers: layer..<(layer + 1), cache: session.cache, workspace: workspace)
                 guard eligible.contains(layer + 1), !degraded else { continue }
                 let row = Array(active[(active.count - d)...])
-                let logits = try model.logits(row, rows: 1, workspace: workspace)
+                let logits = try exitLogits(row, layer: layer + 1)
                 let decision = row.withUnsafeBufferPointer { hidden in
                     logits.withUnsafeBufferPointer { policy.decide(layer: layer + 1, hidden: hidden, logits: $0) }
                 }

@@ -39,6 +39,9 @@ public final class SplitGenerator {
     private var idleConnections: [String: CloudConnection] = [:]
     /// Whether finished generations leave their connection open for the next one.
     public var keepsConnections = true
+    /// Exit heads trained for this model (`edge-node train-exits`): split-exit's and split-spec's
+    /// exits adapt layer ℓ's state before the shared head. Nil: the shared head alone.
+    public var exitHeads: ExitHeads?
     /// When the last generation started (to drop the least recently used of several generators).
     public private(set) var lastUsed = DispatchTime(uptimeNanoseconds: 0)
     /// Rebuilds one token may ask of a node before the node counts as failed. A real cloud
@@ -432,7 +435,14 @@ public final class SplitGenerator {
     /// The exit head at layer k applied to the last stored hidden state.
     func lastRowExitLogits(_ session: Session) throws -> [Float] {
         let d = model.configuration.hiddenSize
-        return try model.logits(Array(session.hidden[(session.hidden.count - d)...]), rows: 1, workspace: workspace)
+        return try exitLogits(Array(session.hidden[(session.hidden.count - d)...]), layer: splitLayer)
+    }
+
+    /// Layer ℓ's exit logits of one state: its trained adapter when there is one, then the
+    /// shared final norm and LM head.
+    func exitLogits(_ row: [Float], layer: Int) throws -> [Float] {
+        let input = exitHeads?.adapted(row, rows: 1, layer: layer) ?? row
+        return try model.logits(input, rows: 1, workspace: workspace)
     }
 
     /// Rolls the edge's cache and stored hidden states back to positions [0, length).

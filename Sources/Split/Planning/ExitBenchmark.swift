@@ -16,15 +16,21 @@ public struct ExitBenchmark: Sendable {
     public var strategies: [Strategy]
     /// Whether split-exit uses the model's trained controller (when it has one) or only thresholds.
     public var useController: Bool
+    /// Trained exit heads (`edge-node train-exits`): each split-spec and split-exit strategy runs
+    /// twice, with the shared head and then with these ("+heads"), side by side.
+    public var exitHeadsPath: String?
+    /// With exit heads: whether the shared head's rows are measured too (false: only "+heads").
+    public var measuresSharedHead = true
     /// Makes the relay that plays a round trip (milliseconds) and bandwidth; needed only for
     /// round trips above 0 or a bandwidth cap.
     public var makeRelay: (@Sendable (_ roundTripMilliseconds: Double, _ bandwidthBitsPerSecond: Double?) -> any LinkRelay)?
 
     public init(modelPath: String, cases: [LineCompletionSet.Case], maxTokens: Int, roundTripMilliseconds: [Double],
-                bandwidthBitsPerSecond: Double?, strategies: [Strategy], useController: Bool = true,
+                bandwidthBitsPerSecond: Double?, strategies: [Strategy], useController: Bool = true, exitHeadsPath: String? = nil,
                 makeRelay: (@Sendable (_ roundTripMilliseconds: Double, _ bandwidthBitsPerSecond: Double?) -> any LinkRelay)? = nil) {
         self.makeRelay = makeRelay
         self.useController = useController
+        self.exitHeadsPath = exitHeadsPath
         self.modelPath = modelPath
         self.cases = cases
         self.maxTokens = maxTokens
@@ -68,6 +74,7 @@ public struct ExitBenchmark: Sendable {
         let model = try file.load()
         let identity = try file.identity()
         let controller = useController ? try ExitController.load(from: file) : nil
+        let heads = try exitHeadsPath.flatMap { try ExitHeads.load(for: file, path: $0) }
         let requests = cases.map { CompletionRequest(prompt: $0.prompt, maxTokens: maxTokens, stop: ["\n"]) }
         let local = try LocalGenerator(model: model, tokenizer: tokenizer)
         _ = try local.generate(requests[0])  // warm-up: page in the mapping
@@ -97,17 +104,27 @@ public struct ExitBenchmark: Sendable {
                 guard let k = strategy.splitLayer, let encoding = strategy.encoding else { continue }
                 let generator = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: encoding,
                                                    modelIdentity: identity, link: cloud.link, context: context, logger: silent)
-                let decoding = strategy.splitDecoding(controller: controller)
-                _ = try generator.generate(CompletionRequest(prompt: cases[0].prompt, maxTokens: 2), decoding: decoding)
-                var reports: [SplitReport] = []
-                let start = DispatchTime.now()
-                for request in requests { reports.append(try generator.generate(request, decoding: decoding)) }
-                let seconds = LocalGenerator.seconds(since: start)
-                let name = strategy.description + (controller != nil && decoding != .plain && strategy.isExact == false ? "+controller" : "")
-                let measured = row(rtt: rtt, strategy: name, results: reports.map(\.result), reports: reports,
-                                   seconds: seconds, reference: reference)
-                rows.append(measured)
-                progress(measured)
+                // With trained heads, an exit strategy runs again with them (and their controller, if any).
+                let trainedController = useController ? heads?.controller ?? controller : nil
+                let variants: [(heads: ExitHeads?, controller: ExitController?)] = heads.map { heads in
+                    strategy.splitDecoding(controller: nil) == .plain ? [(nil, controller)]
+                        : measuresSharedHead ? [(nil, controller), (heads, trainedController)] : [(heads, trainedController)]
+                } ?? [(nil, controller)]
+                for variant in variants {
+                    generator.exitHeads = variant.heads
+                    let decoding = strategy.splitDecoding(controller: variant.controller)
+                    _ = try generator.generate(CompletionRequest(prompt: cases[0].prompt, maxTokens: 2), decoding: decoding)
+                    var reports: [SplitReport] = []
+                    let start = DispatchTime.now()
+                    for request in requests { reports.append(try generator.generate(request, decoding: decoding)) }
+                    let seconds = LocalGenerator.seconds(since: start)
+                    let usesController = variant.controller != nil && decoding != .plain && strategy.isExact == false
+                    let name = strategy.description + (usesController ? "+controller" : "") + (variant.heads != nil ? "+heads" : "")
+                    let measured = row(rtt: rtt, strategy: name, results: reports.map(\.result), reports: reports,
+                                       seconds: seconds, reference: reference)
+                    rows.append(measured)
+                    progress(measured)
+                }
             }
         }
         return rows
@@ -154,7 +171,7 @@ public struct ExitBenchmark: Sendable {
     /// Whether greedy split-spec at layer `k` gives the full model's tokens on every case, over
     /// plain loopback (exactness does not depend on the link). Returns (identical, total).
     /// - Throws: model or socket errors.
-    public func exactness(splitLayer k: Int, draftLength: Int) throws -> (identical: Int, total: Int, mismatches: [Int]) {
+    public func exactness(splitLayer k: Int, draftLength: Int, exitHeads: ExitHeads? = nil) throws -> (identical: Int, total: Int, mismatches: [Int]) {
         let file = try ModelFile(path: modelPath)
         guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
         let model = try file.load()
@@ -166,6 +183,7 @@ public struct ExitBenchmark: Sendable {
         silent.logLevel = .critical
         let generator = try SplitGenerator(model: model, tokenizer: tokenizer, splitLayer: k, encoding: .f32,
                                            modelIdentity: identity, link: cloud.link, context: try ZMQContext(), logger: silent)
+        generator.exitHeads = exitHeads
         var mismatches: [Int] = []
         for (i, item) in cases.enumerated() {
             let request = CompletionRequest(prompt: item.prompt, maxTokens: maxTokens)

@@ -4,17 +4,21 @@ import Foundation
 /// loopback cloud (and so needs the serving stack), while parsing a strategy needs only the
 /// stored values (the fuzz build compiles the client API without the serving stack).
 extension ExitCalibration {
-    /// Measures every τ and γ at split layer `k` on `cases` and picks τ by `criterion` (the
+    /// Measures every τ and γ at split layer `k` on `cases` (through the trained exit heads at
+    /// `exitHeadsPath` when given) and picks τ by `criterion` (the
     /// highest τ tried when none qualifies) and the γ with the shortest estimated completion at
     /// `roundTripMilliseconds`.
     /// - Throws: model or socket errors.
     public static func run(modelPath: String, cases: [LineCompletionSet.Case], splitLayer k: Int, thresholds: [Float],
                            draftLengths: [Int], criterion: Criterion, roundTripMilliseconds: Double,
-                           maxTokens: Int = 32, useController: Bool = true) throws -> ExitCalibration {
+                           maxTokens: Int = 32, useController: Bool = true, exitHeadsPath: String? = nil) throws -> ExitCalibration {
         let exits = thresholds.sorted().map { Strategy.splitExit(layer: k, threshold: $0, minExitLayer: nil, encoding: .f32) }
         let specs = draftLengths.sorted().map { Strategy.splitSpec(layer: k, draftLength: $0, adaptive: false, encoding: .f32) }
-        let benchmark = ExitBenchmark(modelPath: modelPath, cases: cases, maxTokens: maxTokens, roundTripMilliseconds: [0],
-                                      bandwidthBitsPerSecond: nil, strategies: exits + specs, useController: useController)
+        var benchmark = ExitBenchmark(modelPath: modelPath, cases: cases, maxTokens: maxTokens, roundTripMilliseconds: [0],
+                                      bandwidthBitsPerSecond: nil, strategies: exits + specs, useController: useController,
+                                      exitHeadsPath: exitHeadsPath)
+        // Trained heads replace the shared head: τ and γ are chosen for what the edge will run.
+        benchmark.measuresSharedHead = false
         let all = try benchmark.run()
         let full = all[0], rows = all.dropFirst()  // the first row is the full model itself
         func candidate(_ row: ExitBenchmark.Row, _ value: Double) -> Candidate {
@@ -39,6 +43,6 @@ extension ExitCalibration {
                                criterion: name, exactMatchTolerance: tolerances?.0, editSimilarityTolerance: tolerances?.1,
                                fullLineExactMatch: full.lineExactMatch, fullLineEditSimilarity: full.lineEditSimilarity,
                                cases: cases.count, roundTripMilliseconds: roundTripMilliseconds, thresholds: exitRows,
-                               draftLengths: specRows)
+                               draftLengths: specRows, exitHeads: exitHeadsPath.map { ($0 as NSString).lastPathComponent })
     }
 }

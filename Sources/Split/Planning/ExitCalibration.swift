@@ -27,6 +27,10 @@ public struct ExitCalibration: Sendable, Codable, Equatable {
     /// What each candidate measured.
     public var thresholds: [Candidate]
     public var draftLengths: [Candidate]
+    /// The trained exit heads (sidecar file name) the candidates were measured with; nil: the
+    /// shared head. The planner's and selector's split-exit/split-spec predictions read these
+    /// candidates, so they follow the heads the edge runs.
+    public var exitHeads: String?
 
     /// One measured candidate.
     public struct Candidate: Sendable, Codable, Equatable {

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+@testable import Split
+
+/// Exit heads trained on the edge (`edge-node train-exits`): the sidecar, its pinning to the
+/// model file, and split-exit and split-spec running through them on the bundled model.
+@Suite("Trained exit heads", .serialized)
+struct ExitHeadsTests {
+    /// Two stdlib files of the training split (never the held-out ones the prompts come from).
+    static func trainingTexts() throws -> [String] {
+        let list = BundledModelTests.models.deletingLastPathComponent().appendingPathComponent("tools/train/splits/train.txt").path
+        let root = try LineCompletionSet.standardLibraryPath()
+        let names = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n").prefix(2)
+        return try names.map { try String(contentsOfFile: root + "/" + $0, encoding: .utf8) }
+    }
+
+    /// Heads whose adapters are random and large: they change what the exits predict.
+    static func disruptiveHeads(layers: [Int], hiddenSize d: Int, rank: Int = 4, seed: UInt64 = 3) -> ExitHeads {
+        var random = SplitMix64(state: seed)
+        func values(_ n: Int, scale: Float) -> [Float] {
+            (0..<n).map { _ in (Float(random.next() >> 40) / Float(1 << 24) - 0.5) * scale }
+        }
+        let adapters = Dictionary(uniqueKeysWithValues: layers.map {
+            ($0, ExitHeads.Adapter(down: values(rank * d, scale: 1), up: values(d * rank, scale: 4)))
+        })
+        return ExitHeads(hiddenSize: d, rank: rank, adapters: adapters)
+    }
+
+    @Test("train-exits lowers the held-out loss, and its heads and controller round-trip through the sidecar; training resumes from its checkpoint")
+    func trainsAndRoundTrips() throws {
+        let file = try ModelFile(path: LoopbackSplit.modelPath)
+        let model = try file.load()
+        let tokenizer = try #require(file.tokenizer)
+        let set = try ExitTrainingSet.collect(model: model, tokenizer: tokenizer, texts: try Self.trainingTexts(), layers: [4, 2],
+                                              positions: 320, windowLength: 64)
+        #expect(set.count == 320 && set.layers == [2, 4])
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var options = ExitHeadTrainer.Options()
+        options.rank = 8
+        options.maxSteps = 6
+        options.checkpointPath = directory.file("train.checkpoint")
+        let identity = try file.identity()
+        _ = try ExitHeadTrainer(model: model, set: set, modelDigest: identity, options: options).train()
+        options.maxSteps = 40
+        let (heads, report) = try ExitHeadTrainer(model: model, set: set, modelDigest: identity, options: options).train()
+        #expect(report.resumedFromStep == 6 && report.steps == 40)
+        for layer in report.layers {
+            #expect(layer.lossAfter < layer.lossBefore, "layer \(layer.layer): \(layer.lossBefore) → \(layer.lossAfter)")
+        }
+        #expect(heads.adapters.keys.sorted() == [2, 4])
+        #expect(heads.controller?.heads.keys.sorted() == [2, 4])
+        let path = directory.file("m.exits.gguf")
+        try heads.write(to: path, modelDigest: identity)
+        #expect(try ExitHeads.load(for: file, path: path) == heads)
+    }
+
+    @Test("a sidecar trained for another model file is refused, naming both SHA-256s")
+    func otherModelRefused() throws {
+        let file = try ModelFile(path: LoopbackSplit.modelPath)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("other.exits.gguf")
+        let other = try SHA256Digest.of(Array("another model".utf8))
+        try Self.disruptiveHeads(layers: [4], hiddenSize: file.configuration.hiddenSize).write(to: path, modelDigest: other)
+        let modelDigest = try file.identity().hex
+        do {
+            _ = try ExitHeads.load(for: file, path: path)
+            Issue.record("a sidecar for another model was accepted")
+        } catch let error as ExitHeadsError {
+            #expect(error == .trainedForAnotherModel(sidecar: path, trainedFor: other.hex, model: file.path, modelDigest: modelDigest))
+            #expect(error.description.contains(other.hex) && error.description.contains(modelDigest))
+        }
+        #expect(ExitHeads.sidecarPath(forModel: "models/m.gguf") == "models/m.exits.gguf")
+    }
+
+    @Test("greedy split-spec drafting with trained heads gives the full model's tokens on held-out prompts", arguments: [2, 4])
+    func speculativeStaysExact(splitLayer k: Int) throws {
+        let split = try LoopbackSplit()
+        defer { split.stop() }
+        let local = try LocalGenerator(model: split.model, tokenizer: split.tokenizer)
+        let generator = try split.generator(splitLayer: k)
+        generator.exitHeads = Self.disruptiveHeads(layers: [k], hiddenSize: split.model.configuration.hiddenSize)
+        var drafted = 0
+        for prompt in try split.heldOutPrompts(4) {
+            let request = CompletionRequest(prompt: prompt, maxTokens: 24)
+            let report = try generator.generate(request, decoding: .speculative(draftLength: 4, adaptive: false))
+            #expect(report.result.tokens == (try local.generate(request)).tokens)
+            drafted += report.counts.drafted
+        }
+        #expect(drafted > 0)
+    }
+
+    @Test("split-exit and split-spec draft through the adapter: changing it changes their exits; an all-zero adapter changes nothing")
+    func exitsFollowTheAdapter() throws {
+        let split = try LoopbackSplit()
+        defer { split.stop() }
+        let k = 4, d = split.model.configuration.hiddenSize
+        let generator = try split.generator(splitLayer: k)
+        let policy = ExitPolicy(threshold: 0.3, minLayer: k)
+        let prompts = try split.heldOutPrompts(4)
+        func run(_ heads: ExitHeads?) throws -> (tokens: [[Int32]], edge: Int, accepted: Int) {
+            generator.exitHeads = heads
+            var tokens: [[Int32]] = [], edge = 0, accepted = 0
+            for prompt in prompts {
+                let request = CompletionRequest(prompt: prompt, maxTokens: 24)
+                let exit = try generator.generate(request, decoding: .earlyExit(policy))
+                tokens.append(exit.result.tokens)
+                edge += exit.counts.edgeAnswered
+                accepted += try generator.generate(request, decoding: .speculative(draftLength: 4, adaptive: false)).counts.acceptedDrafts
+            }
+            return (tokens, edge, accepted)
+        }
+        let shared = try run(nil)
+        var zero = Self.disruptiveHeads(layers: [k], hiddenSize: d)
+        zero.adapters[k]!.up = [Float](repeating: 0, count: d * zero.rank)
+        let unchanged = try run(zero)
+        #expect(unchanged.tokens == shared.tokens && unchanged.edge == shared.edge && unchanged.accepted == shared.accepted)
+        let disrupted = try run(Self.disruptiveHeads(layers: [k], hiddenSize: d))
+        #expect(disrupted.tokens != shared.tokens || disrupted.edge != shared.edge)
+        #expect(disrupted.accepted < shared.accepted, "random adapters draft worse than the trained shared head")
+    }
+
+    @Test("on the model trained without the exit loss, its committed trained heads load from beside it, draft more accepted tokens, and split-spec stays the full model's")
+    func committedHeadsOnTheNoExitModel() throws {
+        let path = BundledModelTests.models.appendingPathComponent("split-code-7m-noexit.gguf").path
+        let split = try LoopbackSplit(modelPath: path)
+        defer { split.stop() }
+        let heads = try #require(try ExitHeads.load(for: split.file))
+        #expect(heads.adapters.keys.sorted() == [2, 4])
+        let local = try LocalGenerator(model: split.model, tokenizer: split.tokenizer)
+        let generator = try split.generator(splitLayer: 4)
+        var accepted: [Bool: Int] = [:]
+        for prompt in try split.heldOutPrompts(6) {
+            let request = CompletionRequest(prompt: prompt, maxTokens: 24)
+            let want = try local.generate(request).tokens
+            for trained in [false, true] {
+                generator.exitHeads = trained ? heads : nil
+                let report = try generator.generate(request, decoding: .speculative(draftLength: 4, adaptive: false))
+                #expect(report.result.tokens == want)
+                accepted[trained, default: 0] += report.counts.acceptedDrafts
+            }
+        }
+        #expect(accepted[true]! > accepted[false]!, "accepted drafts: shared head \(accepted[false]!), trained \(accepted[true]!)")
+    }
+}
