@@ -8,6 +8,10 @@ whitespace and are not a file's first line. Scores (as CrossCodeEval / the Santa
 exact match of the line (trailing whitespace ignored) and edit similarity,
 1 - Levenshtein(prediction, line) / max(len(prediction), len(line)).
 
+Cursor: at the start of the line (the whole line is the middle), or with "/inside" after a
+prompt kind, at a seeded point between the line's indentation and its end (the rest of the line
+is the middle, as evaluate.py's line completion cuts it).
+
 Prompts, each from the same text around the line:
   * fim-psm / fim-spm: llama.cpp's infill prompt (format_infill; Split's FIMPrompt) for a
     256-token context: BOS, then <|fim_prefix|> + the prefix's last --prefix-tokens tokens and
@@ -51,11 +55,23 @@ def pick_middle_lines(docs, n, seed):
             if li > 0 and line.strip():
                 cands.append((di, li))
     out = []
+    cuts = random.Random(seed + 1)
     for di, li in random.Random(seed).sample(cands, n):
         lines = docs[di][1].split("\n")
+        line = lines[li]
+        indent = len(line) - len(line.lstrip())
         out.append({"file": docs[di][0], "line": li + 1, "prefix": "\n".join(lines[:li]) + "\n",
-                    "target": lines[li], "suffix": "\n" + "\n".join(lines[li + 1:])})
+                    "target": line, "suffix": "\n" + "\n".join(lines[li + 1:]),
+                    "cut": cuts.randint(indent, len(line.rstrip()) - 1)})
     return out
+
+
+def at_cursor(item, cursor):
+    """The item as an editor sends it: cursor at the line's start, or inside it (the rest missing)."""
+    if cursor == "start":
+        return item
+    cut = item["cut"]
+    return item | {"prefix": item["prefix"] + item["target"][:cut], "target": item["target"][cut:]}
 
 
 def prompt_ids(kind, item, tok, ids, args):
@@ -74,7 +90,9 @@ def score(model, tok, items, kind, args):
     ids = fim.fim_ids(tok)
     stop = {fim.EOT_ID} | set(ids.values())
     em, es, rows = 0, 0.0, []
+    kind, _, cursor = kind.partition("/")
     for it in items:
+        it = at_cursor(it, cursor or "start")
         pred = greedy_line(model, tok, prompt_ids(kind, it, tok, ids, args), args.max_new, stop).rstrip()
         tgt = it["target"].rstrip()
         m = max(len(pred), len(tgt))
@@ -83,6 +101,23 @@ def score(model, tok, items, kind, args):
         es += sim
         rows.append({"prediction": pred, "exact": pred == tgt, "edit_sim": round(sim, 4)})
     return {"exact_match": em / len(items), "edit_sim": es / len(items), "rows": rows}
+
+
+def write_outputs(args, docs, items, meta, results):
+    """Writes <out>/fim_eval.{json,md} (after every row, so an interrupted run keeps its rows)."""
+    lines = [{"file": it["file"], "line": it["line"], "target": it["target"]} for it in items]
+    with open(os.path.join(args.out, "fim_eval.json"), "w") as fh:  # results[i].predictions[j] is the prediction for lines[j]
+        json.dump({"settings": meta, "lines": lines, "results": results}, fh, indent=1)
+    md = [f"Held-out middle lines: {args.lines} (seed {args.seed}) of the {len(docs)} files of "
+          f"tools/train/splits/valid.txt; greedy, until newline / <|endoftext|> / a FIM token. Prompt "
+          f"windows: prefix {args.prefix_tokens} tokens, suffix {args.suffix_tokens} tokens, prefix-long "
+          f"{args.ctx - args.max_new - 1} tokens.", "",
+          "| model (GGUF SHA-256) | prompt | exact match | edit similarity |", "|---|---|---:|---:|"]
+    for r in results:
+        md.append(f"| {r['model']} ({r['sha256'][:12]}) | {r['prompt']} | {r['exact_match']:.1%} | {r['edit_sim']:.1%} |")
+    with open(os.path.join(args.out, "fim_eval.md"), "w") as fh:
+        fh.write("\n".join(md) + "\n")
+    return md
 
 
 def main():
@@ -98,7 +133,7 @@ def main():
     ap.add_argument("--suffix-tokens", type=int, default=30)
     ap.add_argument("--max-new", type=int, default=48)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--prompts", default="fim-psm,fim-spm,prefix,prefix-long")
+    ap.add_argument("--prompts", default="fim-psm,fim-spm,prefix,prefix-long,fim-psm/inside,prefix/inside")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "models", "eval"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -107,6 +142,7 @@ def main():
     docs = read_valid(args.stdlib)
     items = pick_middle_lines(docs, args.lines, args.seed)
     meta = {k: getattr(args, k) for k in ("lines", "seed", "ctx", "prefix_tokens", "suffix_tokens", "max_new")}
+    os.makedirs(args.out, exist_ok=True)
     json_path = os.path.join(args.out, "fim_eval.json")
     earlier = json.load(open(json_path)) if os.path.exists(json_path) else {}
     kept = earlier.get("results", []) if earlier.get("settings") == meta else []
@@ -117,7 +153,7 @@ def main():
         model = load_gguf(path)
         has_fim = model.cfg.vocab_size >= tok.get_vocab_size() and len(fim.fim_ids(tok)) == len(fim.FIM_TOKENS)
         for kind in args.prompts.split(","):
-            if kind.startswith("fim") and not has_fim:
+            if kind.startswith("fim") and not has_fim:  # a model without FIM tokens
                 continue
             same = [r for r in kept if (r["model"], r["sha256"], r["prompt"]) == (name, sha, kind)]
             if same:
@@ -130,22 +166,9 @@ def main():
             results.append({"model": name, "gguf": os.path.relpath(path), "sha256": sha, "prompt": kind,
                             "exact_match": r["exact_match"], "edit_sim": r["edit_sim"],
                             "predictions": [row["prediction"] for row in r["rows"]]})
+            write_outputs(args, docs, items, meta, results)
 
-    os.makedirs(args.out, exist_ok=True)
-    lines = [{"file": it["file"], "line": it["line"], "target": it["target"]} for it in items]
-    with open(json_path, "w") as fh:  # results[i].predictions[j] is the prediction for lines[j]
-        json.dump({"settings": meta, "lines": lines, "results": results}, fh, indent=1)
-    md = [f"Held-out middle lines: {args.lines} (seed {args.seed}) of the {len(docs)} files of "
-          f"tools/train/splits/valid.txt; greedy, until newline / <|endoftext|> / a FIM token. Prompt "
-          f"windows: prefix {args.prefix_tokens} tokens, suffix {args.suffix_tokens} tokens, prefix-long "
-          f"{args.ctx - args.max_new - 1} tokens.", "",
-          "| model | prompt | exact match | edit similarity |", "|---|---|---:|---:|"]
-    for r in results:
-        md.append(f"| {r['model']} (`{r['gguf']}`) | {r['prompt']} | {r['exact_match']:.1%} | {r['edit_sim']:.1%} |")
-    with open(os.path.join(args.out, "fim_eval.md"), "w") as fh:
-        fh.write("\n".join(md) + "\n")
-    print("\n".join(md))
-
+    print("\n".join(write_outputs(args, docs, items, meta, results)))
 
 if __name__ == "__main__":
     main()

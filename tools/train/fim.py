@@ -19,6 +19,7 @@ middle ends with <|endoftext|>, which llama.cpp's infill and Split stop at. The 
 every token except the three FIM markers, which the prompt always supplies.
 """
 import numpy as np
+from tokenizers import AddedToken
 
 EOT_ID = 0
 FIM_PREFIX = "<|fim_prefix|>"
@@ -36,13 +37,12 @@ GGUF_KEYS = {
 IGNORE = -100  # F.cross_entropy's ignore_index
 
 
-def add_fim_tokens(tokenizer_json, base_vocab):
-    """The HF tokenizer json (a dict) with FIM_TOKENS as special added tokens at base_vocab…"""
-    added = [a for a in tokenizer_json["added_tokens"] if a["content"] not in FIM_TOKENS]
-    for i, t in enumerate(FIM_TOKENS):
-        added.append({"id": base_vocab + i, "content": t, "single_word": False, "lstrip": False,
-                      "rstrip": False, "normalized": False, "special": True})
-    return dict(tokenizer_json, added_tokens=added)
+def add_fim_tokens(tokenizer):
+    """Appends FIM_TOKENS to a `tokenizers.Tokenizer` as special tokens (ids vocab, vocab+1, ...)."""
+    base = tokenizer.get_vocab_size()
+    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in FIM_TOKENS])
+    assert [tokenizer.token_to_id(t) for t in FIM_TOKENS] == list(range(base, base + len(FIM_TOKENS)))
+    return tokenizer
 
 
 def fim_ids(tokenizer):

@@ -284,9 +284,7 @@ def main():
         # the run's tokenizer: the corpus BPE plus the FIM tokens (export_gguf.py --tokenizer)
         tok_path = os.path.join(args.run, "tokenizer.json")
         if not os.path.exists(tok_path):
-            base = json.load(open(os.path.join(args.data, "tokenizer.json"), encoding="utf-8"))
-            with open(tok_path, "w", encoding="utf-8") as fh:
-                json.dump(fim.add_fim_tokens(base, len(base["model"]["vocab"])), fh, ensure_ascii=False)
+            fim.add_fim_tokens(Tokenizer.from_file(os.path.join(args.data, "tokenizer.json"))).save(tok_path)
         tok = Tokenizer.from_file(tok_path)
         assert tok.get_vocab_size() == cfg.vocab_size, (tok.get_vocab_size(), cfg.vocab_size)
         sampler = fim.FIMSampler(read_split(args.stdlib, "train"), tok, args.ctx, args.fim_spm_rate,
