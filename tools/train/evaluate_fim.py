@@ -133,7 +133,7 @@ def main():
     ap.add_argument("--suffix-tokens", type=int, default=30)
     ap.add_argument("--max-new", type=int, default=48)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--prompts", default="fim-psm,fim-spm,prefix,prefix-long,fim-psm/inside,prefix/inside")
+    ap.add_argument("--prompts", default="fim-psm,fim-spm,prefix,prefix-long,fim-psm/inside,fim-spm/inside,prefix/inside")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "models", "eval"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
