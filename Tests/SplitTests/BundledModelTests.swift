@@ -15,8 +15,17 @@ struct BundledModelTests {
         let lastLogits: [Float]
         let exitLastLogits: [String: [Float]]
         let greedyContinuation: Continuation
+        let fim: FIMCase
         struct Continuation: Decodable {
             let tokenIds: [Int32]
+        }
+        /// An infill input, the PSM prompt the model was fine-tuned on (tools/train/fim.py) and
+        /// PyTorch's greedy middle for it.
+        struct FIMCase: Decodable {
+            let prefix: String
+            let suffix: String
+            let promptIds: [Int32]
+            let middleIds: [Int32]
         }
     }
 
@@ -70,5 +79,23 @@ struct BundledModelTests {
         let continuation = try generator.generate(promptTokens: fixture.tokenIds, request: CompletionRequest(
             prompt: fixture.prompt, maxTokens: fixture.greedyContinuation.tokenIds.count))
         #expect(continuation.tokens == fixture.greedyContinuation.tokenIds)
+    }
+
+    @Test("an infill prompt for it is the FIM layout it was fine-tuned on, and it writes PyTorch's middle")
+    func infillMatchesTraining() throws {
+        let fixture = try fixture()
+        let file = try ModelFile(path: Self.models.appendingPathComponent(fixture.modelFile).path)
+        let tokenizer = try #require(file.tokenizer)
+        let builder = try FIMPrompt(tokenizer: tokenizer)
+        #expect(builder.tokens.endTokens == [0, 4099])
+        let maxTokens = 24
+        let prompt = builder.build(InfillInput(prefix: fixture.fim.prefix, suffix: fixture.fim.suffix),
+                                   window: .standard(contextTokens: 256), maxNewTokens: maxTokens)
+        #expect(!prompt.truncated)
+        #expect(prompt.tokens == fixture.fim.promptIds)
+        let middle = try LocalGenerator(model: try file.load(), tokenizer: tokenizer).generate(
+            promptTokens: prompt.tokens, request: CompletionRequest(prompt: "", maxTokens: maxTokens),
+            bounds: GenerationBounds(endTokens: builder.tokens.endTokens))
+        #expect(middle.tokens == fixture.fim.middleIds)
     }
 }

@@ -2,36 +2,13 @@ import Foundation
 import Testing
 @testable import Split
 
-/// The bundled model rewritten with GGUF FIM ids naming four of its ordinary tokens, so that
-/// the edge's infill path can be followed end to end (the model was not trained for FIM: the
-/// text it writes means nothing, the prompt it is given is what is checked).
-private func fimCapableCopy(in directory: TemporaryDirectory) throws -> String {
-    let path = LoopbackSplit.modelPath
-    let file = try GGUFFile(path: path)
-    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-    var writer = GGUFWriter(alignment: file.alignment)
-    for key in file.metadataKeys {
-        if let value = file.value(forKey: key) { writer.setMetadata(key, value) }
-    }
-    writer.setMetadata("tokenizer.ggml.fim_pre_token_id", .uint32(4092))
-    writer.setMetadata("tokenizer.ggml.fim_suf_token_id", .uint32(4093))
-    writer.setMetadata("tokenizer.ggml.fim_mid_token_id", .uint32(4094))
-    writer.setMetadata("tokenizer.ggml.fim_sep_token_id", .uint32(4095))
-    for tensor in file.tensors {
-        let count = try #require(tensor.byteCount)
-        writer.addTensor(name: tensor.name, shape: tensor.shape, typeCode: tensor.typeCode,
-                         data: Array(bytes[tensor.fileOffset..<(tensor.fileOffset + count)]))
-    }
-    return directory.write(writer.serialized(), to: "split-code-fim.gguf")
-}
-
 @Suite("Fill-in-the-middle on the edge", .serialized)
 struct EdgeInfillTests {
-    @Test("an infill request reaches the model as the prompt its FIM tokens build, and ends at their end tokens")
+    @Test("an infill request reaches the bundled model as the PSM prompt of its FIM tokens, and ends at their end tokens")
     func infillUsesTheFIMPrompt() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let path = try fimCapableCopy(in: directory)
+        // The bundled model was fine-tuned for FIM (tools/train/fim.py): <|fim_prefix|>,
+        // <|fim_suffix|>, <|fim_middle|>, <|fim_pad|> are ids 4096...4099, named by its GGUF.
+        let path = LoopbackSplit.modelPath
         let edge = try EdgeService(configuration: .init(modelPath: path, splitLayer: nil, link: nil, workers: 1))
         defer { edge.stop() }
         let input = InfillInput(prefix: "def add(a, b):\n", suffix: "\n\nprint(add(1, 2))\n",
@@ -43,7 +20,11 @@ struct EdgeInfillTests {
         let tokenizer = try #require(model.tokenizer)
         let fim = try FIMPrompt(tokenizer: tokenizer)
         let prompt = fim.build(input, window: .standard(contextTokens: 256), maxNewTokens: 12).tokens
-        #expect(prompt.suffix(1) == [4094] && prompt.contains(4092) && prompt.contains(4093) && prompt.contains(4095))
+        let plain = { (text: String) in tokenizer.encode(text, parsingSpecialTokens: false) }
+        // no file separator in this vocabulary: the extra file comes as a snippet, before BOS
+        #expect(prompt == plain("\n\n--- snippet ---\n\n") + plain("X = 1\n") + [0, 4096] + plain(input.prefix)
+                + [4097] + plain(input.suffix) + [4098])
+        #expect(fim.tokens.endTokens == [0, 4099])
         let reference = try LocalGenerator(model: try model.load(), tokenizer: tokenizer)
             .generate(promptTokens: prompt, request: request, bounds: GenerationBounds(endTokens: fim.tokens.endTokens))
         #expect(summary.promptTokenCount == prompt.count)
@@ -52,7 +33,9 @@ struct EdgeInfillTests {
 
     @Test("/infill on a model without FIM tokens is refused with a message saying so")
     func modelWithoutFIMIsRefused() async throws {
-        let edge = try EdgeService(configuration: .init(modelPath: LoopbackSplit.modelPath, splitLayer: nil, link: nil, workers: 1))
+        // a Llama whose byte-level BPE has no FIM tokens
+        let path = Fixtures.path("models/llama/model.gguf")
+        let edge = try EdgeService(configuration: .init(modelPath: path, splitLayer: nil, link: nil, workers: 1))
         defer { edge.stop() }
         try await withOpenAIServer(edge) { baseURL in
             let (status, data) = try await httpRequest("\(baseURL)/infill", method: "POST", body: Data(llamaVimInfillBody.utf8))

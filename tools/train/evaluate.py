@@ -145,10 +145,14 @@ def pick_lines(docs, n, seed, min_len=6):
     return items
 
 
-@torch.no_grad()
 def complete(model, tok, prefix, ctx, max_new):
     ids = [0] + tok.encode(prefix).ids
-    ids = ids[-(ctx - max_new):]
+    return greedy_line(model, tok, ids[-(ctx - max_new):], max_new)
+
+
+@torch.no_grad()
+def greedy_line(model, tok, ids, max_new, stop_ids=frozenset({0})):
+    """Greedy text after prompt ids until a newline or a token of stop_ids (first line only)."""
     caches = [dict() for _ in range(model.cfg.n_layers)]
     logits, _ = model.forward_cached(torch.tensor([ids]), caches, 0)
     pos = len(ids)
@@ -156,7 +160,7 @@ def complete(model, tok, prefix, ctx, max_new):
     text = ""
     for _ in range(max_new):
         nxt = int(logits[0, -1].argmax())
-        if nxt == 0:
+        if nxt in stop_ids:
             break
         out.append(nxt)
         text = tok.decode(out)

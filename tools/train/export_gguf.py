@@ -6,11 +6,13 @@ Follows llama.cpp's convert_hf_to_gguf.py conventions for Llama:
     so llama.cpp's interleaved RoPE reproduces HF's rotate_half layout;
   * tied embeddings: only token_embd.weight is written (llama.cpp falls back to it);
   * GPT-2 style BPE tokenizer: tokenizer.ggml.model = "gpt2", pre = "gpt-2",
-    tokens, token_type, merges, bos/eos ids.
+    tokens, token_type (added tokens CONTROL), merges, bos/eos ids, and the FIM token ids
+    (tokenizer.ggml.fim_{pre,suf,mid,pad}_token_id) when the tokenizer has them.
 Also copies the HF tokenizer.json next to it.
 
 Usage: python3 tools/train/export_gguf.py --ckpt /work/train-runs/code/ckpt.pt \
           --tokenizer /work/train-data/tokenizer.json --out models/split-code-7m.gguf
+(a FIM run's tokenizer is <run>/tokenizer.json.)
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ import gguf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import load_checkpoint  # noqa: E402
+import fim  # noqa: E402
 
 
 def permute(w, n_head):
@@ -98,6 +101,10 @@ def main():
     w.add_eos_token_id(0)
     w.add_add_bos_token(True)
     w.add_add_eos_token(False)
+    # fill-in-the-middle tokens of a --fim-rate run (fim.py), by the ids llama.cpp reads
+    for i, t in enumerate(tokens):
+        if t in fim.GGUF_KEYS:
+            w.add_uint32(fim.GGUF_KEYS[t], i)
 
     def f16(a):
         return a.astype(np.float16)

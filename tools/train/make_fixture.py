@@ -8,6 +8,9 @@ models/eval/fixture_logits.json with:
   (all vocab), argmax token of every position, and per-exit-layer last-position logits
   (exit l = final RMSNorm + tied head on layer l's output; the last layer equals the full model),
 plus the GGUF's sha256 so a test can check it is comparing against the same file.
+A model with FIM tokens also gets "fim": an infill input (prefix, suffix), the PSM prompt ids
+its training used (fim.py; what llama.cpp's format_infill and Split's FIMPrompt must build)
+and the greedy middle up to <|endoftext|> or <|fim_pad|> (at most 24 tokens).
 """
 import argparse
 import hashlib
@@ -21,8 +24,26 @@ from tokenizers import Tokenizer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gguf_io import load_gguf  # noqa: E402
+import fim  # noqa: E402
 
 PROMPT = "def fibonacci(n):\n    if n < 2:\n        return n\n    return"
+FIM_PREFIX = "def area(width, height):\n"
+FIM_SUFFIX = "\n\n\ndef perimeter(width, height):\n    return 2 * (width + height)\n"
+
+
+@torch.no_grad()
+def greedy(model, ids, n, stop=()):
+    caches = [dict() for _ in range(model.cfg.n_layers)]
+    lg, _ = model.forward_cached(torch.tensor([ids]), caches, 0)
+    pos, gen = len(ids), []
+    for _ in range(n):
+        t = int(lg[0, -1].argmax())
+        if t in stop:
+            break
+        gen.append(t)
+        lg, _ = model.forward_cached(torch.tensor([[t]]), caches, pos)
+        pos += 1
+    return gen
 
 
 def main():
@@ -58,20 +79,21 @@ def main():
         "greedy_continuation": None,
     }
     # greedy continuation (16 tokens) for an end-to-end generate test
-    caches = [dict() for _ in range(model.cfg.n_layers)]
-    lg, _ = model.forward_cached(torch.tensor([ids]), caches, 0)
-    pos, gen = len(ids), []
-    for _ in range(16):
-        t = int(lg[0, -1].argmax())
-        gen.append(t)
-        lg, _ = model.forward_cached(torch.tensor([[t]]), caches, pos)
-        pos += 1
+    gen = greedy(model, ids, 16)
     fx["greedy_continuation"] = {"token_ids": gen, "text": tok.decode(gen)}
+    fim_ids = fim.fim_ids(tok)
+    if len(fim_ids) == len(fim.FIM_TOKENS):
+        enc = lambda s: tok.encode(s, add_special_tokens=False).ids  # noqa: E731
+        prompt = fim.layout(enc(FIM_PREFIX), enc(FIM_SUFFIX), None, fim_ids, spm=False)
+        middle = greedy(model, prompt, 24, stop={fim.EOT_ID, fim_ids[fim.FIM_PAD]})
+        fx["fim"] = {"prefix": FIM_PREFIX, "suffix": FIM_SUFFIX, "prompt_ids": prompt,
+                     "middle_ids": middle, "middle_text": tok.decode(middle)}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump(fx, fh)
     print(f"wrote {args.out}: {len(ids)} prompt tokens, last argmax {fx['argmax_per_position'][-1]!r}, "
-          f"continuation {fx['greedy_continuation']['text']!r}")
+          f"continuation {fx['greedy_continuation']['text']!r}"
+          + (f"; FIM middle {fx['fim']['middle_text']!r}" if "fim" in fx else ""))
 
 
 if __name__ == "__main__":

@@ -24,14 +24,17 @@ import math
 import os
 import random
 import sys
+import sysconfig
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tokenizers import Tokenizer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Config, LlamaLM  # noqa: E402
+import fim  # noqa: E402
 
 
 def parse():
@@ -51,7 +54,8 @@ def parse():
     ap.add_argument("--wd", type=float, default=0.1)
     ap.add_argument("--schedule", choices=["steps", "time"], default="steps")
     ap.add_argument("--max-steps", type=int, default=1500)
-    ap.add_argument("--budget-minutes", type=float, default=85.0)
+    ap.add_argument("--budget-minutes", type=float, default=None,
+                    help="training minutes of a time schedule (default 85); on --resume, overrides the saved value")
     ap.add_argument("--max-minutes", type=float, default=1e9)
     ap.add_argument("--exit-loss", choices=["on", "off"], default="on",
                     help="off: final CE only (no exit terms), a model whose shallow layers were never "
@@ -71,6 +75,14 @@ def parse():
                          "training minutes from the checkpoint (peak --new-cycle-lr), to continue a "
                          "finished/annealed run in a later session")
     ap.add_argument("--new-cycle-lr", type=float, default=1e-3)
+    ap.add_argument("--init-gguf", default=None,
+                    help="new run starting from this GGUF's weights (a fine-tune; fresh optimizer)")
+    ap.add_argument("--fim-rate", type=float, default=0.0,
+                    help="fraction of samples in fill-in-the-middle form (fim.py); > 0 appends the "
+                         "FIM tokens to the vocabulary of a new run")
+    ap.add_argument("--fim-spm-rate", type=float, default=0.5, help="fraction of FIM samples in SPM order")
+    ap.add_argument("--stdlib", default=sysconfig.get_paths()["stdlib"],
+                    help="where the files of splits/{train,valid}.txt are (FIM samples need text)")
     return ap.parse_args()
 
 
@@ -137,14 +149,16 @@ def compute_loss(model, x, y, args, weights, gen):
     final = F.cross_entropy(logits.view(-1, V), y.reshape(-1))
     B, T = y.shape
     n = B * T
-    k = max(1, int(n * args.exit_frac))
+    # exit terms on a random subset of the positions that have a target (FIM padding has none)
+    scored = (y.reshape(-1) != fim.IGNORE).nonzero().squeeze(1)
+    k = max(1, int(len(scored) * args.exit_frac))
     flat_logits = logits.view(n, V)
     exit_losses = []
     total = final
     if args.exit_loss == "off":
         return total, final.detach(), exit_losses
     for l, h in enumerate(hidden[:-1]):
-        idx = torch.randperm(n, generator=gen)[:k]
+        idx = scored[torch.randperm(len(scored), generator=gen)[:k]]
         hl = h.reshape(n, -1)[idx]
         el = model.head(hl)
         ce = F.cross_entropy(el, y.reshape(-1)[idx])
@@ -179,6 +193,55 @@ def quick_eval(model, valid, ctx, n_windows=32):
     return res
 
 
+@torch.no_grad()
+def quick_eval_fim(model, fim_batch):
+    """Loss and top-1 on the middle tokens (after <|fim_middle|>) of fixed held-out FIM samples."""
+    model.eval()
+    x, y, middle = fim_batch
+    logits = model(x)
+    V = logits.shape[-1]
+    lg, tg = logits.reshape(-1, V)[middle.reshape(-1)], y.reshape(-1)[middle.reshape(-1)]
+    model.train()
+    return {"loss": F.cross_entropy(lg, tg).item(), "acc": (lg.argmax(-1) == tg).float().mean().item()}
+
+
+def read_split(stdlib, name):
+    files = [l.strip() for l in open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "splits",
+                                                  f"{name}.txt")) if l.strip()]
+    out = []
+    for f in files:
+        with open(os.path.join(stdlib, f), "rb") as fh:
+            out.append(fh.read().decode("utf-8", errors="replace"))
+    return out
+
+
+def fim_batch(sampler, n):
+    """n samples of sampler as tensors (x, y, mask of the middle's targets)."""
+    xs, ys = zip(*(sampler.sample() for _ in range(n)))
+    x, y = torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+    after_mid = (x == sampler.ids[fim.FIM_MIDDLE]).cumsum(1) > 0
+    return x, y, after_mid & (y != fim.IGNORE)
+
+
+def init_from_gguf(path, fim_tokens, seed):
+    """A model with the GGUF's weights; with fim_tokens, the FIM tokens' embedding rows appended
+    (the mean embedding plus noise of a tenth of the per-dimension spread, so each new token
+    starts as an 'average' token that the tied head does not favour)."""
+    from gguf_io import load_gguf
+    base = load_gguf(path)
+    cfg = Config(**base.cfg.to_dict())
+    sd = base.state_dict()
+    if fim_tokens:
+        emb = sd["model.embed_tokens.weight"]
+        g = torch.Generator().manual_seed(seed)
+        new = emb.mean(0) + 0.1 * emb.std(0) * torch.randn(len(fim.FIM_TOKENS), emb.shape[1], generator=g)
+        sd["model.embed_tokens.weight"] = torch.cat([emb, new])
+        cfg.vocab_size += len(fim.FIM_TOKENS)
+    model = LlamaLM(cfg)
+    model.load_state_dict(sd)
+    return cfg, model
+
+
 def main():
     args = parse()
     torch.set_num_threads(args.threads)
@@ -201,21 +264,42 @@ def main():
         saved_args = ck["args"]
         # keep the schedule/loss hyper-parameters of the run; allow overriding time limits
         # and (explicitly) the batch size
-        for key in ("lr", "min_lr_frac", "warmup", "wd", "schedule", "max_steps", "budget_minutes",
+        if args.budget_minutes is None:
+            args.budget_minutes = saved_args["budget_minutes"]
+        for key in ("lr", "min_lr_frac", "warmup", "wd", "schedule", "max_steps",
                     "exit_frac", "exit_weights", "exit_total", "distill", "ctx", "seed"):
             setattr(args, key, saved_args[key])
         args.exit_loss = saved_args.get("exit_loss", "on")
+        for key in ("init_gguf", "fim_rate", "fim_spm_rate"):
+            setattr(args, key, saved_args.get(key, getattr(args, key)))
         if args.batch is None:
             args.batch = saved_args["batch"]
     else:
         ck = None
         if args.batch is None:
             args.batch = 16
+        if args.budget_minutes is None:
+            args.budget_minutes = 85.0
         cfg = Config(vocab_size=4096, dim=args.dim, n_layers=args.layers, n_heads=args.heads,
                      n_kv_heads=args.kv_heads, ffn_dim=args.ffn, max_seq_len=args.ctx)
 
     torch.manual_seed(args.seed)
-    model = LlamaLM(cfg)
+    if ck is None and args.init_gguf:
+        cfg, model = init_from_gguf(args.init_gguf, args.fim_rate > 0, args.seed)
+    else:
+        model = LlamaLM(cfg)
+    sampler = valid_fim = None
+    if args.fim_rate > 0:
+        # the run's tokenizer: the corpus BPE plus the FIM tokens (export_gguf.py --tokenizer)
+        tok_path = os.path.join(args.run, "tokenizer.json")
+        if not os.path.exists(tok_path):
+            fim.add_fim_tokens(Tokenizer.from_file(os.path.join(args.data, "tokenizer.json"))).save(tok_path)
+        tok = Tokenizer.from_file(tok_path)
+        assert tok.get_vocab_size() == cfg.vocab_size, (tok.get_vocab_size(), cfg.vocab_size)
+        sampler = fim.FIMSampler(read_split(args.stdlib, "train"), tok, args.ctx, args.fim_spm_rate,
+                                 seed=args.seed + 2)
+        valid_fim = fim_batch(fim.FIMSampler(read_split(args.stdlib, "valid"), tok, args.ctx,
+                                             args.fim_spm_rate, seed=7), 32)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},
@@ -231,6 +315,8 @@ def main():
         gen.set_state(ck["torch_gen"])
         torch.set_rng_state(ck["torch_rng"])
         step, elapsed, tokens = ck["step"], ck["elapsed"], ck["tokens"]
+        if sampler is not None:
+            sampler.load(ck["fim"])
         batcher.batch = args.batch
         args.cycle_start_step = saved_args.get("cycle_start_step", 0)
         args.cycle_start_elapsed = saved_args.get("cycle_start_elapsed", 0.0)
@@ -250,11 +336,18 @@ def main():
         st = {"model": model.state_dict(), "optim": opt.state_dict(), "config": cfg.to_dict(),
               "args": vars(args), "step": step, "elapsed": elapsed, "tokens": tokens,
               "data": batcher.state(), "torch_gen": gen.get_state(),
-              "torch_rng": torch.get_rng_state()}
+              "torch_rng": torch.get_rng_state(),
+              "fim": sampler.state() if sampler is not None else None}
         tmp = ckpt_path + ".tmp"
         torch.save(st, tmp)
         os.replace(tmp, ckpt_path)
         say(f"checkpoint step {step} tokens {tokens} elapsed {elapsed/60:.1f} min")
+
+    def fim_report():
+        if valid_fim is None:
+            return ""
+        r = quick_eval_fim(model, valid_fim)
+        return f" fim_middle_loss {r['loss']:.4f} fim_middle_acc {r['acc']:.4f}"
 
     model.train()
     session_start = time.time()
@@ -272,14 +365,20 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = batcher.next()
+        if sampler is not None:
+            x, y = x.clone(), y.clone()  # views of one window array
+            for i in range(x.shape[0]):
+                if sampler.rng.random() < args.fim_rate:
+                    xi, yi = sampler.sample()
+                    x[i], y[i] = torch.from_numpy(xi), torch.from_numpy(yi)
         loss, final, exits = compute_loss(model, x, y, args, weights, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        tokens += x.numel()
-        tok_log += x.numel()
+        tokens += int((y != fim.IGNORE).sum())
+        tok_log += int((y != fim.IGNORE).sum())
         elapsed += time.time() - t0
         if step % args.log_every == 0:
             dt = time.time() - t_log
@@ -290,7 +389,7 @@ def main():
         if step % args.eval_every == 0:
             r = quick_eval(model, valid, args.ctx)
             say(f"eval step {step} valid_loss {r['loss']:.4f} acc {r['acc']:.4f} "
-                f"exit_acc {r['exit_acc']} exit_agree {r['exit_agree']}")
+                f"exit_acc {r['exit_acc']} exit_agree {r['exit_agree']}{fim_report()}")
             t_log = time.time()
         if time.time() - last_ckpt >= args.ckpt_minutes * 60:
             save()
@@ -298,7 +397,7 @@ def main():
     save()
     r = quick_eval(model, valid, args.ctx)
     say(f"final eval step {step} valid_loss {r['loss']:.4f} acc {r['acc']:.4f} "
-        f"exit_acc {r['exit_acc']} exit_agree {r['exit_agree']}")
+        f"exit_acc {r['exit_acc']} exit_agree {r['exit_agree']}{fim_report()}")
     say("done")
 
 
