@@ -92,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "split-exit ends completions the model's trained stop rule judges wrong (its controller sidecar).")
     var stopRule = false
 
+    @Option(name: .long, help: "A Jinja chat template file for /v1/chat/completions, used instead of the model's tokenizer.chat_template (for a model without one).")
+    var chatTemplate: String?
+
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
         if planNetwork != nil && cloud.isEmpty { throw ValidationError("--plan-network needs --cloud") }
@@ -167,11 +170,13 @@ struct ServeCommand: AsyncParsableCommand {
                                                      threshold: replanThreshold)
         }
         let policyConfiguration = policy.map { PolicyService.Configuration(modelPath: $0, splitLayer: policySplitLayer, link: policyLink) }
+        var service = EdgeService.Configuration(modelPath: modelOptions.model, splitLayer: splitLayer,
+                                                encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
+                                                selection: selection, replanning: replanning, stopRule: stopRule)
+        service.chatTemplate = try chatTemplate.map { try String(contentsOfFile: $0, encoding: .utf8) }
         let daemon = try EdgeDaemon.build(
             EdgeDaemonConfiguration(
-                service: .init(modelPath: modelOptions.model, splitLayer: splitLayer,
-                               encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
-                               selection: selection, replanning: replanning, stopRule: stopRule),
+                service: service,
                 policy: policyConfiguration, listen: listen,
                 http: httpPort > 0 ? OpenAIServerConfiguration(port: httpPort, idleTimeoutSeconds: httpIdleTimeout,
                                                                  bodyTimeoutSeconds: httpBodyTimeout) : nil),

@@ -38,6 +38,9 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     /// Fill-in-the-middle input: when set, the prompt is built from it with the model's FIM
     /// tokens (`FIMPrompt`) and `prompt` is not used.
     public var infill: InfillInput?
+    /// A chat conversation: when set, the prompt is the model's chat template rendered with it
+    /// (ending where the assistant's reply starts), and `prompt` is not used.
+    public var chat: [ChatMessage]?
     /// A generated line (after the first) indented by fewer spaces or tabs than this ends the
     /// completion there (llama.cpp's `n_indent`); 0: no rule.
     public var minimumIndent: Int
@@ -47,8 +50,9 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
 
     public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 strategy: String? = nil, allowDegraded: Bool = false, quality: String? = nil, infill: InfillInput? = nil,
-                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil) {
+                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil, chat: [ChatMessage]? = nil) {
         self.quality = quality
+        self.chat = chat
         self.minimumIndent = minimumIndent
         self.predictTimeLimitSeconds = predictTimeLimitSeconds
         self.infill = infill
@@ -61,11 +65,11 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality, infill, minimumIndent, predictTimeLimitSeconds
+        case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality, infill, minimumIndent, predictTimeLimitSeconds, chat
     }
 
     /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`,
-    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`) may be absent and take their defaults.
+    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`, `chat`) may be absent and take their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         prompt = try c.decode(String.self, forKey: .prompt)
@@ -78,6 +82,7 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
         infill = try c.decodeIfPresent(InfillInput.self, forKey: .infill)
         minimumIndent = try c.decodeIfPresent(Int.self, forKey: .minimumIndent) ?? 0
         predictTimeLimitSeconds = try c.decodeIfPresent(Double.self, forKey: .predictTimeLimitSeconds)
+        chat = try c.decodeIfPresent([ChatMessage].self, forKey: .chat)
     }
 }
 
