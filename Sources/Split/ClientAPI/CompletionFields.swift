@@ -99,7 +99,8 @@ public struct CompletionFields: Sendable, Equatable {
                 throw ClientAPIError(.tooLarge, "the messages are \(bytes) bytes; the limit is \(limits.maxPromptBytes)",
                                      parameter: "messages")
             }
-            prompt = ""
+            // Ollama's /api/generate sends its prompt too, used as is when the model has no template.
+            prompt = self.prompt ?? ""
         } else {
             guard let text = self.prompt else { throw ClientAPIError(.invalidRequest, "prompt is required", parameter: "prompt") }
             guard !text.isEmpty else { throw ClientAPIError(.invalidRequest, "prompt must not be empty", parameter: "prompt") }

@@ -102,18 +102,13 @@ public struct OpenAIChatRequest: Sendable, Decodable, Equatable {
         if try c.decodeField(Bool.self, forKey: .logprobs) == true {
             throw ClientAPIError(.unsupported, "logprobs are not supported", parameter: "logprobs")
         }
-        if let tools = try? c.decodeIfPresent([AnyJSON].self, forKey: .tools), !tools.isEmpty {
+        if let tools = try? c.decodeIfPresent([IgnoredJSON].self, forKey: .tools), !tools.isEmpty {
             throw ClientAPIError(.unsupported, "tools are not supported: this server does not parse tool calls", parameter: "tools")
         }
         if let format = try c.decodeField(ResponseFormat.self, forKey: .responseFormat)?.type, format != "text" {
             throw ClientAPIError(.unsupported, "response_format \"\(format)\" is not supported; only \"text\"", parameter: "response_format")
         }
     }
-}
-
-/// Any JSON value, read and dropped (to count the items of a field whose shape does not matter).
-private struct AnyJSON: Decodable {
-    init(from decoder: any Decoder) throws {}
 }
 
 extension CompletionFields.Defaults {

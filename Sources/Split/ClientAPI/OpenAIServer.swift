@@ -30,6 +30,8 @@ public enum OpenAIServer {
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let chat = CompletionEndpoint<_, OpenAIChatDialect>(
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let ollama = CompletionEndpoint<_, OllamaGenerateDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let router = Router(context: SplitRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         router.post("/v1/completions") { request, context in
@@ -40,6 +42,9 @@ public enum OpenAIServer {
         }
         router.post("/v1/chat/completions") { request, context in
             await chat.respond(to: request, channel: context.channel)
+        }
+        router.post("/api/generate") { request, context in
+            await ollama.respond(to: request, channel: context.channel)
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))

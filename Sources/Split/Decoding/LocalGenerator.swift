@@ -39,7 +39,9 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     /// tokens (`FIMPrompt`) and `prompt` is not used.
     public var infill: InfillInput?
     /// A chat conversation: when set, the prompt is the model's chat template rendered with it
-    /// (ending where the assistant's reply starts), and `prompt` is not used.
+    /// (ending where the assistant's reply starts). `prompt` is used only when it is not empty
+    /// and the model has no template (Ollama's `/api/generate`: a model without a template
+    /// takes the prompt as it is).
     public var chat: [ChatMessage]?
     /// A generated line (after the first) indented by fewer spaces or tabs than this ends the
     /// completion there (llama.cpp's `n_indent`); 0: no rule.

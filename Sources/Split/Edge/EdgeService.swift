@@ -400,8 +400,14 @@ extension EdgeService {
     ///   `CompletionError.invalidRequest` for an empty prompt.
     private func prepare(_ job: Job) throws -> (tokens: [Int32], bounds: GenerationBounds) {
         if let messages = job.request.chat {
-            let builder = try chat.get()
-            return (try builder.tokens(for: messages), GenerationBounds(endTokens: builder.endTokens, cancellation: job.cancellation))
+            switch chat {
+            case .success(let builder):
+                return (try builder.tokens(for: messages), GenerationBounds(endTokens: builder.endTokens, cancellation: job.cancellation))
+            case .failure(.noTemplate) where !job.request.prompt.isEmpty:
+                break  // a plain prompt given alongside is used as it is (Ollama's template-less models)
+            case .failure(let error):
+                throw error
+            }
         }
         guard let infill = job.request.infill else {
             var tokens = tokenizer.encode(job.request.prompt)
