@@ -56,4 +56,23 @@ struct ClientAPISocketInfillTests {
         let received = await service.log.requests
         #expect(received.first?.infill?.suffix == "\n\nprint(add(1, 2))\n" && received.first?.minimumIndent == 4)
     }
+
+    @Test("the Python client's infill reaches the server as a FIM request", .enabled(if: pythonHasZMQ))
+    func pythonClientInfill() async throws {
+        let service = ProvenanceEchoService()
+        let script = """
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            from split_client import SplitClient
+            with SplitClient(sys.argv[2], timeout=10) as client:
+                print("".join(client.infill("def add(a, b):\\n", "\\n", n_indent=4, max_tokens=8)))
+            """
+        let (status, output) = try await withSocketServer(service) { _, _, ipc in
+            try await runTool("/usr/bin/env", ["python3", "-c", script, pythonClientDirectory.path, ipc])
+        }
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("    return a + b"))
+        let received = await service.log.requests
+        #expect(received.first?.infill == InfillInput(prefix: "def add(a, b):\n", suffix: "\n") && received.first?.minimumIndent == 4)
+    }
 }
