@@ -101,6 +101,18 @@ struct ChatTemplateTests {
         }
     }
 
+    @Test("templates built to exhaust the stack or loop forever are refused with an error, not a crash")
+    func hostileTemplates() throws {
+        let deepParentheses = "{{ " + String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300) + " }}"
+        let deepBlocks = String(repeating: "{% if true %}", count: 300) + "x" + String(repeating: "{% endif %}", count: 300)
+        let longTag = "{{ 1" + String(repeating: " + 1", count: 400) + " }}"
+        let recursiveMacro = "{% set ns = namespace() %}{% macro f() %}{{ ns.f() }}{% endmacro %}{% set ns.f = f %}{{ f() }}"
+        let endlessLoops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        for source in [deepParentheses, deepBlocks, longTag, recursiveMacro, endlessLoops, "{{ 'x' * 100000000 }}{{ 'y' * 100000000 }}"] {
+            #expect(throws: ChatTemplateError.self, "\(source.prefix(40))") { try ChatTemplate(source: source).render([]) }
+        }
+    }
+
     @Test("Jinja semantics chat templates rely on: scoping, namespaces, loop variables, filters, slices, whitespace control")
     func jinjaSemantics() throws {
         func render(_ source: String, _ messages: [ChatMessage] = []) throws -> String {

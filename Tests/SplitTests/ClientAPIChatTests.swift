@@ -151,6 +151,18 @@ struct EdgeChatTests {
         #expect(tokenizer.decode(tokens) == "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
     }
 
+    @Test("Phi-3's real vocabulary and GGUF template: BOS once, its special tokens parsed, <|end|> ends the reply")
+    func phi3Vocabulary() throws {
+        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: fixturePath("llama-vocab/ggml-vocab-phi-3.gguf")))
+        let prompt = try ChatPrompt(tokenizer: tokenizer)
+        #expect(prompt.endTokens.contains(32007) && prompt.endTokens.contains(32000))  // <|end|>, <|endoftext|>
+        let tokens = try prompt.tokens(for: [ChatMessage(role: "user", content: "Write hello world in Swift.")])
+        #expect(tokens.first == 1 && tokens.filter { $0 == 1 }.count == 1)  // <s>, written by the template
+        let markers = tokens.filter { [32010, 32007, 32001].contains($0) }  // <|user|>, <|end|>, <|assistant|>
+        #expect(markers == [32010, 32007, 32001])
+        #expect(tokenizer.decode(Array(tokens.dropFirst())).contains("Write hello world in Swift.<|end|>"))
+    }
+
     @Test("a chat request reaches the model as its template renders the conversation, and answers as local generation does")
     func chatUsesTheTemplate() async throws {
         var configuration = EdgeService.Configuration(modelPath: LoopbackSplit.modelPath, splitLayer: nil, link: nil, workers: 1)

@@ -129,6 +129,9 @@ enum TemplateBuiltins {
         case ("+", .string(let a), .string(let b)): return .string(a + b)
         case ("+", .array(let a), .array(let b)): return .array(a + b)
         case ("*", .string(let s), .int(let n)), ("*", .int(let n), .string(let s)):
+            guard n <= 0 || s.utf8.count <= TemplateRenderer.maxOutputBytes / n else {
+                throw ChatTemplateError.runtime("a string repeated past \(TemplateRenderer.maxOutputBytes) bytes", line: line)
+            }
             return .string(String(repeating: s, count: max(0, n)))
         case (_, .int(let a), .int(let b)) where op != "/" && op != "**":
             switch op {

@@ -31,13 +31,40 @@ indirect enum TemplateExpression {
     case conditional(then: TemplateExpression, condition: TemplateExpression, otherwise: TemplateExpression?)
 }
 
+extension TemplateExpression {
+    /// Levels from this node to its deepest leaf.
+    var depth: Int {
+        func deepest(_ children: [TemplateExpression?]) -> Int { 1 + (children.compactMap { $0?.depth }.max() ?? 0) }
+        switch self {
+        case .literal, .name: return 1
+        case .list(let items): return deepest(items)
+        case .dictionary(let pairs): return deepest(pairs.flatMap { [$0.0, $0.1] })
+        case .attribute(let base, _), .not(let base), .negate(let base): return deepest([base])
+        case .subscript_(let base, let key): return deepest([base, key])
+        case .slice(let base, let start, let stop, let step): return deepest([base, start, stop, step])
+        case .call(let callee, let arguments, let keywords): return deepest([callee] + arguments + keywords.map(\.1))
+        case .filter(let base, _, let arguments, let keywords): return deepest([base] + arguments + keywords.map(\.1))
+        case .test(let base, _, let arguments, _): return deepest([base] + arguments)
+        case .binary(_, let left, let right): return deepest([left, right])
+        case .conditional(let then, let condition, let otherwise): return deepest([then, condition, otherwise])
+        }
+    }
+}
+
 /// Parses the lexer's pieces into nodes: the statements `if`/`elif`/`else`, `for` (with an
 /// `if` filter and `else`), `set` (plain, namespace field, block), `macro`, `break`,
 /// `continue`, `generation`; the expressions of Jinja's grammar with its precedence. Anything
 /// else (`include`, `extends`, `call`, `filter` blocks, ...) is refused, naming it.
 struct TemplateParser {
+    /// Bounds that keep a hostile template (it comes from a model file) from exhausting the
+    /// stack through recursion: real templates use a few levels and a few dozen tokens a tag.
+    static let maxBlockNesting = 24
+    static let maxExpressionNesting = 24
+    static let maxTokensPerTag = 256
+
     private let pieces: [TemplateLexer.Piece]
     private var index = 0
+    private var blockNesting = 0
 
     /// Parses `source` into its nodes.
     /// - Throws: `ChatTemplateError.syntax` or `.unsupported` naming the construct and line.
@@ -52,6 +79,11 @@ struct TemplateParser {
 
     /// Nodes up to a statement whose keyword is in `ends` (returned with its tokens), or the end.
     private mutating func parseBlock(until ends: Set<String>) throws -> ([TemplateNode], (keyword: String, tokens: TokenStream, line: Int)?) {
+        blockNesting += 1
+        defer { blockNesting -= 1 }
+        guard blockNesting <= Self.maxBlockNesting else {
+            throw ChatTemplateError.unsupported("blocks nested more than \(Self.maxBlockNesting) deep", line: nil)
+        }
         var nodes: [TemplateNode] = []
         while index < pieces.count {
             let piece = pieces[index]
@@ -60,12 +92,12 @@ struct TemplateParser {
             case .text(let text):
                 nodes.append(.text(text))
             case .output(let tokens, let line):
-                var stream = TokenStream(tokens, line: line)
+                var stream = try TokenStream(checking: tokens, line: line)
                 let expression = try stream.parseExpression()
                 try stream.expectEnd()
                 nodes.append(.output(expression, line: line))
             case .statement(let tokens, let line):
-                var stream = TokenStream(tokens, line: line)
+                var stream = try TokenStream(checking: tokens, line: line)
                 guard case .name(let keyword)? = stream.next() else {
                     throw ChatTemplateError.syntax("a {% %} tag must start with a statement name", line: line)
                 }
@@ -173,11 +205,27 @@ struct TemplateParser {
 struct TokenStream {
     private let tokens: [TemplateLexer.Token]
     private var index = 0
+    private var nesting = 0
     let line: Int
 
-    init(_ tokens: [TemplateLexer.Token], line: Int) {
+    /// The tokens of one tag.
+    /// - Throws: `ChatTemplateError.unsupported` past `TemplateParser.maxTokensPerTag` tokens.
+    init(checking tokens: [TemplateLexer.Token], line: Int) throws {
+        guard tokens.count <= TemplateParser.maxTokensPerTag else {
+            throw ChatTemplateError.unsupported("a tag of more than \(TemplateParser.maxTokensPerTag) tokens", line: line)
+        }
         self.tokens = tokens
         self.line = line
+    }
+
+    /// Counts one level of recursion for the duration of `body`.
+    private mutating func nested<Value>(_ body: (inout TokenStream) throws -> Value) throws -> Value {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= TemplateParser.maxExpressionNesting else {
+            throw ChatTemplateError.unsupported("expressions nested more than \(TemplateParser.maxExpressionNesting) deep", line: line)
+        }
+        return try body(&self)
     }
 
     var atEnd: Bool { index >= tokens.count }
@@ -225,6 +273,15 @@ struct TokenStream {
     }
 
     mutating func parseExpression(allowingConditional: Bool = true) throws -> TemplateExpression {
+        let expression = try nested { try $0.parseConditional(allowingConditional: allowingConditional) }
+        // Chains (`a + b + c …`) nest without parentheses; evaluation recurses as deep as the tree.
+        guard expression.depth <= TemplateParser.maxExpressionNesting else {
+            throw ChatTemplateError.unsupported("expressions nested more than \(TemplateParser.maxExpressionNesting) deep", line: line)
+        }
+        return expression
+    }
+
+    private mutating func parseConditional(allowingConditional: Bool) throws -> TemplateExpression {
         let value = try parseOr()
         guard allowingConditional, take(.name("if")) else { return value }
         let condition = try parseOr()
@@ -245,7 +302,7 @@ struct TokenStream {
     }
 
     private mutating func parseNot() throws -> TemplateExpression {
-        if take(.name("not")) { return .not(try parseNot()) }
+        if take(.name("not")) { return .not(try nested { try $0.parseNot() }) }
         return try parseComparison()
     }
 
@@ -299,9 +356,9 @@ struct TokenStream {
     private mutating func parseUnary(withFilters: Bool) throws -> TemplateExpression {
         var value: TemplateExpression
         if take(.symbol("-")) {
-            value = .negate(try parseUnary(withFilters: false))
+            value = .negate(try nested { try $0.parseUnary(withFilters: false) })
         } else if take(.symbol("+")) {
-            value = try parseUnary(withFilters: false)
+            value = try nested { try $0.parseUnary(withFilters: false) }
         } else {
             value = try parsePostfix(try parsePrimary())
         }

@@ -7,16 +7,32 @@ struct TemplateRenderer {
     /// Output past this many bytes stops the rendering (a template looping without bound).
     static let maxOutputBytes = 4 << 20
     /// Loop iterations over the whole rendering, for the same reason.
-    static let maxIterations = 1_000_000
+    static let maxIterations = 100_000
+    /// Macro calls inside macro calls (a macro calling itself would otherwise exhaust the stack).
+    static let maxCallDepth = 16
 
     private var scopes: [[String: TemplateValue]]
     private var output = ""
-    private var iterations = 0
     /// The time `strftime_now` formats.
     let now: Date
+    /// Shared by a rendering and every macro call inside it.
+    private let budget: Budget
+
+    /// What a whole rendering may still spend: loop iterations and nested macro calls.
+    /// A class, so that the renderers of macro calls draw on their caller's; never shared
+    /// between threads (a rendering runs on one).
+    private final class Budget {
+        var iterations = 0
+        var callDepth = 0
+    }
 
     init(globals: [String: TemplateValue], now: Date) {
+        self.init(globals: globals, now: now, budget: Budget())
+    }
+
+    private init(globals: [String: TemplateValue], now: Date, budget: Budget) {
         self.now = now
+        self.budget = budget
         scopes = [globals]
     }
 
@@ -107,8 +123,8 @@ struct TemplateRenderer {
             return
         }
         for (position, item) in items.enumerated() {
-            iterations += 1
-            guard iterations <= Self.maxIterations else {
+            budget.iterations += 1
+            guard budget.iterations <= Self.maxIterations else {
                 throw ChatTemplateError.runtime("the template ran more than \(Self.maxIterations) loop iterations", line: line)
             }
             var scope = try bind(targets, to: item, line: line)
@@ -145,10 +161,14 @@ struct TemplateRenderer {
     }
 
     private func macro(_ name: String, parameters: [(String, TemplateExpression?)], body: [TemplateNode]) -> TemplateValue {
-        let globals = scopes[0]
-        let now = self.now
+        let (globals, now, budget) = (scopes[0], self.now, self.budget)
         return .function(TemplateFunction(name: name) { arguments, keywords in
-            var renderer = TemplateRenderer(globals: globals, now: now)
+            budget.callDepth += 1
+            defer { budget.callDepth -= 1 }
+            guard budget.callDepth <= Self.maxCallDepth else {
+                throw ChatTemplateError.unsupported("macro calls nested more than \(Self.maxCallDepth) deep (\(name))")
+            }
+            var renderer = TemplateRenderer(globals: globals, now: now, budget: budget)
             var scope: [String: TemplateValue] = [:]
             for (position, (parameter, fallback)) in parameters.enumerated() {
                 if position < arguments.count {
