@@ -84,12 +84,38 @@ struct ChatTemplateTests {
         #expect(throws: ChatTemplateError.unsupported("the {% include %} statement", line: 2)) {
             try ChatTemplate(source: "{{ bos_token }}\n{% include 'other.jinja' %}")
         }
-        let template = try ChatTemplate(source: "{% for m in messages %}{{ m.content | wordwrap(5) }}{% endfor %}")
-        #expect(throws: ChatTemplateError.unsupported("the filter \"wordwrap\"", line: 1)) {
-            try template.render([ChatMessage(role: "user", content: "hello there")])
+        // Unknown filters and tests are found when the template is read, before any request.
+        #expect(throws: ChatTemplateError.unsupported("the filter \"wordwrap\"", line: 2)) {
+            try ChatTemplate(source: "{% for m in messages %}\n{{ m.content | wordwrap(5) }}{% endfor %}")
+        }
+        #expect(throws: ChatTemplateError.unsupported("the test \"is escaped\"", line: 1)) {
+            try ChatTemplate(source: "{% if messages is escaped %}{% endif %}")
         }
         #expect(throws: ChatTemplateError.unsupported("the string method .zfill()", line: 1)) {
             try ChatTemplate(source: "{{ messages[0].content.zfill(3) }}").render([ChatMessage(role: "user", content: "1")])
+        }
+    }
+
+    @Test("every filter and test the parser accepts is one the renderer implements")
+    func namedBuiltinsAreImplemented() {
+        /// Whether `body` throws "unsupported" naming `construct` (other errors, such as a wrong
+        /// argument, mean the name was handled).
+        func refused(_ construct: String, _ body: () throws -> Any) -> Bool {
+            do {
+                _ = try body()
+                return false
+            } catch ChatTemplateError.unsupported(let named, _) {
+                return named == construct
+            } catch {
+                return false
+            }
+        }
+        for name in TemplateBuiltins.filterNames
+        where refused("the filter \"\(name)\"", { try TemplateBuiltins.filter(name, .array([.string("a")]), [.string("a"), .string("a")], [], line: nil) }) {
+            Issue.record("filter \(name) is listed but not implemented")
+        }
+        for name in TemplateBuiltins.testNames where refused("the test \"is \(name)\"", { try TemplateBuiltins.test(name, .int(2), [.int(1)], line: nil) }) {
+            Issue.record("test \(name) is listed but not implemented")
         }
     }
 

@@ -4,6 +4,20 @@ import Foundation
 /// mapping methods that chat templates use, with Python's results. A filter, test or method
 /// outside these is refused with an error naming it, never skipped.
 enum TemplateBuiltins {
+    /// The filters `filter` implements; the parser refuses a template naming another, so a
+    /// configured template fails at start-up, not at its first request.
+    static let filterNames: Set<String> = [
+        "trim", "length", "count", "string", "lower", "upper", "title", "capitalize", "safe", "list", "first", "last",
+        "reverse", "default", "d", "join", "tojson", "items", "int", "float", "abs", "replace", "indent",
+        "selectattr", "rejectattr", "select", "reject", "map",
+    ]
+    /// The tests `test` implements (`x is defined`), refused by the parser likewise.
+    static let testNames: Set<String> = [
+        "defined", "undefined", "none", "string", "boolean", "true", "false", "number", "integer", "float", "mapping",
+        "iterable", "sequence", "callable", "equalto", "eq", "==", "sameas", "ne", "!=", "lt", "<", "gt", ">", "le", "<=",
+        "ge", ">=", "in", "divisibleby", "even", "odd", "lower", "upper",
+    ]
+
     // MARK: Access
 
     /// `value.name`: a mapping's method (`items`, `keys`, `values`, `get`) or entry, a string's

@@ -494,6 +494,9 @@ struct TokenStream {
         while true {
             if take(.symbol("|")) {
                 let name = try expectName()
+                guard TemplateBuiltins.filterNames.contains(name) else {
+                    throw ChatTemplateError.unsupported("the filter \"\(name)\"", line: line)
+                }
                 var arguments: [TemplateExpression] = []
                 var keywords: [(String, TemplateExpression)] = []
                 if take(.symbol("(")) { (arguments, keywords) = try parseArguments() }
@@ -501,6 +504,9 @@ struct TokenStream {
             } else if take(.name("is")) {
                 let negated = take(.name("not"))
                 let name = try expectName()
+                guard TemplateBuiltins.testNames.contains(name) else {
+                    throw ChatTemplateError.unsupported("the test \"is \(name)\"", line: line)
+                }
                 var arguments: [TemplateExpression] = []
                 if take(.symbol("(")) {
                     arguments = try parseArguments().0
