@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh build                 build the instrumented binary only
 #   scripts/fuzz.sh seeds                 regenerate fuzz/corpus/*/ (the committed seeds)
 #   scripts/fuzz.sh TARGET [SECONDS]      fuzz one target (default 600 s); TARGET is one of
-#                                         wire gguf safetensors tokenizer client-request, or all
+#                                         wire gguf safetensors tokenizer client-request chat-template, or all
 #
 # The library's sources are compiled with the harnesses in fuzz/targets as one module (not
 # through SwiftPM), so the normal build and CI never see this. Sources that need the HTTP,
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/.build-fuzz
 binary=$out/split-fuzz
-targets=(wire gguf safetensors tokenizer client-request)
+targets=(wire gguf safetensors tokenizer client-request chat-template)
 
 build() {
     mkdir -p "$out/obj"

@@ -96,6 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
     var spmInfill = false
     @Option(name: .long, help: "Exit heads from `edge-node train-exits` (default: <model>.exits.gguf next to the model, when there is one).")
     var exits: String?
+    @Option(name: .long, help: "A Jinja chat template file for /v1/chat/completions, used instead of the model's tokenizer.chat_template (for a model without one).")
+    var chatTemplate: String?
 
     func validate() throws {
         if !cloud.isEmpty && splitLayer == nil && planNetwork == nil { throw ValidationError("--cloud needs --split-layer or --plan-network") }
@@ -180,6 +182,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                 encoding: ActivationEncoding(name: encoding) ?? .f16, link: link, workers: workers,
                                                 selection: selection, replanning: replanning, stopRule: stopRule, exitHeadsPath: exits)
         service.infillLayout = spmInfill ? .suffixPrefixMiddle : .prefixSuffixMiddle
+        service.chatTemplate = try chatTemplate.map { try String(contentsOfFile: $0, encoding: .utf8) }
         let daemon = try EdgeDaemon.build(
             EdgeDaemonConfiguration(
                 service: service,

@@ -79,12 +79,30 @@ class SplitClient:
         counts, finish reason, strategy, whether the answer was degraded, timings).
         Raises ``SplitError`` for an ``error`` reply or a timeout.
         """
-        request_id = uuid.uuid4().hex
-        message: Dict[str, Any] = {"type": "complete", "id": request_id, "prompt": prompt, "stream": True}
         optional = {"max_tokens": max_tokens, "temperature": temperature, "top_k": top_k, "top_p": top_p,
                     "seed": seed, "stop": [stop] if isinstance(stop, str) else stop, "strategy": strategy,
                     "allow_degraded": allow_degraded}
-        message.update({key: value for key, value in optional.items() if value is not None})
+        return self._run({"prompt": prompt, **optional})
+
+    def infill(self, prefix: str, suffix: str, prompt: str = "", extra: Optional[List[Dict[str, str]]] = None,
+               n_indent: Optional[int] = None, t_max_predict_ms: Optional[int] = None, **options: Any) -> Iterator[str]:
+        """Fills in the middle between ``prefix`` and ``suffix`` (the code before and after the
+        cursor) and yields the text piece by piece, as ``complete`` does. ``prompt`` is the text
+        typed at the cursor, ``extra`` other files as ``[{"filename": ..., "text": ...}]``;
+        ``n_indent`` and ``t_max_predict_ms`` are llama.cpp's line rules; ``options`` are
+        ``complete``'s. The model must have FIM tokens (else ``SplitError`` "unsupported").
+        """
+        fields = {"input_prefix": prefix, "input_suffix": suffix, "prompt": prompt, "input_extra": extra,
+                  "n_indent": n_indent, "t_max_predict_ms": t_max_predict_ms, **options}
+        if isinstance(fields.get("stop"), str):
+            fields["stop"] = [fields["stop"]]
+        return self._run(fields)
+
+    def _run(self, fields: Dict[str, Any]) -> Iterator[str]:
+        """Sends a ``complete`` request with ``fields`` (None values left out) and yields its text."""
+        request_id = uuid.uuid4().hex
+        message: Dict[str, Any] = {"type": "complete", "id": request_id, "stream": True}
+        message.update({key: value for key, value in fields.items() if value is not None})
         self.last_summary = None
         self._send(message)
         while True:

@@ -49,7 +49,7 @@ class FakeEdgeNode:
         if request.get("max_tokens") == 0:
             return [{"type": "error", "id": rid, "code": "invalid_request",
                      "message": "max_tokens must be between 1 and 4096, not 0", "param": "max_tokens"}]
-        if request["prompt"] == "no cloud":
+        if request.get("prompt") == "no cloud":
             return [{"type": "error", "id": rid, "code": "cloud_unavailable", "message": "cloud unavailable: gone"}]
         tokens = [{"type": "token", "id": rid, "text": word, "tokens": [i]} for i, word in enumerate(self.WORDS)]
         done = {"type": "done", "id": rid, "text": "".join(self.WORDS), "finish_reason": "end_of_text",
@@ -85,6 +85,17 @@ class SplitClientTests(unittest.TestCase):
         self.assertEqual(sent["stop"], ["\n"])
         self.assertEqual(sent["max_tokens"], 8)
         self.assertNotIn("seed", sent)
+
+    def test_infill_sends_the_fim_fields(self):
+        pieces = list(self.client.infill("def add(a, b):\n", "\nprint(add(1, 2))\n", prompt="    ",
+                                         extra=[{"filename": "util.py", "text": "X = 1\n"}], n_indent=4, max_tokens=16))
+        self.assertEqual(pieces, FakeEdgeNode.WORDS)
+        sent = self.node.requests[-1]
+        self.assertEqual((sent["type"], sent["input_prefix"], sent["input_suffix"], sent["prompt"]),
+                         ("complete", "def add(a, b):\n", "\nprint(add(1, 2))\n", "    "))
+        self.assertEqual(sent["input_extra"], [{"filename": "util.py", "text": "X = 1\n"}])
+        self.assertEqual((sent["n_indent"], sent["max_tokens"]), (4, 16))
+        self.assertNotIn("t_max_predict_ms", sent)
 
     def test_complete_text_joins_the_pieces(self):
         self.assertEqual(self.client.complete_text("say hi"), "Hello, world.")

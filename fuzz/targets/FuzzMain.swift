@@ -14,6 +14,7 @@ let fuzzTargets: [String: (UnsafeRawBufferPointer) -> Void] = [
     "gguf": fuzzGGUFReader,
     "safetensors": fuzzSafetensorsReader,
     "tokenizer": fuzzTokenizer,
+    "chat-template": fuzzChatTemplate,
 ].merging(clientRequestTargets) { first, _ in first }
 
 @_cdecl("LLVMFuzzerInitialize")

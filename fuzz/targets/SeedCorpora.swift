@@ -42,6 +42,18 @@ func writeSeedCorpora(into root: String) throws {
         #"{"prompt":"x","temperature":0,"top_p":1,"best_of":1,"suffix":null,"seed":18446744073709551615}"#,
     ]
     for (index, request) in requests.enumerated() { try write("client-request", "request-\(index).json", Array(request.utf8)) }
+    let chatAndOllama: [String] = [
+        #"{"model":"m","stream":true,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"max_completion_tokens":64,"stream_options":{"include_usage":true}}"#,
+        #"{"model":"m","prompt":"def f(","suffix":"\n","raw":true,"options":{"num_predict":16,"temperature":0,"stop":["\n\n"]},"keep_alive":1800}"#,
+        #"{"type":"complete","id":"f1","input_prefix":"a\n","input_suffix":"\nb","input_extra":[{"filename":"u.py","text":"X = 1"}],"n_indent":4}"#,
+    ]
+    for (index, request) in chatAndOllama.enumerated() {
+        try write("client-request", "request-\(requests.count + index).json", Array(request.utf8))
+    }
+    let templates = URL(fileURLWithPath: "\(fixtures)/chat-templates")
+    for name in try FileManager.default.contentsOfDirectory(atPath: templates.path).sorted() where name.hasSuffix(".jinja") {
+        try write("chat-template", name, Array(try Data(contentsOf: templates.appendingPathComponent(name))))
+    }
 }
 
 /// One message of every type, with every activation encoding and the optional result parts.

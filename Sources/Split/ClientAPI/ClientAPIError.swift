@@ -60,6 +60,14 @@ public struct ClientAPIError: Error, Sendable, Equatable, CustomStringConvertibl
             }
         case let error as FIMError:
             self.init(.unsupported, error.description)
+        case let error as ChatTemplateError:
+            switch error {
+            // The conversation is at fault (the template's own raise_exception), or the model has no template.
+            case .raised: self.init(.invalidRequest, error.description, parameter: "messages")
+            case .noTemplate: self.init(.unsupported, error.description, parameter: "messages")
+            // The model's template is at fault: a server-side problem, named.
+            case .syntax, .unsupported, .runtime: self.init(.internalError, error.description)
+            }
         case is CancellationError:
             self.init(.internalError, "the completion was cancelled")
         default:

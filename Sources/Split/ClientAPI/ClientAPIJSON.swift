@@ -71,6 +71,11 @@ struct AnyCodingKey: CodingKey {
     }
 }
 
+/// Any JSON value, read and dropped (to count the items of a field whose shape does not matter).
+struct IgnoredJSON: Decodable {
+    init(from decoder: any Decoder) throws {}
+}
+
 /// A field OpenAI lets be either one string or an array of strings (`prompt`, `stop`).
 struct StringOrStrings: Codable, Sendable, Equatable {
     var strings: [String]

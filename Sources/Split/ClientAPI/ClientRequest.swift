@@ -33,8 +33,16 @@ public enum ClientRequest: Sendable, Equatable {
             let fields = CompletionFields(
                 prompt: wire.prompt, maxTokens: wire.maxTokens, temperature: wire.temperature, topP: wire.topP,
                 topK: wire.topK, seed: wire.seed, stop: wire.stop?.strings, strategy: wire.strategy,
-                allowDegraded: wire.allowDegraded, quality: wire.quality)
-            let request = try fields.makeRequest(limits: limits, defaults: .socket)
+                allowDegraded: wire.allowDegraded, quality: wire.quality, infill: try wire.infill())
+            var request = try fields.makeRequest(limits: limits, defaults: .socket)
+            if let indent = wire.minimumIndent {
+                guard indent >= 0 else {
+                    throw ClientAPIError(.invalidRequest, "n_indent must be 0 or more, not \(indent)", parameter: "n_indent")
+                }
+                request.minimumIndent = indent
+            }
+            // Non-positive means no limit, as on /infill.
+            request.predictTimeLimitSeconds = wire.predictTimeLimitMilliseconds.flatMap { $0 > 0 ? Double($0) / 1000 : nil }
             return .complete(id: id, request: request, stream: wire.stream ?? true)
         case "status":
             return .status(id: wire.id)
@@ -75,7 +83,12 @@ public enum ClientRequest: Sendable, Equatable {
             return ClientAPIJSON.encode(wire)
         case .complete(let id, let request, let stream):
             var wire = WireRequest(type: "complete", id: id)
-            wire.prompt = request.prompt
+            wire.prompt = request.infill?.prompt ?? request.prompt
+            wire.inputPrefix = request.infill?.prefix
+            wire.inputSuffix = request.infill?.suffix
+            wire.inputExtra = request.infill.flatMap { $0.extraFiles.isEmpty ? nil : $0.extraFiles.map(WireExtraFile.init) }
+            wire.minimumIndent = request.minimumIndent > 0 ? request.minimumIndent : nil
+            wire.predictTimeLimitMilliseconds = request.predictTimeLimitSeconds.map { Int(($0 * 1000).rounded()) }
             wire.maxTokens = request.maxTokens
             wire.temperature = Double(request.sampling.temperature)
             wire.topK = request.sampling.topK
@@ -109,10 +122,18 @@ private struct WireRequest: Codable {
     var state: [Double]?
     var target: [Double]?
     var horizon: Int?
+    /// Fill-in-the-middle, as on `/infill`: the code around the cursor and extra files.
+    var inputPrefix: String?
+    var inputSuffix: String?
+    var inputExtra: [WireExtraFile]?
+    var minimumIndent: Int?
+    var predictTimeLimitMilliseconds: Int?
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case type, id, prompt, temperature, seed, stop, strategy, quality, stream, state, target, horizon
         case maxTokens = "max_tokens", topK = "top_k", topP = "top_p", allowDegraded = "allow_degraded"
+        case inputPrefix = "input_prefix", inputSuffix = "input_suffix", inputExtra = "input_extra"
+        case minimumIndent = "n_indent", predictTimeLimitMilliseconds = "t_max_predict_ms"
     }
 
     init(type: String, id: String?) {
@@ -142,5 +163,33 @@ private struct WireRequest: Codable {
         state = try c.decodeField([Double].self, forKey: .state)
         target = try c.decodeField([Double].self, forKey: .target)
         horizon = try c.decodeField(Int.self, forKey: .horizon)
+        inputPrefix = try c.decodeField(String.self, forKey: .inputPrefix)
+        inputSuffix = try c.decodeField(String.self, forKey: .inputSuffix)
+        inputExtra = try c.decodeField([WireExtraFile].self, forKey: .inputExtra)
+        minimumIndent = try c.decodeField(Int.self, forKey: .minimumIndent)
+        predictTimeLimitMilliseconds = try c.decodeField(Int.self, forKey: .predictTimeLimitMilliseconds)
     }
+
+    /// The fill-in-the-middle input, when the request has `input_prefix` or `input_suffix`
+    /// (then both are required, as on `/infill`; `prompt` is the text at the cursor).
+    /// - Throws: `ClientAPIError.invalidRequest` naming the missing field.
+    func infill() throws -> InfillInput? {
+        guard inputPrefix != nil || inputSuffix != nil || inputExtra != nil else { return nil }
+        guard let inputPrefix else { throw ClientAPIError(.invalidRequest, "input_prefix is required with input_suffix", parameter: "input_prefix") }
+        guard let inputSuffix else { throw ClientAPIError(.invalidRequest, "input_suffix is required with input_prefix", parameter: "input_suffix") }
+        return InfillInput(prefix: inputPrefix, suffix: inputSuffix, extraFiles: (inputExtra ?? []).map(\.file), prompt: prompt ?? "")
+    }
+}
+
+/// One `input_extra` chunk: `text` required, `filename` optional (llama.cpp calls it "tmp" then).
+private struct WireExtraFile: Codable {
+    var filename: String?
+    var text: String
+
+    init(_ file: InfillFile) {
+        filename = file.filename
+        text = file.text
+    }
+
+    var file: InfillFile { InfillFile(filename: filename ?? "tmp", text: text) }
 }

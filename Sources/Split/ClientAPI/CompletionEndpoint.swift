@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// A completion route (`POST /v1/completions`, `POST /infill`): reads and checks the body in
-/// `Dialect`'s shape, runs the completion, and answers with one JSON object or, for
-/// `stream: true`, with server-sent events.
+/// A completion route (`POST /v1/completions`, `/v1/chat/completions`, `/infill`,
+/// `/api/generate`): reads and checks the body in `Dialect`'s shape, runs the completion, and
+/// answers with one JSON object or, for `stream: true`, with the dialect's stream of events.
 struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect>: Sendable {
     let service: Service
     let limits: ClientAPILimits
@@ -21,13 +21,11 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
                 throw ClientAPIError(.tooLarge, "the request body is \(declared) bytes; the limit is \(limits.maxMessageBytes)")
             }
             let body = try await collectBody(of: request)
-            let (completion, stream) = try Dialect.decode(Data(body.readableBytesView), limits: limits)
-            let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            return stream ? await streamed(completion, id: id) : try await whole(completion, id: id, channel: channel)
-        } catch let error as ClientAPIError {
-            return OpenAIServer.errorResponse(error)
+            let decoded = try Dialect.decode(Data(body.readableBytesView), limits: limits)
+            let id = Dialect.idPrefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            return decoded.stream ? await streamed(decoded, id: id) : try await whole(decoded.request, id: id, channel: channel)
         } catch {
-            return OpenAIServer.errorResponse(ClientAPIError(serviceError: error))
+            return errorResponse(ClientAPIError(serviceError: error))
         }
     }
 
@@ -71,29 +69,39 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: Dialect.whole(summary, meta))))
     }
 
-    /// Answers with server-sent events: a chunk per piece of text, a last chunk with the finish
-    /// reason and usage, then the dialect's end marker (OpenAI's `[DONE]`). A run that fails before producing anything gets a
-    /// plain error response with its status code; one that fails later ends with an error
-    /// event and no `[DONE]`.
-    private func streamed(_ completion: CompletionRequest, id: String) async -> Response {
-        let run = await CompletionStream.start(completion, on: service)
-        if case .failed(let error) = run.first { return OpenAIServer.errorResponse(error) }
+    /// The dialect's error body with the error's status code.
+    private func errorResponse(_ error: ClientAPIError) -> Response {
+        Response(status: error.httpStatus, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: Dialect.errorBody(error))))
+    }
+
+    /// Answers with a stream of events: the dialect's opening event, a chunk per piece of text,
+    /// a last chunk with the finish reason and usage (and the usage alone when asked for), then
+    /// the dialect's end marker (OpenAI's `[DONE]`). A run that fails before producing anything
+    /// gets a plain error response with its status code; one that fails later ends with an
+    /// error event and no end marker.
+    private func streamed(_ decoded: DecodedCompletion, id: String) async -> Response {
+        let run = await CompletionStream.start(decoded.request, on: service)
+        if case .failed(let error) = run.first { return errorResponse(error) }
         let meta = CompletionMeta(id: id, created: OpenAIServer.unixTime(), model: service.modelName)
+        let framing = Dialect.framing
         let body = ResponseBody { writer in
             func send(_ item: CompletionStream.Item) async throws -> Bool {
                 switch item {
                 case .event(.text(let text, _, _)):
-                    try await writer.write(ServerSentEvents.event(json: Dialect.chunk(text, meta)))
+                    try await writer.write(framing.event(Dialect.chunk(text, meta)))
                     return true
                 case .done(let summary):
-                    try await writer.write(ServerSentEvents.event(json: Dialect.last(summary, meta)))
+                    try await writer.write(framing.event(Dialect.last(summary, meta)))
+                    if decoded.includeUsage, let usage = Dialect.usage(summary, meta) { try await writer.write(framing.event(usage)) }
                     if let end = Dialect.endOfStream { try await writer.write(end) }
                     return false
                 case .failed(let error):
-                    try await writer.write(ServerSentEvents.event(OpenAIErrorBody(error)))
+                    try await writer.write(framing.event(Dialect.errorBody(error)))
                     return false
                 }
             }
+            if let opening = Dialect.opening(meta) { try await writer.write(framing.event(opening)) }
             if try await send(run.first) {
                 for await item in run.rest {
                     guard try await send(item) else { break }
@@ -103,7 +111,7 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
         }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            headers: [.contentType: framing.contentType, .cacheControl: "no-cache"],
             body: body)
     }
 }

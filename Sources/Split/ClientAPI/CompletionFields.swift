@@ -19,14 +19,19 @@ public struct CompletionFields: Sendable, Equatable {
     /// llama.cpp's `cache_prompt` (default true) and `id_slot` (-1 or absent: no slot).
     public var cachePrompt: Bool?
     public var slot: Int?
+    /// A chat conversation (`/v1/chat/completions`, Ollama's `/api/generate` without `raw`),
+    /// rendered with the model's chat template; `prompt` is not used.
+    public var chat: [ChatMessage]?
 
     /// Fields as decoded from a request; every one may be absent.
     public init(prompt: String? = nil, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
                 topK: Int? = nil, seed: UInt64? = nil, stop: [String]? = nil, strategy: String? = nil,
                 allowDegraded: Bool? = nil, quality: String? = nil, infill: InfillInput? = nil,
-                cachePrompt: Bool? = nil, slot: Int? = nil) {
+                cachePrompt: Bool? = nil, slot: Int? = nil,
+                chat: [ChatMessage]? = nil) {
         self.cachePrompt = cachePrompt
         self.slot = slot
+        self.chat = chat
         self.quality = quality
         self.infill = infill
         self.prompt = prompt
@@ -38,6 +43,22 @@ public struct CompletionFields: Sendable, Equatable {
         self.stop = stop
         self.strategy = strategy
         self.allowDegraded = allowDegraded
+    }
+
+    /// The sampling and routing fields OpenAI's completions and chat completions share, read by
+    /// their wire names: `temperature`, `top_p`, `top_k`, `seed`, `stop`, Split's
+    /// `strategy`, `allow_degraded`, `quality`, and llama.cpp's `cache_prompt` and `id_slot`.
+    /// - Throws: `ClientAPIError.invalidRequest` naming a field of the wrong type.
+    init(openAIFieldsFrom decoder: any Decoder, maxTokens: Int?) throws {
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        func field<Value: Decodable>(_ type: Value.Type, _ name: String) throws -> Value? {
+            try c.decodeField(type, forKey: AnyCodingKey(stringValue: name))
+        }
+        self.init(maxTokens: maxTokens, temperature: try field(Double.self, "temperature"), topP: try field(Double.self, "top_p"),
+                  topK: try field(Int.self, "top_k"), seed: try field(UInt64.self, "seed"),
+                  stop: try field(StringOrStrings.self, "stop")?.strings, strategy: try field(String.self, "strategy"),
+                  allowDegraded: try field(Bool.self, "allow_degraded"), quality: try field(String.self, "quality"),
+                  cachePrompt: try field(Bool.self, "cache_prompt"), slot: try field(Int.self, "id_slot"))
     }
 
     /// What an API assumes for fields a client leaves out.
@@ -79,6 +100,17 @@ public struct CompletionFields: Sendable, Equatable {
                 throw ClientAPIError(.tooLarge, "prefix, suffix, prompt and extra files are \(bytes) bytes; the limit is \(limits.maxPromptBytes)",
                                      parameter: "input_prefix")
             }
+        } else if let chat {
+            guard !chat.isEmpty else {
+                throw ClientAPIError(.invalidRequest, "messages must hold at least one message", parameter: "messages")
+            }
+            let bytes = chat.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count }
+            guard bytes <= limits.maxPromptBytes else {
+                throw ClientAPIError(.tooLarge, "the messages are \(bytes) bytes; the limit is \(limits.maxPromptBytes)",
+                                     parameter: "messages")
+            }
+            // Ollama's /api/generate sends its prompt too, used as is when the model has no template.
+            prompt = self.prompt ?? ""
         } else {
             guard let text = self.prompt else { throw ClientAPIError(.invalidRequest, "prompt is required", parameter: "prompt") }
             guard !text.isEmpty else { throw ClientAPIError(.invalidRequest, "prompt must not be empty", parameter: "prompt") }
@@ -128,7 +160,8 @@ public struct CompletionFields: Sendable, Equatable {
             seed: seed ?? (temperature > 0 ? UInt64.random(in: 0...UInt64.max) : 0))
         return CompletionRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop,
                                  strategy: strategy, allowDegraded: allowDegraded ?? false, quality: quality, infill: infill,
-                                 cachePrompt: cachePrompt ?? true, slot: slot.flatMap { $0 >= 0 ? $0 : nil })
+                                 cachePrompt: cachePrompt ?? true, slot: slot.flatMap { $0 >= 0 ? $0 : nil },
+                                 chat: chat)
     }
 
     private func checkedStop(limits: ClientAPILimits) throws -> [String] {

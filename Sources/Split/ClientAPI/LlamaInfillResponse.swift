@@ -81,8 +81,8 @@ public struct LlamaInfillResponse: Sendable, Codable, Equatable {
 /// llama.cpp's `POST /infill`: a FIM request, answered in llama.cpp's shape; the stream has no
 /// `[DONE]` (its last event says `"stop": true`).
 enum LlamaInfillDialect: CompletionDialect {
-    static func decode(_ body: Data, limits: ClientAPILimits) throws -> (request: CompletionRequest, stream: Bool) {
-        try LlamaInfillRequest.decode(body, limits: limits)
+    static func decode(_ body: Data, limits: ClientAPILimits) throws -> DecodedCompletion {
+        DecodedCompletion(try LlamaInfillRequest.decode(body, limits: limits))
     }
 
     static func whole(_ summary: CompletionSummary, _ meta: CompletionMeta) -> Data {

@@ -15,10 +15,8 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
     public var stream: Bool
 
     private enum CodingKeys: String, CodingKey {
-        case model, prompt, temperature, seed, stop, stream, strategy, quality
-        case n, echo, logprobs, suffix
-        case maxTokens = "max_tokens", topP = "top_p", topK = "top_k", bestOf = "best_of"
-        case allowDegraded = "allow_degraded", cachePrompt = "cache_prompt", idSlot = "id_slot"
+        case model, prompt, stream, n, echo, logprobs, suffix
+        case maxTokens = "max_tokens", bestOf = "best_of"
     }
 
     /// Parses and checks a body against `limits`.
@@ -45,20 +43,9 @@ public struct OpenAICompletionRequest: Sendable, Decodable, Equatable {
         if let suffix = try c.decodeField(String.self, forKey: .suffix), !suffix.isEmpty {
             infill = InfillInput(prefix: prompt ?? "", suffix: suffix)
         }
-        fields = CompletionFields(
-            prompt: prompt,
-            maxTokens: try c.decodeField(Int.self, forKey: .maxTokens),
-            temperature: try c.decodeField(Double.self, forKey: .temperature),
-            topP: try c.decodeField(Double.self, forKey: .topP),
-            topK: try c.decodeField(Int.self, forKey: .topK),
-            seed: try c.decodeField(UInt64.self, forKey: .seed),
-            stop: try c.decodeField(StringOrStrings.self, forKey: .stop)?.strings,
-            strategy: try c.decodeField(String.self, forKey: .strategy),
-            allowDegraded: try c.decodeField(Bool.self, forKey: .allowDegraded),
-            quality: try c.decodeField(String.self, forKey: .quality),
-            infill: infill,
-            cachePrompt: try c.decodeField(Bool.self, forKey: .cachePrompt),
-            slot: try c.decodeField(Int.self, forKey: .idSlot))
+        fields = try CompletionFields(openAIFieldsFrom: decoder, maxTokens: try c.decodeField(Int.self, forKey: .maxTokens))
+        fields.prompt = prompt
+        fields.infill = infill
         try Self.refuseUnsupported(c)
     }
 

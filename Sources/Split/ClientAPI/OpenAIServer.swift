@@ -3,9 +3,10 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`, `GET /v1/models`,
-/// `GET /v1/models/{model}`, `GET /health`, `GET /ready`), and llama.cpp's `POST /infill`, so
-/// editor plugins that speak OpenAI's API or llama.cpp's (llama.vim, llama.vscode) work unchanged.
+/// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`,
+/// `POST /v1/chat/completions`, `GET /v1/models`, `GET /v1/models/{model}`, `GET /health`,
+/// `GET /ready`), llama.cpp's `POST /infill` and Ollama's `POST /api/generate`, so editor
+/// plugins that speak OpenAI's API, llama.cpp's (llama.vim, llama.vscode) or Ollama's work unchanged.
 public enum OpenAIServer {
     /// Builds the HTTP application serving `service`; the daemon runs it with `runService()`,
     /// tests with `run()` inside a task they cancel.
@@ -27,6 +28,10 @@ public enum OpenAIServer {
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let infill = CompletionEndpoint<_, LlamaInfillDialect>(
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let chat = CompletionEndpoint<_, OpenAIChatDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let ollama = CompletionEndpoint<_, OllamaGenerateDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let router = Router(context: SplitRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         router.post("/v1/completions") { request, context in
@@ -34,6 +39,12 @@ public enum OpenAIServer {
         }
         router.post("/infill") { request, context in
             await infill.respond(to: request, channel: context.channel)
+        }
+        router.post("/v1/chat/completions") { request, context in
+            await chat.respond(to: request, channel: context.channel)
+        }
+        router.post("/api/generate") { request, context in
+            await ollama.respond(to: request, channel: context.channel)
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))

@@ -38,6 +38,11 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
     /// Fill-in-the-middle input: when set, the prompt is built from it with the model's FIM
     /// tokens (`FIMPrompt`) and `prompt` is not used.
     public var infill: InfillInput?
+    /// A chat conversation: when set, the prompt is the model's chat template rendered with it
+    /// (ending where the assistant's reply starts). `prompt` is used only when it is not empty
+    /// and the model has no template (Ollama's `/api/generate`: a model without a template
+    /// takes the prompt as it is).
+    public var chat: [ChatMessage]?
     /// A generated line (after the first) indented by fewer spaces or tabs than this ends the
     /// completion there (llama.cpp's `n_indent`); 0: no rule.
     public var minimumIndent: Int
@@ -55,10 +60,12 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
 
     public init(prompt: String, maxTokens: Int = 64, sampling: SamplingParameters = .greedy, stop: [String] = [],
                 strategy: String? = nil, allowDegraded: Bool = false, quality: String? = nil, infill: InfillInput? = nil,
-                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil, cachePrompt: Bool = true, slot: Int? = nil) {
+                minimumIndent: Int = 0, predictTimeLimitSeconds: Double? = nil, cachePrompt: Bool = true, slot: Int? = nil,
+                chat: [ChatMessage]? = nil) {
         self.cachePrompt = cachePrompt
         self.slot = slot
         self.quality = quality
+        self.chat = chat
         self.minimumIndent = minimumIndent
         self.predictTimeLimitSeconds = predictTimeLimitSeconds
         self.infill = infill
@@ -72,11 +79,11 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case prompt, maxTokens, sampling, stop, strategy, allowDegraded, quality, infill, minimumIndent, predictTimeLimitSeconds
-        case cachePrompt, slot
+        case cachePrompt, slot, chat
     }
 
     /// Decodes a request; fields added after the first version (`strategy`, `allowDegraded`,
-    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`, `cachePrompt`, `slot`) may be absent and take
+    /// `quality`, `infill`, `minimumIndent`, `predictTimeLimitSeconds`, `cachePrompt`, `slot`, `chat`) may be absent and take
     /// their defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -92,6 +99,7 @@ public struct CompletionRequest: Sendable, Codable, Equatable {
         predictTimeLimitSeconds = try c.decodeIfPresent(Double.self, forKey: .predictTimeLimitSeconds)
         cachePrompt = try c.decodeIfPresent(Bool.self, forKey: .cachePrompt) ?? true
         slot = try c.decodeIfPresent(Int.self, forKey: .slot)
+        chat = try c.decodeIfPresent([ChatMessage].self, forKey: .chat)
     }
 }
 

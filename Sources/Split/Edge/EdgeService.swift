@@ -48,6 +48,9 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         /// Trained exit heads (`edge-node train-exits`); nil loads the sidecar next to the model
         /// (`<model>.exits.gguf`) when there is one.
         public var exitHeadsPath: String?
+        /// A Jinja chat template used instead of the model's `tokenizer.chat_template` (for a
+        /// model without one); nil: the model's own.
+        public var chatTemplate: String? = nil
 
         public init(modelPath: String, splitLayer: Int?, encoding: ActivationEncoding = .f16,
                     link: EdgeLinkConfiguration?, workers: Int = 2, maxQueuedRequests: Int = 64,
@@ -104,6 +107,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     private let tokenizer: BPETokenizer
     /// Builds fill-in-the-middle prompts, or why this model cannot (it has no FIM tokens).
     private let fim: Result<FIMPrompt, FIMError>
+    /// Builds chat prompts with the model's (or the configured) chat template, or why it cannot.
+    private let chat: Result<ChatPrompt, ChatTemplateError>
     /// The model's trained stop/exit controller (the exit heads' when they have one, else the
     /// model file's or its sidecar's), if the stop rule is on.
     private let controller: ExitController?
@@ -154,6 +159,13 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
             fim = .success(try FIMPrompt(tokenizer: tokenizer, layout: configuration.infillLayout))
         } catch let error as FIMError {
             fim = .failure(error)
+        }
+        do {
+            chat = .success(try ChatPrompt(tokenizer: tokenizer, configuredTemplate: configuration.chatTemplate))
+        } catch let error as ChatTemplateError {
+            // A template the operator gave must work: refuse to start rather than fail every chat.
+            if configuration.chatTemplate != nil { throw error }
+            chat = .failure(error)
         }
         if let k = configuration.splitLayer, k < 0 || k > file.configuration.layerCount {
             throw ModelError.invalidConfiguration("split layer \(k) outside 0…\(file.configuration.layerCount)")
@@ -471,10 +483,22 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
 extension EdgeService {
     /// The prompt's token ids and what ends its generation: a FIM prompt built with the model's
     /// FIM tokens (ending also at its file separator, pad, ...) for an infill request, else the
-    /// tokenized prompt with BOS when the tokenizer adds one.
+    /// tokenized prompt with BOS when the tokenizer adds one; a chat request's conversation
+    /// rendered with the chat template, ending at its end-of-turn tokens.
     /// - Throws: `FIMError.unsupportedModel` for an infill request to a model without FIM tokens;
+    ///   `ChatTemplateError` for a chat request the template cannot render;
     ///   `CompletionError.invalidRequest` for an empty prompt.
     private func prepare(_ job: Job) throws -> (tokens: [Int32], bounds: GenerationBounds) {
+        if let messages = job.request.chat {
+            switch chat {
+            case .success(let builder):
+                return (try builder.tokens(for: messages), GenerationBounds(endTokens: builder.endTokens, cancellation: job.cancellation))
+            case .failure(.noTemplate) where !job.request.prompt.isEmpty:
+                break  // a plain prompt given alongside is used as it is (Ollama's template-less models)
+            case .failure(let error):
+                throw error
+            }
+        }
         guard let infill = job.request.infill else {
             var tokens = tokenizer.encode(job.request.prompt)
             if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, tokens.first != bos { tokens.insert(bos, at: 0) }
