@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: a cloud node and an edge node on loopback, CURVE keys and all, serving the
-# bundled code model through the split; a completion over the socket API and over HTTP, and the
-# same prompt run locally for comparison; then a robot control loop through the split (bundled policy).
+# bundled code model through the split; a completion over the socket API and over HTTP, the
+# same prompt run locally for comparison, and a fill-in-the-middle request (/infill); then a robot control loop through the split (bundled policy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -46,6 +46,11 @@ $BIN/edge-node complete --connect "ipc://$WORK/edge.sock" --prompt "$PROMPT" --m
 echo; echo "== OpenAI-compatible HTTP: POST /v1/completions"
 curl -s "http://127.0.0.1:$HTTP_PORT/v1/completions" -H 'Content-Type: application/json' \
     -d '{"prompt": "def is_prime(n):\n    ", "max_tokens": 32, "temperature": 0}'
+echo
+
+echo; echo "== fill-in-the-middle: POST /infill (what llama.vim / llama.vscode send), the model's FIM tokens"
+curl -s "http://127.0.0.1:$HTTP_PORT/infill" -H 'Content-Type: application/json' \
+    -d '{"input_prefix": "def read_lines(path):\n    with open(path) as f:\n        ", "input_suffix": "\n    return lines\n", "n_predict": 32, "temperature": 0}'
 echo
 
 POLICY=${POLICY:-models/split-robot-policy.gguf}
