@@ -77,10 +77,7 @@ struct EdgeCancellationTests {
         defer { edge.stop() }
         try await withOpenAIServer(edge) { baseURL in
             let port = UInt16(try #require(URL(string: baseURL)?.port))
-            let fd = try TCPSocket.connect(host: "127.0.0.1", port: port)
-            let body = #"{"prompt":"def main():\n","max_tokens":200,"temperature":0,"strategy":"local","stream":true}"#
-            try TCPSocket.write(fd, Array(("POST /v1/completions HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+            let fd = try Self.postLongCompletion(port: port, stream: true)
             var received: [UInt8] = []
             let started = Date()
             while !String(decoding: received, as: UTF8.self).contains("data: "), Date().timeIntervalSince(started) < 10 {
@@ -125,10 +122,7 @@ struct EdgeCancellationTests {
         defer { edge.stop() }
         try await withOpenAIServer(edge) { baseURL in
             let port = UInt16(try #require(URL(string: baseURL)?.port))
-            let fd = try TCPSocket.connect(host: "127.0.0.1", port: port)
-            let body = #"{"prompt":"def main():\n","max_tokens":200,"temperature":0,"strategy":"local","stream":false}"#
-            try TCPSocket.write(fd, Array(("POST /v1/completions HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+            let fd = try Self.postLongCompletion(port: port, stream: false)
             let running = try await eventually(within: 5) { edge.statistics.active == 1 }
             #expect(running, "the completion did not start")
             try await Task.sleep(nanoseconds: 200_000_000)
@@ -137,5 +131,15 @@ struct EdgeCancellationTests {
             #expect(stopped, "the generation was not cancelled within 3 s of the client leaving")
             #expect(edge.statistics.completed == 0)
         }
+    }
+
+    /// Opens a connection to the edge's HTTP port and sends a 200-token local completion on it,
+    /// streamed or not; returns the socket, so a test can close it mid-generation.
+    static func postLongCompletion(port: UInt16, stream: Bool) throws -> Int32 {
+        let fd = try TCPSocket.connect(host: "127.0.0.1", port: port)
+        let body = #"{"prompt":"def main():\n","max_tokens":200,"temperature":0,"strategy":"local","stream":"# + "\(stream)}"
+        try TCPSocket.write(fd, Array(("POST /v1/completions HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+        return fd
     }
 }

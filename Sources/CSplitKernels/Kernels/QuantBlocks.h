@@ -42,24 +42,11 @@ static inline float quant_half(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 #else
+#include "Half.h"
 static inline float quant_half(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff, bits;
-    if (exponent == 0 && mantissa == 0) {
-        bits = sign;
-    } else if (exponent == 0) {  // subnormal: normalise
-        exponent = 127 - 15 + 1;
-        while ((mantissa & 0x400) == 0) { mantissa <<= 1; exponent--; }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3ff) << 13);
-    } else if (exponent == 31) {
-        bits = sign | 0x7f800000 | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
+    return half_to_float(h);
 }
 #endif
 

@@ -60,13 +60,9 @@ static void decode_q3_k(const uint8_t *b, kblock *k) {
     k->zero = 4;
 }
 
-static void decode_q4_k(const uint8_t *b, kblock *k) {
-    const uint8_t *qs = b + 16;
-    for (int c = 0; c < 4; c++)
-        for (int l = 0; l < 32; l++) {
-            k->q[64 * c + l] = qs[32 * c + l] & 0xF;
-            k->q[64 * c + 32 + l] = qs[32 * c + l] >> 4;
-        }
+// Q4_K and Q5_K (scalar and vector decoders alike): d, dmin and eight 6-bit scale/min pairs,
+// each for 32 values (two 16-value sub-blocks).
+static inline void decode_k4_scales(const uint8_t *b, kblock *k) {
     for (int j = 0; j < 8; j++) {
         int scale, min;
         quant_scale_min_k4(j, b + 4, &scale, &min);
@@ -78,6 +74,16 @@ static void decode_q4_k(const uint8_t *b, kblock *k) {
     k->separate = 1;
 }
 
+static void decode_q4_k(const uint8_t *b, kblock *k) {
+    const uint8_t *qs = b + 16;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            k->q[64 * c + l] = qs[32 * c + l] & 0xF;
+            k->q[64 * c + 32 + l] = qs[32 * c + l] >> 4;
+        }
+    decode_k4_scales(b, k);
+}
+
 static void decode_q5_k(const uint8_t *b, kblock *k) {
     const uint8_t *qh = b + 16, *qs = b + 48;
     for (int c = 0; c < 4; c++)
@@ -85,15 +91,7 @@ static void decode_q5_k(const uint8_t *b, kblock *k) {
             k->q[64 * c + l] = (uint8_t)((qs[32 * c + l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4));
             k->q[64 * c + 32 + l] = (uint8_t)((qs[32 * c + l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4));
         }
-    for (int j = 0; j < 8; j++) {
-        int scale, min;
-        quant_scale_min_k4(j, b + 4, &scale, &min);
-        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
-        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
-    }
-    k->d = quant_half(b);
-    k->dmin = quant_half(b + 2);
-    k->separate = 1;
+    decode_k4_scales(b, k);
 }
 
 static void decode_q6_k(const uint8_t *b, kblock *k) {
@@ -128,15 +126,7 @@ static inline void decode_q4_k_fast(const uint8_t *b, kblock *k) {
         _mm256_store_si256((__m256i *)(k->q + 64 * c), _mm256_and_si256(v, low));
         _mm256_store_si256((__m256i *)(k->q + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
     }
-    for (int j = 0; j < 8; j++) {
-        int scale, min;
-        quant_scale_min_k4(j, b + 4, &scale, &min);
-        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
-        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
-    }
-    k->d = quant_half(b);
-    k->dmin = quant_half(b + 2);
-    k->separate = 1;
+    decode_k4_scales(b, k);
 }
 
 static inline void decode_q5_k_fast(const uint8_t *b, kblock *k) {
@@ -152,15 +142,7 @@ static inline void decode_q5_k_fast(const uint8_t *b, kblock *k) {
         _mm256_store_si256((__m256i *)(k->q + 64 * c + 32),
                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), h1));
     }
-    for (int j = 0; j < 8; j++) {
-        int scale, min;
-        quant_scale_min_k4(j, b + 4, &scale, &min);
-        k->scale[2 * j] = k->scale[2 * j + 1] = (int16_t)scale;
-        k->offset[2 * j] = k->offset[2 * j + 1] = (int16_t)min;
-    }
-    k->d = quant_half(b);
-    k->dmin = quant_half(b + 2);
-    k->separate = 1;
+    decode_k4_scales(b, k);
 }
 
 static inline void decode_q6_k_fast(const uint8_t *b, kblock *k) {

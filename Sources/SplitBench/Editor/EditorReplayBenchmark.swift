@@ -45,8 +45,6 @@ public struct EditorReplayBenchmark {
     /// Everything measured, and what the run was made of.
     public struct Result: Sendable, Codable {
         public var samples: [Sample]
-        /// The model had no FIM tokens: ordinary tokens stood in for them (latency only).
-        public var fimTokensStandIn: Bool
         /// Heartbeat round trip over the emulated link (median, seconds).
         public var roundTripSeconds: Double
         /// Requests whose text differed with and without reuse (must be 0).
@@ -56,13 +54,10 @@ public struct EditorReplayBenchmark {
     /// Runs the replay.
     /// - Throws: model, socket and daemon errors; `BenchmarkError` when a request fails.
     public func run(log: (String) -> Void = { _ in }) throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("split-editor-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let (path, standIn) = try Self.fimCapableModel(modelPath, in: directory)
-        if standIn { log("the model has no FIM tokens: four ordinary tokens stand in for them (latency only)") }
-
-        let file = try ModelFile(path: path)
+        let file = try ModelFile(path: modelPath)
+        // The edge refuses /infill for a model without FIM tokens; say so before starting anything.
+        guard let tokenizer = file.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
+        _ = try FIMTokens(tokenizer: tokenizer)
         let cloud = try LoopbackCloud(model: try file.load(), modelIdentity: try file.identity(), relay: EmulatedLink(link))
         defer { cloud.stop() }
         let roundTrip = try Self.heartbeatRoundTrip(cloud.link)
@@ -71,7 +66,7 @@ public struct EditorReplayBenchmark {
         let port = try Self.freePort()
         var quiet = Logger(label: "split.bench.editor")
         quiet.logLevel = .critical
-        var service = EdgeService.Configuration(modelPath: path, splitLayer: splitLayer, encoding: .f32, link: cloud.link,
+        var service = EdgeService.Configuration(modelPath: modelPath, splitLayer: splitLayer, encoding: .f32, link: cloud.link,
                                                 workers: workers)
         service.infillLayout = layout
         let daemon = try EdgeDaemon.build(
@@ -108,7 +103,7 @@ public struct EditorReplayBenchmark {
             }
             log("\(strategy): \(session.requests.count) requests with and without reuse")
         }
-        return Result(samples: samples, fimTokensStandIn: standIn, roundTripSeconds: roundTrip, textMismatches: mismatches)
+        return Result(samples: samples, roundTripSeconds: roundTrip, textMismatches: mismatches)
     }
 
     /// One streamed `/infill` of `request`: with reuse on `slot`, or without (`slot` nil).
@@ -117,34 +112,6 @@ public struct EditorReplayBenchmark {
                                    "temperature": 0, "strategy": strategy, "cache_prompt": slot != nil]
         if let slot { body["id_slot"] = slot }
         return try InfillClient.infill(port: port, body: body)
-    }
-
-    /// `path` itself when its tokenizer has FIM tokens; else a copy in `directory` whose GGUF
-    /// names the vocabulary's last four ordinary tokens as FIM prefix, suffix, middle and file
-    /// separator, so the infill path runs end to end (what the model writes then means nothing:
-    /// the copy is for latency only).
-    static func fimCapableModel(_ path: String, in directory: URL) throws -> (path: String, standIn: Bool) {
-        let model = try ModelFile(path: path)
-        guard let tokenizer = model.tokenizer else { throw ModelError.missingMetadata("tokenizer") }
-        if (try? FIMTokens(tokenizer: tokenizer)) != nil { return (path, false) }
-        let file = try GGUFFile(path: path)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        var writer = GGUFWriter(alignment: file.alignment)
-        for key in file.metadataKeys {
-            if let value = file.value(forKey: key) { writer.setMetadata(key, value) }
-        }
-        let last = UInt32(model.configuration.vocabularySize - 1)
-        for (offset, name) in ["fim_pre", "fim_suf", "fim_mid", "fim_sep"].enumerated() {
-            writer.setMetadata("tokenizer.ggml.\(name)_token_id", .uint32(last - 3 + UInt32(offset)))
-        }
-        for tensor in file.tensors {
-            guard let count = tensor.byteCount else { throw BenchmarkError("tensor \(tensor.name) has no byte size") }
-            writer.addTensor(name: tensor.name, shape: tensor.shape, typeCode: tensor.typeCode,
-                             data: Array(bytes[tensor.fileOffset..<(tensor.fileOffset + count)]))
-        }
-        let copy = directory.appendingPathComponent("fim-" + (path as NSString).lastPathComponent).path
-        try writer.write(to: copy)
-        return (copy, true)
     }
 
     /// The median of 50 heartbeats to the cloud over `link`.
