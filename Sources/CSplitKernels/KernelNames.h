@@ -28,6 +28,8 @@
 #define split_quantize_q8k_activation SPLIT_PATH_NAME(split_quantize_q8k_activation)
 #define split_gemm_k SPLIT_PATH_NAME(split_gemm_k)
 #define split_dequantize_k SPLIT_PATH_NAME(split_dequantize_k)
+#define split_gemm_iq4_xs SPLIT_PATH_NAME(split_gemm_iq4_xs)
+#define split_dequantize_iq4_xs SPLIT_PATH_NAME(split_dequantize_iq4_xs)
 #define split_attention SPLIT_PATH_NAME(split_attention)
 #define split_softmax SPLIT_PATH_NAME(split_softmax)
 #define split_log_sum_exp SPLIT_PATH_NAME(split_log_sum_exp)

@@ -34,6 +34,9 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
     case SPLIT_WEIGHT_IQ4_NL:
         split_gemm_legacy(job->type, part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
+    case SPLIT_WEIGHT_IQ4_XS:
+        split_gemm_iq4_xs(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
+        break;
     default:
         split_gemm_k(job->type, part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
@@ -72,6 +75,7 @@ void split_dequantize_blocks(int type, const void *source, float *destination, s
     case SPLIT_WEIGHT_Q2_K: case SPLIT_WEIGHT_Q3_K: case SPLIT_WEIGHT_Q4_K: case SPLIT_WEIGHT_Q5_K: case SPLIT_WEIGHT_Q6_K:
         split_dequantize_k(type, source, destination, count);
         break;
+    case SPLIT_WEIGHT_IQ4_XS: split_dequantize_iq4_xs(source, destination, count); break;
     default: break;
     }
 }

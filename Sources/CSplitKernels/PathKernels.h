@@ -10,6 +10,7 @@
 #include "Kernels/QuantQ8.c"
 #include "Kernels/QuantLegacy.c"
 #include "Kernels/QuantK.c"
+#include "Kernels/QuantIQ4XS.c"
 #include "Kernels/Attention.c"
 #include "Kernels/Elementwise.c"
 

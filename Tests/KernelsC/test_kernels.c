@@ -109,27 +109,33 @@ static const block_type block_types[] = {
     {SPLIT_WEIGHT_Q5_1, "q5_1", 24, 32, {0, 2}},      {SPLIT_WEIGHT_IQ4_NL, "iq4_nl", 18, 32, {0, -1}},
     {SPLIT_WEIGHT_Q2_K, "q2_k", 84, 256, {80, 82}},   {SPLIT_WEIGHT_Q3_K, "q3_k", 110, 256, {108, -1}},
     {SPLIT_WEIGHT_Q4_K, "q4_k", 144, 256, {0, 2}},    {SPLIT_WEIGHT_Q5_K, "q5_k", 176, 256, {0, 2}},
-    {SPLIT_WEIGHT_Q6_K, "q6_k", 210, 256, {208, -1}},
+    {SPLIT_WEIGHT_Q6_K, "q6_k", 210, 256, {208, -1}}, {SPLIT_WEIGHT_IQ4_XS, "iq4_xs", 136, 256, {0, -1}},
 };
 
+// The types whose input is quantized as Q8_K: the k-quants and IQ4_XS.
+static int takes_q8k(int type) {
+    return (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) || type == SPLIT_WEIGHT_IQ4_XS;
+}
 static size_t activation_stride(const split_kernel_table *p, int type, size_t cols) {
     if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1) return p->q8_1_activation_stride(cols);
-    if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) return p->q8k_activation_stride(cols);
+    if (takes_q8k(type)) return p->q8k_activation_stride(cols);
     return p->q8_activation_stride(cols);
 }
 static void quantize(const split_kernel_table *p, int type, const float *x, size_t n, size_t cols, void *xq) {
     if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1) p->quantize_q8_1_activation(x, n, cols, xq);
-    else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->quantize_q8k_activation(x, n, cols, xq);
+    else if (takes_q8k(type)) p->quantize_q8k_activation(x, n, cols, xq);
     else p->quantize_q8_activation(x, n, cols, xq);
 }
 static void gemm(const split_kernel_table *p, int type, const void *w, const void *xq, size_t n, float *y,
                  size_t ldy, size_t rows, size_t cols) {
     if (type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xq, n, y, ldy, 0, rows, cols);
+    else if (type == SPLIT_WEIGHT_IQ4_XS) p->gemm_iq4_xs(w, xq, n, y, ldy, 0, rows, cols);
     else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->gemm_k(type, w, xq, n, y, ldy, 0, rows, cols);
     else p->gemm_legacy(type, w, xq, n, y, ldy, 0, rows, cols);
 }
 static void dequantize(const split_kernel_table *p, int type, const void *w, float *out, size_t count) {
     if (type == SPLIT_WEIGHT_Q8_0) p->dequantize_q8_0(w, out, count);
+    else if (type == SPLIT_WEIGHT_IQ4_XS) p->dequantize_iq4_xs(w, out, count);
     else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->dequantize_k(type, w, out, count);
     else p->dequantize_legacy(type, w, out, count);
 }
@@ -165,8 +171,9 @@ static void test_block_weights(const split_kernel_table *p) {
                     gemm(p, t->type, w, xq, n, y, rows, rows, cols);
                     gemm(ref, t->type, w, xq_ref, n, want, rows, rows, cols);
                     expect_close(path_name, t->name, y, want, n * rows, 1e-4, cols);
-                    // NEON's Q8_0 and legacy kernels sum and scale in the scalar kernel's order: the same bits.
-                    if (t->values == 32 && strncmp(path_name, "neon", 4) == 0)
+                    // NEON's Q8_0 and legacy kernels sum and scale in the scalar kernel's order, and every
+                    // path's IQ4_XS sums one exact integer per super-block: the same bits.
+                    if ((t->values == 32 && strncmp(path_name, "neon", 4) == 0) || t->type == SPLIT_WEIGHT_IQ4_XS)
                         expect_same(path_name, "scalar bits", y, want, n * rows, cols);
                     for (size_t j = 0; j < n; j++) {
                         gemm(p, t->type, w, (const uint8_t *)xq + j * stride, 1, single, rows, rows, cols);

@@ -7,7 +7,7 @@ import Testing
 /// tools/fixtures/make_quant_fixtures.py), and batched rows against rows alone.
 @Suite("Quantized weight types")
 struct QuantizedWeightTests {
-    static let types: [WeightType] = [.q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k]
+    static let types: [WeightType] = [.q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k, .iq4_xs]
 
     /// One fixture: a rows × columns matrix as llama.cpp quantized it, n input vectors, the
     /// values gguf-py dequantizes it to, and llama.cpp's products.
@@ -62,7 +62,7 @@ struct QuantizedWeightTests {
         }
     }
 
-    @Test("every quantized type's products agree with llama.cpp's to 1e-5 of the largest (measured ≤ 7e-7), far closer than exact products of the dequantized weights",
+    @Test("every quantized type's products agree with llama.cpp's to 1e-5 of the largest (measured ≤ 7e-7; 0 for the legacy types and IQ4_XS), far closer than exact products of the dequantized weights",
           arguments: types)
     func productsMatchLlamaCpp(type: WeightType) throws {
         let fixture = try Fixture(type)
@@ -164,7 +164,7 @@ struct MalformedQuantizedTensorTests {
     }
 
     @Test("a GGUF whose quantized rows are not whole blocks is refused when opened, naming the tensor and type",
-          arguments: [(WeightType.q4_k, 320), (.q6_k, 576), (.q4_0, 48), (.q5_1, 100)])
+          arguments: [(WeightType.q4_k, 320), (.q6_k, 576), (.q4_0, 48), (.q5_1, 100), (.iq4_xs, 384)])
     func partialBlockRowsRefused(type: WeightType, rowLength: Int) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -181,7 +181,7 @@ struct MalformedQuantizedTensorTests {
         }
     }
 
-    @Test("a GGUF whose quantized tensor is cut short is refused when opened", arguments: [WeightType.q4_k, .q6_k, .q4_0, .q3_k])
+    @Test("a GGUF whose quantized tensor is cut short is refused when opened", arguments: [WeightType.q4_k, .q6_k, .q4_0, .q3_k, .iq4_xs])
     func truncatedTensorRefused(type: WeightType) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

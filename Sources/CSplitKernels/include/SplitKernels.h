@@ -82,6 +82,12 @@ void split_gemm_k(int type, const void *w, const void *xq, size_t n, float *y, s
                   size_t row_begin, size_t row_end, size_t cols);
 /// Expands `count` values (whole super-blocks) of Q2_K … Q6_K into f32.
 void split_dequantize_k(int type, const void *source, float *destination, size_t count);
+/// y[j * ldy + r] = dot(w[r, :], x_j) for IQ4_XS rows and Q8_K vectors; bit-identical per (r, j)
+/// whatever n and the row range, and the same bits in every path.
+void split_gemm_iq4_xs(const void *w, const void *xq, size_t n, float *y, size_t ldy,
+                       size_t row_begin, size_t row_end, size_t cols);
+/// Expands `count` values (whole super-blocks) of IQ4_XS into f32.
+void split_dequantize_iq4_xs(const void *source, float *destination, size_t count);
 #endif
 
 #ifndef SPLIT_KERNELS_POOL_H
@@ -100,7 +106,7 @@ enum {
     SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_WEIGHT_Q8_0 = 3,
     SPLIT_WEIGHT_Q4_0 = 4, SPLIT_WEIGHT_Q4_1 = 5, SPLIT_WEIGHT_Q5_0 = 6, SPLIT_WEIGHT_Q5_1 = 7,
     SPLIT_WEIGHT_Q2_K = 8, SPLIT_WEIGHT_Q3_K = 9, SPLIT_WEIGHT_Q4_K = 10, SPLIT_WEIGHT_Q5_K = 11, SPLIT_WEIGHT_Q6_K = 12,
-    SPLIT_WEIGHT_IQ4_NL = 13
+    SPLIT_WEIGHT_IQ4_NL = 13, SPLIT_WEIGHT_IQ4_XS = 14
 };
 /// Expands `count` values (whole blocks) of GGML blocks of `type` (Q8_0, a legacy or a k-quant
 /// type) into f32, with ggml's dequantize_row arithmetic.
@@ -201,6 +207,9 @@ enum {
       (type, w, xq, n, y, ldy, row_begin, row_end, cols))                                                       \
     X(void, dequantize_k, (int type, const void *source, float *destination, size_t count),                     \
       (type, source, destination, count))                                                                       \
+    X(void, gemm_iq4_xs, (const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,      \
+                          size_t row_end, size_t cols), (w, xq, n, y, ldy, row_begin, row_end, cols))           \
+    X(void, dequantize_iq4_xs, (const void *source, float *destination, size_t count), (source, destination, count)) \
     X(void, attention, (const float *query, size_t rows, size_t start, const float *keys, const float *values,  \
                         size_t head_count, size_t kv_head_count, size_t head_dim, size_t query_width,           \
                         size_t kv_width, float scale, size_t window, float softcap, float *scores, float *output, \

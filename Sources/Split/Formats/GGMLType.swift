@@ -37,6 +37,7 @@ public struct GGMLType: Sendable, Equatable {
         case 13: return .q5_k
         case 14: return .q6_k
         case 20: return .iq4_nl
+        case 23: return .iq4_xs
         case 30: return .bf16
         default: return nil
         }
@@ -58,6 +59,7 @@ public struct GGMLType: Sendable, Equatable {
         case .q5_k: return 13
         case .q6_k: return 14
         case .iq4_nl: return 20
+        case .iq4_xs: return 23
         case .bf16: return 30
         }
     }

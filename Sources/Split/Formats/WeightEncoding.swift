@@ -22,7 +22,7 @@ public enum WeightEncoding {
             return littleEndianBytes(values.map(bfloat16Bits))
         case .q8_0:
             return quantizeQ8_0(values)
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k, .iq4_nl:
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q4_k, .q5_k, .q6_k, .iq4_nl, .iq4_xs:
             return nil
         }
     }

@@ -2,19 +2,20 @@
 /// these and refuse everything else with an error naming the type.
 ///
 /// Besides the plain float types, GGML's quantized blocks: Q8_0 and the legacy Q4_0, Q4_1, Q5_0,
-/// Q5_1 and IQ4_NL (32 values a block), and the k-quants Q2_K … Q6_K (256 values a super-block).
+/// Q5_1 and IQ4_NL (32 values a block), and the k-quants Q2_K … Q6_K and IQ4_XS (256 values a
+/// super-block).
 public enum WeightType: String, Sendable, Equatable, CaseIterable {
     case f32, f16, bf16, q8_0
     case q4_0, q4_1, q5_0, q5_1
     case q2_k, q3_k, q4_k, q5_k, q6_k
-    case iq4_nl
+    case iq4_nl, iq4_xs
 
     /// Values per block (1 for the plain types): a row must be a whole number of them.
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: return 1
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl: return 32
-        case .q2_k, .q3_k, .q4_k, .q5_k, .q6_k: return 256
+        case .q2_k, .q3_k, .q4_k, .q5_k, .q6_k, .iq4_xs: return 256
         }
     }
 
@@ -34,6 +35,7 @@ public enum WeightType: String, Sendable, Equatable, CaseIterable {
         case .q4_k: return 144
         case .q5_k: return 176
         case .q6_k: return 210
+        case .iq4_xs: return 136 // f16 d, 8 six-bit scales, 128 bytes of IQ4_NL-table nibbles
         }
     }
 

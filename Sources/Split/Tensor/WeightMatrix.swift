@@ -2,8 +2,8 @@ import CSplitKernels
 
 /// A linear layer's weight, `[rows = out features, columns = in features]`, row-major, kept in
 /// the encoding the model file stores it in (f32, f16, bf16 or GGML's quantized blocks: Q8_0,
-/// Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K … Q6_K), usually pointing straight into the mapped file so the
-/// weights are never copied.
+/// Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K … Q6_K, IQ4_XS), usually pointing straight into the mapped
+/// file so the weights are never copied.
 public final class WeightMatrix: @unchecked Sendable {
     // Safe to send: the storage is immutable after init and kept alive by `owner`.
     public enum Storage {
@@ -137,6 +137,7 @@ public final class WeightMatrix: @unchecked Sendable {
         case .q5_k: return Int32(SPLIT_WEIGHT_Q5_K)
         case .q6_k: return Int32(SPLIT_WEIGHT_Q6_K)
         case .iq4_nl: return Int32(SPLIT_WEIGHT_IQ4_NL)
+        case .iq4_xs: return Int32(SPLIT_WEIGHT_IQ4_XS)
         }
     }
 
