@@ -17,9 +17,28 @@ enum Fixtures {
     }
 
     static func golden(_ model: String) throws -> Golden {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path("models/\(model)/golden.json")))
+        try decode(Golden.self, "models/\(model)/golden.json")
+    }
+
+    /// llama.cpp's logits for a golden model's prompt (tools/fixtures/check_with_llamacpp.py --write).
+    struct LlamaCppLogits: Decodable {
+        struct Generator: Decodable {
+            let llamaCppPython: String
+            let llamaCppCommit: String
+        }
+        let generator: Generator
+        let promptIds: [Int32]
+        let logits: [[Float]]
+    }
+
+    static func llamaCppLogits(_ model: String) throws -> LlamaCppLogits {
+        try decode(LlamaCppLogits.self, "models/\(model)/llamacpp.json")
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ relative: String) throws -> T {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path(relative)))
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(Golden.self, from: data)
+        return try decoder.decode(type, from: data)
     }
 }
