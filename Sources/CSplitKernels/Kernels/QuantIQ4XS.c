@@ -109,11 +109,51 @@ static inline float xs_lane_sum(const float l[8]) {
     return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
 }
 
+#if defined(__AVX2__)
+// One vector (decode): xs_dot's arithmetic on a block straight from its bytes, the lanes kept in a
+// register (same integers, same fma, same bits). A 4096 × 4096 GEMV (in cache, one thread, Zen 3,
+// 2026-12-06): 0.87 ms through xs_block, 0.76 ms so, against Q4_K's fused dot 0.66-0.68 ms.
+static inline __m256 xs_dot1(const uint8_t *b, const uint8_t *x, __m256 lanes) {
+    const __m128i table = _mm_loadu_si128((const __m128i *)quant_iq4_values), low = _mm_set1_epi8(0xF);
+    uint16_t high;
+    memcpy(&high, b + 2, 2);
+    __m256i acc = _mm256_setzero_si256();
+    for (int s = 0; s < 8; s++) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * s));
+        __m256i w = _mm256_set_m128i(_mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low)),
+                                     _mm_shuffle_epi8(table, _mm_and_si128(q, low)));
+        __m256i v = _mm256_loadu_si256((const __m256i *)(x + Q8K_QS + 32 * s));
+        __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(v, w));
+        int scale = (((b[4 + s / 2] >> (4 * (s % 2))) & 0xF) | (((high >> (2 * s)) & 3) << 4)) - 32;
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16((int16_t)scale)));
+    }
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return _mm256_fmadd_ps(_mm256_set1_ps(quant_half(b) * dx), _mm256_cvtepi32_ps(acc), lanes);
+}
+#endif
+
 // Each row's super-blocks are decoded once and dotted with up to XS_VECTORS vectors.
 #define XS_VECTORS 16
 void split_gemm_iq4_xs(const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
     size_t blocks = cols / QK, row_bytes = blocks * IQ4_XS_BYTES, xs = blocks * Q8K_BYTES;
+#if defined(__AVX2__)
+    if (n == 1) {
+        for (size_t r = row_begin; r < row_end; r++) {
+            const uint8_t *row = (const uint8_t *)w + r * row_bytes;
+            __m256 lanes = _mm256_setzero_ps();
+            for (size_t b = 0; b < blocks; b++) {
+                __builtin_prefetch(row + (b + 4) * IQ4_XS_BYTES);
+                lanes = xs_dot1(row + b * IQ4_XS_BYTES, (const uint8_t *)xq + b * Q8K_BYTES, lanes);
+            }
+            float sums[8];
+            _mm256_storeu_ps(sums, lanes);
+            y[r] = xs_lane_sum(sums);
+        }
+        return;
+    }
+#endif
     xs_block k;
     for (size_t r = row_begin; r < row_end; r++) {
         const uint8_t *row = (const uint8_t *)w + r * row_bytes;
