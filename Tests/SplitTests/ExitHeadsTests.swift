@@ -121,26 +121,31 @@ struct ExitHeadsTests {
         #expect(disrupted.accepted < shared.accepted, "random adapters draft worse than the trained shared head")
     }
 
-    @Test("on the model trained without the exit loss, its committed trained heads load from beside it, draft more accepted tokens, and split-spec stays the full model's")
+    @Test("on the model trained without the exit loss, its committed trained heads load from beside it, draft more accepted tokens at layer 4, and split-spec stays the full model's at layers 4 and 6")
     func committedHeadsOnTheNoExitModel() throws {
         let path = BundledModelTests.models.appendingPathComponent("split-code-7m-noexit.gguf").path
         let split = try LoopbackSplit(modelPath: path)
         defer { split.stop() }
         let heads = try #require(try ExitHeads.load(for: split.file))
-        #expect(heads.adapters.keys.sorted() == [2, 4])
+        #expect(heads.adapters.keys.sorted() == [4, 6])
         let local = try LocalGenerator(model: split.model, tokenizer: split.tokenizer)
-        let generator = try split.generator(splitLayer: 4)
-        var accepted: [Bool: Int] = [:]
-        for prompt in try split.heldOutPrompts(6) {
-            let request = CompletionRequest(prompt: prompt, maxTokens: 24)
-            let want = try local.generate(request).tokens
-            for trained in [false, true] {
-                generator.exitHeads = trained ? heads : nil
-                let report = try generator.generate(request, decoding: .speculative(draftLength: 4, adaptive: false))
-                #expect(report.result.tokens == want)
-                accepted[trained, default: 0] += report.counts.acceptedDrafts
+        // Layer 4's head drafts more accepted tokens; at layer 6 the shared head already agrees
+        // about as often (BENCHMARKS.md), so there only exactness is checked.
+        var accepted: [Int: [Bool: Int]] = [:]
+        for k in [4, 6] {
+            let generator = try split.generator(splitLayer: k)
+            for prompt in try split.heldOutPrompts(6) {
+                let request = CompletionRequest(prompt: prompt, maxTokens: 24)
+                let want = try local.generate(request).tokens
+                for trained in [false, true] {
+                    generator.exitHeads = trained ? heads : nil
+                    let report = try generator.generate(request, decoding: .speculative(draftLength: 4, adaptive: false))
+                    #expect(report.result.tokens == want, "k = \(k), trained heads: \(trained)")
+                    accepted[k, default: [:]][trained, default: 0] += report.counts.acceptedDrafts
+                }
             }
         }
-        #expect(accepted[true]! > accepted[false]!, "accepted drafts: shared head \(accepted[false]!), trained \(accepted[true]!)")
+        let atFour = accepted[4]!
+        #expect(atFour[true]! > atFour[false]!, "accepted drafts at k = 4: shared head \(atFour[false]!), trained \(atFour[true]!)")
     }
 }
