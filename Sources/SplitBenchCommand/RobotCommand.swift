@@ -91,9 +91,12 @@ struct RobotCommand: ParsableCommand {
         for d in delay {
             guard let sync = rows.first(where: { $0.delaySteps == d && $0.mode == .sync && $0.quantRatio == 1 }) else { continue }
             for row in rows where row.delaySteps == d && !(row.mode == .sync && row.quantRatio == 1) {
-                var line = String(format: "d=%d r=%d %@ o=%d: %@ %.2fx faster, reaction p50 %.2fx lower, success %+.1f points",
+                // A mode that never acted on a disturbance (the blend at large d) has no reaction to compare.
+                let reaction = row.reactionSteps.isEmpty ? "no reactions"
+                    : String(format: "reaction p50 %.2fx lower", sync.reactionP50 / max(row.reactionP50, 1e-9))
+                var line = String(format: "d=%d r=%d %@ o=%d: %@ %.2fx faster, %@, success %+.1f points",
                                   d, row.quantRatio, row.mode.rawValue, row.overlapSteps, second,
-                                  sync.completionSeconds / row.completionSeconds, sync.reactionP50 / max(row.reactionP50, 1e-9),
+                                  sync.completionSeconds / row.completionSeconds, reaction,
                                   100 * (row.tracking.successRate - sync.tracking.successRate))
                 if row.mode == .futureStateAsync,
                    let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlapSteps == row.overlapSteps

@@ -70,6 +70,24 @@ struct ArmPathTests {
         #expect(abs(path.trackingError(at: off, target: second) - 0.1) < 1e-9)
     }
 
+    @Test("the arm policy imitates the teleoperated expert, through a next waypoint and from a moving state")
+    func armPolicy() throws {
+        let path = BundledModelTests.models.appendingPathComponent("split-robot-policy-arm.gguf").path
+        let policy = try TransformerPolicy(model: try ModelFile(path: path).load())
+        #expect(policy.horizon == 32)
+        let expert = ScriptedExpert.teleoperated(horizon: 32)
+        var worst = 0.0
+        for (p, v, g, n) in [(Point2(0, 0), Point2(0, 0), Point2(0.5, 0.3), Point2(0.5, 0.3)),
+                             (Point2(-0.6, 0.2), Point2(0.3, -0.2), Point2(-0.4, 0.1), Point2(0.2, 0.6)),
+                             (Point2(0.3, 0.3), Point2(0.1, 0.3), Point2(0.5, 0.6), Point2(-0.2, 0.5))] {
+            let state = RobotState(position: p, velocity: v)
+            let learned = try policy.chunk(state: state, target: g, next: n)
+            #expect(learned.count == 32)
+            for (a, b) in zip(learned, expert.chunk(state: state, target: g, next: n)) { worst = max(worst, length(a - b)) }
+        }
+        #expect(worst < 0.05, "largest difference from the expert \(worst)")
+    }
+
     @Test("act requests take a target of 2 numbers or 4 (with the next waypoint), and refuse 3")
     func actTargets() throws {
         let four = try ActRequest(state: [0, 0, 0, 0], target: [0.1, 0.2, 0.3, 0.4]).validated(policyHorizon: 32)
@@ -91,6 +109,29 @@ struct ArmPathTests {
         #expect(future.unfinishedCourses == 0)
         #expect(future.completionSeconds < naive.completionSeconds)
         #expect((future.course?.meanTrackingError ?? 1) < (naive.course?.meanTrackingError ?? 0))
+    }
+
+    @Test("future-state async with a delay estimate beyond the actions left rolls through the hold and starts the chunk at its arrival")
+    func futureStateThroughTheHold() {
+        var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(),
+                                                               overlapSteps: 4))
+        let state = RobotState(position: .zero)
+        let chunk = ScriptedExpert(horizon: 32).chunk(state: state, target: Point2(0.6, 0))
+        guard let first = session.plan(step: 0, state: state, target: Point2(0.6, 0)) else {
+            Issue.record("no first request")
+            return
+        }
+        session.receive(chunk, for: first.id, atStep: 10, latencySteps: 10)
+        for step in 10..<38 { _ = session.execute(step: step, state: state) }
+        guard let next = session.plan(step: 38, state: state, target: Point2(0.6, 0)) else {
+            Issue.record("no request with 4 actions left")
+            return
+        }
+        // Estimated delay 10: 4 buffered actions, then 6 periods holding the last one.
+        #expect(next.startStep == 48)
+        let robot = PointMassRobot()
+        let held = Array(chunk[28...31]) + Array(repeating: chunk[31], count: 6)
+        #expect(next.state == held.reduce(state) { robot.step($0, command: $1) })
     }
 
     @Test("after adopting sync the session waits for its buffer to run out; a chunk asked for in async is still spliced as async")

@@ -77,9 +77,11 @@ public struct ControlSession: Sendable {
         if startsAtBufferEnd(settings.mode) && settings.mode == .naiveAsync {
             startStep = step + remaining
         } else if settings.mode == .futureStateAsync {
-            // The chunk cycle starts the next chunk where the buffer ends; otherwise after the
-            // estimated delay.
-            let d = settings.overlapSteps == nil ? delay.steps : remaining
+            // The chunk cycle starts the next chunk where the buffer ends, or, when the delay
+            // estimate is longer, on its arrival, the robot holding its last command meanwhile
+            // (rolled through too; with nothing buffered it starts on arrival from the state
+            // now); outside the cycle after the estimated delay.
+            let d = settings.overlapSteps == nil ? delay.steps : remaining == 0 ? 0 : max(remaining, delay.steps)
             let hold = lastCommand ?? state.position
             var commands: [Point2] = []
             commands.reserveCapacity(d)

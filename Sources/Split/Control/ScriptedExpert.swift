@@ -25,6 +25,9 @@ public struct ScriptedExpert: ChunkPolicy {
         ScriptedExpert(robot: .arm, horizon: horizon, pace: PointMassRobot.arm.maxSpeed / 3)
     }
 
+    /// `horizon` commanded positions from `state` to `target`, stopping there.
+    public func chunk(state: RobotState, target: Point2) -> [Point2] { chunk(state: state, target: target, next: target) }
+
     /// `horizon` commanded positions from `state` through `target` toward `next`.
     public func chunk(state: RobotState, target: Point2, next: Point2) -> [Point2] {
         let first = target - state.position, second = next - target
