@@ -67,6 +67,6 @@ $BIN/edge-node serve --policy "$POLICY" --policy-split-layer "$POLICY_SPLIT_LAYE
 PIDS+=($!)
 wait_for "$WORK/robot-edge.log" "edge node serving"
 echo "== a 30 Hz control loop (simulated point mass tracking a jumping target) for 5 s per mode, through the split"
-$BIN/split-bench robot-loop --connect "ipc://$WORK/robot.sock" --steps 150 --seeds 1 --horizon 16
+$BIN/split-bench robot-loop --connect "ipc://$WORK/robot.sock" --steps 150 --seeds 1 --horizon 16 --robot point-mass
 
 echo; echo "== done: the nodes stop now"

@@ -2,12 +2,13 @@
 # Wall-clock robot control through real daemons: a cloud-node serving the robot policy's tail,
 # an emulated 40 ms RTT link (split-bench relay), an edge-node serving the `act` API with layers
 # [0, k) of the policy, and `split-bench robot-loop` running the robot benchmark's tasks (H = 32,
-# pushes, target jumps) at 30 Hz in each mode.
-# Usage: scripts/robot-wallclock.sh [BIN=.build/release] (set POLICY, K, RTT_MS, STEPS, COURSE=--course; more robot-loop options as arguments)
+# the arm, pushes, target jumps; the course a path with --path) at 30 Hz in each mode.
+# Usage: scripts/robot-wallclock.sh [BIN=.build/release] (set POLICY, K, RTT_MS, STEPS, COURSE=--course; more robot-loop
+# options as arguments, e.g. --path --quant-ratio 2 --seeds 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
-POLICY=${POLICY:-models/split-robot-policy-h32.gguf}
+POLICY=${POLICY:-models/split-robot-policy-arm.gguf}
 K=${K:-2}
 RTT_MS=${RTT_MS:-40}
 STEPS=${STEPS:-450}

@@ -11,8 +11,14 @@ struct RobotCommand: ParsableCommand {
         commandName: "robot",
         abstract: "Robot control benchmark in VLASH's setup: sync, naive async, future-state async, RTC-style blend on a simulated clock.")
 
-    @Option(name: .long, help: "Policy: a .gguf robot policy, or 'expert' for the scripted expert (H = --horizon).")
-    var policy: String = "models/split-robot-policy-h32.gguf"
+    @Option(name: .long, help: "Policy: a .gguf robot policy, or 'expert' for the scripted expert of --robot (H = --horizon).")
+    var policy: String = "models/split-robot-policy-arm.gguf"
+
+    @Option(name: .long, help: "Robot: arm (acceleration limit; demonstrations at a third of the speed limit, split-robot-policy-arm) or point-mass (the first policies').")
+    var robot: RobotKind = .arm
+
+    @Flag(name: .long, help: "Second task: a path passed through (the next waypoint shown) instead of a course of stops.")
+    var path = false
 
     @Option(name: .long, help: "Chunk length of the scripted expert (a .gguf policy has its own).")
     var horizon: Int = 32
@@ -35,8 +41,8 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Future-state roll-forward: dynamics (point-mass model from the measured state) or commanded (VLASH's last action).")
     var rollForward: RollForward = .dynamics
 
-    @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
-    var quantRatio: Int = 1
+    @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period (repeatable).")
+    var quantRatio: [Int] = [1]
 
     @Flag(name: .long, help: "Tracking task with a target circling without stop (0.6 units/s) instead of the jumping one.")
     var orbit = false
@@ -44,7 +50,7 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Write the rows (with every reaction) as JSON to this file.")
     var json: String?
 
-    @Option(name: .long, help: "Write a per-step trace (tracking task, seed 1) of each mode at --trace-delay to this CSV.")
+    @Option(name: .long, help: "Write a per-step trace (tracking task, or with --path the path; seed 1; the first --quant-ratio) of each mode at --trace-delay to this CSV.")
     var traceCsv: String?
 
     @Option(name: .long, help: "Delay of the traced runs.")
@@ -52,38 +58,52 @@ struct RobotCommand: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(1)
-        let chunkPolicy: any ChunkPolicy = policy == "expert"
-            ? ScriptedExpert(horizon: horizon) : try TransformerPolicy(model: try ModelFile(path: policy).load())
+        let expert = robot == .arm ? ScriptedExpert.teleoperated(horizon: horizon) : ScriptedExpert(horizon: horizon)
+        let chunkPolicy: any ChunkPolicy = policy == "expert" ? expert : try TransformerPolicy(model: try ModelFile(path: policy).load())
         let roll: any StateRollForward = rollForward == .dynamics ? DynamicsRollForward() : CommandedTargetRollForward()
         var benchmark = RobotBenchmark(delays: delay, overlaps: overlap, seeds: (1...UInt64(max(1, seeds))).map { $0 }, modes: mode,
                                        horizon: chunkPolicy.horizon, jitterSteps: jitter, rollForward: roll)
-        benchmark.actionQuantRatio = quantRatio
         benchmark.orbitingTarget = orbit
-        print("policy \(policy), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), action quant ratio \(quantRatio), roll-forward \(rollForward), \(seeds) seeds, "
-              + "jitter \(jitter); tracking\(orbit ? " (orbiting target)" : "") \(benchmark.trackingSteps) steps + course, pushes and target jumps at seeded random times")
-        print("| d | mode | overlap | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        benchmark.pathTask = path
+        if robot == .arm { benchmark.useArm() }
+        let second = path ? "path" : "course"
+        print("policy \(policy), robot \(robot.rawValue) (disturbances every \(benchmark.disturbanceGap) steps, success within \(benchmark.successWindowSteps) steps), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), action quant ratio \(quantRatio), "
+              + "roll-forward \(rollForward), \(seeds) seeds, jitter \(jitter); tracking\(orbit ? " (orbiting target)" : "") "
+              + "\(benchmark.trackingSteps) steps + \(second), pushes and target jumps at seeded random times")
+        print("| d | r | mode | overlap | success % | \(second) s | tracking err | \(second) err | reaction p50 / p90 steps | rms jerk | idle steps |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         let started = Date()
-        let rows = benchmark.run(policy: chunkPolicy) { row in
-            let t = row.tracking
-            print(String(format: "| %d | %@ | %@ | %.1f | %.2f%@ | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
-                         row.mode.rawValue, row.mode.usesOverlap ? "\(row.overlapSteps)" : "-", 100 * t.successRate,
-                         row.completionSeconds, row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
-                         t.meanTrackingError, row.reactionP50, row.reactionP90, t.rmsJerk, row.meanIdleSteps))
+        var rows: [RobotBenchmark.Row] = []
+        for ratio in quantRatio {
+            benchmark.actionQuantRatio = ratio
+            rows += benchmark.run(policy: chunkPolicy) { row in
+                let t = row.tracking
+                print(String(format: "| %d | %d | %@ | %@ | %.1f | %.2f%@ | %.4f | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
+                             row.quantRatio, row.mode.rawValue, row.mode.usesOverlap ? "\(row.overlapSteps)" : "-", 100 * t.successRate,
+                             row.completionSeconds, row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
+                             t.meanTrackingError, row.course?.meanTrackingError ?? .nan, row.reactionP50, row.reactionP90, t.rmsJerk,
+                             row.meanIdleSteps))
+            }
         }
         print(String(format: "(%.0f s)", Date().timeIntervalSince(started)))
-        print("\nagainst sync at the same d (course speed-up sync/mode; reaction p50 sync/mode; success points mode − sync); "
-              + "future-state against naive async (tracking error naive/future):")
+        print("\nagainst sync with r = 1 at the same d, VLASH's comparison (\(second) speed-up sync/mode; reaction p50 sync/mode; "
+              + "success points mode − sync); future-state against naive async at the same r (errors naive/future):")
         for d in delay {
-            guard let sync = rows.first(where: { $0.delaySteps == d && $0.mode == .sync }) else { continue }
-            for row in rows where row.delaySteps == d && row.mode != .sync {
-                var line = String(format: "d=%d %@ o=%d: course %.2fx faster, reaction p50 %.2fx lower, success %+.1f points",
-                                  d, row.mode.rawValue, row.overlapSteps, sync.completionSeconds / row.completionSeconds,
-                                  sync.reactionP50 / max(row.reactionP50, 1e-9),
+            guard let sync = rows.first(where: { $0.delaySteps == d && $0.mode == .sync && $0.quantRatio == 1 }) else { continue }
+            for row in rows where row.delaySteps == d && !(row.mode == .sync && row.quantRatio == 1) {
+                // A mode that never acted on a disturbance (the blend at large d) has no reaction to compare.
+                let reaction = row.reactionSteps.isEmpty ? "no reactions"
+                    : String(format: "reaction p50 %.2fx lower", sync.reactionP50 / max(row.reactionP50, 1e-9))
+                var line = String(format: "d=%d r=%d %@ o=%d: %@ %.2fx faster, %@, success %+.1f points",
+                                  d, row.quantRatio, row.mode.rawValue, row.overlapSteps, second,
+                                  sync.completionSeconds / row.completionSeconds, reaction,
                                   100 * (row.tracking.successRate - sync.tracking.successRate))
                 if row.mode == .futureStateAsync,
-                   let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlapSteps == row.overlapSteps }) {
-                    line += String(format: ", tracking error %.2fx lower than naive", naive.tracking.meanTrackingError / row.tracking.meanTrackingError)
+                   let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlapSteps == row.overlapSteps
+                                                   && $0.quantRatio == row.quantRatio }) {
+                    line += String(format: ", tracking error %.2fx lower than naive, %@ error %.2fx", naive.tracking.meanTrackingError
+                                   / row.tracking.meanTrackingError, second,
+                                   (naive.course?.meanTrackingError ?? .nan) / (row.course?.meanTrackingError ?? .nan))
                 }
                 print(line)
             }
@@ -96,12 +116,14 @@ struct RobotCommand: ParsableCommand {
         }
         if let traceCsv {
             var csv = "mode,step,error,idle,jumped,pushed,x,y,tx,ty,cx,cy,observed\n"
-            let task = benchmark.trackingTask(seed: 1)
+            let task = path ? benchmark.courseTask(seed: 1) : benchmark.trackingTask(seed: 1)
+            benchmark.actionQuantRatio = quantRatio[0]
             for mode in mode {
                 let trace = SimulatedControlRun.run(scenario: task.scenario, settings: benchmark.settings(mode, overlap: overlap[0]),
-                                                    policy: chunkPolicy, latency: benchmark.latency(traceDelay, seed: 1), pushes: task.pushes)
+                                                    policy: chunkPolicy, latency: benchmark.latency(traceDelay, seed: 1),
+                                                    robot: benchmark.robot, pushes: task.pushes)
                 for (i, step) in trace.steps.enumerated() {
-                    csv += "\(mode.rawValue),\(i),\(length(step.position - step.target)),\(step.idle ? 1 : 0),\(step.jumped ? 1 : 0),"
+                    csv += "\(mode.rawValue),\(i),\(step.error),\(step.idle ? 1 : 0),\(step.jumped ? 1 : 0),"
                         + "\(step.pushed ? 1 : 0),\(step.position.x),\(step.position.y),\(step.target.x),\(step.target.y),"
                         + "\(step.command.x),\(step.command.y),\(step.observedAtStep ?? -1)\n"
                 }
@@ -114,6 +136,8 @@ struct RobotCommand: ParsableCommand {
 extension RobotCommand {
     /// How the future state is predicted.
     enum RollForward: String, ExpressibleByArgument { case commanded, dynamics }
+    /// Which simulated robot.
+    enum RobotKind: String, ExpressibleByArgument { case arm, pointMass = "point-mass" }
 }
 
 extension RobotBenchmark.Mode: ExpressibleByArgument {}

@@ -35,6 +35,18 @@ struct RobotLoopCommand: ParsableCommand {
     @Option(name: .long, help: "Async: VLASH's inference_overlap_steps.")
     var overlap: Int = 4
 
+    @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
+    var quantRatio: Int = 1
+
+    @Option(name: .long, help: "Robot: arm (split-robot-policy-arm's; disturbances every 5–10 s) or point-mass (the first policies').")
+    var robot: RobotCommand.RobotKind = .arm
+
+    @Flag(name: .long, help: "The course is a path passed through (the next waypoint shown).")
+    var path = false
+
+    @Flag(name: .long, help: "Run each next request in the control mode the edge named for the last answer (its selector's choice); the first in --mode.")
+    var adoptEdgeMode = false
+
     @Option(name: .long, help: "Quality every act request states (exact, agreement>=X); the edge's choices are listed after the table.")
     var quality: String?
 
@@ -46,18 +58,31 @@ struct RobotLoopCommand: ParsableCommand {
         var benchmark = RobotBenchmark(overlaps: [overlap], seeds: (1...UInt64(max(1, seeds))).map { $0 }, horizon: horizon,
                                        trackingSteps: steps, courseMaxSteps: courseSteps)
         benchmark.runsCourse = course
-        print("edge \(connect), 30 Hz wall clock, H=\(horizon), overlap \(overlap), \(seeds) seeds × (tracking \(steps) steps\(course ? " + course" : "")), "
-              + "pushes and target jumps at seeded random times")
+        benchmark.pathTask = path
+        benchmark.actionQuantRatio = quantRatio
+        if robot == .arm { benchmark.useArm() }
+        print("edge \(connect), 30 Hz wall clock, robot \(robot.rawValue), H=\(horizon), overlap \(overlap), action quant ratio \(quantRatio), "
+              + "\(seeds) seeds × (tracking \(steps) steps\(course ? path ? " + path" : " + course" : "")), pushes and target jumps at seeded random times"
+              + (adoptEdgeMode ? "; each request in the mode the edge chose for the last answer" : ""))
         print("| mode | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps | requests | failed | latency ms (mean / p95) | missed periods |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         var served: [String: Int] = [:]
+        var planned: [ControlMode: Int] = [:]
         for mode in mode {
             var traces: [ControlTrace] = []
             let row = try benchmark.measure(mode, delayLabel: 0, overlap: overlap) { scenario, pushes, settings, _ in
+                var settings = settings
+                if adoptEdgeMode {
+                    // Sync runs whole chunks, the async modes VLASH's cycle: either may be adopted.
+                    settings.executionHorizon = settings.horizon
+                    settings.overlapSteps = overlap
+                }
                 let client = try EdgeActClient(context: context, endpoint: connect, quality: quality)
-                let loop = RealTimeControlLoop(settings: settings, transport: client, requestTimeoutSeconds: timeout)
+                let loop = RealTimeControlLoop(settings: settings, transport: client, robot: benchmark.robot, requestTimeoutSeconds: timeout)
+                loop.adoptsServedMode = adoptEdgeMode
                 let trace = loop.run(scenario: scenario, pushes: pushes)
                 traces.append(trace)
+                planned.merge(trace.requestModes, uniquingKeysWith: +)
                 served.merge(client.strategiesServed, uniquingKeysWith: +)
                 return trace
             }
@@ -71,8 +96,11 @@ struct RobotLoopCommand: ParsableCommand {
                          traces.map(\.failures).reduce(0, +), mean, ControlMetrics.quantile(latencies, 0.95),
                          traces.map(\.missedPeriods).reduce(0, +)))
         }
-        // The loop runs the mode it was given; the edge names the strategy it chose (or was told).
+        // The edge names the strategy it chose (or was told); the loop runs its --mode, or with
+        // --adopt-edge-mode each next request in the mode named.
         print("strategies the edge named in its answers" + (quality.map { " (quality \($0))" } ?? "") + ": "
               + served.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
+        print("requests the loop made in each mode: "
+              + planned.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) × \($0.value)" }.joined(separator: ", "))
     }
 }

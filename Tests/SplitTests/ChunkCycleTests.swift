@@ -124,7 +124,7 @@ struct ChunkCycleTests {
         var trace = ControlTrace()
         trace.steps = observed.enumerated().map { i, o in
             .init(position: .zero, target: .zero, command: .zero, idle: o == nil, observedAtStep: o, jumped: jumps.contains(i),
-                  pushed: pushes.contains(i))
+                  pushed: pushes.contains(i), error: 0)
         }
         return trace
     }

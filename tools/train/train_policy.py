@@ -14,6 +14,11 @@ time, for an older one: a jump happened during the delay) while the observed tar
 one seen at the start; the label is the expert's chunk from that future state. At run time the
 control client conditions the policy on exactly such a rolled-forward state.
 
+--arm (models/split-robot-policy-arm.gguf): demonstrations as teleoperated ones are, at a pace
+well below the robot's limit (robot_sim.DEMO_PACE, a third of V_MAX), on the arm with an
+acceleration limit (robot_sim.A_MAX), and half of them passing through the target to a next
+waypoint without stopping (the path task): the target token carries the next waypoint.
+
 Usage:
   python3 tools/train/train_policy.py --out models/split-robot-policy.gguf [--steps 4000]
 Takes a few minutes on 2 CPU threads; prints the held-out error in the policy's own units
@@ -58,8 +63,19 @@ class Policy(nn.Module):
         return out.view(-1, self.horizon, sim.ACTION_DIM)
 
 
-def sample_batch(rng, n, horizon):
+def next_waypoints(rng, g, through):
+    """A next waypoint 0.3–1.2 from each target where `through`, else the target itself."""
+    n = len(g)
+    angle = rng.uniform(0, 2 * math.pi, n)
+    far = rng.uniform(0.3, 1.2, n)
+    nxt = np.clip(g + np.stack([np.cos(angle), np.sin(angle)], -1) * far[:, None], -0.95, 0.95)
+    return np.where(through[:, None], nxt, g)
+
+
+def sample_batch(rng, n, horizon, arm=False):
     """Inputs (n, 2, 8) and displacement labels (n, H, 2) with the offset augmentation."""
+    pace = sim.DEMO_PACE if arm else sim.V_MAX
+    a_max = sim.A_MAX if arm else np.inf
     p = rng.uniform(-0.95, 0.95, (n, 2))
     angle = rng.uniform(0, 2 * math.pi, n)
     speed = rng.uniform(0, sim.V_MAX, n) * (rng.random(n) < 0.7)
@@ -68,19 +84,22 @@ def sample_batch(rng, n, horizon):
     g = np.where(near[:, None], np.clip(p + rng.normal(0, 0.15, (n, 2)), -0.95, 0.95),
                  rng.uniform(-0.95, 0.95, (n, 2)))
     # Offset augmentation: roll the state forward through a chunk already being executed.
+    nxt = next_waypoints(rng, g, rng.random(n) < 0.5) if arm else None
     offset = np.where(rng.random(n) < 0.5, 0, rng.integers(1, horizon, n))
-    older = np.where((rng.random(n) < 0.3)[:, None], rng.uniform(-0.95, 0.95, (n, 2)), g)
-    executing = sim.expert_chunk(p, older, horizon)
+    stale = rng.random(n) < 0.3
+    older = np.where(stale[:, None], rng.uniform(-0.95, 0.95, (n, 2)), g)
+    older_next = np.where(stale[:, None], next_waypoints(rng, older, rng.random(n) < 0.5), nxt) if arm else None
+    executing = sim.expert_chunk(p, older, horizon, older_next, pace)
     for i in range(horizon - 1):
         moving = offset > i
-        p2, v2 = sim.step(p, v, executing[:, i])
+        p2, v2 = sim.step(p, v, executing[:, i], a_max)
         p = np.where(moving[:, None], p2, p)
         v = np.where(moving[:, None], v2, v)
-    labels = sim.expert_chunk(p, g, horizon) - p[:, None, :]
-    return sim.policy_tokens(p, v, g), labels.astype(np.float32)
+    labels = sim.expert_chunk(p, g, horizon, nxt, pace) - p[:, None, :]
+    return sim.policy_tokens(p, v, g, nxt), labels.astype(np.float32)
 
 
-def export(model, path, horizon, steps, heldout):
+def export(model, path, horizon, steps, heldout, arm):
     cfg = model.cfg
     sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
     w = gguf.GGUFWriter(path, "llama")
@@ -91,7 +110,10 @@ def export(model, path, horizon, steps, heldout):
     w.add_uint32("split.action_dimensions", sim.ACTION_DIM)
     w.add_uint32("split.action_horizon", horizon)
     w.add_uint32("split.policy.state_dimensions", sim.STATE_DIM)
-    w.add_string("split.policy.robot", f"point-mass dt={sim.DT} tau={sim.TAU} vmax={sim.V_MAX}")
+    robot = f"point-mass dt={sim.DT} tau={sim.TAU} vmax={sim.V_MAX}"
+    if arm:
+        robot += f" amax={sim.A_MAX} demo-pace={sim.DEMO_PACE} next-waypoint"
+    w.add_string("split.policy.robot", robot)
     w.add_string("split.training.step", str(steps))
     w.add_string("split.training.heldout_rmse", f"{heldout:.5f}")
     w.add_tensor("input_proj.weight", sd["input_proj.weight"])
@@ -127,6 +149,8 @@ def main():
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--arm", action="store_true",
+                    help="demonstrations at the teleoperation pace on the arm, half of them through to a next waypoint")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -136,14 +160,14 @@ def main():
     model = Policy(cfg, args.horizon)
     print(f"parameters: {sum(p.numel() for p in model.parameters())}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.01)
-    vx, vy = sample_batch(np.random.default_rng(12345), 8192, args.horizon)
+    vx, vy = sample_batch(np.random.default_rng(12345), 8192, args.horizon, args.arm)
     vx, vy = torch.from_numpy(vx), torch.from_numpy(vy)
     start = time.time()
     for step in range(1, args.steps + 1):
         lr = args.lr * (min(1.0, step / 100) * 0.5 * (1 + math.cos(math.pi * step / args.steps)) + 0.01)
         for group in opt.param_groups:
             group["lr"] = lr
-        x, y = sample_batch(rng, args.batch, args.horizon)
+        x, y = sample_batch(rng, args.batch, args.horizon, args.arm)
         loss = nn.functional.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y))
         opt.zero_grad()
         loss.backward()
@@ -155,7 +179,7 @@ def main():
                   f"({time.time() - start:.0f}s)", flush=True)
     with torch.no_grad():
         heldout = math.sqrt(nn.functional.mse_loss(model(vx), vy).item())
-    export(model, args.out, args.horizon, args.steps, heldout)
+    export(model, args.out, args.horizon, args.steps, heldout, args.arm)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB), held-out rmse {heldout:.4f}")
 
 

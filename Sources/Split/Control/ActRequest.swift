@@ -3,7 +3,8 @@
 public struct ActRequest: Sendable, Equatable {
     /// The robot state `[px, py, vx, vy]`.
     public var state: [Double]
-    /// The observed target `[x, y]`.
+    /// The observed target `[x, y]`, or `[x, y, next x, next y]` with the waypoint after it (a
+    /// path the robot passes through without stopping).
     public var target: [Double]
     /// Actions wanted (1 … the policy's horizon); nil for the whole chunk.
     public var horizon: Int?
@@ -27,13 +28,14 @@ public struct ActRequest: Sendable, Equatable {
     /// The request as simulator types, after checking every size and value.
     /// - Throws: `ClientAPIError.invalidRequest` naming the field (wrong dimension, NaN or
     ///   infinity, a chunk length outside 1 … `policyHorizon`).
-    public func validated(policyHorizon: Int) throws -> (state: RobotState, target: Point2, horizon: Int) {
+    public func validated(policyHorizon: Int) throws -> (state: RobotState, target: Point2, next: Point2, horizon: Int) {
         guard state.count == RobotState.dimensions else {
             throw ClientAPIError(.invalidRequest, "state must have \(RobotState.dimensions) numbers [px, py, vx, vy], not \(state.count)",
                                  parameter: "state")
         }
-        guard target.count == 2 else {
-            throw ClientAPIError(.invalidRequest, "target must have 2 numbers [x, y], not \(target.count)", parameter: "target")
+        guard target.count == 2 || target.count == 4 else {
+            throw ClientAPIError(.invalidRequest, "target must have 2 numbers [x, y] or 4 [x, y, next x, next y], not \(target.count)",
+                                 parameter: "target")
         }
         if let bad = state.firstIndex(where: { !$0.isFinite || abs($0) > 1e6 }) {
             throw ClientAPIError(.invalidRequest, "state[\(bad)] is \(state[bad]); every value must be finite (and within ±1e6)",
@@ -47,8 +49,9 @@ public struct ActRequest: Sendable, Equatable {
         guard wanted >= 1, wanted <= policyHorizon else {
             throw ClientAPIError(.invalidRequest, "horizon must be 1 … \(policyHorizon) actions, not \(wanted)", parameter: "horizon")
         }
+        let goal = Point2(target[0], target[1])
         return (RobotState(position: Point2(state[0], state[1]), velocity: Point2(state[2], state[3])),
-                Point2(target[0], target[1]), wanted)
+                goal, target.count == 4 ? Point2(target[2], target[3]) : goal, wanted)
     }
 }
 

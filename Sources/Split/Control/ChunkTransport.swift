@@ -6,4 +6,12 @@ public protocol ChunkTransport: AnyObject {
     func send(_ request: ChunkRequest, horizon: Int) throws
     /// Answers that have arrived since the last call, without waiting: the chunk, or why not.
     func poll() -> [(id: Int, outcome: Result<[Point2], any Error>)]
+    /// The control mode the server named for answer `id`, if any (see the extension).
+    func servedMode(of id: Int) -> ControlMode?
+}
+
+extension ChunkTransport {
+    /// The control mode the server named for answer `id` (its selector's choice), if it names
+    /// one; nil by default. Asked once, after `poll` returned the answer.
+    public func servedMode(of id: Int) -> ControlMode? { nil }
 }

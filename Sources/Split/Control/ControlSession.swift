@@ -11,6 +11,8 @@ public struct ChunkRequest: Sendable, Equatable {
     public var state: RobotState
     /// The observed target.
     public var target: Point2
+    /// A path's waypoint after the target (nil: none).
+    public var next: Point2? = nil
 }
 
 /// What the robot executes during one step.
@@ -28,15 +30,15 @@ public struct ExecutedAction: Sendable, Equatable {
 /// buffer, estimates the delay, and hands out the action to execute. The simulated clock
 /// (`SimulatedControlRun`) and the wall-clock loop (`RealTimeControlLoop`) both drive it.
 public struct ControlSession: Sendable {
-    /// The knobs.
-    public let settings: ControlSettings
+    /// The knobs (the mode changes when the session adopts the one its policy server chose).
+    public private(set) var settings: ControlSettings
     /// The actions waiting to be executed.
     public private(set) var buffer: ActionChunkBuffer
     /// The online delay estimate.
     public private(set) var delay: DelayEstimator
     /// True after a request failed, until a chunk arrives again.
     public private(set) var degraded = false
-    private var inFlight: [Int: ChunkRequest] = [:]
+    private var inFlight: [Int: (request: ChunkRequest, mode: ControlMode)] = [:]
     private var nextID = 1
     private var lastRequestStep: Int?
     private var lastCommand: Point2?
@@ -54,7 +56,7 @@ public struct ControlSession: Sendable {
 
     /// Step 1 of a control period: whether to request a chunk now, given the measured state and
     /// observed target at `step`. The caller sends it and later calls `receive` or `fail`.
-    public mutating func plan(step: Int, state: RobotState, target: Point2) -> ChunkRequest? {
+    public mutating func plan(step: Int, state: RobotState, target: Point2, next: Point2? = nil) -> ChunkRequest? {
         let remaining = buffer.remaining(from: step)
         let due: Bool
         switch settings.mode {
@@ -72,12 +74,14 @@ public struct ControlSession: Sendable {
         guard due else { return nil }
         var conditioned = state
         var startStep = step
-        if startsAtBufferEnd && settings.mode == .naiveAsync {
+        if startsAtBufferEnd(settings.mode) && settings.mode == .naiveAsync {
             startStep = step + remaining
         } else if settings.mode == .futureStateAsync {
-            // The chunk cycle starts the next chunk where the buffer ends; otherwise after the
-            // estimated delay.
-            let d = settings.overlapSteps == nil ? delay.steps : remaining
+            // The chunk cycle starts the next chunk where the buffer ends, or, when the delay
+            // estimate is longer, on its arrival, the robot holding its last command meanwhile
+            // (rolled through too; with nothing buffered it starts on arrival from the state
+            // now); outside the cycle after the estimated delay.
+            let d = settings.overlapSteps == nil ? delay.steps : remaining == 0 ? 0 : max(remaining, delay.steps)
             let hold = lastCommand ?? state.position
             var commands: [Point2] = []
             commands.reserveCapacity(d)
@@ -89,9 +93,10 @@ public struct ControlSession: Sendable {
             conditioned = settings.rollForward.roll(state, through: commands)
             startStep = step + d
         }
-        let request = ChunkRequest(id: nextID, observedAtStep: step, startStep: startStep, state: conditioned, target: target)
+        let request = ChunkRequest(id: nextID, observedAtStep: step, startStep: startStep, state: conditioned, target: target,
+                                   next: next)
         nextID += 1
-        inFlight[request.id] = request
+        inFlight[request.id] = (request, settings.mode)
         lastRequestStep = step
         return request
     }
@@ -101,7 +106,7 @@ public struct ControlSession: Sendable {
     /// - Parameter latencySteps: how long the request took, in control steps.
     @discardableResult
     public mutating func receive(_ actions: [Point2], for id: Int, atStep step: Int, latencySteps: Double) -> Bool {
-        guard let request = inFlight.removeValue(forKey: id) else { return false }
+        guard let (request, mode) = inFlight.removeValue(forKey: id) else { return false }
         delay.record(steps: latencySteps)
         degraded = false
         guard request.observedAtStep > newestObservation, !actions.isEmpty else { return false }
@@ -109,7 +114,7 @@ public struct ControlSession: Sendable {
         // VLASH's quantized execution: the robot is sent actions r−1, 2r−1, … one per period.
         let r = settings.actionQuantRatio
         let actions = r > 1 ? stride(from: r - 1, to: actions.count, by: r).map { actions[$0] } : actions
-        switch settings.mode {
+        switch mode {
         case .sync:
             // The robot held during inference: the chunk starts now.
             buffer.splice(Array(actions.prefix(settings.executionHorizon)), startStep: step,
@@ -117,7 +122,7 @@ public struct ControlSession: Sendable {
         case .naiveAsync, .futureStateAsync:
             // A chunk meant to start where the buffer ended finds, when late, the robot holding
             // there: it starts on arrival rather than losing its first actions.
-            let start = startsAtBufferEnd ? max(request.startStep, step) : request.startStep
+            let start = startsAtBufferEnd(mode) ? max(request.startStep, step) : request.startStep
             buffer.splice(actions, startStep: start, observedAtStep: request.observedAtStep, notBefore: step)
         }
         return true
@@ -126,9 +131,17 @@ public struct ControlSession: Sendable {
     /// In VLASH's chunk cycle a chunk starts where the buffered actions end (both async modes;
     /// they differ only in the state the policy sees), except when overlaps are blended (RTC),
     /// which needs the chunk aligned by its observation's step to blend into what is left.
-    private var startsAtBufferEnd: Bool {
+    private func startsAtBufferEnd(_ mode: ControlMode) -> Bool {
         guard settings.overlapSteps != nil else { return false }
-        return settings.mode == .futureStateAsync || settings.aggregation == .replace
+        return mode == .futureStateAsync || settings.aggregation == .replace
+    }
+
+    /// Runs the next requests in `mode` (the strategy the edge's selector chose for the last
+    /// answer); chunks already asked for are spliced as the mode they were asked in. Sync then
+    /// executes whole chunks; the async modes need VLASH's chunk cycle (`overlapSteps`).
+    public mutating func adopt(_ mode: ControlMode) {
+        settings.mode = mode
+        if mode == .sync { settings.executionHorizon = settings.horizon }
     }
 
     /// The request `id` failed or timed out: the loop goes on with what is buffered, degraded.

@@ -19,6 +19,9 @@ public struct ControlTrace: Sendable {
         public var jumped: Bool
         /// The robot was pushed at the start of this step (its measured position already moved).
         public var pushed = false
+        /// How far the robot was off the task: from the target, or on a path from its segment
+        /// (`TargetScenario.trackingError`).
+        public var error: Double
     }
 
     /// The steps, in order.
@@ -33,6 +36,8 @@ public struct ControlTrace: Sendable {
     public var completionStep: Int?
     /// True for a course run: a waypoint counts as reached when the next one appears.
     public var isCourse = false
+    /// Requests planned in each mode (one mode unless the loop adopts the server's choices).
+    public var requestModes: [ControlMode: Int] = [:]
     /// Latency of each answered request, in control steps (fractional on the wall clock).
     public var latencySteps: [Double] = []
 
@@ -57,11 +62,11 @@ extension ControlTrace {
 
     /// Executes the session's action for `step` on `robot`, records the step, and returns the next state.
     mutating func executeStep(_ step: Int, session: inout ControlSession, robot: PointMassRobot, state: RobotState,
-                              target: Point2, jumped: Bool, pushed: Bool = false) -> RobotState {
+                              target: Point2, jumped: Bool, pushed: Bool = false, error: Double) -> RobotState {
         let action = session.execute(step: step, state: state)
         if session.degraded { degradedSteps += 1 }
         steps.append(.init(position: state.position, target: target, command: action.command, idle: action.idle,
-                           observedAtStep: action.observedAtStep, jumped: jumped, pushed: pushed))
+                           observedAtStep: action.observedAtStep, jumped: jumped, pushed: pushed, error: error))
         return robot.step(state, command: action.command)
     }
 }
@@ -70,7 +75,8 @@ extension ControlTrace {
 public struct ControlMetrics: Sendable, Equatable, Codable {
     /// Fraction of jumps after which the robot came within `radius` of the target within `window` steps.
     public var successRate: Double
-    /// Mean and 95th percentile of the distance between robot and target, over all steps.
+    /// Mean and 95th percentile of the distance between robot and target (on a path: between the
+    /// robot and its segment), over all steps.
     public var meanTrackingError: Double
     public var p95TrackingError: Double
     /// Reaction of each disturbance (a target jump or a push, after the first placement): steps
@@ -96,7 +102,7 @@ public struct ControlMetrics: Sendable, Equatable, Codable {
     /// Computes the metrics of `trace`: success means within `radius` within `window` steps.
     public init(trace: ControlTrace, radius: Double = 0.1, window: Int = 60, periodSeconds: Double = 1.0 / 30.0) {
         let steps = trace.steps
-        let errors = steps.map { length($0.position - $0.target) }.sorted()
+        let errors = steps.map(\.error).sorted()
         meanTrackingError = errors.isEmpty ? 0 : errors.reduce(0, +) / Double(errors.count)
         p95TrackingError = errors.isEmpty ? 0 : errors[min(errors.count - 1, Int(0.95 * Double(errors.count)))]
         idleSteps = steps.filter(\.idle).count

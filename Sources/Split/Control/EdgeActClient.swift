@@ -10,6 +10,8 @@ public final class EdgeActClient: ChunkTransport {
     public let quality: String?
     /// How many answers named each strategy (the edge's choice per request, see `ActReply.strategy`).
     public private(set) var strategiesServed: [String: Int] = [:]
+    /// The control mode named in each answer not yet asked about (`servedMode(of:)`).
+    private var modesServed: [Int: ControlMode] = [:]
 
     /// Connects to the edge at `endpoint` (ZeroMQ connects in the background).
     /// - Throws: `ZMQError` for a malformed endpoint.
@@ -24,12 +26,14 @@ public final class EdgeActClient: ChunkTransport {
     deinit { socket.close() }
 
     public func send(_ request: ChunkRequest, horizon: Int) throws {
-        let act = ActRequest(state: request.state.vector, target: [request.target.x, request.target.y], horizon: horizon,
-                             quality: quality)
+        let target = [request.target.x, request.target.y] + (request.next.map { [$0.x, $0.y] } ?? [])
+        let act = ActRequest(state: request.state.vector, target: target, horizon: horizon, quality: quality)
         guard try socket.send(ClientRequest.act(id: String(request.id), act).encoded(), flags: .dontWait) else {
             throw ControlError.invalidRequest("the edge at \(endpoint) is not accepting requests")
         }
     }
+
+    public func servedMode(of id: Int) -> ControlMode? { modesServed.removeValue(forKey: id) }
 
     public func poll() -> [(id: Int, outcome: Result<[Point2], any Error>)] {
         var answers: [(id: Int, outcome: Result<[Point2], any Error>)] = []
@@ -39,6 +43,8 @@ public final class EdgeActClient: ChunkTransport {
             case .actions(let id, let chunk):
                 guard let number = Int(id) else { continue }
                 strategiesServed[chunk.strategy, default: 0] += 1
+                // "future-state-async@split(k=2,f32)": the mode before the placement.
+                if let mode = ControlMode(rawValue: String(chunk.strategy.prefix { $0 != "@" })) { modesServed[number] = mode }
                 let commands = chunk.actions.compactMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? Point2($0[0], $0[1]) : nil }
                 answers.append((number, commands.count == chunk.actions.count && !commands.isEmpty
                     ? .success(commands) : .failure(ControlError.badChunk("the edge sent malformed actions"))))

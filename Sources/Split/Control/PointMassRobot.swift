@@ -21,8 +21,9 @@ public struct RobotState: Sendable, Equatable {
 }
 
 /// The simulated robot: a point mass whose position actuator follows a commanded position with a
-/// first-order lag under a speed limit (position control). Deterministic; the Python mirror in
-/// tools/train/robot_sim.py trains the policy on exactly these dynamics.
+/// first-order lag under a speed limit and, on the arm, an acceleration limit (position control).
+/// Deterministic; the Python mirror in tools/train/robot_sim.py trains the policy on exactly
+/// these dynamics.
 public struct PointMassRobot: Sendable, Equatable {
     /// Control period in seconds (30 Hz).
     public var periodSeconds: Double = 1.0 / 30.0
@@ -30,17 +31,28 @@ public struct PointMassRobot: Sendable, Equatable {
     public var lagSeconds: Double = 0.1
     /// Speed limit in arena units per second.
     public var maxSpeed: Double = 1.2
+    /// Acceleration limit in arena units per s² (infinity: the velocity follows the lag at once).
+    public var maxAcceleration: Double = .infinity
     /// Half-width of the square arena.
     public var arenaHalfWidth: Double = 1.0
 
-    /// The robot with the default (trained-for) constants.
+    /// The robot the first policies were trained for (no acceleration limit).
     public init() {}
+
+    /// The arm of the teleoperation-paced policy (`split-robot-policy-arm.gguf`): the same lag
+    /// and speed limit, and an acceleration limit of 6 units/s² (from rest to full speed in 0.2 s).
+    public static let arm: PointMassRobot = {
+        var robot = PointMassRobot()
+        robot.maxAcceleration = 6
+        return robot
+    }()
 
     /// The state one control period after commanding `command` from `state`.
     public func step(_ state: RobotState, command: Point2) -> RobotState {
-        var velocity = (command - state.position) / lagSeconds
-        let speed = (velocity * velocity).sum().squareRoot()
-        if speed > maxSpeed { velocity *= maxSpeed / speed }
+        var velocity = clampedLength((command - state.position) / lagSeconds, maxSpeed)
+        if maxAcceleration.isFinite {
+            velocity = state.velocity + clampedLength(velocity - state.velocity, maxAcceleration * periodSeconds)
+        }
         let moved = state.position + velocity * periodSeconds
         let bound = Point2(repeating: arenaHalfWidth)
         return RobotState(position: moved.clamped(lowerBound: -bound, upperBound: bound), velocity: velocity)
@@ -49,3 +61,9 @@ public struct PointMassRobot: Sendable, Equatable {
 
 /// Euclidean length of a 2-D vector.
 @inline(__always) public func length(_ v: Point2) -> Double { (v * v).sum().squareRoot() }
+
+/// `v` scaled down to length `limit` when longer.
+@inline(__always) func clampedLength(_ v: Point2, _ limit: Double) -> Point2 {
+    let size = length(v)
+    return size > limit ? v * (limit / size) : v
+}

@@ -2,7 +2,9 @@
 /// tools/train/robot_sim.py `policy_tokens` builds them for training:
 ///
 ///     state token:  [px, py, vx, vy, 0, 0, 1, 0]
-///     target token: [gx − px, gy − py, 0, 0, gx, gy, 0, 1]
+///     target token: [gx − px, gy − py, nx − gx, ny − gy, gx, gy, 0, 1]
+///
+/// with n the next waypoint (n = g when there is none, as the first policies were trained).
 public enum PolicyInput {
     /// Tokens per request.
     public static let tokenCount = 2
@@ -10,10 +12,10 @@ public enum PolicyInput {
     public static let tokenFeatures = 8
 
     /// The `[2 × 8]` input, row-major.
-    public static func tokens(state: RobotState, target: Point2) -> [Float] {
-        let p = state.position, v = state.velocity
+    public static func tokens(state: RobotState, target: Point2, next: Point2? = nil) -> [Float] {
+        let p = state.position, v = state.velocity, onward = (next ?? target) - target
         return [p.x, p.y, v.x, v.y, 0, 0, 1, 0,
-                target.x - p.x, target.y - p.y, 0, 0, target.x, target.y, 0, 1].map { Float($0) }
+                target.x - p.x, target.y - p.y, onward.x, onward.y, target.x, target.y, 0, 1].map { Float($0) }
     }
 
     /// The commanded positions of a chunk from the action head's output: displacements

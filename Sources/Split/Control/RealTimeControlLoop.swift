@@ -16,6 +16,9 @@ public final class RealTimeControlLoop {
     public let requestTimeoutSeconds: Double
     /// A period started later than this fraction of a period counts as missed.
     public let missTolerance: Double
+    /// Whether each next request runs in the mode the server named for the last answer (the
+    /// edge's selector choosing the control strategy per `act` request).
+    public var adoptsServedMode = false
     private let transport: any ChunkTransport
 
     /// A loop at `1 / periodSeconds` Hz using `transport`.
@@ -52,6 +55,7 @@ public final class RealTimeControlLoop {
                 guard let sent = sentAt.removeValue(forKey: answer.id) else { continue }
                 trace.deliver(answer.outcome, for: answer.id, session: &session, step: step,
                               latencySteps: Double(now - sent) / Double(period))
+                if adoptsServedMode, let mode = transport.servedMode(of: answer.id) { session.adopt(mode) }
             }
             for (id, sent) in sentAt where Double(now - sent) / 1e9 > requestTimeoutSeconds {
                 sentAt[id] = nil
@@ -65,8 +69,9 @@ public final class RealTimeControlLoop {
                 trace.completionStep = step
                 break
             }
-            if let request = session.plan(step: step, state: state, target: target) {
+            if let request = session.plan(step: step, state: state, target: target, next: scenario.next) {
                 trace.requests += 1
+                trace.requestModes[session.settings.mode, default: 0] += 1
                 do {
                     try transport.send(request, horizon: settings.horizon)
                     sentAt[request.id] = now
@@ -76,7 +81,7 @@ public final class RealTimeControlLoop {
                 }
             }
             state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped,
-                                      pushed: pushed)
+                                      pushed: pushed, error: scenario.trackingError(at: state.position, target: target))
         }
         return trace
     }

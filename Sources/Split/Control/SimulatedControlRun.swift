@@ -14,7 +14,7 @@ public enum SimulatedControlRun {
         return run(scenario: scenario, settings: settings, robot: robot, start: start, pushes: pushes) { request, step in
             let delay = latency.next()
             let dead = failAfterStep.map { step > $0 } ?? false
-            return (dead ? nil : try? policy.chunk(state: request.state, target: request.target), delay)
+            return (dead ? nil : try? policy.chunk(state: request.state, target: request.target, next: request.next ?? request.target), delay)
         }
     }
 
@@ -50,14 +50,14 @@ public enum SimulatedControlRun {
             // As the wall-clock loop does: take arrived answers, then plan; a zero-delay answer
             // arrives within the same step.
             deliverArrived(upTo: step)
-            if let request = session.plan(step: step, state: state, target: target) {
+            if let request = session.plan(step: step, state: state, target: target, next: scenario.next) {
                 trace.requests += 1
                 let (chunk, delay) = answer(request, step)
                 pending.append((step + max(0, delay), request.id, chunk, max(0, delay)))
                 deliverArrived(upTo: step)
             }
             state = trace.executeStep(step, session: &session, robot: robot, state: state, target: target, jumped: jumped,
-                                      pushed: pushed)
+                                      pushed: pushed, error: scenario.trackingError(at: state.position, target: target))
         }
         return trace
     }

@@ -2,8 +2,9 @@ import Foundation
 
 /// Where the target is, step by step: either a tracking run (the target drifts on a smooth path
 /// and jumps somewhere else every 2.5–3.5 s, whack-a-mole style) or a fixed course (a list of
-/// waypoints; the next appears as soon as the robot is within `reachRadius` of the current).
-/// Seeded and deterministic.
+/// waypoints; the next appears as soon as the robot is within `reachRadius` of the current). A
+/// path is a course whose next waypoint is shown too, so the robot passes through each without
+/// stopping (continuous motion, as in wiping or drawing along a path). Seeded and deterministic.
 public struct TargetScenario: Sendable {
     /// Which task.
     public enum Kind: String, Sendable { case tracking, course }
@@ -14,6 +15,8 @@ public struct TargetScenario: Sendable {
     public let maxSteps: Int
     /// Course: how close counts as reached.
     public let reachRadius: Double
+    /// Course: whether the waypoint after the current one is shown (a path passed through).
+    public private(set) var passesThrough = false
     private var bases: [Point2]
     private let jumpSteps: [Int]
     /// Course: steps at which the current waypoint moves, and where to.
@@ -82,6 +85,32 @@ public struct TargetScenario: Sendable {
         self.jumpSteps = jumpSteps
         self.phases = phases
         self.relocations = relocations
+    }
+
+    /// The same waypoints, relocations and cap as `course`, shown as a path: the policy also sees
+    /// the waypoint after the current one and passes through without stopping.
+    public static func path(waypoints: Int = 12, seed: UInt64 = 2026, reachRadius: Double = 0.08,
+                            maxSteps: Int = 4000, relocationSeed: UInt64? = nil,
+                            relocationGap: ClosedRange<Int> = 60...150) -> TargetScenario {
+        var scenario = course(waypoints: waypoints, seed: seed, reachRadius: reachRadius, maxSteps: maxSteps,
+                              relocationSeed: relocationSeed, relocationGap: relocationGap)
+        scenario.passesThrough = true
+        return scenario
+    }
+
+    /// A path's waypoint after the current one (nil: none shown, or the last).
+    public var next: Point2? {
+        guard passesThrough, index + 1 < bases.count else { return nil }
+        return bases[index + 1]
+    }
+
+    /// How far `position` is off the task: from `target`, or on a path from the segment the robot
+    /// should be on (previous waypoint to current).
+    public func trackingError(at position: Point2, target: Point2) -> Double {
+        guard passesThrough, index >= 1, index < bases.count else { return length(position - target) }
+        let start = bases[index - 1], segment = bases[index] - start
+        let t = max(0, min(1, ((position - start) * segment).sum() / max((segment * segment).sum(), 1e-12)))
+        return length(position - (start + t * segment))
     }
 
     /// Number of waypoints (course) or jumps including the first placement (tracking).

@@ -41,6 +41,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
     private struct Job: Sendable {
         let state: RobotState
         let target: Point2
+        let next: Point2
         let horizon: Int
         /// The control strategy the request is served with, and the selection's record of it.
         let control: ControlChoice?
@@ -126,7 +127,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
                 guard queue.count < configuration.maxQueuedRequests else {
                     return "\(configuration.maxQueuedRequests) act requests already waiting"
                 }
-                queue.append(Job(state: checked.state, target: checked.target, horizon: checked.horizon, control: control,
+                queue.append(Job(state: checked.state, target: checked.target, next: checked.next, horizon: checked.horizon, control: control,
                                  continuation: continuation))
                 return nil
             }
@@ -217,7 +218,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
             do {
                 let current = try policy ?? makePolicy()
                 policy = current
-                let commands = try current.chunk(state: job.state, target: job.target).prefix(job.horizon)
+                let commands = try current.chunk(state: job.state, target: job.target, next: job.next).prefix(job.horizon)
                 let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
                 if let control = job.control, let task = control.task {
                     selection?.recordAct(task, strategy: control.strategy, latencySeconds: seconds, explored: control.explored)

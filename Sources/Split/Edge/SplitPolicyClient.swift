@@ -51,10 +51,10 @@ public final class SplitPolicyClient: ChunkPolicy {
     /// Actions per chunk.
     public var horizon: Int { model.configuration.actionHorizon }
 
-    /// The chunk for `state` and `target`, through the cloud.
+    /// The chunk for `state`, `target` and the waypoint after it, through the cloud.
     /// - Throws: `LinkError` when no cloud answers; `ModelError`/`ControlError` for bad input or output.
-    public func chunk(state: RobotState, target: Point2) throws -> [Point2] {
-        try PolicyInput.commands(from: try output(PolicyInput.tokens(state: state, target: target)), state: state)
+    public func chunk(state: RobotState, target: Point2, next: Point2) throws -> [Point2] {
+        try PolicyInput.commands(from: try output(PolicyInput.tokens(state: state, target: target, next: next)), state: state)
     }
 
     /// The action head's raw output for input tokens `tokens`, trying each endpoint once.

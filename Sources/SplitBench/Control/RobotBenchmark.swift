@@ -43,10 +43,14 @@ public struct RobotBenchmark {
         public var delaySteps: Int
         /// VLASH's `inference_overlap_steps` (0 for the modes outside the cycle).
         public var overlapSteps: Int
+        /// VLASH's `action_quant_ratio` the row ran with.
+        public var quantRatio: Int
         /// Tracking task, averaged over seeds; `reactionSteps` holds every seed's reactions.
         public var tracking: ControlMetrics
         /// Reactions of both tasks (tracking and course disturbances), in steps.
         public var reactionSteps: [Double]
+        /// Course (or path) task, averaged over seeds: its mean error is the path's cross-track error.
+        public var course: ControlMetrics?
         /// Course: mean completion time of the finished runs (NaN when no course ran), and runs
         /// that did not finish.
         public var completionSeconds: Double
@@ -82,6 +86,14 @@ public struct RobotBenchmark {
     public var actionQuantRatio = 1
     /// The tracking task's target: drifting and jumping (false) or circling without stop (true).
     public var orbitingTarget = false
+    /// Whether the second task is a path passed through (true) or a course of stops (false).
+    public var pathTask = false
+    /// The robot (and the model future-state mode rolls the state through).
+    public var robot = PointMassRobot()
+    /// Steps between pushes, and between relocations of a course's waypoint (drawn uniformly).
+    public var disturbanceGap = 60...150
+    /// Success: within 0.1 of a tracking jump's target within this many steps.
+    public var successWindowSteps = 60
 
     /// A benchmark over `delays` × `overlaps` × `seeds` × `modes`.
     public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [Int] = [4], seeds: [UInt64] = Array(1...10),
@@ -98,10 +110,19 @@ public struct RobotBenchmark {
         self.courseMaxSteps = courseMaxSteps
     }
 
+    /// Runs on the arm (`PointMassRobot.arm`), whose demonstrations go at a third of the speed
+    /// limit: disturbances and the success window on the same slower time scale (a push or a
+    /// relocation every 5–10 s, 4 s to reach a jumped target).
+    public mutating func useArm() {
+        robot = .arm
+        disturbanceGap = 150...300
+        successWindowSteps = 120
+    }
+
     /// The control client's settings for `mode` with `overlap`.
     public func settings(_ mode: Mode, overlap: Int) -> ControlSettings {
         ControlSettings(mode: mode.controlMode, horizon: horizon, executionHorizon: mode == .futureStateReplan ? 4 : nil,
-                        aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rollForward,
+                        aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rolledThrough(robot),
                         overlapSteps: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio)
     }
 
@@ -113,13 +134,20 @@ public struct RobotBenchmark {
     /// The tracking run of `seed`: its scenario and pushes.
     public func trackingTask(seed: UInt64) -> (scenario: TargetScenario, pushes: PushSchedule) {
         (orbitingTarget ? .orbit(seed: seed, steps: trackingSteps) : .tracking(seed: seed, steps: trackingSteps),
-         .random(seed: seed, steps: trackingSteps))
+         .random(seed: seed, steps: trackingSteps, gap: disturbanceGap))
     }
 
-    /// The course run of `seed`: 12 waypoints of its own, relocated and pushed at random times.
+    /// The course run of `seed`: 12 waypoints of its own (stops, or a path passed through),
+    /// relocated and pushed at random times.
     public func courseTask(seed: UInt64) -> (scenario: TargetScenario, pushes: PushSchedule) {
-        (.course(seed: 2026 &+ seed, maxSteps: courseMaxSteps, relocationSeed: seed),
-         .random(seed: seed &+ 500, steps: courseMaxSteps))
+        (pathTask ? .path(seed: 2026 &+ seed, maxSteps: courseMaxSteps, relocationSeed: seed, relocationGap: disturbanceGap)
+                  : .course(seed: 2026 &+ seed, maxSteps: courseMaxSteps, relocationSeed: seed, relocationGap: disturbanceGap),
+         .random(seed: seed &+ 500, steps: courseMaxSteps, gap: disturbanceGap))
+    }
+
+    /// The roll-forward with its dynamics model set to `robot` (a dynamics model is of the robot run).
+    private func rolledThrough(_ robot: PointMassRobot) -> any StateRollForward {
+        rollForward is DynamicsRollForward ? DynamicsRollForward(robot: robot) : rollForward
     }
 
     /// Runs everything with `policy`, calling `progress` after each row.
@@ -141,7 +169,7 @@ public struct RobotBenchmark {
     public func measure(_ mode: Mode, delay d: Int, overlap: Int, policy: any ChunkPolicy) -> Row {
         measure(mode, delayLabel: d, overlap: overlap) { scenario, pushes, settings, latencySeed in
             SimulatedControlRun.run(scenario: scenario, settings: settings, policy: policy, latency: latency(d, seed: latencySeed),
-                                    pushes: pushes)
+                                    robot: robot, pushes: pushes)
         }
     }
 
@@ -153,13 +181,14 @@ public struct RobotBenchmark {
                         run: (TargetScenario, PushSchedule, ControlSettings, UInt64) throws -> ControlTrace) rethrows -> Row {
         let settings = settings(mode, overlap: overlap)
         var tracking: [ControlMetrics] = []
+        var courses: [ControlMetrics] = []
         var reactions: [Double] = []
         var completion: [Double] = []
         var unfinished = 0
         var idle = 0
         for seed in seeds {
             let track = trackingTask(seed: seed)
-            let metrics = ControlMetrics(trace: try run(track.scenario, track.pushes, settings, seed))
+            let metrics = ControlMetrics(trace: try run(track.scenario, track.pushes, settings, seed), window: successWindowSteps)
             tracking.append(metrics)
             guard runsCourse else {
                 reactions += metrics.reactionSteps
@@ -167,13 +196,14 @@ public struct RobotBenchmark {
                 continue
             }
             let task = courseTask(seed: seed)
-            let course = ControlMetrics(trace: try run(task.scenario, task.pushes, settings, seed &+ 1000))
+            let course = ControlMetrics(trace: try run(task.scenario, task.pushes, settings, seed &+ 1000), window: successWindowSteps)
+            courses.append(course)
             reactions += metrics.reactionSteps + course.reactionSteps
             idle += metrics.idleSteps + course.idleSteps
             if let seconds = course.completionSeconds { completion.append(seconds) } else { unfinished += 1 }
         }
-        return Row(mode: mode, delaySteps: delayLabel, overlapSteps: mode.usesOverlap ? overlap : 0, tracking: .average(tracking),
-                   reactionSteps: reactions,
+        return Row(mode: mode, delaySteps: delayLabel, overlapSteps: mode.usesOverlap ? overlap : 0, quantRatio: actionQuantRatio, tracking: .average(tracking),
+                   reactionSteps: reactions, course: courses.isEmpty ? nil : .average(courses),
                    completionSeconds: !runsCourse ? .nan : completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
                    unfinishedCourses: unfinished, meanIdleSteps: Double(idle) / Double(max(1, (runsCourse ? 2 : 1) * seeds.count)))
     }
