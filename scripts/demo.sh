@@ -10,6 +10,12 @@ MODEL=${MODEL:-models/split-code-7m.gguf}
 SPLIT_LAYER=${SPLIT_LAYER:-3}
 CLOUD_PORT=${CLOUD_PORT:-5555}
 HTTP_PORT=${HTTP_PORT:-8080}
+# Infill prompts suffix first (llama.cpp's --spm-infill): the bundled model is trained on both
+# layouts and SPM scores higher and reuses more of each prompt while typing (BENCHMARKS.md,
+# "Editor replay"); SPM_INFILL=0 for a model trained on PSM only (most FIM models).
+SPM_INFILL=${SPM_INFILL:-1}
+INFILL_FLAGS=()
+if [ "$SPM_INFILL" = 1 ]; then INFILL_FLAGS=(--spm-infill); fi
 PROMPT=${PROMPT:-$'import os\n\n\ndef read_lines(path):\n    with open(path) as f:\n        '}
 
 echo "== building (release)"
@@ -33,7 +39,7 @@ wait_for "$WORK/cloud.log" "serving"
 echo "== edge node: layers [0, $SPLIT_LAYER), socket API ipc://$WORK/edge.sock, HTTP 127.0.0.1:$HTTP_PORT"
 $BIN/edge-node serve --model "$MODEL" --split-layer "$SPLIT_LAYER" \
     --cloud "tcp://127.0.0.1:$CLOUD_PORT" --cloud-key "$WORK/cloud.pub" --key "$WORK/edge.key" \
-    --listen "ipc://$WORK/edge.sock" --http-port "$HTTP_PORT" >"$WORK/edge.log" 2>&1 &
+    --listen "ipc://$WORK/edge.sock" --http-port "$HTTP_PORT" "${INFILL_FLAGS[@]}" >"$WORK/edge.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/edge.log" "edge node serving"
 

@@ -4,6 +4,8 @@ import Split
 import SplitBench
 import SplitCLI
 
+extension EditorSession.RequestShape: ExpressibleByArgument {}
+
 /// `split-bench editor`: an editor session replayed as `/infill` requests against a real edge,
 /// with and without prompt reuse, side by side.
 struct EditorCommand: ParsableCommand {
@@ -40,8 +42,14 @@ struct EditorCommand: ParsableCommand {
     @Option(name: .long, help: "Emulated bandwidth each way in Mbit/s (0 = unlimited).")
     var bandwidthMbit: Double = 0
 
-    @Option(name: .long, help: "n_predict of each request.")
-    var maxTokens = 32
+    @Option(name: .long, help: "How requests cut the document: llama-vim (256 lines before the cursor's line, the typed part of the line as prompt, 64 lines after, input_extra, n_indent: what llama.vim sends) or whole-document (all text before and after the cursor, no prompt: session 8's replay).")
+    var requests: EditorSession.RequestShape = .llamaVim
+
+    @Option(name: .long, help: "Files (relative to the standard library) whose chunks fill llama.vim's ring buffer, sent as input_extra with llama-vim requests (repeatable).")
+    var ringFile: [String] = ["email/feedparser.py", "email/message.py", "email/_policybase.py"]
+
+    @Option(name: .long, help: "n_predict of each request (default: llama.vim's 128 for llama-vim requests, 32 for whole-document).")
+    var maxTokens: Int?
 
     @Flag(name: .long, help: "The edge builds SPM infill prompts (suffix first), as edge-node serve --spm-infill.")
     var spmInfill = false
@@ -53,14 +61,21 @@ struct EditorCommand: ParsableCommand {
         let root = try LineCompletionSet.standardLibraryPath()
         let text = try String(contentsOfFile: (root as NSString).appendingPathComponent(file), encoding: .utf8)
         let session = EditorSession(text: text, lineCount: lines, pauseProbability: pauseProbability, maxRequests: maxRequests,
-                                    seed: seed)
+                                    seed: seed, shape: requests)
+        let ring = requests == .llamaVim
+            ? EditorSession.ringChunks(of: try ringFile.map { name in
+                InfillFile(filename: name, text: try String(contentsOfFile: (root as NSString).appendingPathComponent(name), encoding: .utf8))
+            }, seed: seed)
+            : []
+        let budget = maxTokens ?? (requests == .llamaVim ? 128 : 32)
         let link = LinkEmulatorConfiguration(targetPort: 0, oneWayDelaySeconds: rttMs / 2000,
                                              bandwidthBitsPerSecond: bandwidthMbit > 0 ? bandwidthMbit * 1e6 : nil)
         let benchmark = EditorReplayBenchmark(modelPath: modelOptions.model, session: session, strategies: strategy,
-                                              splitLayer: splitLayer, link: link, maxTokens: maxTokens,
-                                              layout: spmInfill ? .suffixPrefixMiddle : .prefixSuffixMiddle)
+                                              splitLayer: splitLayer, link: link, maxTokens: budget,
+                                              layout: spmInfill ? .suffixPrefixMiddle : .prefixSuffixMiddle, shape: requests, extraFiles: ring)
         print("typing \(file) lines \(session.firstLine + 1)-\(session.firstLine + session.lineCount): "
               + "\(session.requests.count) requests (\(session.requests.filter(\.atLineEnd).count) at line ends); "
+              + "\(requests.rawValue) requests, n_predict \(budget), \(ring.count) input_extra chunks; "
               + (spmInfill ? "SPM" : "PSM") + " infill prompts; " + String(format: "emulated RTT %.0f ms", rttMs) + (bandwidthMbit > 0 ? String(format: ", %.0f Mbit/s", bandwidthMbit) : ""))
         let result = try benchmark.run { print($0) }
         if let jsonOut {
@@ -73,8 +88,8 @@ struct EditorCommand: ParsableCommand {
 
     private func printTable(_ result: EditorReplayBenchmark.Result) {
         func ms(_ seconds: Double) -> String { String(format: "%.0f", seconds * 1e3) }
-        print("| strategy | prompt reuse | requests | TTFT p50 ms | TTFT p99 ms | full line p50 ms | full line p99 ms | edge TTFT p50 ms | prompt tokens (mean) | reused (mean) |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("| strategy | prompt reuse | requests | TTFT p50 ms | TTFT p99 ms | full line p50 ms | full line p99 ms | whole answer p50 ms | edge TTFT p50 ms | prompt tokens (mean) | reused (mean) |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         var medians: [String: [Bool: (ttft: Double, line: Double)]] = [:]
         for name in strategy {
             for reuse in [true, false] {
@@ -87,7 +102,8 @@ struct EditorCommand: ParsableCommand {
                 medians[name, default: [:]][reuse] = (SampleStatistics.quantile(ttft, 0.5), SampleStatistics.quantile(line, 0.5))
                 print("| \(name) | \(reuse ? "yes" : "no") | \(rows.count) | \(ms(SampleStatistics.quantile(ttft, 0.5))) | "
                       + "\(ms(SampleStatistics.quantile(ttft, 0.99))) | \(ms(SampleStatistics.quantile(line, 0.5))) | "
-                      + "\(ms(SampleStatistics.quantile(line, 0.99))) | \(ms(SampleStatistics.median(edge))) | "
+                      + "\(ms(SampleStatistics.quantile(line, 0.99))) | \(ms(SampleStatistics.median(rows.map(\.totalSeconds)))) | "
+                      + "\(ms(SampleStatistics.median(edge))) | "
                       + String(format: "%.1f | %.1f |", prompt, cached))
             }
         }

@@ -181,3 +181,22 @@ func prefixCutMovesInSteps() throws {
                           maxNewTokens: 8).tokens
     #expect(exact[1..<13] == ArraySlice(bytes("cdefghijklmn", offset: 100)))
 }
+
+@Test("in SPM the text typed at the cursor does not shrink the suffix, so prompts typed one character apart share all before it")
+func spmSuffixStaysWhileTyping() throws {
+    let starCoder = try byteLevelTokenizer(offset: 100, special: [
+        ("<|endoftext|>", 0), ("<fim_prefix>", 1), ("<fim_middle>", 2), ("<fim_suffix>", 3),
+    ], eos: 0)
+    let window = FIMPrompt.Window(batchTokens: 16, contextTokens: 64)
+    let suffix = "ABCDEFGHIJ"
+    // llama.vim sends the cursor's line as `prompt`; batch 16 gives the suffix 16/4 - 2 = 2 tokens.
+    let typed = ["x", "x =", "x = 1"].map { InfillInput(prefix: "def f():\n", suffix: suffix, prompt: $0) }
+    let spm = try FIMPrompt(tokenizer: starCoder, layout: .suffixPrefixMiddle)
+    let spmPrompts = typed.map { spm.build($0, window: window, maxNewTokens: 8).tokens }
+    for ids in spmPrompts { #expect(Array(ids.prefix(3)) == [3] + bytes("AB", offset: 100)) }
+    #expect(spmPrompts[1].starts(with: spmPrompts[0].dropLast()) && spmPrompts[2].starts(with: spmPrompts[1].dropLast()))
+    // PSM keeps llama.cpp's share: 2 less the prompt's length (the suffix comes after the prompt there).
+    let psm = try FIMPrompt(tokenizer: starCoder)
+    let psmPrompts = typed.map { psm.build($0, window: window, maxNewTokens: 8).tokens }
+    #expect(psmPrompts.map { $0.count } == [1 + 9 + 1 + 1 + 1 + 1, 1 + 9 + 3 + 1 + 0 + 1, 1 + 9 + 5 + 1 + 0 + 1])
+}

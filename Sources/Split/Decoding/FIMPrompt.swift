@@ -126,7 +126,13 @@ public struct FIMPrompt: Sendable {
             let step = min(window.prefixStep, prefixTake)
             prefixTake = prefix.count - (prefix.count - prefixTake + step - 1) / step * step
         }
-        let suffixTake = min(suffix.count, max(0, batch / 4 - (2 + prompt.count)))
+        // llama.cpp gives the suffix what the batch's quarter leaves after the prompt and two FIM
+        // tokens. In SPM the suffix comes first, and a share that shrinks with every token typed
+        // at the cursor (llama.vim sends the cursor's line as `prompt`) would change each prompt
+        // near its start, so nothing of the last one could be reused: there the prompt does not
+        // shrink the suffix's share (it adds its length to the batch instead).
+        let promptInSuffixShare = layout == .suffixPrefixMiddle ? 0 : prompt.count
+        let suffixTake = min(suffix.count, max(0, batch / 4 - (2 + promptInSuffixShare)))
         let extraTake = min(max(0, window.contextTokens - batch - 2 * maxNewTokens), extra.count)
 
         let prefixPart = [tokens.prefix] + prefix.suffix(prefixTake) + prompt

@@ -15,15 +15,24 @@ public struct EditorReplayBenchmark {
     public var splitLayer: Int
     /// The link between edge and cloud (40 ms round trip: 20 ms each way).
     public var link: LinkEmulatorConfiguration
-    /// llama.vim's `n_predict` is 128; a line rarely needs more than this.
+    /// `n_predict` of each request (llama.vim's is 128).
     public var maxTokens: Int
     public var workers: Int
     /// The edge's infill prompt layout (PSM, or SPM: suffix first).
     public var layout: FIMLayout
+    /// What the requests carry besides the local context: llama.vim's fields (`input_extra`,
+    /// `n_indent`, its sampling and time limits) or only the prefix and suffix.
+    public var shape: EditorSession.RequestShape
+    /// llama.vim's ring buffer of chunks from other files (`input_extra`), sent with
+    /// `llamaVim` requests.
+    public var extraFiles: [InfillFile]
 
     public init(modelPath: String, session: EditorSession, strategies: [String], splitLayer: Int,
-                link: LinkEmulatorConfiguration, maxTokens: Int = 32, workers: Int = 2, layout: FIMLayout = .prefixSuffixMiddle) {
+                link: LinkEmulatorConfiguration, maxTokens: Int = 32, workers: Int = 2, layout: FIMLayout = .prefixSuffixMiddle,
+                shape: EditorSession.RequestShape = .wholeDocument, extraFiles: [InfillFile] = []) {
         self.layout = layout
+        self.shape = shape
+        self.extraFiles = extraFiles
         self.modelPath = modelPath
         self.session = session
         self.strategies = strategies
@@ -47,8 +56,12 @@ public struct EditorReplayBenchmark {
         public var samples: [Sample]
         /// Heartbeat round trip over the emulated link (median, seconds).
         public var roundTripSeconds: Double
-        /// Requests whose text differed with and without reuse (must be 0).
+        /// Requests whose text differed with and without reuse (must be 0; a time limit may end
+        /// one earlier: `InfillExchange.agrees(with:)`).
         public var textMismatches: Int
+        /// How the requests were cut (`llama-vim`, `whole-document`) and the edge's prompt layout.
+        public var requestShape: String
+        public var layout: String
     }
 
     /// Runs the replay.
@@ -95,7 +108,7 @@ public struct EditorReplayBenchmark {
                 for reuse in number % 2 == 0 ? [true, false] : [false, true] {
                     pair[reuse] = try send(request, strategy: strategy, slot: reuse ? index : nil, port: port)
                 }
-                if pair[true]?.text != pair[false]?.text { mismatches += 1 }
+                if let with = pair[true], let without = pair[false], !with.agrees(with: without) { mismatches += 1 }
                 for (reuse, exchange) in pair {
                     samples.append(Sample(strategy: strategy, reuse: reuse, request: number, atLineEnd: request.atLineEnd,
                                           exchange: exchange))
@@ -103,14 +116,31 @@ public struct EditorReplayBenchmark {
             }
             log("\(strategy): \(session.requests.count) requests with and without reuse")
         }
-        return Result(samples: samples, roundTripSeconds: roundTrip, textMismatches: mismatches)
+        return Result(samples: samples, roundTripSeconds: roundTrip, textMismatches: mismatches, requestShape: shape.rawValue,
+                      layout: layout.rawValue)
     }
 
     /// One streamed `/infill` of `request`: with reuse on `slot`, or without (`slot` nil).
+    /// Greedy (`temperature` 0) in both shapes, so that the texts with and without reuse can be
+    /// compared; llama.vim sends no temperature and samples top-k 40 / top-p 0.9, which does not
+    /// change the prompt's work. Streamed, to time the first token (llama.vim waits for the whole
+    /// answer: the total time).
     private func send(_ request: EditorSession.Request, strategy: String, slot: Int?, port: UInt16) throws -> InfillExchange {
         var body: [String: Any] = ["input_prefix": request.prefix, "input_suffix": request.suffix, "n_predict": maxTokens,
                                    "temperature": 0, "strategy": strategy, "cache_prompt": slot != nil]
         if let slot { body["id_slot"] = slot }
+        if shape == .llamaVim {
+            // llama#fim's request (llama.vim autoload/llama.vim): the first request of a pause has
+            // t_max_predict_ms 250 (a longer speculative one follows once it is shown).
+            body["prompt"] = request.prompt
+            body["input_extra"] = extraFiles.map { ["filename": $0.filename, "text": $0.text] }
+            body["n_indent"] = request.indent
+            body["top_k"] = 40
+            body["top_p"] = 0.9
+            body["samplers"] = ["top_k", "top_p", "infill"]
+            body["t_max_prompt_ms"] = 500
+            body["t_max_predict_ms"] = 250
+        }
         return try InfillClient.infill(port: port, body: body)
     }
 

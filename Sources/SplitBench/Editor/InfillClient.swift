@@ -20,6 +20,17 @@ public struct InfillExchange: Sendable, Codable {
     public var generatedTokens: Int
     /// The edge's own time to first token (from its worker taking the request).
     public var edgeFirstTokenSeconds: Double?
+    /// llama.cpp's `stop_type`: "eos", "word" or "limit" (the budget or a time limit).
+    public var stopType: String?
+
+    /// Whether `other`, an answer to the same prompt, agrees with this one: the same text, or,
+    /// where a limit ended one of them (`t_max_predict_ms` is a time limit, so it ends generation
+    /// at a different token from run to run), the shorter is the start of the longer.
+    public func agrees(with other: InfillExchange) -> Bool {
+        if text == other.text { return true }
+        let (short, long) = text.count < other.text.count ? (self, other) : (other, self)
+        return short.stopType == "limit" && long.text.hasPrefix(short.text)
+    }
 }
 
 /// A plain HTTP/1.1 client for streamed `/infill` requests over one TCP connection each (as
@@ -81,7 +92,8 @@ public enum InfillClient {
                               promptTokens: last["tokens_evaluated"] as? Int ?? 0,
                               cachedTokens: timings?["cache_n"] as? Int ?? 0,
                               generatedTokens: last["tokens_predicted"] as? Int ?? 0,
-                              edgeFirstTokenSeconds: split?["time_to_first_token_seconds"] as? Double)
+                              edgeFirstTokenSeconds: split?["time_to_first_token_seconds"] as? Double,
+                              stopType: last["stop_type"] as? String)
     }
 
     /// Whether `text` holds a non-blank line ended by a line break.
