@@ -255,68 +255,53 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(sums);
 }
 
-void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
-    size_t r = row_begin;
-    // Four rows at a time share each load of x: decode is bound by reading w, not x.
-    for (; r + 4 <= row_end; r += 4) {
-        const uint16_t *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        size_t c = 0;
-        for (; c + 8 <= cols; c += 8) {
-            __m256 xv = _mm256_loadu_ps(x + c);
-            a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + c))), xv, a0);
-            a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w1 + c))), xv, a1);
-            a2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w2 + c))), xv, a2);
-            a3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w3 + c))), xv, a3);
-        }
-        float s0 = hsum256(a0), s1 = hsum256(a1), s2 = hsum256(a2), s3 = hsum256(a3);
-        for (; c < cols; c++) {
-            float xv = x[c];
-            s0 += _cvtsh_ss(w0[c]) * xv; s1 += _cvtsh_ss(w1[c]) * xv;
-            s2 += _cvtsh_ss(w2[c]) * xv; s3 += _cvtsh_ss(w3[c]) * xv;
-        }
-        y[r] = s0; y[r + 1] = s1; y[r + 2] = s2; y[r + 3] = s3;
+// Decode (n = 1) streams every weight once per token. Each row is one 8-lane FMA chain over
+// the columns in order, a horizontal sum, then the scalar tail: the GEMM's sequence, so outputs
+// are bit-identical to split_gemm's. Four rows share each load of x; every 64-byte line of a row
+// is asked for once, GEMV_PREFETCH_BYTES ahead, non-temporal, as on AVX-512 above (there it was
+// worth 1.18-1.21x; the AVX2 loop had no prefetch at all, and Zen 3's hardware prefetcher alone
+// kept an f16 decode step at ~41% of the bandwidth reading).
+#ifndef GEMV_PREFETCH_BYTES
+#define GEMV_PREFETCH_BYTES 4608
+#endif
+#define GEMV_AVX2(NAME, WT, LOADW, SCALARW)                                                             \
+    void NAME(const WT *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {   \
+        enum { LINE = 64 / sizeof(WT) };                                                                 \
+        size_t r = row_begin;                                                                            \
+        for (; r + 4 <= row_end; r += 4) {                                                               \
+            const WT *wr[4] = {w + r * cols, w + (r + 1) * cols, w + (r + 2) * cols, w + (r + 3) * cols}; \
+            __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+            size_t c = 0;                                                                                \
+            for (; c + LINE <= cols; c += LINE) {                                                        \
+                for (int i = 0; i < 4; i++) _mm_prefetch((const char *)(wr[i] + c) + GEMV_PREFETCH_BYTES, _MM_HINT_NTA); \
+                for (size_t k = 0; k < LINE; k += 8) {                                                   \
+                    __m256 xv = _mm256_loadu_ps(x + c + k);                                              \
+                    for (int i = 0; i < 4; i++) a[i] = _mm256_fmadd_ps(LOADW(wr[i] + c + k), xv, a[i]);  \
+                }                                                                                        \
+            }                                                                                            \
+            for (; c + 8 <= cols; c += 8) {                                                              \
+                __m256 xv = _mm256_loadu_ps(x + c);                                                      \
+                for (int i = 0; i < 4; i++) a[i] = _mm256_fmadd_ps(LOADW(wr[i] + c), xv, a[i]);          \
+            }                                                                                            \
+            float s[4] = {hsum256(a[0]), hsum256(a[1]), hsum256(a[2]), hsum256(a[3])};                   \
+            for (; c < cols; c++)                                                                        \
+                for (int i = 0; i < 4; i++) s[i] += SCALARW(wr[i][c]) * x[c];                            \
+            for (int i = 0; i < 4; i++) y[r + i] = s[i];                                                 \
+        }                                                                                                \
+        for (; r < row_end; r++) {                                                                       \
+            const WT *w0 = w + r * cols;                                                                 \
+            __m256 a0 = _mm256_setzero_ps();                                                             \
+            size_t c = 0;                                                                                \
+            for (; c + 8 <= cols; c += 8) a0 = _mm256_fmadd_ps(LOADW(w0 + c), _mm256_loadu_ps(x + c), a0); \
+            float s0 = hsum256(a0);                                                                      \
+            for (; c < cols; c++) s0 += SCALARW(w0[c]) * x[c];                                           \
+            y[r] = s0;                                                                                   \
+        }                                                                                                \
     }
-    for (; r < row_end; r++) {
-        const uint16_t *w0 = w + r * cols;
-        __m256 a0 = _mm256_setzero_ps();
-        size_t c = 0;
-        for (; c + 8 <= cols; c += 8) {
-            a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + c))), _mm256_loadu_ps(x + c), a0);
-        }
-        float s0 = hsum256(a0);
-        for (; c < cols; c++) s0 += _cvtsh_ss(w0[c]) * x[c];
-        y[r] = s0;
-    }
-}
-
-void split_gemv_f32(const float *w, const float *x, float *y, size_t row_begin, size_t row_end, size_t cols) {
-    size_t r = row_begin;
-    for (; r + 4 <= row_end; r += 4) {
-        const float *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        size_t c = 0;
-        for (; c + 8 <= cols; c += 8) {
-            __m256 xv = _mm256_loadu_ps(x + c);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), xv, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xv, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xv, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xv, a3);
-        }
-        float s0 = hsum256(a0), s1 = hsum256(a1), s2 = hsum256(a2), s3 = hsum256(a3);
-        for (; c < cols; c++) { float xv = x[c]; s0 += w0[c] * xv; s1 += w1[c] * xv; s2 += w2[c] * xv; s3 += w3[c] * xv; }
-        y[r] = s0; y[r + 1] = s1; y[r + 2] = s2; y[r + 3] = s3;
-    }
-    for (; r < row_end; r++) {
-        const float *w0 = w + r * cols;
-        __m256 a0 = _mm256_setzero_ps();
-        size_t c = 0;
-        for (; c + 8 <= cols; c += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), _mm256_loadu_ps(x + c), a0);
-        float s0 = hsum256(a0);
-        for (; c < cols; c++) s0 += w0[c] * x[c];
-        y[r] = s0;
-    }
-}
+#define GEMV_LOAD_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define GEMV_SCALAR_F32(v) (v)
+GEMV_AVX2(split_gemv_f16, uint16_t, GEMV_LOAD_F16, _cvtsh_ss)
+GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 
 // Several input vectors against the same rows: y[j * ldy + r] = dot(w[r, :], x[j * cols ...]).
 // Each (r, j) accumulates exactly as split_gemv does (eight lanes of FMA over the columns, the

@@ -68,11 +68,36 @@ static inline int32_t quant_dot32_neon(int8x16_t w0, int8x16_t w1, const int8_t 
 static inline int32_t quant_dot32(const int8_t *w, const int8_t *x) {
     return quant_dot32_neon(vld1q_s8(w), vld1q_s8(w + 16), x);
 }
+// The same products summed in 8 lanes, lane l holding values 4l..4l+3 (the AVX2 kernels' lanes).
+static inline void quant_dot32_lanes_neon(int8x16_t w0, int8x16_t w1, const int8_t *x, int32_t lanes[8]) {
+    int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+#if defined(SPLIT_NEON_DOTPROD)
+    vst1q_s32(lanes, vdotq_s32(vdupq_n_s32(0), w0, x0));
+    vst1q_s32(lanes + 4, vdotq_s32(vdupq_n_s32(0), w1, x1));
+#else
+    int32x4_t a = vpaddq_s32(vpaddlq_s16(vmull_s8(vget_low_s8(w0), vget_low_s8(x0))),
+                             vpaddlq_s16(vmull_s8(vget_high_s8(w0), vget_high_s8(x0))));
+    int32x4_t b = vpaddq_s32(vpaddlq_s16(vmull_s8(vget_low_s8(w1), vget_low_s8(x1))),
+                             vpaddlq_s16(vmull_s8(vget_high_s8(w1), vget_high_s8(x1))));
+    vst1q_s32(lanes, a);
+    vst1q_s32(lanes + 4, b);
+#endif
+}
+static inline void quant_dot32_lanes(const int8_t *w, const int8_t *x, int32_t lanes[8]) {
+    quant_dot32_lanes_neon(vld1q_s8(w), vld1q_s8(w + 16), x, lanes);
+}
 #else
 static inline int32_t quant_dot32(const int8_t *w, const int8_t *x) {
     int32_t sum = 0;
     for (int i = 0; i < 32; i++) sum += (int32_t)w[i] * (int32_t)x[i];
     return sum;
+}
+static inline void quant_dot32_lanes(const int8_t *w, const int8_t *x, int32_t lanes[8]) {
+    for (int l = 0; l < 8; l++) {
+        int32_t sum = 0;
+        for (int i = 4 * l; i < 4 * l + 4; i++) sum += (int32_t)w[i] * (int32_t)x[i];
+        lanes[l] = sum;
+    }
 }
 #endif
 

@@ -279,9 +279,20 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
 }
 
 #else
-// Portable version of the same sums: exact integer block sums, f32 accumulation. On AArch64 the
-// block sums are NEON's (QuantBlocks.h's quant_dot32; Q4_0, Q4_1 and IQ4_NL unpacked in vectors
-// too, IQ4_NL's table by TBL): the same integers, so the same bits as the scalar path.
+// Portable version of the same sums, in the AVX2 kernel's order, so every path gives the same
+// bits: lane l (of 8) of a block is the exact integer sum of its values 4l..4l+3, scaled by
+// d_w · d_x and accumulated over the blocks in order; the lanes are summed as hsum_f32x8 does.
+// (A per-block scalar sum, as before, is llama.cpp's generic order, not its x86 one: a last-bit
+// difference in one activation could then round its 8-bit copy the other way, and on the Q4_0
+// fixture model the scalar path's logits moved 0.064 from llama.cpp's at position 0, with a
+// different top token at position 2.) On AArch64 the lane sums are NEON's (SDOT, or widening
+// multiplies; Q4_0, Q4_1 and IQ4_NL unpacked in vectors too, IQ4_NL's table by TBL): the same
+// integers, so the same bits.
+static inline float legacy_lane_sum(const float lane[8]) {
+    float a0 = lane[0] + lane[4], a1 = lane[1] + lane[5], a2 = lane[2] + lane[6], a3 = lane[3] + lane[7];
+    return (a0 + a2) + (a1 + a3);
+}
+
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
     size_t blocks = cols / QL_BLOCK;
@@ -295,7 +306,8 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
         const uint8_t *x = (const uint8_t *)xq + j * xs;
         for (size_t r = row_begin; r < row_end; r++) {
             const uint8_t *row = (const uint8_t *)w + r * blocks * bytes;
-            float acc = 0, summ = 0;
+            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, summ = 0;
+            int32_t lanes[8];
             for (size_t b = 0; b < blocks; b++) {
                 const uint8_t *block = row + b * bytes;
                 float d = quant_half(block), m = minimum ? quant_half(block + 2) : 0;
@@ -314,8 +326,9 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                         w0 = vsubq_s8(vreinterpretq_s8_u8(low), offset);
                         w1 = vsubq_s8(vreinterpretq_s8_u8(high), offset);
                     }
-                    int32_t sumi = quant_dot32_neon(w0, w1, (const int8_t *)act_quants(x, b));
-                    acc = fmaf(d * act_scale(x, b), (float)sumi, acc);
+                    quant_dot32_lanes_neon(w0, w1, (const int8_t *)act_quants(x, b), lanes);
+                    float scale = d * act_scale(x, b);
+                    for (int l = 0; l < 8; l++) acc[l] = fmaf(scale, (float)lanes[l], acc[l]);
                     if (minimum) {
                         float s;
                         memcpy(&s, x + sums + 4 * b, 4);
@@ -338,15 +351,16 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                 const int8_t *qx = (const int8_t *)act_quants(x, b);
                 int8_t centred[32];
                 for (int i = 0; i < 32; i++) centred[i] = (int8_t)(q[i] - zero);
-                int32_t sumi = quant_dot32(centred, qx);
-                acc = fmaf(d * act_scale(x, b), (float)sumi, acc);
+                quant_dot32_lanes(centred, qx, lanes);
+                float scale = d * act_scale(x, b);
+                for (int l = 0; l < 8; l++) acc[l] = fmaf(scale, (float)lanes[l], acc[l]);
                 if (minimum) {
                     float s;
                     memcpy(&s, x + sums + 4 * b, 4);
                     summ = fmaf(m, s, summ);
                 }
             }
-            y[j * ldy + r] = acc + summ;
+            y[j * ldy + r] = legacy_lane_sum(acc) + summ;
         }
     }
 }
