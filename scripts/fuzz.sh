@@ -41,7 +41,7 @@ MAP
     # everything that uses those, drops out of the build, the model loaders among them.
     local external='Logging|Hummingbird|Prometheus|Yams|GRDB|NIO[A-Za-z]*|ServiceLifecycle|UnixSignals' logging_flags=()
     local swift_log=.build/checkouts/swift-log/Sources/Logging
-    [ -d "$swift_log" ] || swift package resolve
+    [ -d "$swift_log" ] || swift package resolve || true
     if [ -d "$swift_log" ]; then
         mkdir -p "$out/modules"
         # shellcheck disable=SC2046

@@ -118,6 +118,18 @@ static inline void quant_scale_min_k4(int j, const uint8_t *q, int *scale, int *
     }
 }
 
+// The eight lanes of a block-quantized dot product added as llama.cpp's x86 hsum_float_8 (and
+// Split's AVX2 hsum_f32x8) adds them: every path of the legacy types and IQ4_XS sums so, for the same bits.
+static inline float quant_lane_sum8(const float l[8]) {
+    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+}
+
+// IQ4_XS: sub-block s's signed 6-bit scale (low 4 bits in scales_l at byte 4, high 2 bits in the
+// 16-bit scales_h at byte 2 of the 136-byte block b).
+static inline int quant_iq4_xs_scale(const uint8_t *b, uint16_t high, int s) {
+    return (((b[4 + s / 2] >> (4 * (s % 2))) & 0xF) | (((high >> (2 * s)) & 3) << 4)) - 32;
+}
+
 // Q3_K: the 16 signed 6-bit scales (stored +32) of the 12 packed bytes.
 static inline void quant_scales_q3_k(const uint8_t *packed, int8_t scales[16]) {
     const uint32_t low4 = 0x0f0f0f0f, high2 = 0x03030303;

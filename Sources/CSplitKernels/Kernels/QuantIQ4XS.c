@@ -47,7 +47,7 @@ static inline void decode_iq4_xs(const uint8_t *b, xs_block *k) {
     uint16_t high;
     memcpy(&high, b + 2, 2);
     for (int s = 0; s < 8; s++)
-        k->scale[s] = (int16_t)((((b[4 + s / 2] >> (4 * (s % 2))) & 0xF) | (((high >> (2 * s)) & 3) << 4)) - 32);
+        k->scale[s] = (int16_t)quant_iq4_xs_scale(b, high, s);
     k->d = quant_half(b);
 }
 
@@ -104,11 +104,6 @@ static inline void xs_dot(const xs_block *k, const uint8_t *x, float lanes[8]) {
 #endif
 }
 
-// The eight lanes added as llama.cpp's hsum_float_8 adds them.
-static inline float xs_lane_sum(const float l[8]) {
-    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
-}
-
 #if defined(__AVX2__)
 // One vector (decode): xs_dot's arithmetic on a block straight from its bytes, the lanes kept in a
 // register (same integers, same fma, same bits). A 4096 × 4096 GEMV (in cache, one thread, Zen 3,
@@ -124,7 +119,7 @@ static inline __m256 xs_dot1(const uint8_t *b, const uint8_t *x, __m256 lanes) {
                                      _mm_shuffle_epi8(table, _mm_and_si128(q, low)));
         __m256i v = _mm256_loadu_si256((const __m256i *)(x + Q8K_QS + 32 * s));
         __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(v, w));
-        int scale = (((b[4 + s / 2] >> (4 * (s % 2))) & 0xF) | (((high >> (2 * s)) & 3) << 4)) - 32;
+        int scale = quant_iq4_xs_scale(b, high, s);
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16((int16_t)scale)));
     }
     float dx;
@@ -149,7 +144,7 @@ void split_gemm_iq4_xs(const void *w, const void *xq, size_t n, float *y, size_t
             }
             float sums[8];
             _mm256_storeu_ps(sums, lanes);
-            y[r] = xs_lane_sum(sums);
+            y[r] = quant_lane_sum8(sums);
         }
         return;
     }
@@ -167,7 +162,7 @@ void split_gemm_iq4_xs(const void *w, const void *xq, size_t n, float *y, size_t
                 const uint8_t *xb = (const uint8_t *)xq + j * xs + b * Q8K_BYTES;
                 for (size_t i = 0; i < v; i++) xs_dot(&k, xb + i * xs, lanes[i]);
             }
-            for (size_t i = 0; i < v; i++) y[(j + i) * ldy + r] = xs_lane_sum(lanes[i]);
+            for (size_t i = 0; i < v; i++) y[(j + i) * ldy + r] = quant_lane_sum8(lanes[i]);
         }
     }
 }

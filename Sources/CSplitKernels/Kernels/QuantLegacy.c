@@ -281,18 +281,14 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
 #else
 // Portable version of the same sums, in the AVX2 kernel's order, so every path gives the same
 // bits: lane l (of 8) of a block is the exact integer sum of its values 4l..4l+3, scaled by
-// d_w · d_x and accumulated over the blocks in order; the lanes are summed as hsum_f32x8 does.
+// d_w · d_x and accumulated over the blocks in order; the lanes are summed as hsum_f32x8 does
+// (quant_lane_sum8).
 // (A per-block scalar sum, as before, is llama.cpp's generic order, not its x86 one: a last-bit
 // difference in one activation could then round its 8-bit copy the other way, and on the Q4_0
 // fixture model the scalar path's logits moved 0.064 from llama.cpp's at position 0, with a
 // different top token at position 2.) On AArch64 the lane sums are NEON's (SDOT, or widening
 // multiplies; Q4_0, Q4_1 and IQ4_NL unpacked in vectors too, IQ4_NL's table by TBL): the same
 // integers, so the same bits.
-static inline float legacy_lane_sum(const float lane[8]) {
-    float a0 = lane[0] + lane[4], a1 = lane[1] + lane[5], a2 = lane[2] + lane[6], a3 = lane[3] + lane[7];
-    return (a0 + a2) + (a1 + a3);
-}
-
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
     size_t blocks = cols / QL_BLOCK;
@@ -360,7 +356,7 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                     summ = fmaf(m, s, summ);
                 }
             }
-            y[j * ldy + r] = legacy_lane_sum(acc) + summ;
+            y[j * ldy + r] = quant_lane_sum8(acc) + summ;
         }
     }
 }

@@ -137,11 +137,11 @@ public struct ControlSession: Sendable {
     }
 
     /// Runs the next requests in `mode` (the strategy the edge's selector chose for the last
-    /// answer); chunks already asked for are spliced as the mode they were asked in. Sync then
-    /// executes whole chunks; the async modes need VLASH's chunk cycle (`overlapSteps`).
+    /// answer); chunks already asked for are spliced as the mode they were asked in. The settings
+    /// must suit every mode: whole chunks (`executionHorizon == horizon`) with VLASH's chunk cycle
+    /// (`overlapSteps`), as `split-bench robot-loop --adopt-edge-mode` builds them.
     public mutating func adopt(_ mode: ControlMode) {
         settings.mode = mode
-        if mode == .sync { settings.executionHorizon = settings.horizon }
     }
 
     /// The request `id` failed or timed out: the loop goes on with what is buffered, degraded.

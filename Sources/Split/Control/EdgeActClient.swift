@@ -43,8 +43,7 @@ public final class EdgeActClient: ChunkTransport {
             case .actions(let id, let chunk):
                 guard let number = Int(id) else { continue }
                 strategiesServed[chunk.strategy, default: 0] += 1
-                // "future-state-async@split(k=2,f32)": the mode before the placement.
-                if let mode = ControlMode(rawValue: String(chunk.strategy.prefix { $0 != "@" })) { modesServed[number] = mode }
+                if case .control(let mode, _)? = try? Strategy.parse(chunk.strategy, default: "local") { modesServed[number] = mode }
                 let commands = chunk.actions.compactMap { $0.count == 2 && $0.allSatisfy(\.isFinite) ? Point2($0[0], $0[1]) : nil }
                 answers.append((number, commands.count == chunk.actions.count && !commands.isEmpty
                     ? .success(commands) : .failure(ControlError.badChunk("the edge sent malformed actions"))))

@@ -52,10 +52,11 @@ public final class RealTimeControlLoop {
             }
             if now > deadline + UInt64(missTolerance * Double(period)) { trace.missedPeriods += 1 }
             for answer in transport.poll() {
+                let served = transport.servedMode(of: answer.id)  // asked for every answer, so none is kept
                 guard let sent = sentAt.removeValue(forKey: answer.id) else { continue }
                 trace.deliver(answer.outcome, for: answer.id, session: &session, step: step,
                               latencySteps: Double(now - sent) / Double(period))
-                if adoptsServedMode, let mode = transport.servedMode(of: answer.id) { session.adopt(mode) }
+                if adoptsServedMode, let served { session.adopt(served) }
             }
             for (id, sent) in sentAt where Double(now - sent) / 1e9 > requestTimeoutSeconds {
                 sentAt[id] = nil
