@@ -14,8 +14,8 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Policy: a .gguf robot policy, or 'expert' for the scripted expert of --robot (H = --horizon).")
     var policy: String = "models/split-robot-policy-arm.gguf"
 
-    @Option(name: .long, help: "Robot: arm (acceleration limit; demonstrations at a third of the speed limit, split-robot-policy-arm) or point-mass (the first policies').")
-    var robot: RobotKind = .arm
+    @Option(name: .long, help: "Robot: arm (acceleration limit; demonstrations at a third of the speed limit, split-robot-policy-arm) or point-mass (the first policies'). Default: the one the policy was trained on (its split.policy.robot); arm for the expert.")
+    var robot: RobotKind?
 
     @Flag(name: .long, help: "Second task: a path passed through (the next waypoint shown) instead of a course of stops.")
     var path = false
@@ -58,8 +58,10 @@ struct RobotCommand: ParsableCommand {
 
     func run() throws {
         Parallel.setThreads(1)
+        let file = policy == "expert" ? nil : try ModelFile(path: policy)
+        let robot = try Self.robot(self.robot, path: path, policy: policy, training: file.map { PolicyTraining($0.configuration) })
         let expert = robot == .arm ? ScriptedExpert.teleoperated(horizon: horizon) : ScriptedExpert(horizon: horizon)
-        let chunkPolicy: any ChunkPolicy = policy == "expert" ? expert : try TransformerPolicy(model: try ModelFile(path: policy).load())
+        let chunkPolicy: any ChunkPolicy = try file.map { try TransformerPolicy(model: try $0.load()) } ?? expert
         let roll: any StateRollForward = rollForward == .dynamics ? DynamicsRollForward() : CommandedTargetRollForward()
         var benchmark = RobotBenchmark(delays: delay, overlaps: overlap, seeds: (1...UInt64(max(1, seeds))).map { $0 }, modes: mode,
                                        horizon: chunkPolicy.horizon, jitterSteps: jitter, rollForward: roll)
@@ -134,6 +136,24 @@ struct RobotCommand: ParsableCommand {
 }
 
 extension RobotCommand {
+    /// The robot to run `policy` on: `asked`, or the one the policy was trained on (`training`;
+    /// nil for the scripted expert, which drives either, the arm by default).
+    /// - Throws: `ValidationError` when `asked` is not the policy's robot, or for `path` (the next
+    ///   waypoint shown) with a policy not trained with one.
+    static func robot(_ asked: RobotKind?, path: Bool, policy: String, training: PolicyTraining?) throws -> RobotKind {
+        guard let training else { return asked ?? .arm }
+        if path, !training.sawNextWaypoint {
+            throw ValidationError("--path shows the policy the next waypoint, but \(policy) was not trained with one (its "
+                                  + "\(PolicyTraining.metadataKey) does not name next-waypoint): use models/split-robot-policy-arm.gguf")
+        }
+        let trained: RobotKind = training.accelerationLimit == nil ? .pointMass : .arm
+        if let asked, asked != trained {
+            throw ValidationError("\(policy) was trained on \(training.robot ?? "the point mass (no \(PolicyTraining.metadataKey))"), "
+                                  + "not on --robot \(asked.rawValue): use --robot \(trained.rawValue)")
+        }
+        return trained
+    }
+
     /// How the future state is predicted.
     enum RollForward: String, ExpressibleByArgument { case commanded, dynamics }
     /// Which simulated robot.

@@ -55,6 +55,7 @@ struct RobotLoopCommand: ParsableCommand {
 
     func run() throws {
         let context = try ZMQContext()
+        if path { try checkNextWaypoint(context: context) }
         var benchmark = RobotBenchmark(overlaps: [overlap], seeds: (1...UInt64(max(1, seeds))).map { $0 }, horizon: horizon,
                                        trackingSteps: steps, courseMaxSteps: courseSteps)
         benchmark.runsCourse = course
@@ -102,5 +103,28 @@ struct RobotLoopCommand: ParsableCommand {
               + served.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
         print("requests the loop made in each mode: "
               + planned.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) × \($0.value)" }.joined(separator: ", "))
+    }
+
+    /// Refuses `--path` against an edge whose policy was not trained with a next waypoint: one
+    /// act request with a next waypoint, refused by such an edge as an invalid `target`. An edge
+    /// that does not answer in time is left to the loop, which counts its failures.
+    /// - Throws: `ValidationError` quoting the edge's refusal.
+    private func checkNextWaypoint(context: ZMQContext) throws {
+        let client = try EdgeActClient(context: context, endpoint: connect, quality: quality)
+        let probe = ChunkRequest(id: 0, observedAtStep: 0, startStep: 0, state: RobotState(position: .zero), target: Point2(0.1, 0),
+                                 next: Point2(0.1, 0.1))
+        let deadline = Date().addingTimeInterval(max(timeout, 2))
+        var sent = false
+        while Date() < deadline {
+            // ZeroMQ connects in the background: a send before that is refused, so try again.
+            if !sent { sent = (try? client.send(probe, horizon: 1)) != nil }
+            if sent, let answer = client.poll().first {
+                if case .failure(let error as ClientAPIError) = answer.outcome, error.code == .invalidRequest, error.parameter == "target" {
+                    throw ValidationError("--path shows the policy the next waypoint, but the edge at \(connect) refuses it: \(error.message)")
+                }
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
     }
 }

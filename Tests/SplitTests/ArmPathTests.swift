@@ -7,6 +7,10 @@ import Testing
 /// loop that adopts the mode the edge chose (BENCHMARKS.md, "Robot control in VLASH's setup").
 @Suite("Arm, path task and adopted control modes")
 struct ArmPathTests {
+    /// The bundled policies, and whether each is the arm policy (trained with a next waypoint).
+    static let shippedPolicies = [("split-robot-policy.gguf", false), ("split-robot-policy-h32.gguf", false),
+                                  ("split-robot-policy-arm.gguf", true)]
+
     @Test("the arm's velocity changes by at most its acceleration limit per period, and reaches the speed limit")
     func accelerationLimit() {
         let arm = PointMassRobot.arm
@@ -90,11 +94,43 @@ struct ArmPathTests {
 
     @Test("act requests take a target of 2 numbers or 4 (with the next waypoint), and refuse 3")
     func actTargets() throws {
-        let four = try ActRequest(state: [0, 0, 0, 0], target: [0.1, 0.2, 0.3, 0.4]).validated(policyHorizon: 32)
+        let arm = PolicyTraining(robot: "point-mass amax=6.0 next-waypoint")
+        let four = try ActRequest(state: [0, 0, 0, 0], target: [0.1, 0.2, 0.3, 0.4]).validated(policyHorizon: 32, training: arm)
         #expect(four.target == Point2(0.1, 0.2) && four.next == Point2(0.3, 0.4))
-        let two = try ActRequest(state: [0, 0, 0, 0], target: [0.1, 0.2]).validated(policyHorizon: 32)
+        let two = try ActRequest(state: [0, 0, 0, 0], target: [0.1, 0.2]).validated(policyHorizon: 32, training: arm)
         #expect(two.next == two.target)
-        #expect(throws: ClientAPIError.self) { try ActRequest(state: [0, 0, 0, 0], target: [0, 0, 0]).validated(policyHorizon: 32) }
+        #expect(throws: ClientAPIError.self) {
+            try ActRequest(state: [0, 0, 0, 0], target: [0, 0, 0]).validated(policyHorizon: 32, training: arm)
+        }
+    }
+
+    @Test("the shipped policies say what they were trained on: only the arm policy saw a next waypoint and an acceleration limit",
+          arguments: shippedPolicies)
+    func policyTraining(file: String, arm: Bool) throws {
+        let training = PolicyTraining(try ModelFile(path: BundledModelTests.models.appendingPathComponent(file).path).configuration)
+        #expect(training.robot?.hasPrefix("point-mass dt=") == true)
+        #expect(training.sawNextWaypoint == arm)
+        #expect(training.accelerationLimit == (arm ? PointMassRobot.arm.maxAcceleration : nil))
+        #expect(!PolicyTraining(robot: nil).sawNextWaypoint, "a file without the key was not trained with a next waypoint")
+    }
+
+    @Test("the edge refuses a next waypoint for a policy trained without one, naming target and why; the arm policy takes it",
+          arguments: shippedPolicies)
+    func nextWaypointNeedsTraining(file: String, arm: Bool) async throws {
+        let service = try PolicyService(configuration: .init(modelPath: BundledModelTests.models.appendingPathComponent(file).path,
+                                                             splitLayer: nil, link: nil, workers: 1))
+        defer { service.stop() }
+        let two = try await service.act(ActRequest(state: [0, 0, 0, 0], target: [0.3, 0.2], horizon: 4))
+        #expect(two.actions.count == 4)
+        do {
+            let four = try await service.act(ActRequest(state: [0, 0, 0, 0], target: [0.3, 0.2, 0.3, 0.6], horizon: 4))
+            #expect(arm, "a policy trained without a next waypoint answered one: \(four.actions)")
+            #expect(four.actions.count == 4 && four.actions != two.actions, "the next waypoint changes the arm policy's chunk")
+        } catch let error as ClientAPIError {
+            #expect(!arm, "the arm policy refused a next waypoint: \(error)")
+            #expect(error.code == .invalidRequest && error.parameter == "target")
+            #expect(error.message.contains("not trained with a next waypoint"), "\(error.message)")
+        }
     }
 
     @Test("on a path at d = 8 the moving robot makes future-state async finish sooner and closer to the path than naive async")
@@ -156,6 +192,28 @@ struct ArmPathTests {
         #expect(session.buffer.remaining(from: 32) == 32)
         for step in 28..<63 { #expect(session.plan(step: step, state: state, target: Point2(0.5, 0)) == nil, "step \(step)") }
         #expect(session.plan(step: 64, state: state, target: Point2(0.5, 0)) != nil, "sync asks when the buffer is empty")
+    }
+
+    @Test("adopting sync and then future-state async keeps the configured execution horizon: a request every 8 steps of 32-action chunks")
+    func adoptKeepsExecutionHorizon() {
+        var session = ControlSession(settings: ControlSettings(mode: .naiveAsync, horizon: 32, executionHorizon: 8,
+                                                               initialDelaySteps: 0, rollForward: DynamicsRollForward()))
+        let expert = ScriptedExpert(horizon: 32)
+        let state = RobotState(position: .zero), target = Point2(0.5, 0)
+        var asked: [ControlMode: [Int]] = [:]
+        for step in 0..<64 {
+            if step == 0 { session.adopt(.sync) }
+            if step == 24 { session.adopt(.futureStateAsync) }
+            // Answered at once: the buffer never runs short, so only the execution horizon paces requests.
+            if let request = session.plan(step: step, state: state, target: target) {
+                asked[session.settings.mode, default: []].append(step)
+                session.receive(expert.chunk(state: request.state, target: target), for: request.id, atStep: step, latencySteps: 0)
+            }
+            _ = session.execute(step: step, state: state)
+        }
+        #expect(session.settings.executionHorizon == 8)
+        #expect(asked[.sync] == [0, 8, 16], "sync executes 8 actions of each chunk")
+        #expect(asked[.futureStateAsync] == Array(stride(from: 24, to: 64, by: 8)))
     }
 
     @Test("a wall-clock loop that adopts the served mode makes each next request in the mode the last answer named")

@@ -156,10 +156,12 @@ struct RobotControlTests {
             (ActRequest(state: [0, 0, 0, 0], target: [.infinity, 0]), "target", "finite"),
             (ActRequest(state: [0, 0, 0, 0], target: [0, 0], horizon: 0), "horizon", "1 … 16"),
             (ActRequest(state: [0, 0, 0, 0], target: [0, 0], horizon: 17), "horizon", "1 … 16"),
+            (ActRequest(state: [0, 0, 0, 0], target: [0, 0, 0.5, 0]), "target", "not trained with a next waypoint"),
         ]
+        let training = PolicyTraining(try ModelFile(path: Self.policyPath).configuration)
         for (request, parameter, text) in cases {
             do {
-                _ = try request.validated(policyHorizon: 16)
+                _ = try request.validated(policyHorizon: 16, training: training)
                 Issue.record("accepted \(request)")
             } catch let error as ClientAPIError {
                 #expect(error.code == .invalidRequest)

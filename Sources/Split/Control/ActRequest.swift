@@ -25,10 +25,13 @@ public struct ActRequest: Sendable, Equatable {
         self.strategy = strategy
     }
 
-    /// The request as simulator types, after checking every size and value.
+    /// The request as simulator types, after checking every size and value against the policy
+    /// (`policyHorizon` actions per chunk; a next waypoint only when `training` says it saw one).
     /// - Throws: `ClientAPIError.invalidRequest` naming the field (wrong dimension, NaN or
-    ///   infinity, a chunk length outside 1 … `policyHorizon`).
-    public func validated(policyHorizon: Int) throws -> (state: RobotState, target: Point2, next: Point2, horizon: Int) {
+    ///   infinity, a next waypoint the policy was not trained with, a chunk length outside
+    ///   1 … `policyHorizon`).
+    public func validated(policyHorizon: Int, training: PolicyTraining) throws
+        -> (state: RobotState, target: Point2, next: Point2, horizon: Int) {
         guard state.count == RobotState.dimensions else {
             throw ClientAPIError(.invalidRequest, "state must have \(RobotState.dimensions) numbers [px, py, vx, vy], not \(state.count)",
                                  parameter: "state")
@@ -36,6 +39,11 @@ public struct ActRequest: Sendable, Equatable {
         guard target.count == 2 || target.count == 4 else {
             throw ClientAPIError(.invalidRequest, "target must have 2 numbers [x, y] or 4 [x, y, next x, next y], not \(target.count)",
                                  parameter: "target")
+        }
+        // The older policies saw zeros in these features: a waypoint there is input they never saw.
+        guard target.count == 2 || training.sawNextWaypoint else {
+            throw ClientAPIError(.invalidRequest, "target must have 2 numbers [x, y] for this policy: it was not trained with a next "
+                                 + "waypoint (its \(PolicyTraining.metadataKey) does not name next-waypoint)", parameter: "target")
         }
         if let bad = state.firstIndex(where: { !$0.isFinite || abs($0) > 1e6 }) {
             throw ClientAPIError(.invalidRequest, "state[\(bad)] is \(state[bad]); every value must be finite (and within ±1e6)",

@@ -13,6 +13,16 @@ public struct ChunkRequest: Sendable, Equatable {
     public var target: Point2
     /// A path's waypoint after the target (nil: none).
     public var next: Point2? = nil
+
+    /// Makes a request (a session plans them; a client may send one of its own, as a probe).
+    public init(id: Int, observedAtStep: Int, startStep: Int, state: RobotState, target: Point2, next: Point2? = nil) {
+        self.id = id
+        self.observedAtStep = observedAtStep
+        self.startStep = startStep
+        self.state = state
+        self.target = target
+        self.next = next
+    }
 }
 
 /// What the robot executes during one step.

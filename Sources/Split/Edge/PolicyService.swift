@@ -58,6 +58,8 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
     public let configuration: Configuration
     /// The policy's actions per chunk.
     public let horizon: Int
+    /// What the policy was trained on (whether it takes a next waypoint).
+    public let training: PolicyTraining
     /// Where the policy runs (local, or split/cloud over the link): the placement of every
     /// control strategy this service serves.
     public let placement: Strategy
@@ -86,6 +88,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
         let loaded = try file.load(pacer: configuration.computePacer)
         model = loaded
         horizon = file.configuration.actionHorizon
+        training = PolicyTraining(file.configuration)
         identity = try file.identity()
         let place: Strategy
         if let k = configuration.splitLayer, configuration.link != nil {
@@ -117,7 +120,7 @@ public final class PolicyService: PolicyActing, @unchecked Sendable {
     }
 
     public func act(_ request: ActRequest) async throws -> ActReply {
-        let checked = try request.validated(policyHorizon: horizon)
+        let checked = try request.validated(policyHorizon: horizon, training: training)
         let control = try controlChoice(request, horizon: checked.horizon)
         return try await withCheckedThrowingContinuation { continuation in
             // `stop()` sets its flag under the queue's lock, so a request is either queued before

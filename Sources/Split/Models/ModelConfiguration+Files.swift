@@ -47,6 +47,7 @@ extension ModelConfiguration {
         inputDimensions = file.int("split.input_dimensions") ?? 0
         actionDimensions = file.int("split.action_dimensions") ?? 0
         actionHorizon = file.int("split.action_horizon") ?? 0
+        policyRobot = file.string(PolicyTraining.metadataKey)
 
         var known = Self.commonGGUFKeys.union([epsilonKey])
         known.formUnion(architecture.ggufKeys)

@@ -41,6 +41,9 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     public var actionDimensions: Int = 0
     /// Robot policies: actions per chunk; the action head outputs `actionHorizon × actionDimensions`.
     public var actionHorizon: Int = 0
+    /// Robot policies: the robot and demonstrations it was trained on (GGUF `split.policy.robot`,
+    /// see `PolicyTraining`); nil when the file does not say.
+    public var policyRobot: String? = nil
     /// How RoPE is stretched past the training context (on sliding-window layers of a model with
     /// `slidingRopeTheta` it is not: Gemma 3's local layers use plain RoPE).
     public var ropeScaling: RopeScaling = .none
