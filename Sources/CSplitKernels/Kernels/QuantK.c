@@ -341,13 +341,29 @@ static inline __m256i scales_mins_k4(const uint8_t *packed) {
     return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u));
 }
 
-static inline __attribute__((always_inline)) float dot1_q4_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
-    (void)unused;
+// Q4_K and Q5_K share their super-block header: the 8 scales (broadcast as int16 for the group
+// products) and the mins' dot with the activation's 16-value sums.
+static inline __attribute__((always_inline)) __m256i k4_scales_and_mins(const uint8_t *b, const uint8_t *x, int32_t *smin) {
     __m256i sm = scales_mins_k4(b + 4);
-    __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
     __m256i bsums = _mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS));
     __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-    int32_t smin = hsum_i32x4(_mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pairs));
+    *smin = hsum_i32x4(_mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pairs));
+    return _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
+}
+
+// The end of a Q4_K / Q5_K block: d · dx · Σ scale·q·x − dmin · dx · Σ min·bsum, added to sumf.
+static inline __attribute__((always_inline)) float k4_finish(const uint8_t *b, const uint8_t *x, __m256i acc, int32_t smin,
+                                                             float sumf) {
+    kblock k = {.d = quant_half(b), .dmin = quant_half(b + 2), .separate = 1};
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    return finish(&k, dx, hsum_i32x8(acc), smin, sumf);
+}
+
+static inline __attribute__((always_inline)) float dot1_q4_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
+    (void)unused;
+    int32_t smin;
+    __m256i scales = k4_scales_and_mins(b, x, &smin);
     const __m256i low = _mm256_set1_epi8(0x0F);
     __m256i acc = _mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
@@ -358,19 +374,13 @@ static inline __attribute__((always_inline)) float dot1_q4_k_fused(const uint8_t
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, broadcast_i16(scales, 2 * c)));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, broadcast_i16(scales, 2 * c + 1)));
     }
-    kblock k = {.d = quant_half(b), .dmin = quant_half(b + 2), .separate = 1};
-    float dx;
-    memcpy(&dx, x + Q8K_D, 4);
-    return finish(&k, dx, hsum_i32x8(acc), smin, sumf);
+    return k4_finish(b, x, acc, smin, sumf);
 }
 
 static inline __attribute__((always_inline)) float dot1_q5_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
     (void)unused;
-    __m256i sm = scales_mins_k4(b + 4);
-    __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
-    __m256i bsums = _mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS));
-    __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-    int32_t smin = hsum_i32x4(_mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pairs));
+    int32_t smin;
+    __m256i scales = k4_scales_and_mins(b, x, &smin);
     const __m256i low = _mm256_set1_epi8(0x0F), five = _mm256_set1_epi8(0x10);
     __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 16));
     __m256i acc = _mm256_setzero_si256();
@@ -385,10 +395,7 @@ static inline __attribute__((always_inline)) float dot1_q5_k_fused(const uint8_t
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, broadcast_i16(scales, 2 * c)));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, broadcast_i16(scales, 2 * c + 1)));
     }
-    kblock k = {.d = quant_half(b), .dmin = quant_half(b + 2), .separate = 1};
-    float dx;
-    memcpy(&dx, x + Q8K_D, 4);
-    return finish(&k, dx, hsum_i32x8(acc), smin, sumf);
+    return k4_finish(b, x, acc, smin, sumf);
 }
 
 static inline __attribute__((always_inline)) float dot1_q6_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {

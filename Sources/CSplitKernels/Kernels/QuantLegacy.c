@@ -323,31 +323,24 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                         w1 = vsubq_s8(vreinterpretq_s8_u8(high), offset);
                     }
                     quant_dot32_lanes_neon(w0, w1, (const int8_t *)act_quants(x, b), lanes);
-                    float scale = d * act_scale(x, b);
-                    for (int l = 0; l < 8; l++) acc[l] = fmaf(scale, (float)lanes[l], acc[l]);
-                    if (minimum) {
-                        float s;
-                        memcpy(&s, x + sums + 4 * b, 4);
-                        summ = fmaf(m, s, summ);
-                    }
-                    continue;
-                }
+                } else
 #endif
-                int zero = 0;
-                switch (type) {
-                case SPLIT_WEIGHT_Q4_0: unpack_q4(block + 2, q); zero = 8; break;
-                case SPLIT_WEIGHT_Q4_1: unpack_q4(block + 4, q); break;
-                case SPLIT_WEIGHT_Q5_0: unpack_q5(block + 2, block + 6, q); zero = 16; break;
-                case SPLIT_WEIGHT_IQ4_NL:
-                    unpack_q4(block + 2, q);
-                    for (int i = 0; i < 32; i++) q[i] = quant_iq4_values[q[i]];
-                    break;
-                default: unpack_q5(block + 4, block + 8, q); break;
+                {
+                    int zero = 0;
+                    switch (type) {
+                    case SPLIT_WEIGHT_Q4_0: unpack_q4(block + 2, q); zero = 8; break;
+                    case SPLIT_WEIGHT_Q4_1: unpack_q4(block + 4, q); break;
+                    case SPLIT_WEIGHT_Q5_0: unpack_q5(block + 2, block + 6, q); zero = 16; break;
+                    case SPLIT_WEIGHT_IQ4_NL:
+                        unpack_q4(block + 2, q);
+                        for (int i = 0; i < 32; i++) q[i] = quant_iq4_values[q[i]];
+                        break;
+                    default: unpack_q5(block + 4, block + 8, q); break;
+                    }
+                    int8_t centred[32];
+                    for (int i = 0; i < 32; i++) centred[i] = (int8_t)(q[i] - zero);
+                    quant_dot32_lanes(centred, (const int8_t *)act_quants(x, b), lanes);
                 }
-                const int8_t *qx = (const int8_t *)act_quants(x, b);
-                int8_t centred[32];
-                for (int i = 0; i < 32; i++) centred[i] = (int8_t)(q[i] - zero);
-                quant_dot32_lanes(centred, qx, lanes);
                 float scale = d * act_scale(x, b);
                 for (int l = 0; l < 8; l++) acc[l] = fmaf(scale, (float)lanes[l], acc[l]);
                 if (minimum) {
