@@ -312,6 +312,14 @@ static inline float kdot(const kblock *k, const uint8_t *x, float sumf) {
 }
 #endif
 
+// How far ahead of its loads a decode row asks for its bytes (a few super-blocks).
+#ifndef K_PREFETCH_BYTES
+#define K_PREFETCH_BYTES 1024
+#endif
+#ifndef K4_PREFETCH_RUNS
+#define K4_PREFETCH_RUNS 1
+#endif
+
 #if defined(__AVX2__)
 // Decode (one vector) on AVX2 (and AVX-512 machines: a 256-bit stream of one row keeps up): the block's quants go straight from its bytes into the products,
 // with no decoded copy. The integer sums are the same exact ones kdot forms, and `finish` the same
@@ -377,6 +385,85 @@ static inline __attribute__((always_inline)) float dot1_q4_k_fused(const uint8_t
     return k4_finish(b, x, acc, smin, sumf);
 }
 
+// Four Q4_K rows at once (decode): each activation chunk is loaded once for the four, the four
+// rows' integer sums are reduced together (three hadds in place of four horizontal sums), and
+// the float steps run as one 4-lane fmadd / fnmadd. Per row these are the same exact integer sums
+// and the same two roundings as dot1_q4_k_fused (fnmadd(a, b, c) = fmaf(−a, b, c): negation is
+// exact), so each row's bits are those of the row alone.
+static inline __m128i hsum_rows_i32x8(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
+    __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+// Rows in fours, each four's blocks side by side: `block` adds one super-block of four rows
+// (q[i]: row i's block) dotted with the activation block x to their four sums.
+static inline __attribute__((always_inline)) size_t rows4(
+    const uint8_t *w, const uint8_t *xq, float *y, size_t row_begin, size_t row_end, size_t blocks, size_t bytes,
+    __m128 (*block)(const uint8_t *const q[4], const uint8_t *x, __m128 sumf)) {
+    const size_t rowBytes = blocks * bytes;
+    size_t r = row_begin;
+    for (; r + 4 <= row_end; r += 4) {
+        const uint8_t *row = w + r * rowBytes;
+        __m128 sumf = _mm_setzero_ps();
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *q[4];
+            for (int i = 0; i < 4; i++) q[i] = row + i * rowBytes + b * bytes;
+            // The four rows are one contiguous run read in four places: ask for the next run's
+            // bytes as one stream, a block's share (4 × bytes) per block. (Each row asking
+            // K_PREFETCH_BYTES past its own loads read a 66 MB Q4_K matrix at 5 GB/s, this at 16.)
+            for (size_t l = 0; l < 4 * bytes; l += 64)
+                __builtin_prefetch(row + K4_PREFETCH_RUNS * 4 * rowBytes + b * 4 * bytes + l);
+            sumf = block(q, xq + b * Q8K_BYTES, sumf);
+        }
+        _mm_storeu_ps(y + r, sumf);
+    }
+    return r;
+}
+
+static inline __attribute__((always_inline)) __m128 block4_q4_k(const uint8_t *const q[4], const uint8_t *x,
+                                                                  __m128 sumf) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);  // [d0 dmin0 d1 …] → [d0..d3 dmin0..dmin3]
+    __m256i bsums = _mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS));
+    __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+    __m256i scales[4], acc[4];
+    __m128i mins[4];
+    for (int i = 0; i < 4; i++) {
+        __m256i sm = scales_mins_k4(q[i] + 4);
+        mins[i] = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1), pairs);
+        scales[i] = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
+        acc[i] = _mm256_setzero_si256();
+    }
+    for (int c = 0; c < 4; c++) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(x + 64 * c));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(x + 64 * c + 32));
+        for (int i = 0; i < 4; i++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(q[i] + 16 + 32 * c));
+            __m256i p0 = _mm256_maddubs_epi16(_mm256_and_si256(v, low), x0);
+            __m256i p1 = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), x1);
+            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(p0, broadcast_i16(scales[i], 2 * c)));
+            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(p1, broadcast_i16(scales[i], 2 * c + 1)));
+        }
+    }
+    __m128i sumi = hsum_rows_i32x8(acc[0], acc[1], acc[2], acc[3]);
+    __m128i smin = _mm_hadd_epi32(_mm_hadd_epi32(mins[0], mins[1]), _mm_hadd_epi32(mins[2], mins[3]));
+    uint32_t dd[4];
+    for (int i = 0; i < 4; i++) memcpy(&dd[i], q[i], 4);
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    __m256 scaled = _mm256_mul_ps(_mm256_set1_ps(dx),
+                                  _mm256_cvtph_ps(_mm_setr_epi32((int)dd[0], (int)dd[1], (int)dd[2], (int)dd[3])));
+    scaled = _mm256_permutevar8x32_ps(scaled, halves);
+    sumf = _mm_fmadd_ps(_mm256_castps256_ps128(scaled), _mm_cvtepi32_ps(sumi), sumf);
+    sumf = _mm_fnmadd_ps(_mm256_extractf128_ps(scaled, 1), _mm_cvtepi32_ps(smin), sumf);
+    return sumf;
+}
+
+static size_t rows4_q4_k(const uint8_t *w, const uint8_t *xq, float *y, size_t row_begin, size_t row_end,
+                         size_t blocks) {
+    return rows4(w, xq, y, row_begin, row_end, blocks, Q4_K_BYTES, block4_q4_k);
+}
+
 static inline __attribute__((always_inline)) float dot1_q5_k_fused(const uint8_t *b, const uint8_t *x, float sumf, kblock *unused) {
     (void)unused;
     int32_t smin;
@@ -429,6 +516,60 @@ static inline __attribute__((always_inline)) float dot1_q6_k_fused(const uint8_t
     float dx;
     memcpy(&dx, x + Q8K_D, 4);
     return finish(&k, dx, hsum_i32x8(acc), 0, sumf);
+}
+
+// Four Q6_K rows at once (decode), as rows4_q4_k: the activation loaded once for the four rows,
+// their integer sums reduced together, one 4-lane fmadd; per row the same exact sum and the same
+// rounding as dot1_q6_k_fused.
+static inline __attribute__((always_inline)) __m128 block4_q6_k(const uint8_t *const q[4], const uint8_t *x,
+                                                                  __m128 sumf) {
+    const __m256i low = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(0x30);
+    __m256i bsums = _mm256_loadu_si256((const __m256i *)(x + Q8K_BSUMS));
+    __m256i acc[4], lo[4], hi[4];
+    for (int i = 0; i < 4; i++) {
+        __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q[i] + 192)));
+        lo[i] = _mm256_permute2x128_si256(s16, s16, 0x00);
+        hi[i] = _mm256_permute2x128_si256(s16, s16, 0x11);
+        acc[i] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(bsums, s16), 5));
+    }
+    for (int n = 0; n < 2; n++) {
+        __m256i xs[4];
+        for (int j = 0; j < 4; j++) xs[j] = _mm256_loadu_si256((const __m256i *)(x + 128 * n + 32 * j));
+        for (int i = 0; i < 4; i++) {
+            __m256i lo0 = _mm256_loadu_si256((const __m256i *)(q[i] + 64 * n));
+            __m256i lo1 = _mm256_loadu_si256((const __m256i *)(q[i] + 64 * n + 32));
+            __m256i h = _mm256_loadu_si256((const __m256i *)(q[i] + 128 + 32 * n));
+            __m256i qv[4] = {
+                _mm256_or_si256(_mm256_and_si256(lo0, low), _mm256_and_si256(_mm256_slli_epi16(h, 4), two)),
+                _mm256_or_si256(_mm256_and_si256(lo1, low), _mm256_and_si256(_mm256_slli_epi16(h, 2), two)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), low), _mm256_and_si256(h, two)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), low),
+                                _mm256_and_si256(_mm256_srli_epi16(h, 2), two)),
+            };
+            for (int j = 0; j < 4; j++) {
+                int c = 4 * n + j, k0 = (2 * c) % 8, k1 = (2 * c + 1) % 8;
+                // int16 k0 across the low 128 bits, k1 across the high: groups 2c, 2c + 1.
+                __m256i spread = _mm256_set_m128i(_mm_set1_epi16((short)((2 * k1) | ((2 * k1 + 1) << 8))),
+                                                  _mm_set1_epi16((short)((2 * k0) | ((2 * k0 + 1) << 8))));
+                __m256i s = _mm256_shuffle_epi8(c < 4 ? lo[i] : hi[i], spread);
+                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(qv[j], xs[j]), s));
+            }
+        }
+    }
+    __m128i sumi = hsum_rows_i32x8(acc[0], acc[1], acc[2], acc[3]);
+    uint16_t d[4];
+    for (int i = 0; i < 4; i++) memcpy(&d[i], q[i] + 208, 2);
+    float dx;
+    memcpy(&dx, x + Q8K_D, 4);
+    __m128 scaled = _mm_mul_ps(_mm_set1_ps(dx), _mm_cvtph_ps(_mm_setr_epi16((short)d[0], (short)d[1], (short)d[2],
+                                                                            (short)d[3], 0, 0, 0, 0)));
+    sumf = _mm_fmadd_ps(scaled, _mm_cvtepi32_ps(sumi), sumf);
+    return sumf;
+}
+
+static size_t rows4_q6_k(const uint8_t *w, const uint8_t *xq, float *y, size_t row_begin, size_t row_end,
+                         size_t blocks) {
+    return rows4(w, xq, y, row_begin, row_end, blocks, Q6_K_BYTES, block4_q6_k);
 }
 #endif
 
@@ -518,13 +659,13 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
 
 // Rows of one type: each row's super-blocks are decoded once and dotted with up to KV vectors.
 #define KV 16
-#define K_GEMM(NAME, DECODE, BYTES, DOT1)                                                             \
+#define K_GEMM(NAME, DECODE, BYTES, DOT1, ROWS4)                                                      \
     static void NAME(const uint8_t *w, const uint8_t *xq, size_t n, float *y, size_t ldy,          \
                      size_t row_begin, size_t row_end, size_t cols) {                               \
         size_t blocks = cols / QK, rowBytes = blocks * BYTES, xs = blocks * Q8K_BYTES;               \
         kblock k;                                                                                    \
         if (n == 1) { /* decode: one vector, blocks dotted straight from their bytes */             \
-            for (size_t r = row_begin; r < row_end; r++) {                                           \
+            for (size_t r = ROWS4(w, xq, y, row_begin, row_end, blocks); r < row_end; r++) {         \
                 const uint8_t *row = w + r * rowBytes;                                               \
                 float sum = 0;                                                                       \
                 for (size_t b = 0; b < blocks; b++) {                                                \
@@ -573,16 +714,22 @@ DOT_VIA_BLOCK(dot1_q6_k, DECODE_Q6_K)
 #define DOT1_Q5_K dot1_q5_k
 #define DOT1_Q6_K dot1_q6_k
 #endif
-// How far ahead of its loads a decode row asks for its bytes (a few super-blocks).
-#ifndef K_PREFETCH_BYTES
-#define K_PREFETCH_BYTES 1024
+
+// The decode rows a type's four-row form covers (from row_begin; returns the first row it left).
+#define ROWS4_NONE(w, xq, y, row_begin, row_end, blocks) (row_begin)
+#if defined(__AVX2__)
+#define ROWS4_Q4_K rows4_q4_k
+#define ROWS4_Q6_K rows4_q6_k
+#else
+#define ROWS4_Q6_K ROWS4_NONE
+#define ROWS4_Q4_K ROWS4_NONE
 #endif
 
-K_GEMM(gemm_q2_k, DECODE_Q2_K, Q2_K_BYTES, dot1_q2_k)
-K_GEMM(gemm_q3_k, DECODE_Q3_K, Q3_K_BYTES, dot1_q3_k)
-K_GEMM(gemm_q4_k, DECODE_Q4_K, Q4_K_BYTES, DOT1_Q4_K)
-K_GEMM(gemm_q5_k, DECODE_Q5_K, Q5_K_BYTES, DOT1_Q5_K)
-K_GEMM(gemm_q6_k, DECODE_Q6_K, Q6_K_BYTES, DOT1_Q6_K)
+K_GEMM(gemm_q2_k, DECODE_Q2_K, Q2_K_BYTES, dot1_q2_k, ROWS4_NONE)
+K_GEMM(gemm_q3_k, DECODE_Q3_K, Q3_K_BYTES, dot1_q3_k, ROWS4_NONE)
+K_GEMM(gemm_q4_k, DECODE_Q4_K, Q4_K_BYTES, DOT1_Q4_K, ROWS4_Q4_K)
+K_GEMM(gemm_q5_k, DECODE_Q5_K, Q5_K_BYTES, DOT1_Q5_K, ROWS4_NONE)
+K_GEMM(gemm_q6_k, DECODE_Q6_K, Q6_K_BYTES, DOT1_Q6_K, ROWS4_Q6_K)
 
 void split_gemm_k(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                   size_t row_end, size_t cols) {
