@@ -101,6 +101,20 @@ public final class MappedFile: @unchecked Sendable {
         return length
     }
 
+    /// Lets go of this process's resident copies of the whole pages inside `bytes` (a part of this
+    /// file's mapping, such as a tensor whose weights were copied elsewhere at load time): as
+    /// `releasePages(before:)`, reading them again maps them back from the file. Returns the bytes
+    /// released.
+    @discardableResult
+    public func releasePages(within bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base, let start = bytes.baseAddress, start >= base, start + bytes.count <= base + size else { return 0 }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (start - base + pageSize - 1) / pageSize * pageSize, end = (start - base + bytes.count) / pageSize * pageSize
+        guard end > first else { return 0 }
+        guard madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED) == 0 else { return 0 }
+        return end - first
+    }
+
     /// Advises the kernel to map the file from `offset` (rounded up to 2 MB) to its end in 2 MB
     /// pages: a model's weights, streamed once per token, where with 4 KB pages every 4 KB costs a
     /// TLB entry and stops the hardware prefetcher at a page's end (decode's matrix work 20% faster
