@@ -18,6 +18,9 @@ struct WeightLoader {
         }
         let buffer = FloatBuffer(count: count)
         try convert(view, into: buffer.pointer)
+        // Copied: its file pages go (with the 2 MB page around it, which may hold the tail of a
+        // repacked Q4_0 neighbour that reading this mapped again: 36 MB of a 1B-shaped Q4_0 file).
+        (view.owner as? MappedFile)?.releasePages(around: view.bytes)
         return buffer
     }
 
@@ -62,7 +65,7 @@ struct WeightLoader {
                 if type == .q4_0, let repacked = WeightMatrix.repackedQ4_0(rows: rows, columns: columns, source: base) {
                     // The file's copy is not read again: its pages leave the resident set, so
                     // peak RSS stays near the file's size (BENCHMARKS.md, issue 18).
-                    (view.owner as? MappedFile)?.releasePages(within: view.bytes)
+                    (view.owner as? MappedFile)?.releasePages(around: view.bytes)
                     return repacked
                 }
                 return WeightMatrix(rows: rows, columns: columns, storage: .blocks(type, base), owner: view.owner)
