@@ -1,6 +1,6 @@
 // y[n × rows] = x[n × cols] · Wᵀ over the worker pool, for every weight type the runtime keeps
 // in its file's encoding. Rows are split into contiguous chunks (multiples of 4, the kernels'
-// row block), so each thread streams its own part of the matrix.
+// row block; 8 for Q4_0x8's row groups), so each thread streams its own part of the matrix.
 #include "SplitKernels.h"
 #include <stdlib.h>
 
@@ -8,7 +8,7 @@ typedef struct {
     int type;
     const split_matmul_part *parts;
     size_t count;           // matrices in `parts`
-    size_t units;           // row blocks of 4 in all of them
+    size_t units;           // row blocks (of row_unit rows) in all of them
     size_t cols;
     const void *x;          // floats, or the quantized activation of a quantized type
     size_t n;
@@ -34,6 +34,9 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
     case SPLIT_WEIGHT_IQ4_NL:
         split_gemm_legacy(job->type, part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
+    case SPLIT_WEIGHT_Q4_0_X8:
+        split_gemm_q4_0x8(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
+        break;
     case SPLIT_WEIGHT_IQ4_XS:
         split_gemm_iq4_xs(part->w, job->x, job->n, part->y, part->rows, begin, end, job->cols);
         break;
@@ -48,8 +51,9 @@ static void gemm_rows(const matmul_job *job, const split_matmul_part *part, size
 static size_t activation_stride(int type, size_t cols) {
     switch (type) {
     case SPLIT_WEIGHT_F32: case SPLIT_WEIGHT_F16: case SPLIT_WEIGHT_BF16: return 0;
-    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_IQ4_NL:
+    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_IQ4_NL:
         return split_q8_activation_stride(cols);
+    case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q4_0_X8: return split_q8s_activation_stride(cols);
     case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_1: return split_q8_1_activation_stride(cols);
     default: return split_q8k_activation_stride(cols);
     }
@@ -58,9 +62,10 @@ static size_t activation_stride(int type, size_t cols) {
 static void quantize_activation(int type, const float *x, size_t n, size_t cols, void *xq) {
     switch (type) {
     case SPLIT_WEIGHT_Q4_1: case SPLIT_WEIGHT_Q5_1: split_quantize_q8_1_activation(x, n, cols, xq); break;
-    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_IQ4_NL:
+    case SPLIT_WEIGHT_Q8_0: case SPLIT_WEIGHT_Q5_0: case SPLIT_WEIGHT_IQ4_NL:
         split_quantize_q8_activation(x, n, cols, xq);
         break;
+    case SPLIT_WEIGHT_Q4_0: case SPLIT_WEIGHT_Q4_0_X8: split_quantize_q8s_activation(x, n, cols, xq); break;
     default: split_quantize_q8k_activation(x, n, cols, xq); break;
     }
 }
@@ -80,16 +85,19 @@ void split_dequantize_blocks(int type, const void *source, float *destination, s
     }
 }
 
+// Rows per unit of work: Q4_0x8's kernel takes whole groups of 8.
+static size_t row_unit(int type) { return type == SPLIT_WEIGHT_Q4_0_X8 ? 8 : 4; }
+
 // A chunk is a contiguous range of row blocks in the matrices laid end to end; where it spans
 // two matrices, each gets its own kernel call over its part of the range.
 static void matmul_chunk(void *context, size_t chunk, size_t chunks) {
     const matmul_job *job = context;
-    size_t begin = job->units * chunk / chunks, end = job->units * (chunk + 1) / chunks, first = 0;
+    size_t begin = job->units * chunk / chunks, end = job->units * (chunk + 1) / chunks, first = 0, unit = row_unit(job->type);
     for (size_t i = 0; i < job->count && first < end; i++) {
         const split_matmul_part *part = &job->parts[i];
-        size_t units = (part->rows + 3) / 4, last = first + units;
+        size_t units = (part->rows + unit - 1) / unit, last = first + units;
         if (begin < last) {
-            size_t from = (begin > first ? begin - first : 0) * 4, to = ((end < last ? end : last) - first) * 4;
+            size_t from = (begin > first ? begin - first : 0) * unit, to = ((end < last ? end : last) - first) * unit;
             gemm_rows(job, part, from, to < part->rows ? to : part->rows);
         }
         first = last;
@@ -115,7 +123,7 @@ int split_matmul_parts(int type, const split_matmul_part *parts, size_t count, s
     size_t rows = 0, units = 0;
     for (size_t i = 0; i < count; i++) {
         rows += parts[i].rows;
-        units += (parts[i].rows + 3) / 4;
+        units += (parts[i].rows + row_unit(type) - 1) / row_unit(type);
     }
     if (n == 0 || rows == 0) return 1;
     matmul_job job = {type, parts, count, units, cols, x, n};

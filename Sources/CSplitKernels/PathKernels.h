@@ -8,6 +8,7 @@
 #include "Kernels/Convert.c"
 #include "Kernels/Gemv.c"
 #include "Kernels/QuantQ8.c"
+#include "Kernels/QuantQ4_0x8.c"  // before QuantLegacy.c, which computes Q4_0 with it
 #include "Kernels/QuantLegacy.c"
 #include "Kernels/QuantK.c"
 #include "Kernels/QuantIQ4XS.c"

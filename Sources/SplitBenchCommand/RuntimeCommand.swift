@@ -26,13 +26,16 @@ struct RuntimeCommand: ParsableCommand {
     func run() throws {
         // Freed caches of earlier repetitions go back to the system, not into the peak RSS.
         ProcessMemory.returnLargeFreesToSystem()
+        let loadStart = ContinuousClock.now
         let file = try modelOptions.open()
         let model = try file.load()
+        let loadTime = ContinuousClock.now - loadStart
         let loadPeak = ProcessMemory.peakResidentBytes
         var benchmark = RuntimeBenchmark(promptTokens: promptTokens, decodeTokens: decodeTokens, repetitions: repetitions)
         benchmark.modelPath = URL(fileURLWithPath: modelOptions.model).standardizedFileURL.resolvingSymlinksInPath().path
         var result = try benchmark.run(model)
         result.peakResidentBytesAfterLoad = loadPeak
+        result.loadSeconds = Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18
         result.modelFileBytes = (try? FileManager.default.attributesOfItem(atPath: modelOptions.model)[.size] as? Int) ?? nil
         if json {
             let encoder = JSONEncoder()
@@ -43,8 +46,9 @@ struct RuntimeCommand: ParsableCommand {
                          result.prefillTokensPerSecond, result.decodeTokensPerSecond, Int(result.weightBytesPerToken >> 20))
                   + "\(result.kernelPath) kernels)")
             if let peak = result.peakResidentBytes, let file = result.modelFileBytes {
-                print(String(format: "peak RSS %d MB after load, %d MB after the runs; model file %d MB (%.2fx)",
-                             (result.peakResidentBytesAfterLoad ?? 0) >> 20, peak >> 20, file >> 20, Double(peak) / Double(file)))
+                print(String(format: "peak RSS %d MB after load (%.2f s), %d MB after the runs; model file %d MB (%.2fx)",
+                             (result.peakResidentBytesAfterLoad ?? 0) >> 20, result.loadSeconds ?? 0, peak >> 20, file >> 20,
+                             Double(peak) / Double(file)))
             }
             if let parts = result.residentBreakdown {
                 print(String(format: "resident after the last decode: model file %.1f MB (%.1f MB of it in 2 MB pages), executable and libraries %.1f MB, anonymous %.1f MB (KV cache %.1f MB, scratch %.1f MB)",

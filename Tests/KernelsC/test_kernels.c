@@ -119,11 +119,13 @@ static int takes_q8k(int type) {
 static size_t activation_stride(const split_kernel_table *p, int type, size_t cols) {
     if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1) return p->q8_1_activation_stride(cols);
     if (takes_q8k(type)) return p->q8k_activation_stride(cols);
+    if (type == SPLIT_WEIGHT_Q4_0) return p->q8s_activation_stride(cols);
     return p->q8_activation_stride(cols);
 }
 static void quantize(const split_kernel_table *p, int type, const float *x, size_t n, size_t cols, void *xq) {
     if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1) p->quantize_q8_1_activation(x, n, cols, xq);
     else if (takes_q8k(type)) p->quantize_q8k_activation(x, n, cols, xq);
+    else if (type == SPLIT_WEIGHT_Q4_0) p->quantize_q8s_activation(x, n, cols, xq);
     else p->quantize_q8_activation(x, n, cols, xq);
 }
 static void gemm(const split_kernel_table *p, int type, const void *w, const void *xq, size_t n, float *y,
@@ -185,6 +187,48 @@ static void test_block_weights(const split_kernel_table *p) {
                 free(w); free(x); free(y); free(want); free(single); free(dq); free(dq_want); free(xq); free(xq_ref);
             }
     }
+}
+
+// Q4_0 repacked into groups of 8 rows: every path's GEMM (any batch, row ranges of whole groups)
+// bit-identical to the scalar path's Q4_0 in the file's layout, and each row reads back the same.
+static void test_q4_0x8(const split_kernel_table *p) {
+    static const size_t group_counts[] = {1, 2, 5};
+    for (size_t blocks = 1; blocks <= 9; blocks += 4)
+        for (size_t gi = 0; gi < COUNT(group_counts); gi++) {
+            size_t rows = 8 * group_counts[gi], cols = 32 * blocks, nmax = 13, bytes = rows * blocks * 18;
+            size_t stride = p->q8s_activation_stride(cols);
+            uint8_t *w = malloc(bytes), *packed = malloc(bytes);
+            for (size_t i = 0; i < bytes; i++) w[i] = random_byte();
+            for (size_t b = 0; b < rows * blocks; b++) {
+                uint16_t h = half(0.01f + 0.02f * (uniform() + 1.f));
+                memcpy(w + b * 18, &h, 2);
+            }
+            p->repack_q4_0x8(w, packed, rows, cols);
+            float *x = malloc(nmax * cols * 4), *y = malloc(nmax * rows * 4), *want = malloc(nmax * rows * 4);
+            float *row = malloc(cols * 4), *row_want = malloc(cols * 4);
+            void *xq = aligned_alloc(64, nmax * stride), *xq_ref = aligned_alloc(64, nmax * stride);
+            for (size_t i = 0; i < nmax * cols; i++) x[i] = uniform();
+            memset(xq, 0, nmax * stride);  // (the padding after each vector's sums is never written)
+            memset(xq_ref, 0, nmax * stride);
+            p->quantize_q8s_activation(x, nmax, cols, xq);
+            ref->quantize_q8s_activation(x, nmax, cols, xq_ref);
+            if (memcmp(xq, xq_ref, nmax * stride) != 0) fail(path_name, "q8s activation", cols, 0, 0, 0);
+            for (size_t r = 0; r < rows; r++) {
+                p->dequantize_q4_0x8_row(packed, r, cols, row);
+                ref->dequantize_legacy(SPLIT_WEIGHT_Q4_0, w + r * blocks * 18, row_want, cols);
+                expect_same(path_name, "q4_0x8 row", row, row_want, cols, r);
+            }
+            for (size_t bi = 0; bi < COUNT(batch_sizes); bi++) {
+                size_t n = batch_sizes[bi];
+                ref->gemm_legacy(SPLIT_WEIGHT_Q4_0, w, xq_ref, n, want, rows, 0, rows, cols);
+                p->gemm_q4_0x8(packed, xq, n, y, rows, 0, rows, cols);
+                expect_same(path_name, "q4_0x8 vs scalar q4_0", y, want, n * rows, n);
+                // The groups one call each, as the pool's chunks run them.
+                for (size_t g = 0; g < rows / 8; g++) p->gemm_q4_0x8(packed, xq, n, y, rows, 8 * g, 8 * g + 8, cols);
+                expect_same(path_name, "q4_0x8 by groups", y, want, n * rows, n);
+            }
+            free(w); free(packed); free(x); free(y); free(want); free(row); free(row_want); free(xq); free(xq_ref);
+        }
 }
 
 // Conversions, the element-wise kernels and attention.
@@ -251,6 +295,7 @@ int main(void) {
         path_name = split_kernel_path_name(path);
         test_float_weights(p);
         test_block_weights(p);
+        test_q4_0x8(p);
         test_rows(p);
         printf("%-13s %s\n", path_name, failures == before ? "ok" : "FAILED");
         tested++;

@@ -1,6 +1,6 @@
-// GGML's legacy 32-value weight blocks (Q4_0, Q4_1, Q5_0, Q5_1, and IQ4_NL: 4-bit indices into a
-// fixed table) computed on directly, with llama.cpp's arithmetic: Q4_0, Q5_0 and IQ4_NL against
-// the Q8_0-quantized input (QuantQ8.c's layout),
+// GGML's legacy 32-value weight blocks (Q4_1, Q5_0, Q5_1, and IQ4_NL: 4-bit indices into a
+// fixed table; Q4_0 is QuantQ4_0x8.c's, in llama.cpp's repacked order) computed on directly, with
+// llama.cpp's arithmetic: Q5_0 and IQ4_NL against the Q8_0-quantized input (QuantQ8.c's layout),
 //   y = Σ_blocks d_w · d_x · Σ (q_w − zero) q_x,
 // Q4_1 and Q5_1 against Q8_1 (the same plus s_x = d_x · Σ q_x per block, as f16),
 //   y = Σ_blocks d_w · d_x · Σ q_w q_x  +  Σ_blocks m_w · s_x.
@@ -11,10 +11,9 @@
 #include <math.h>
 #pragma clang fp reassociate(off)
 
-// The Q8_1 activation: Q8_0's layout (split_q8_activation_stride), then one float s per block.
-size_t split_q8_1_activation_stride(size_t cols) {
-    return split_q8_activation_stride(cols) + (cols / QL_BLOCK * 4 + 63) / 64 * 64;
-}
+// The Q8_1 activation: Q8_0's layout (split_q8_activation_stride), then one float s per block, in
+// the place of the Q8_0-with-sums activation's integer Σ q (QuantQ4_0x8.c).
+size_t split_q8_1_activation_stride(size_t cols) { return split_q8s_activation_stride(cols); }
 
 static inline float f16_round(float v) {
     uint16_t h;
@@ -28,18 +27,17 @@ static inline float f16_round(float v) {
 #pragma float_control(precise, on, push)
 void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void *destination) {
     size_t blocks = cols / QL_BLOCK, stride = split_q8_1_activation_stride(cols), q8 = split_q8_activation_stride(cols);
+    split_quantize_q8s_activation(x, n, cols, destination);
     for (size_t j = 0; j < n; j++) {
-        uint8_t *out = (uint8_t *)destination + j * stride;
-        split_quantize_q8_activation(x + j * cols, 1, cols, out);
-        float *sums = (float *)(out + q8);
+        uint8_t *sums = (uint8_t *)destination + j * stride + q8;
         for (size_t b = 0; b < blocks; b++) {
             const float *v = x + j * cols + b * QL_BLOCK;
             float amax = 0;
             for (int i = 0; i < QL_BLOCK; i++) amax = fmaxf(amax, fabsf(v[i]));
-            const int8_t *q = (const int8_t *)(out + (b / 2) * 128 + (b % 2) * 32);
-            int sum = 0;
-            for (int i = 0; i < QL_BLOCK; i++) sum += q[i];
-            sums[b] = f16_round(amax / 127.f * (float)sum);
+            int32_t sum;
+            memcpy(&sum, sums + 4 * b, 4);
+            float s = f16_round(amax / 127.f * (float)sum);
+            memcpy(sums + 4 * b, &s, 4);
         }
     }
 }
@@ -140,9 +138,6 @@ static inline __m256i fifth_bits(const uint8_t *qh) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(0x10));
 }
 
-static inline lblock load_q4_0(const uint8_t *b) {
-    return (lblock){_mm256_sub_epi8(nibbles(b + 2), _mm256_set1_epi8(8)), quant_half(b), 0};
-}
 static inline lblock load_q4_1(const uint8_t *b) { return (lblock){nibbles(b + 4), quant_half(b), quant_half(b + 2)}; }
 static inline lblock load_q5_0(const uint8_t *b) {
     __m256i q = _mm256_or_si256(nibbles(b + 6), fifth_bits(b + 2));
@@ -252,13 +247,11 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
         }                                                                                           \
     }
 
-LEGACY_BLOCK(block_q4_0, load_q4_0, Q4_0_BYTES, 1, 0)
 LEGACY_BLOCK(block_q4_1, load_q4_1, Q4_1_BYTES, 0, 1)
 LEGACY_BLOCK(block_q5_0, load_q5_0, Q5_0_BYTES, 1, 0)
 LEGACY_BLOCK(block_q5_1, load_q5_1, Q5_1_BYTES, 0, 1)
 LEGACY_BLOCK(block_q8_0, load_q8_0, Q8_0_BYTES, 1, 0)
 LEGACY_BLOCK(block_iq4_nl, load_iq4_nl, IQ4_NL_BYTES, 1, 0)
-LEGACY_GEMM(gemm_q4_0, block_q4_0, Q4_0_BYTES, 0)
 LEGACY_GEMM(gemm_q4_1, block_q4_1, Q4_1_BYTES, 1)
 LEGACY_GEMM(gemm_q5_0, block_q5_0, Q5_0_BYTES, 0)
 LEGACY_GEMM(gemm_q5_1, block_q5_1, Q5_1_BYTES, 1)
@@ -268,7 +261,7 @@ LEGACY_GEMM(gemm_iq4_nl, block_iq4_nl, IQ4_NL_BYTES, 0)
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
     switch (type) {
-    case SPLIT_WEIGHT_Q4_0: gemm_q4_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
+    case SPLIT_WEIGHT_Q4_0: gemm_q4_0_plain(w, xq, n, y, ldy, row_begin, row_end, cols); break;
     case SPLIT_WEIGHT_Q4_1: gemm_q4_1(w, xq, n, y, ldy, row_begin, row_end, cols); break;
     case SPLIT_WEIGHT_Q5_0: gemm_q5_0(w, xq, n, y, ldy, row_begin, row_end, cols); break;
     case SPLIT_WEIGHT_Q5_1: gemm_q5_1(w, xq, n, y, ldy, row_begin, row_end, cols); break;
@@ -283,18 +276,21 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
 // bits: lane l (of 8) of a block is the exact integer sum of its values 4l..4l+3, scaled by
 // d_w · d_x and accumulated over the blocks in order; the lanes are summed as hsum_f32x8 does
 // (quant_lane_sum8).
-// (A per-block scalar sum, as before, is llama.cpp's generic order, not its x86 one: a last-bit
-// difference in one activation could then round its 8-bit copy the other way, and on the Q4_0
-// fixture model the scalar path's logits moved 0.064 from llama.cpp's at position 0, with a
-// different top token at position 2.) On AArch64 the lane sums are NEON's (SDOT, or widening
-// multiplies; Q4_0, Q4_1 and IQ4_NL unpacked in vectors too, IQ4_NL's table by TBL): the same
-// integers, so the same bits.
+// (A per-block scalar sum is llama.cpp's generic order, not its x86 one: a last-bit difference in
+// one activation could then round its 8-bit copy the other way, and on the Q4_0 fixture model,
+// when Q4_0 was computed here, the scalar path's logits moved 0.064 from llama.cpp's at position 0,
+// with a different top token at position 2.) On AArch64 the lane sums are NEON's (SDOT, or
+// widening multiplies; Q4_1 and IQ4_NL unpacked in vectors too, IQ4_NL's table by TBL): the same
+// integers, so the same bits. Q4_0: QuantQ4_0x8.c.
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,
                        size_t row_end, size_t cols) {
+    if (type == SPLIT_WEIGHT_Q4_0) {
+        gemm_q4_0_plain(w, xq, n, y, ldy, row_begin, row_end, cols);
+        return;
+    }
     size_t blocks = cols / QL_BLOCK;
     int minimum = type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_Q5_1;
-    size_t bytes = type == SPLIT_WEIGHT_Q4_0 ? Q4_0_BYTES : type == SPLIT_WEIGHT_Q4_1 ? Q4_1_BYTES
-                 : type == SPLIT_WEIGHT_Q5_0 ? Q5_0_BYTES : type == SPLIT_WEIGHT_IQ4_NL ? IQ4_NL_BYTES : Q5_1_BYTES;
+    size_t bytes = type == SPLIT_WEIGHT_Q4_1 ? Q4_1_BYTES : type == SPLIT_WEIGHT_Q5_0 ? Q5_0_BYTES : type == SPLIT_WEIGHT_IQ4_NL ? IQ4_NL_BYTES : Q5_1_BYTES;
     size_t xs = minimum ? split_q8_1_activation_stride(cols) : split_q8_activation_stride(cols);
     size_t sums = split_q8_activation_stride(cols);
     int q[32];
@@ -308,7 +304,7 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                 const uint8_t *block = row + b * bytes;
                 float d = quant_half(block), m = minimum ? quant_half(block + 2) : 0;
 #if defined(SPLIT_NEON)
-                if (type == SPLIT_WEIGHT_Q4_0 || type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_IQ4_NL) {
+                if (type == SPLIT_WEIGHT_Q4_1 || type == SPLIT_WEIGHT_IQ4_NL) {
                     // Low nibbles are values 0-15, high nibbles 16-31; the same integers as unpack_q4.
                     uint8x16_t qs = vld1q_u8(block + (type == SPLIT_WEIGHT_Q4_1 ? 4 : 2));
                     uint8x16_t low = vandq_u8(qs, vdupq_n_u8(0x0F)), high = vshrq_n_u8(qs, 4);
@@ -318,9 +314,8 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                         w0 = vqtbl1q_s8(table, low);
                         w1 = vqtbl1q_s8(table, high);
                     } else {
-                        int8x16_t offset = vdupq_n_s8(type == SPLIT_WEIGHT_Q4_0 ? 8 : 0);
-                        w0 = vsubq_s8(vreinterpretq_s8_u8(low), offset);
-                        w1 = vsubq_s8(vreinterpretq_s8_u8(high), offset);
+                        w0 = vreinterpretq_s8_u8(low);
+                        w1 = vreinterpretq_s8_u8(high);
                     }
                     quant_dot32_lanes_neon(w0, w1, (const int8_t *)act_quants(x, b), lanes);
                 } else
@@ -328,7 +323,6 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                 {
                     int zero = 0;
                     switch (type) {
-                    case SPLIT_WEIGHT_Q4_0: unpack_q4(block + 2, q); zero = 8; break;
                     case SPLIT_WEIGHT_Q4_1: unpack_q4(block + 4, q); break;
                     case SPLIT_WEIGHT_Q5_0: unpack_q5(block + 2, block + 6, q); zero = 16; break;
                     case SPLIT_WEIGHT_IQ4_NL:

@@ -70,6 +70,20 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                        size_t row_begin, size_t row_end, size_t cols);
 /// Expands `count` values (whole blocks) of Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL into f32.
 void split_dequantize_legacy(int type, const void *source, float *destination, size_t count);
+/// Bytes one vector of `cols` values takes quantized as Q8_0 followed by each block's Σ q as an
+/// int32, the input of Q4_0 weights (in the file's layout and repacked).
+size_t split_q8s_activation_stride(size_t cols);
+/// Quantizes `n` vectors of `cols` floats (a multiple of 32) as Q8_0 with block sums.
+void split_quantize_q8s_activation(const float *x, size_t n, size_t cols, void *destination);
+/// Repacks `rows` (a multiple of 8) × `cols` Q4_0 weights into groups of 8 rows interleaved block by
+/// block (SPLIT_WEIGHT_Q4_0_X8; the same number of bytes).
+void split_repack_q4_0x8(const void *source, void *destination, size_t rows, size_t cols);
+/// Row `row` of Q4_0x8 weights `cols` wide, expanded into f32 as Q4_0's dequantization does.
+void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *destination);
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0x8 weights (row_begin and row_end multiples of 8) and
+/// x quantized by split_quantize_q8s_activation; the same bits as Q4_0 in the file's layout.
+void split_gemm_q4_0x8(const void *w, const void *xq, size_t n, float *y, size_t ldy,
+                       size_t row_begin, size_t row_end, size_t cols);
 
 /// Bytes one vector of `cols` values (a multiple of 256) takes quantized as Q8_K.
 size_t split_q8k_activation_stride(size_t cols);
@@ -106,7 +120,9 @@ enum {
     SPLIT_WEIGHT_F32 = 0, SPLIT_WEIGHT_F16 = 1, SPLIT_WEIGHT_BF16 = 2, SPLIT_WEIGHT_Q8_0 = 3,
     SPLIT_WEIGHT_Q4_0 = 4, SPLIT_WEIGHT_Q4_1 = 5, SPLIT_WEIGHT_Q5_0 = 6, SPLIT_WEIGHT_Q5_1 = 7,
     SPLIT_WEIGHT_Q2_K = 8, SPLIT_WEIGHT_Q3_K = 9, SPLIT_WEIGHT_Q4_K = 10, SPLIT_WEIGHT_Q5_K = 11, SPLIT_WEIGHT_Q6_K = 12,
-    SPLIT_WEIGHT_IQ4_NL = 13, SPLIT_WEIGHT_IQ4_XS = 14
+    SPLIT_WEIGHT_IQ4_NL = 13, SPLIT_WEIGHT_IQ4_XS = 14,
+    /// Q4_0 repacked at load into groups of 8 rows (split_repack_q4_0x8); rows a multiple of 8.
+    SPLIT_WEIGHT_Q4_0_X8 = 15
 };
 /// Expands `count` values (whole blocks) of GGML blocks of `type` (Q8_0, a legacy or a k-quant
 /// type) into f32, with ggml's dequantize_row arithmetic.
@@ -199,6 +215,15 @@ enum {
       (type, w, xq, n, y, ldy, row_begin, row_end, cols))                                                       \
     X(void, dequantize_legacy, (int type, const void *source, float *destination, size_t count),                \
       (type, source, destination, count))                                                                       \
+    X(size_t, q8s_activation_stride, (size_t cols), (cols))                                                     \
+    X(void, quantize_q8s_activation, (const float *x, size_t n, size_t cols, void *destination),                \
+      (x, n, cols, destination))                                                                                \
+    X(void, repack_q4_0x8, (const void *source, void *destination, size_t rows, size_t cols),                   \
+      (source, destination, rows, cols))                                                                        \
+    X(void, dequantize_q4_0x8_row, (const void *w, size_t row, size_t cols, float *destination),                \
+      (w, row, cols, destination))                                                                              \
+    X(void, gemm_q4_0x8, (const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,      \
+                          size_t row_end, size_t cols), (w, xq, n, y, ldy, row_begin, row_end, cols))           \
     X(size_t, q8k_activation_stride, (size_t cols), (cols))                                                     \
     X(void, quantize_q8k_activation, (const float *x, size_t n, size_t cols, void *destination),                \
       (x, n, cols, destination))                                                                                \

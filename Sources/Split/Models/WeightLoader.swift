@@ -4,7 +4,8 @@ import CSplitKernels
 ///
 /// Matrices stay in the mapped file in their own encoding (f32, f16, bf16, or GGML's quantized
 /// blocks; no copy) when suitably aligned; transposed weights (GPT-2 Conv1D) and misaligned
-/// f32/f16/bf16 ones are converted once into f32 heap buffers.
+/// f32/f16/bf16 ones are converted once into f32 heap buffers; Q4_0 matrices of whole 8-row
+/// groups are repacked for the kernels (`WeightMatrix.repackedQ4_0`) in place of the file's pages.
 struct WeightLoader {
     let store: WeightStore
     let transposeLinear: Bool
@@ -17,6 +18,9 @@ struct WeightLoader {
         }
         let buffer = FloatBuffer(count: count)
         try convert(view, into: buffer.pointer)
+        // Copied: its file pages go (with the 2 MB page around it, which may hold the tail of a
+        // repacked Q4_0 neighbour that reading this mapped again: 36 MB of a 1B-shaped Q4_0 file).
+        (view.owner as? MappedFile)?.releasePages(around: view.bytes)
         return buffer
     }
 
@@ -57,6 +61,12 @@ struct WeightLoader {
                     throw ModelError.truncatedTensor(tensor: name, type: type.rawValue,
                                                      needed: type.byteCount(elements: rows * columns) ?? Int.max,
                                                      found: view.bytes.count)
+                }
+                if type == .q4_0, let repacked = WeightMatrix.repackedQ4_0(rows: rows, columns: columns, source: base) {
+                    // The file's copy is not read again: its pages leave the resident set, so
+                    // peak RSS stays near the file's size (BENCHMARKS.md, issue 18).
+                    (view.owner as? MappedFile)?.releasePages(around: view.bytes)
+                    return repacked
                 }
                 return WeightMatrix(rows: rows, columns: columns, storage: .blocks(type, base), owner: view.owner)
             default:

@@ -31,6 +31,8 @@ public struct RuntimeBenchmark: Sendable {
         public var peakResidentBytes: Int?
         /// Peak resident set right after loading the model (set by the caller that loaded it).
         public var peakResidentBytesAfterLoad: Int?
+        /// Seconds to open and load the model (set by the caller that loaded it).
+        public var loadSeconds: Double?
         /// Size of the model file (set by the caller that opened it).
         public var modelFileBytes: Int?
         /// What the resident set holds at the end of the last decode loop (when `modelPath` is set).
