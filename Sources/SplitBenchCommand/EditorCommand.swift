@@ -78,6 +78,7 @@ struct EditorCommand: ParsableCommand {
               + "\(requests.rawValue) requests, n_predict \(budget), \(ring.count) input_extra chunks; "
               + (spmInfill ? "SPM" : "PSM") + " infill prompts; " + String(format: "emulated RTT %.0f ms", rttMs) + (bandwidthMbit > 0 ? String(format: ", %.0f Mbit/s", bandwidthMbit) : ""))
         let result = try benchmark.run { print($0) }
+        print("model \(result.model): context \(result.contextTokens) tokens")
         if let jsonOut {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -2,8 +2,10 @@ import Foundation
 import Testing
 @testable import Split
 
-/// The bundled code model (models/) against PyTorch logits for the same weights and input,
-/// recorded by tools/train/make_fixture.py into models/eval/fixture_logits.json.
+/// The bundled code models (models/) against PyTorch logits for the same weights and input,
+/// recorded by tools/train/make_fixture.py: models/eval/fixture_logits.json for the 256-token
+/// model, fixture_logits_1k.json (a 672-token prompt, so positions past 256) for the
+/// 1024-token one.
 @Suite("The bundled code model")
 struct BundledModelTests {
     struct Fixture: Decodable {
@@ -32,23 +34,25 @@ struct BundledModelTests {
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models")
 
-    func fixture() throws -> Fixture {
-        let data = try Data(contentsOf: Self.models.appendingPathComponent("eval/fixture_logits.json"))
+    static let fixtures = ["eval/fixture_logits.json", "eval/fixture_logits_1k.json"]
+
+    func fixture(_ name: String) throws -> Fixture {
+        let data = try Data(contentsOf: Self.models.appendingPathComponent(name))
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(Fixture.self, from: data)
     }
 
-    @Test("the shipped model file is the one the fixture was made from")
-    func identity() throws {
-        let fixture = try fixture()
+    @Test("the shipped model file is the one the fixture was made from", arguments: fixtures)
+    func identity(_ name: String) throws {
+        let fixture = try fixture(name)
         let path = Self.models.appendingPathComponent(fixture.modelFile).path
         #expect(try SHA256Digest.ofFile(atPath: path).hex == fixture.modelSha256)
     }
 
-    @Test("its tokenizer, final logits, exit-head logits and greedy tokens match PyTorch")
-    func logitsMatchPyTorch() throws {
-        let fixture = try fixture()
+    @Test("its tokenizer, final logits, exit-head logits and greedy tokens match PyTorch", arguments: fixtures)
+    func logitsMatchPyTorch(_ name: String) throws {
+        let fixture = try fixture(name)
         let file = try ModelFile(path: Self.models.appendingPathComponent(fixture.modelFile).path)
         let tokenizer = try #require(file.tokenizer)
         let model = try file.load()
@@ -81,16 +85,16 @@ struct BundledModelTests {
         #expect(continuation.tokens == fixture.greedyContinuation.tokenIds)
     }
 
-    @Test("an infill prompt for it is the FIM layout it was fine-tuned on, and it writes PyTorch's middle")
-    func infillMatchesTraining() throws {
-        let fixture = try fixture()
+    @Test("an infill prompt for it is the FIM layout it was fine-tuned on, and it writes PyTorch's middle", arguments: fixtures)
+    func infillMatchesTraining(_ name: String) throws {
+        let fixture = try fixture(name)
         let file = try ModelFile(path: Self.models.appendingPathComponent(fixture.modelFile).path)
         let tokenizer = try #require(file.tokenizer)
         let builder = try FIMPrompt(tokenizer: tokenizer)
         #expect(builder.tokens.endTokens == [0, 4099])
         let maxTokens = 24
         let prompt = builder.build(InfillInput(prefix: fixture.fim.prefix, suffix: fixture.fim.suffix),
-                                   window: .standard(contextTokens: 256), maxNewTokens: maxTokens)
+                                   window: .standard(contextTokens: file.configuration.maxPositions), maxNewTokens: maxTokens)
         #expect(!prompt.truncated)
         #expect(prompt.tokens == fixture.fim.promptIds)
         let middle = try LocalGenerator(model: try file.load(), tokenizer: tokenizer).generate(

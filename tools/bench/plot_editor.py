@@ -3,7 +3,7 @@
 
 Usage: plot_editor.py OUT.png RUN.json [RUN.json ...]
 
-One row per run (its request shape and prompt layout), one column per measure; one curve per
+One row per run (its request shape, prompt layout and the model's context), one column per measure; one curve per
 (strategy, prompt reuse): solid with reuse, dotted without. The dashed line is the target (TTFT:
 1 RTT + 20 ms at the run's heartbeat RTT; full line: 300 ms).
 """
@@ -45,6 +45,8 @@ def main() -> None:
         row[0].axvline((run["round_trip_seconds"] + 0.020) * 1e3, color="gray", linestyle="--", linewidth=1)
         row[1].axvline(300, color="gray", linestyle="--", linewidth=1)
         title = f"{run.get('request_shape', 'whole-document')} requests, {run.get('layout', 'psm').upper()}"
+        if "context_tokens" in run:
+            title += f", context {run['context_tokens']}"
         row[0].set_title(f"{title}: time to first token", fontsize=10)
         row[1].set_title(f"{title}: time to a full line", fontsize=10)
         for axis in row:

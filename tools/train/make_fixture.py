@@ -8,6 +8,9 @@ models/eval/fixture_logits.json with:
   (all vocab), argmax token of every position, and per-exit-layer last-position logits
   (exit l = final RMSNorm + tied head on layer l's output; the last layer equals the full model),
 plus the GGUF's sha256 so a test can check it is comparing against the same file.
+--prompt-file takes the prompt from a file's first --prompt-chars characters instead: a
+prompt longer than 256 tokens checks a model with a longer context at positions past 256
+(models/eval/fixture_logits_1k.json).
 A model with FIM tokens also gets "fim": an infill input (prefix, suffix), the PSM prompt ids
 its training used (fim.py; what llama.cpp's format_infill and Split's FIMPrompt must build)
 and the greedy middle up to <|endoftext|> or <|fim_pad|> (at most 24 tokens).
@@ -52,11 +55,16 @@ def main():
     ap.add_argument("--gguf", required=True)
     ap.add_argument("--tokenizer", default=os.path.join(root, "models", "split-code-tokenizer.json"))
     ap.add_argument("--prompt", default=PROMPT)
+    ap.add_argument("--prompt-file", default=None, help="the prompt: this file's first --prompt-chars characters")
+    ap.add_argument("--prompt-chars", type=int, default=2000)
     ap.add_argument("--out", default=os.path.join(root, "models", "eval", "fixture_logits.json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     tok = Tokenizer.from_file(args.tokenizer)
     model = load_gguf(args.gguf)
+    if args.prompt_file:
+        with open(args.prompt_file, encoding="utf-8") as fh:
+            args.prompt = fh.read()[:args.prompt_chars]
     ids = [0] + tok.encode(args.prompt).ids
     with torch.no_grad():
         logits, hidden = model(torch.tensor([ids]), return_hidden=True)

@@ -81,6 +81,9 @@ def parse():
                     help="fraction of samples in fill-in-the-middle form (fim.py); > 0 appends the "
                          "FIM tokens to the vocabulary of a new run")
     ap.add_argument("--fim-spm-rate", type=float, default=0.5, help="fraction of FIM samples in SPM order")
+    ap.add_argument("--fim-window-chars", type=int, default=1200,
+                    help="characters of a document each FIM sample is cut from (fim.py); scale it "
+                         "with --ctx so FIM prompts fill a longer context as an editor's do")
     ap.add_argument("--stdlib", default=sysconfig.get_paths()["stdlib"],
                     help="where the files of splits/{train,valid}.txt are (FIM samples need text)")
     return ap.parse_args()
@@ -223,15 +226,18 @@ def fim_batch(sampler, n):
     return x, y, after_mid & (y != fim.IGNORE)
 
 
-def init_from_gguf(path, fim_tokens, seed):
-    """A model with the GGUF's weights; with fim_tokens, the FIM tokens' embedding rows appended
-    (the mean embedding plus noise of a tenth of the per-dimension spread, so each new token
-    starts as an 'average' token that the tied head does not favour)."""
+def init_from_gguf(path, fim_tokens, seed, ctx):
+    """A model with the GGUF's weights and a context of ctx positions (RoPE is computed, not
+    learned, so a longer context just extends the positions; training teaches the model to use
+    them). With fim_tokens, the FIM tokens' embedding rows are appended unless the GGUF already
+    has them (the mean embedding plus noise of a tenth of the per-dimension spread, so each new
+    token starts as an 'average' token that the tied head does not favour)."""
     from gguf_io import load_gguf
     base = load_gguf(path)
     cfg = Config(**base.cfg.to_dict())
+    cfg.max_seq_len = ctx
     sd = base.state_dict()
-    if fim_tokens:
+    if fim_tokens and cfg.vocab_size == 4096:
         emb = sd["model.embed_tokens.weight"]
         g = torch.Generator().manual_seed(seed)
         new = emb.mean(0) + 0.1 * emb.std(0) * torch.randn(len(fim.FIM_TOKENS), emb.shape[1], generator=g)
@@ -270,7 +276,7 @@ def main():
                     "exit_frac", "exit_weights", "exit_total", "distill", "ctx", "seed"):
             setattr(args, key, saved_args[key])
         args.exit_loss = saved_args.get("exit_loss", "on")
-        for key in ("init_gguf", "fim_rate", "fim_spm_rate"):
+        for key in ("init_gguf", "fim_rate", "fim_spm_rate", "fim_window_chars"):
             setattr(args, key, saved_args.get(key, getattr(args, key)))
         if args.batch is None:
             args.batch = saved_args["batch"]
@@ -285,7 +291,7 @@ def main():
 
     torch.manual_seed(args.seed)
     if ck is None and args.init_gguf:
-        cfg, model = init_from_gguf(args.init_gguf, args.fim_rate > 0, args.seed)
+        cfg, model = init_from_gguf(args.init_gguf, args.fim_rate > 0, args.seed, args.ctx)
     else:
         model = LlamaLM(cfg)
     sampler = valid_fim = None
@@ -297,9 +303,10 @@ def main():
         tok = Tokenizer.from_file(tok_path)
         assert tok.get_vocab_size() == cfg.vocab_size, (tok.get_vocab_size(), cfg.vocab_size)
         sampler = fim.FIMSampler(read_split(args.stdlib, "train"), tok, args.ctx, args.fim_spm_rate,
-                                 seed=args.seed + 2)
+                                 window_chars=args.fim_window_chars, seed=args.seed + 2)
         valid_fim = fim_batch(fim.FIMSampler(read_split(args.stdlib, "valid"), tok, args.ctx,
-                                             args.fim_spm_rate, seed=7), 32)
+                                             args.fim_spm_rate, window_chars=args.fim_window_chars,
+                                             seed=7), 32)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd},

@@ -62,6 +62,10 @@ public struct EditorReplayBenchmark {
         /// How the requests were cut (`llama-vim`, `whole-document`) and the edge's prompt layout.
         public var requestShape: String
         public var layout: String
+        /// The model file's name and its context (`llama.context_length`), which sizes the
+        /// infill window (batch = context / 2, extra chunks what the batch and twice n_predict leave).
+        public var model: String
+        public var contextTokens: Int
     }
 
     /// Runs the replay.
@@ -117,7 +121,8 @@ public struct EditorReplayBenchmark {
             log("\(strategy): \(session.requests.count) requests with and without reuse")
         }
         return Result(samples: samples, roundTripSeconds: roundTrip, textMismatches: mismatches, requestShape: shape.rawValue,
-                      layout: layout.rawValue)
+                      layout: layout.rawValue, model: (modelPath as NSString).lastPathComponent,
+                      contextTokens: file.configuration.maxPositions)
     }
 
     /// One streamed `/infill` of `request`: with reuse on `slot`, or without (`slot` nil).
