@@ -307,24 +307,30 @@ GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 // Each (r, j) accumulates exactly as split_gemv does (eight lanes of FMA over the columns, the
 // same horizontal sum, the same scalar tail), so every output is bit-identical to the GEMV of
 // its own vector: a row's result never depends on which other rows share the batch. Tiles of
-// 4 weight rows × V ≤ 3 vectors keep 12 accumulators in registers and reuse each loaded weight
-// vector three times, which is what makes a batch cheaper than separate GEMVs.
+// R weight rows × V vectors keep R·V accumulators in registers and reuse each converted weight
+// vector V times, which is what makes a batch cheaper than separate GEMVs. 4 × 2 (AVX2_TILE_R,
+// AVX2_TILE_V below): 4 × 3 needs all 16 ymm registers, and compiled as the release binary
+// compiles it (PathAVX2.c: baseline x86-64-v2, target avx2/fma/f16c, tune=haswell) one
+// accumulator was spilled inside the loop, a store-to-load chain that halved the kernel (f16,
+// a Llama-3.2-1B layer's matrices at 128 vectors, one thread: 4 × 3 0.52-0.53x of 4 × 3 built
+// with -march=native, 4 × 2 1.07x, 3 × 3 1.00x, 2 × 4 0.87x; tools/bench/prefill_gemm.c linked
+// against PathAVX2.o, issue 22). The runtime's f16 prefill had run at that halved speed.
 #define AVX2_TILE(NAME, WT, LOADW, SCALARW)                                                           \
     static inline __attribute__((always_inline)) void NAME(const WT *w, size_t cols, const float *x,  \
-                                                           float *y, size_t ldy, const int V) {      \
-        __m256 a[4][3];                                                                              \
-        for (int i = 0; i < 4; i++)                                                                  \
+                                                           float *y, size_t ldy, const int R, const int V) { \
+        __m256 a[4][4];                                                                              \
+        for (int i = 0; i < R; i++)                                                                  \
             for (int k = 0; k < V; k++) a[i][k] = _mm256_setzero_ps();                               \
         size_t c = 0;                                                                                \
         for (; c + 8 <= cols; c += 8) {                                                              \
-            __m256 v[3];                                                                             \
+            __m256 v[4];                                                                             \
             for (int k = 0; k < V; k++) v[k] = _mm256_loadu_ps(x + k * cols + c);                    \
-            for (int i = 0; i < 4; i++) {                                                            \
+            for (int i = 0; i < R; i++) {                                                            \
                 __m256 q = LOADW(w + i * cols + c);                                                  \
                 for (int k = 0; k < V; k++) a[i][k] = _mm256_fmadd_ps(q, v[k], a[i][k]);             \
             }                                                                                        \
         }                                                                                            \
-        for (int i = 0; i < 4; i++)                                                                  \
+        for (int i = 0; i < R; i++)                                                                  \
             for (int k = 0; k < V; k++) {                                                            \
                 float t = hsum256(a[i][k]);                                                          \
                 for (size_t cc = c; cc < cols; cc++) t += SCALARW(w[i * cols + cc]) * x[k * cols + cc]; \
@@ -336,24 +342,32 @@ GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 // Llama-3.2-1B shape: 1 MB of x at 2048 columns, 4 MB at 8192). Going through all n vectors for
 // each 4-row block, as before, streamed the whole of x from L3 once per 4 rows (2 FLOPs per byte
 // read). Instead rows go in panels of AVX2_PANEL_BYTES of weights (kept in L2), and each group
-// of 3 vectors runs through the whole panel before the next group: x is read from L3 once per
-// panel. Only the order of the tiles changes, not any output's sequence, so not its bits.
+// of AVX2_TILE_V vectors runs through the whole panel before the next group: x is read from L3 once per
+// panel. Only the order and shape of the tiles change, not any output's sequence, so not its bits.
 #ifndef AVX2_PANEL_BYTES
 #define AVX2_PANEL_BYTES 131072
 #endif
+#ifndef AVX2_TILE_R
+#define AVX2_TILE_R 4
+#endif
+#ifndef AVX2_TILE_V
+#define AVX2_TILE_V 2
+#endif
+#define AVX2_PANEL_PASS(TILE, V) for (size_t r = p; r < end; r += AVX2_TILE_R) TILE(w + r * cols, cols, xj, yj + r, ldy, AVX2_TILE_R, V)
 #define AVX2_GEMM_DRIVER(TILE, WT, GEMV)                                                              \
-    size_t full = row_begin + (row_end - row_begin) / 4 * 4;                                         \
-    size_t panel = AVX2_PANEL_BYTES / (cols * sizeof(WT)) / 4 * 4;                                   \
-    if (panel < 4) panel = 4;                                                                        \
+    size_t full = row_begin + (row_end - row_begin) / AVX2_TILE_R * AVX2_TILE_R;                     \
+    size_t panel = AVX2_PANEL_BYTES / (cols * sizeof(WT)) / AVX2_TILE_R * AVX2_TILE_R;               \
+    if (panel < AVX2_TILE_R) panel = AVX2_TILE_R;                                                    \
     for (size_t p = row_begin; p < full; p += panel) {                                               \
         size_t end = p + panel < full ? p + panel : full;                                            \
-        for (size_t j = 0; j < n; j += 3) {                                                          \
+        for (size_t j = 0; j < n; j += AVX2_TILE_V) {                                                \
             const float *xj = x + j * cols;                                                          \
             float *yj = y + j * ldy;                                                                 \
-            switch (n - j) {                                                                         \
-            case 1: for (size_t r = p; r < end; r += 4) TILE(w + r * cols, cols, xj, yj + r, ldy, 1); break; \
-            case 2: for (size_t r = p; r < end; r += 4) TILE(w + r * cols, cols, xj, yj + r, ldy, 2); break; \
-            default: for (size_t r = p; r < end; r += 4) TILE(w + r * cols, cols, xj, yj + r, ldy, 3); break; \
+            switch (n - j < AVX2_TILE_V ? n - j : 0) { /* widths up to 4 */                         \
+            case 3: AVX2_PANEL_PASS(TILE, 3); break;                                                 \
+            case 2: AVX2_PANEL_PASS(TILE, 2); break;                                                 \
+            case 1: AVX2_PANEL_PASS(TILE, 1); break;                                                 \
+            default: AVX2_PANEL_PASS(TILE, AVX2_TILE_V); break;                                      \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \
