@@ -100,6 +100,30 @@ static void test_float_weights(const split_kernel_table *p) {
         }
 }
 
+// A batch large enough that the GEMM goes through several row panels (AVX2: 128 KB of weights
+// each, so 63 rows of f16 at 1031 columns) with a row range starting inside a block of 4 and a
+// remainder of rows and of vectors: every vector's row still the bits of that vector alone.
+static void test_float_panels(const split_kernel_table *p) {
+    size_t rows = 150, cols = 1031, n = 11, begin = 2;
+    float *w32 = malloc(rows * cols * 4), *x = malloc(n * cols * 4);
+    uint16_t *w16 = malloc(rows * cols * 2);
+    float *y = calloc(n * rows, 4), *single = calloc(rows, 4), *want = calloc(n * rows, 4);
+    for (size_t i = 0; i < rows * cols; i++) w16[i] = half(w32[i] = uniform());
+    for (size_t i = 0; i < n * cols; i++) x[i] = uniform();
+    for (int type = 0; type < 2; type++) {
+        const char *name = type == 0 ? "gemm_f32 panels" : "gemm_f16 panels";
+        if (type == 0) { p->gemm_f32(w32, x, n, y, rows, begin, rows, cols); ref->gemm_f32(w32, x, n, want, rows, begin, rows, cols); }
+        else { p->gemm_f16(w16, x, n, y, rows, begin, rows, cols); ref->gemm_f16(w16, x, n, want, rows, begin, rows, cols); }
+        expect_close(path_name, name, y, want, n * rows, 1e-5, cols);
+        for (size_t j = 0; j < n; j++) {
+            if (type == 0) p->gemv_f32(w32, x + j * cols, single, begin, rows, cols);
+            else p->gemv_f16(w16, x + j * cols, single, begin, rows, cols);
+            expect_same(path_name, name, y + j * rows + begin, single + begin, rows - begin, j);
+        }
+    }
+    free(w32); free(x); free(w16); free(y); free(single); free(want);
+}
+
 // Bytes per block, values per block and where its f16 scales sit, for filling random blocks
 // whose scales are finite and modest (random bytes there would be NaNs and infinities).
 typedef struct { int type; const char *name; size_t bytes, values; int scale_at[2]; } block_type;
@@ -140,6 +164,39 @@ static void dequantize(const split_kernel_table *p, int type, const void *w, flo
     else if (type == SPLIT_WEIGHT_IQ4_XS) p->dequantize_iq4_xs(w, out, count);
     else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->dequantize_k(type, w, out, count);
     else p->dequantize_legacy(type, w, out, count);
+}
+
+// The 32-value block types over enough rows that the batched kernel goes through several row
+// panels (AVX2: 64 KB of weights each, 642 rows of Q8_0 at 3 blocks), from a row range that
+// starts inside a tile, with a remainder of vectors: every vector's row the bits of it alone.
+static void test_block_panels(const split_kernel_table *p) {
+    size_t rows = 1301, begin = 1, blocks = 3, n = 13;
+    for (size_t ti = 0; ti < COUNT(block_types); ti++) {
+        const block_type *t = &block_types[ti];
+        if (t->values != 32) continue;
+        size_t cols = blocks * t->values, stride = activation_stride(p, t->type, cols);
+        uint8_t *w = malloc(rows * blocks * t->bytes);
+        for (size_t i = 0; i < rows * blocks * t->bytes; i++) w[i] = random_byte();
+        for (size_t b = 0; b < rows * blocks; b++)
+            for (int s = 0; s < 2; s++)
+                if (t->scale_at[s] >= 0) {
+                    uint16_t h = half(0.01f + 0.02f * (uniform() + 1.f));
+                    memcpy(w + b * t->bytes + t->scale_at[s], &h, 2);
+                }
+        float *x = malloc(n * cols * 4), *y = calloc(n * rows, 4), *single = calloc(rows, 4);
+        void *xq = aligned_alloc(64, n * stride);
+        for (size_t i = 0; i < n * cols; i++) x[i] = uniform();
+        quantize(p, t->type, x, n, cols, xq);
+        if (t->type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xq, n, y, rows, begin, rows, cols);
+        else p->gemm_legacy(t->type, w, xq, n, y, rows, begin, rows, cols);
+        for (size_t j = 0; j < n; j++) {
+            const void *xj = (const uint8_t *)xq + j * stride;
+            if (t->type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xj, 1, single, rows, begin, rows, cols);
+            else p->gemm_legacy(t->type, w, xj, 1, single, rows, begin, rows, cols);
+            expect_same(path_name, t->name, y + j * rows + begin, single + begin, rows - begin, j);
+        }
+        free(w); free(x); free(y); free(single); free(xq);
+    }
 }
 
 // Each GGML block type: dequantization identical to the scalar path's, the GEMM of quantized
@@ -294,8 +351,10 @@ int main(void) {
         int before = failures;
         path_name = split_kernel_path_name(path);
         test_float_weights(p);
+        test_float_panels(p);
         test_block_weights(p);
         test_q4_0x8(p);
+        test_block_panels(p);
         test_rows(p);
         printf("%-13s %s\n", path_name, failures == before ? "ok" : "FAILED");
         tested++;

@@ -306,62 +306,85 @@ GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 // Several input vectors against the same rows: y[j * ldy + r] = dot(w[r, :], x[j * cols ...]).
 // Each (r, j) accumulates exactly as split_gemv does (eight lanes of FMA over the columns, the
 // same horizontal sum, the same scalar tail), so every output is bit-identical to the GEMV of
-// its own vector: a row's result never depends on which other rows share the batch. Blocks of
-// 4 weight rows × 3 vectors keep 12 accumulators in registers and reuse each loaded weight
-// vector three times, which is what makes a batch cheaper than separate GEMVs.
-#define SPLIT_GEMM_BODY(WTYPE, LOADW, SCALARW)                                                       \
-    size_t r = row_begin;                                                                            \
-    for (; r + 4 <= row_end; r += 4) {                                                               \
-        const WTYPE *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;          \
-        size_t j = 0;                                                                                \
-        for (; j + 3 <= n; j += 3) {                                                                 \
-            const float *x0 = x + j * cols, *x1 = x0 + cols, *x2 = x1 + cols;                       \
-            __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a02 = _mm256_setzero_ps(); \
-            __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(), a12 = _mm256_setzero_ps(); \
-            __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a22 = _mm256_setzero_ps(); \
-            __m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps(), a32 = _mm256_setzero_ps(); \
-            size_t c = 0;                                                                            \
-            for (; c + 8 <= cols; c += 8) {                                                          \
-                __m256 v0 = _mm256_loadu_ps(x0 + c), v1 = _mm256_loadu_ps(x1 + c), v2 = _mm256_loadu_ps(x2 + c); \
-                __m256 q = LOADW(w0 + c);                                                            \
-                a00 = _mm256_fmadd_ps(q, v0, a00); a01 = _mm256_fmadd_ps(q, v1, a01); a02 = _mm256_fmadd_ps(q, v2, a02); \
-                q = LOADW(w1 + c);                                                                   \
-                a10 = _mm256_fmadd_ps(q, v0, a10); a11 = _mm256_fmadd_ps(q, v1, a11); a12 = _mm256_fmadd_ps(q, v2, a12); \
-                q = LOADW(w2 + c);                                                                   \
-                a20 = _mm256_fmadd_ps(q, v0, a20); a21 = _mm256_fmadd_ps(q, v1, a21); a22 = _mm256_fmadd_ps(q, v2, a22); \
-                q = LOADW(w3 + c);                                                                   \
-                a30 = _mm256_fmadd_ps(q, v0, a30); a31 = _mm256_fmadd_ps(q, v1, a31); a32 = _mm256_fmadd_ps(q, v2, a32); \
+// its own vector: a row's result never depends on which other rows share the batch. Tiles of
+// R weight rows × V vectors keep R·V accumulators in registers and reuse each converted weight
+// vector V times, which is what makes a batch cheaper than separate GEMVs. 4 × 2 (AVX2_TILE_R,
+// AVX2_TILE_V below): 4 × 3 needs all 16 ymm registers, and compiled as the release binary
+// compiles it (PathAVX2.c: baseline x86-64-v2, target avx2/fma/f16c, tune=haswell) one
+// accumulator was spilled inside the loop, a store-to-load chain that halved the kernel (f16,
+// a Llama-3.2-1B layer's matrices at 128 vectors, one thread: 4 × 3 0.52-0.53x of 4 × 3 built
+// with -march=native, 4 × 2 1.07x, 3 × 3 1.00x, 2 × 4 0.87x; tools/bench/prefill_gemm.c linked
+// against PathAVX2.o, issue 22). The runtime's f16 prefill had run at that halved speed.
+#define AVX2_TILE(NAME, WT, LOADW, SCALARW)                                                           \
+    static inline __attribute__((always_inline)) void NAME(const WT *w, size_t cols, const float *x,  \
+                                                           float *y, size_t ldy, const int R, const int V) { \
+        __m256 a[4][4];                                                                              \
+        for (int i = 0; i < R; i++)                                                                  \
+            for (int k = 0; k < V; k++) a[i][k] = _mm256_setzero_ps();                               \
+        size_t c = 0;                                                                                \
+        for (; c + 8 <= cols; c += 8) {                                                              \
+            __m256 v[4];                                                                             \
+            for (int k = 0; k < V; k++) v[k] = _mm256_loadu_ps(x + k * cols + c);                    \
+            for (int i = 0; i < R; i++) {                                                            \
+                __m256 q = LOADW(w + i * cols + c);                                                  \
+                for (int k = 0; k < V; k++) a[i][k] = _mm256_fmadd_ps(q, v[k], a[i][k]);             \
             }                                                                                        \
-            float s[4][3] = {{hsum256(a00), hsum256(a01), hsum256(a02)}, {hsum256(a10), hsum256(a11), hsum256(a12)}, \
-                             {hsum256(a20), hsum256(a21), hsum256(a22)}, {hsum256(a30), hsum256(a31), hsum256(a32)}}; \
-            const WTYPE *rows4[4] = {w0, w1, w2, w3};                                               \
-            const float *xs[3] = {x0, x1, x2};                                                       \
-            for (int i = 0; i < 4; i++)                                                              \
-                for (int k = 0; k < 3; k++) {                                                        \
-                    float t = s[i][k];                                                               \
-                    for (size_t cc = c; cc < cols; cc++) t += SCALARW(rows4[i][cc]) * xs[k][cc];     \
-                    y[(j + k) * ldy + r + i] = t;                                                    \
-                }                                                                                    \
         }                                                                                            \
-        for (; j < n; j++) split_gemv_##WTYPE##_rows(w, x + j * cols, y + j * ldy, r, r + 4, cols); \
-    }                                                                                                \
-    for (size_t j = 0; j < n; j++) split_gemv_##WTYPE##_rows(w, x + j * cols, y + j * ldy, r, row_end, cols);
+        for (int i = 0; i < R; i++)                                                                  \
+            for (int k = 0; k < V; k++) {                                                            \
+                float t = hsum256(a[i][k]);                                                          \
+                for (size_t cc = c; cc < cols; cc++) t += SCALARW(w[i * cols + cc]) * x[k * cols + cc]; \
+                y[k * ldy + i] = t;                                                                  \
+            }                                                                                        \
+    }
 
-typedef uint16_t f16;
-typedef float f32;
-static inline void split_gemv_f16_rows(const uint16_t *w, const float *x, float *y, size_t b, size_t e, size_t cols) { split_gemv_f16(w, x, y, b, e, cols); }
-static inline void split_gemv_f32_rows(const float *w, const float *x, float *y, size_t b, size_t e, size_t cols) { split_gemv_f32(w, x, y, b, e, cols); }
-#define SPLIT_LOAD_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
-#define SPLIT_LOAD_F32(p) _mm256_loadu_ps(p)
+// The order of the tiles, chosen for the caches (a prefill chunk of 128 vectors at the
+// Llama-3.2-1B shape: 1 MB of x at 2048 columns, 4 MB at 8192). Going through all n vectors for
+// each 4-row block, as before, streamed the whole of x from L3 once per 4 rows (2 FLOPs per byte
+// read). Instead rows go in panels of AVX2_PANEL_BYTES of weights (kept in L2), and each group
+// of AVX2_TILE_V vectors runs through the whole panel before the next group: x is read from L3 once per
+// panel. Only the order and shape of the tiles change, not any output's sequence, so not its bits.
+#ifndef AVX2_PANEL_BYTES
+#define AVX2_PANEL_BYTES 131072
+#endif
+#ifndef AVX2_TILE_R
+#define AVX2_TILE_R 4
+#endif
+#ifndef AVX2_TILE_V
+#define AVX2_TILE_V 2
+#endif
+#define AVX2_PANEL_PASS(TILE, V) for (size_t r = p; r < end; r += AVX2_TILE_R) TILE(w + r * cols, cols, xj, yj + r, ldy, AVX2_TILE_R, V)
+#define AVX2_GEMM_DRIVER(TILE, WT, GEMV)                                                              \
+    size_t full = row_begin + (row_end - row_begin) / AVX2_TILE_R * AVX2_TILE_R;                     \
+    size_t panel = AVX2_PANEL_BYTES / (cols * sizeof(WT)) / AVX2_TILE_R * AVX2_TILE_R;               \
+    if (panel < AVX2_TILE_R) panel = AVX2_TILE_R;                                                    \
+    for (size_t p = row_begin; p < full; p += panel) {                                               \
+        size_t end = p + panel < full ? p + panel : full;                                            \
+        for (size_t j = 0; j < n; j += AVX2_TILE_V) {                                                \
+            const float *xj = x + j * cols;                                                          \
+            float *yj = y + j * ldy;                                                                 \
+            switch (n - j < AVX2_TILE_V ? n - j : 0) { /* widths up to 4 */                         \
+            case 3: AVX2_PANEL_PASS(TILE, 3); break;                                                 \
+            case 2: AVX2_PANEL_PASS(TILE, 2); break;                                                 \
+            case 1: AVX2_PANEL_PASS(TILE, 1); break;                                                 \
+            default: AVX2_PANEL_PASS(TILE, AVX2_TILE_V); break;                                      \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+    for (size_t j = 0; j < n; j++) GEMV(w, x + j * cols, y + j * ldy, full, row_end, cols);
+
+#define SPLIT_SCALAR_F32(v) (v)
+AVX2_TILE(tile_f16, uint16_t, GEMV_LOAD_F16, _cvtsh_ss)
+AVX2_TILE(tile_f32, float, _mm256_loadu_ps, SPLIT_SCALAR_F32)
 
 void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols) {
-    SPLIT_GEMM_BODY(f16, SPLIT_LOAD_F16, _cvtsh_ss)
+    AVX2_GEMM_DRIVER(tile_f16, uint16_t, split_gemv_f16)
 }
 
 void split_gemm_f32(const float *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols) {
-    SPLIT_GEMM_BODY(f32, SPLIT_LOAD_F32, )
+    AVX2_GEMM_DRIVER(tile_f32, float, split_gemv_f32)
 }
 
 #elif defined(SPLIT_NEON)
