@@ -63,9 +63,10 @@ void split_dequantize_q8_0(const void *source, float *destination, size_t count)
 size_t split_q8_1_activation_stride(size_t cols);
 /// Quantizes `n` vectors of `cols` floats (a multiple of 32) as Q8_1.
 void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void *destination);
-/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0, Q5_0, IQ4_NL (x quantized as Q8_0) or Q4_1, Q5_1
-/// (x as Q8_1) rows; bit-identical per (r, j) whatever n and the row range. (On AVX2 machines without
-/// AVX-512 it computes Q8_0 rows too, for split_gemm_q8_0.)
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q5_0, IQ4_NL (x quantized as Q8_0), Q4_1, Q5_1 (x as
+/// Q8_1) or Q4_0 (x as Q8_0 with block sums, split_quantize_q8s_activation) rows; bit-identical per
+/// (r, j) whatever n and the row range. (On AVX2 machines without AVX-512 it computes Q8_0 rows
+/// too, for split_gemm_q8_0.)
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,
                        size_t row_begin, size_t row_end, size_t cols);
 /// Expands `count` values (whole blocks) of Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL into f32.
