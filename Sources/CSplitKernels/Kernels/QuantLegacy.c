@@ -43,16 +43,6 @@ void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void 
 }
 #pragma float_control(pop)
 
-// Offsets inside a Q8_0-layout activation of block b.
-static inline const uint8_t *act_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
-#if !defined(__AVX2__)  // (the vector kernels load the scale's 8 copies instead)
-static inline float act_scale(const uint8_t *x, size_t b) {
-    float d;
-    memcpy(&d, x + (b / 2) * 128 + 64 + (b % 2) * 32, 4);
-    return d;
-}
-#endif
-
 // MARK: scalar decoding (dequantizing, and the portable kernels): the 32 quants of a block in value order
 
 static inline void unpack_q4(const uint8_t *qs, int q[32]) {
@@ -186,7 +176,7 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
             /* Each vector's quants and scale (the layout holds it 8 times) loaded where used:   \
                read from L1 again per row, not held in registers (which spilled them). */        \
             const uint8_t *xb = act_quants(x, b);                                                   \
-            const float *dxb = (const float *)(xb + 64);                                            \
+            const float *dxb = act_scales(x, b);                                                    \
             for (int i = 0; i < R; i++) {                                                           \
                 const uint8_t *block = w + i * rowBytes + b * BYTES;                                \
                 if (V == 1) _mm_prefetch((const char *)block + 1024, _MM_HINT_T0);                  \
@@ -363,7 +353,7 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                     for (int i = 0; i < 32; i++) centred[i] = (int8_t)(q[i] - zero);
                     quant_dot32_lanes(centred, (const int8_t *)act_quants(x, b), lanes);
                 }
-                float scale = d * act_scale(x, b);
+                float scale = d * act_scales(x, b)[0];
                 for (int l = 0; l < 8; l++) acc[l] = fmaf(scale, (float)lanes[l], acc[l]);
                 if (minimum) {
                     float s;

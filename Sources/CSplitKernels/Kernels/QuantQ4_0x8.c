@@ -32,7 +32,7 @@ void split_quantize_q8s_activation(const float *x, size_t n, size_t cols, void *
         split_quantize_q8_activation(x + j * cols, 1, cols, out);
         int32_t *sums = (int32_t *)(out + q8);
         for (size_t b = 0; b < blocks; b++) {
-            const int8_t *q = (const int8_t *)(out + (b / 2) * 128 + (b % 2) * 32);
+            const int8_t *q = (const int8_t *)act_quants(out, b);
             int32_t sum = 0;
             for (int i = 0; i < QL_BLOCK; i++) sum += q[i];
             sums[b] = sum;
@@ -69,12 +69,6 @@ void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *
     }
 }
 
-// Offsets inside a Q8_0-layout activation of block b: its quants, and its scale's 8 copies.
-static inline const uint8_t *q8s_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
-static inline const float *q8s_scales(const uint8_t *x, size_t b) {
-    return (const float *)(x + (b / 2) * 128 + 64 + (b % 2) * 32);
-}
-
 #if defined(__AVX2__)
 #include <immintrin.h>
 
@@ -89,7 +83,7 @@ static inline __attribute__((always_inline)) void q4x8_block(const __m256i raw[4
         hi[k] = _mm256_and_si256(_mm256_srli_epi16(raw[k], 4), low);
     }
     for (int v = 0; v < V; v++) {
-        const uint8_t *q = q8s_quants(x + v * xs, b);
+        const uint8_t *q = act_quants(x + v * xs, b);
         // |q_w q_x + q_w' q_x'| ≤ 2 · 15 · 127, so 8 of them sum exactly in 16 bits.
         __m256i s = _mm256_maddubs_epi16(lo[0], _mm256_set1_epi32((int)quant_u32(q)));
         s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], _mm256_set1_epi32((int)quant_u32(q + 16))));
@@ -99,7 +93,7 @@ static inline __attribute__((always_inline)) void q4x8_block(const __m256i raw[4
         }
         __m256i offset = _mm256_slli_epi32(_mm256_set1_epi32(sums[v * (xs / 4) + b]), 3);
         __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), offset);
-        __m256 scale = _mm256_mul_ps(dw, _mm256_loadu_ps(q8s_scales(x + v * xs, b)));
+        __m256 scale = _mm256_mul_ps(dw, _mm256_loadu_ps(act_scales(x + v * xs, b)));
         acc[v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, acc[v]);
     }
 }
@@ -197,8 +191,8 @@ static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t 
                     q[i] = (int8_t)((block[2 + i] & 0xF) - 8);
                     q[i + 16] = (int8_t)((block[2 + i] >> 4) - 8);
                 }
-                int32_t dot = quant_dot32(q, (const int8_t *)q8s_quants(x, b));
-                acc = fmaf((float)dot, quant_half(block) * q8s_scales(x, b)[0], acc);
+                int32_t dot = quant_dot32(q, (const int8_t *)act_quants(x, b));
+                acc = fmaf((float)dot, quant_half(block) * act_scales(x, b)[0], acc);
             }
             y[j * ldy + r] = acc;
         }
