@@ -302,6 +302,10 @@ static void test_q4_0x8(const split_kernel_table *p) {
                 // The groups one call each, as the pool's chunks run them.
                 for (size_t g = 0; g < rows / 8; g++) p->gemm_q4_0x8(packed, xq, n, y, rows, 8 * g, 8 * g + 8, cols);
                 expect_same(path_name, "q4_0x8 by groups", y, want, n * rows, n);
+                // Ranges that start and end inside groups.
+                for (size_t i = 0; i < n * rows; i++) y[i] = NAN;
+                for (size_t r = 0; r < rows; r += 3) p->gemm_q4_0x8(packed, xq, n, y, rows, r, r + 3 < rows ? r + 3 : rows, cols);
+                expect_same(path_name, "q4_0x8 by rows of 3", y, want, n * rows, n);
             }
             free(w); free(packed); free(x); free(y); free(want); free(row); free(row_want); free(xq); free(xq_ref);
         }

@@ -104,11 +104,13 @@ static inline uint16_t q4x8_u16(const uint8_t *p) {
     return v;
 }
 
-// Rows r … r+count−1 (count ≤ 8) against V vectors; `group` the rows' Q4_0x8 blocks, or NULL to
-// assemble each block's vectors from the file's layout at `plain` (a missing row repeats row 0).
+// Rows first … first+count−1 (first + count ≤ 8) of a group of 8 against V vectors: `group` the
+// group's Q4_0x8 blocks, or NULL to assemble each block's vectors from the file's layout at `plain`
+// (first = 0 there; a missing row repeats row 0). Each lane's sum is its own row's alone, so
+// storing some lanes gives those rows' bits.
 static inline __attribute__((always_inline)) void q4x8_tile(const uint8_t *group, const uint8_t *plain, size_t rowBytes,
-                                                            size_t count, size_t blocks, const uint8_t *x, size_t xs,
-                                                            size_t sumsAt, float *y, size_t ldy, const int V) {
+                                                            size_t first, size_t count, size_t blocks, const uint8_t *x,
+                                                            size_t xs, size_t sumsAt, float *y, size_t ldy, const int V) {
     __m256 acc[4];
     for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();
     const int32_t *sums = (const int32_t *)(x + sumsAt);
@@ -143,7 +145,7 @@ static inline __attribute__((always_inline)) void q4x8_tile(const uint8_t *group
         } else {
             float lanes[8];
             _mm256_storeu_ps(lanes, acc[v]);
-            memcpy(y + v * ldy, lanes, count * 4);
+            memcpy(y + v * ldy, lanes + first, count * 4);
         }
     }
 }
@@ -153,19 +155,21 @@ static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t 
     size_t blocks = cols / QL_BLOCK, rowBytes = blocks * Q4_0_BYTES, xs = split_q8s_activation_stride(cols);
     size_t sumsAt = split_q8_activation_stride(cols);
     const uint8_t *x = xq;
-    for (size_t r = row_begin; r < row_end; r += 8) {
-        size_t count = row_end - r < 8 ? row_end - r : 8;
+    for (size_t r = row_begin; r < row_end;) {
+        size_t first = interleaved ? r % 8 : 0;  // a range may start inside a group (Matmul.c's never do)
+        size_t count = row_end - r < 8 - first ? row_end - r : 8 - first;
         const uint8_t *group = interleaved ? w + (r / 8) * blocks * Q4X8_BLOCK_BYTES : NULL;
         const uint8_t *plain = w + r * rowBytes;
         size_t j = 0;
         for (; j + 4 <= n; j += 4)
-            q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 4);
+            q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 4);
         switch (n - j) {
-        case 3: q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 3); break;
-        case 2: q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 2); break;
-        case 1: q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 1); break;
+        case 3: q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 3); break;
+        case 2: q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 2); break;
+        case 1: q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 1); break;
         default: break;
         }
+        r += count;
     }
 }
 

@@ -81,8 +81,8 @@ void split_quantize_q8s_activation(const float *x, size_t n, size_t cols, void *
 void split_repack_q4_0x8(const void *source, void *destination, size_t rows, size_t cols);
 /// Row `row` of Q4_0x8 weights `cols` wide, expanded into f32 as Q4_0's dequantization does.
 void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *destination);
-/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0x8 weights (row_begin and row_end multiples of 8) and
-/// x quantized by split_quantize_q8s_activation; the same bits as Q4_0 in the file's layout.
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0x8 weights (any row range; whole 8-row groups are
+/// fastest) and x quantized by split_quantize_q8s_activation; the same bits as Q4_0 in the file's layout.
 void split_gemm_q4_0x8(const void *w, const void *xq, size_t n, float *y, size_t ldy,
                        size_t row_begin, size_t row_end, size_t cols);
 
