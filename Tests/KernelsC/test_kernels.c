@@ -289,6 +289,11 @@ static void test_q4_0x8(const split_kernel_table *p) {
             p->quantize_q8s_activation(x, nmax, cols, xq);
             ref->quantize_q8s_activation(x, nmax, cols, xq_ref);
             if (memcmp(xq, xq_ref, nmax * stride) != 0) fail(path_name, "q8s activation", cols, 0, 0, 0);
+            uint8_t *unpacked = malloc(bytes);
+            p->unpack_q4_0x8_rows(packed, unpacked, 0, 3, cols);  // two ranges, the second starting inside a group
+            p->unpack_q4_0x8_rows(packed, unpacked + 3 * blocks * 18, 3, rows - 3, cols);
+            if (memcmp(unpacked, w, bytes) != 0) fail(path_name, "q4_0x8 unpacked rows", rows, cols, 0, 0);
+            free(unpacked);
             for (size_t r = 0; r < rows; r++) {
                 p->dequantize_q4_0x8_row(packed, r, cols, row);
                 ref->dequantize_legacy(SPLIT_WEIGHT_Q4_0, w + r * blocks * 18, row_want, cols);

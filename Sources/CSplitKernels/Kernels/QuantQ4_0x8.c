@@ -59,6 +59,16 @@ static inline void q4x8_row_block(const uint8_t *group_block, int j, uint8_t blo
     for (int k = 0; k < 4; k++) memcpy(block + 2 + 4 * k, group_block + 16 + 32 * k + 4 * j, 4);
 }
 
+void split_unpack_q4_0x8_rows(const void *w, void *destination, size_t first_row, size_t count, size_t cols) {
+    size_t blocks = cols / QL_BLOCK;
+    for (size_t i = 0; i < count; i++) {
+        size_t row = first_row + i;
+        const uint8_t *group = (const uint8_t *)w + (row / 8) * blocks * Q4X8_BLOCK_BYTES;
+        for (size_t b = 0; b < blocks; b++)
+            q4x8_row_block(group + b * Q4X8_BLOCK_BYTES, (int)(row % 8), (uint8_t *)destination + (i * blocks + b) * Q4_0_BYTES);
+    }
+}
+
 void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *destination) {
     size_t blocks = cols / QL_BLOCK;
     const uint8_t *group = (const uint8_t *)w + (row / 8) * blocks * Q4X8_BLOCK_BYTES;

@@ -90,8 +90,8 @@ struct WeightLoader {
     /// Splits a fused `[(q + 2·kv) × d]` QKV weight (or its transpose) into Q, K and V rows.
     func fusedQKV(_ name: String, queryWidth: Int, kvWidth: Int, columns: Int) throws -> (WeightMatrix, WeightMatrix, WeightMatrix) {
         let whole = try matrix(name, rows: queryWidth + 2 * kvWidth, columns: columns)
-        return (whole.rows(0, count: queryWidth), whole.rows(queryWidth, count: kvWidth),
-                whole.rows(queryWidth + kvWidth, count: kvWidth))
+        return (try whole.rows(0, count: queryWidth), try whole.rows(queryWidth, count: kvWidth),
+                try whole.rows(queryWidth + kvWidth, count: kvWidth))
     }
 
     private func fetch(_ name: String) throws -> WeightView {

@@ -74,7 +74,8 @@ public final class WeightMatrix: @unchecked Sendable {
     /// fused weight such as GPT-2's QKV). Rows of quantized blocks start at whole blocks, since
     /// every row is a whole number of them. Repacked Q4_0 rows share it in whole 8-row groups;
     /// other slices of them are copied back into the file's layout.
-    public func rows(_ first: Int, count: Int) -> WeightMatrix {
+    /// - Throws: `ModelError.outOfMemory` when such a copy cannot be allocated.
+    public func rows(_ first: Int, count: Int) throws -> WeightMatrix {
         let offset = first * columns
         let part: Storage
         switch storage {
@@ -85,25 +86,19 @@ public final class WeightMatrix: @unchecked Sendable {
         case .q4_0x8(let p) where first % 8 == 0 && count % 8 == 0:
             part = .q4_0x8(p + offset / WeightType.q4_0.blockSize * WeightType.q4_0.blockBytes)
         case .q4_0x8(let p):
-            return Self.unpackedQ4_0(p, rows: first..<(first + count), columns: columns)
+            return try Self.unpackedQ4_0(p, rows: first..<(first + count), columns: columns)
         }
         return WeightMatrix(rows: count, columns: columns, storage: part, owner: self)
     }
 
     /// Rows `range` of Q4_0x8 weights at `packed` in the file's Q4_0 layout (a copy).
-    private static func unpackedQ4_0(_ packed: UnsafeRawPointer, rows range: Range<Int>, columns: Int) -> WeightMatrix {
-        let blocks = columns / 32, groupBlockBytes = 144
-        // Out of memory while loading is not recoverable (as for multiply's scratch).
-        guard let copy = PageBuffer(byteCount: range.count * blocks * 18) else {
-            preconditionFailure("out of memory for \(range.count) × \(columns) Q4_0 weights")
+    /// - Throws: `ModelError.outOfMemory` when the copy cannot be allocated.
+    private static func unpackedQ4_0(_ packed: UnsafeRawPointer, rows range: Range<Int>, columns: Int) throws -> WeightMatrix {
+        let bytes = WeightType.q4_0.byteCount(elements: range.count * columns) ?? Int.max
+        guard let copy = PageBuffer(byteCount: bytes) else {
+            throw ModelError.outOfMemory(what: "a copy of \(range.count) × \(columns) Q4_0 weights", bytes: bytes)
         }
-        for (i, row) in range.enumerated() {
-            for b in 0..<blocks {
-                let from = packed + ((row / 8) * blocks + b) * groupBlockBytes, to = copy.pointer + (i * blocks + b) * 18
-                to.copyMemory(from: from + 2 * (row % 8), byteCount: 2)
-                for k in 0..<4 { (to + 2 + 4 * k).copyMemory(from: from + 16 + 32 * k + 4 * (row % 8), byteCount: 4) }
-            }
-        }
+        split_unpack_q4_0x8_rows(packed, copy.pointer, range.lowerBound, range.count, columns)
         return WeightMatrix(rows: range.count, columns: columns, storage: .blocks(.q4_0, UnsafeRawPointer(copy.pointer)), owner: copy)
     }
 
