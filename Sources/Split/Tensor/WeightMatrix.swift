@@ -59,10 +59,9 @@ public final class WeightMatrix: @unchecked Sendable {
               let buffer = PageBuffer(byteCount: bytes) else { return nil }
         // In row ranges on the pool (a 1B-shaped file's 547 MB of Q4_0: 1.0 s on one thread).
         let chunks = min(rows / 8, 4 * Parallel.threadCount), groupBytes = bytes / (rows / 8)
-        let target = UncheckedBox(buffer.pointer)  // each chunk writes only its own groups
-        Parallel.forEach(chunks) { chunk in
+        Parallel.forEach(chunks) { chunk in  // each chunk writes only its own groups
             let first = rows / 8 * chunk / chunks, end = rows / 8 * (chunk + 1) / chunks
-            split_repack_q4_0x8(source + first * groupBytes, target.value + first * groupBytes, 8 * (end - first), columns)
+            split_repack_q4_0x8(source + first * groupBytes, buffer.pointer + first * groupBytes, 8 * (end - first), columns)
         }
         return WeightMatrix(rows: rows, columns: columns, storage: .q4_0x8(UnsafeRawPointer(buffer.pointer)), owner: buffer)
     }
