@@ -185,12 +185,16 @@ static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t 
 
 #else
 // Portable: the same integers (SDOT or widening multiplies on AArch64, a loop elsewhere) and the
-// same float operations, output by output.
+// same float operations, output by output. The runtime repacks Q4_0 only for the x86 paths
+// (WeightMatrix.repacksQ4_0): here the file's layout is read directly, where the interleaved one
+// needs each block gathered first.
 static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t n, float *y, size_t ldy,
                       size_t row_begin, size_t row_end, size_t cols) {
     size_t blocks = cols / QL_BLOCK, rowBytes = blocks * Q4_0_BYTES, xs = split_q8s_activation_stride(cols);
     uint8_t gathered[Q4_0_BYTES];
+#if !defined(SPLIT_NEON)
     int8_t q[32];
+#endif
     for (size_t j = 0; j < n; j++) {
         const uint8_t *x = (const uint8_t *)xq + j * xs;
         for (size_t r = row_begin; r < row_end; r++) {
@@ -201,11 +205,20 @@ static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t 
                     q4x8_row_block(w + ((r / 8) * blocks + b) * Q4X8_BLOCK_BYTES, (int)(r % 8), gathered);
                     block = gathered;
                 }
+#if defined(SPLIT_NEON)
+                // Low nibbles are values 0-15, high nibbles 16-31, less 8: the loop's integers below.
+                uint8x16_t qs = vld1q_u8(block + 2);
+                int8x16_t eight = vdupq_n_s8(8);
+                int32_t dot = quant_dot32_neon(vsubq_s8(vreinterpretq_s8_u8(vandq_u8(qs, vdupq_n_u8(0x0F))), eight),
+                                               vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(qs, 4)), eight),
+                                               (const int8_t *)act_quants(x, b));
+#else
                 for (int i = 0; i < 16; i++) {
                     q[i] = (int8_t)((block[2 + i] & 0xF) - 8);
                     q[i + 16] = (int8_t)((block[2 + i] >> 4) - 8);
                 }
                 int32_t dot = quant_dot32(q, (const int8_t *)act_quants(x, b));
+#endif
                 acc = fmaf((float)dot, quant_half(block) * act_scales(x, b)[0], acc);
             }
             y[j * ldy + r] = acc;

@@ -4,8 +4,9 @@ import CSplitKernels
 ///
 /// Matrices stay in the mapped file in their own encoding (f32, f16, bf16, or GGML's quantized
 /// blocks; no copy) when suitably aligned; transposed weights (GPT-2 Conv1D) and misaligned
-/// f32/f16/bf16 ones are converted once into f32 heap buffers; Q4_0 matrices of whole 8-row
-/// groups are repacked for the kernels (`WeightMatrix.repackedQ4_0`) in place of the file's pages.
+/// f32/f16/bf16 ones are converted once into f32 heap buffers; on the AVX2 and AVX-512 kernel
+/// paths, Q4_0 matrices of whole 8-row groups are repacked for the kernels
+/// (`WeightMatrix.repackedQ4_0`) in place of the file's pages.
 struct WeightLoader {
     let store: WeightStore
     let transposeLinear: Bool
@@ -62,7 +63,8 @@ struct WeightLoader {
                                                      needed: type.byteCount(elements: rows * columns) ?? Int.max,
                                                      found: view.bytes.count)
                 }
-                if type == .q4_0, let repacked = WeightMatrix.repackedQ4_0(rows: rows, columns: columns, source: base) {
+                if type == .q4_0, WeightMatrix.repacksQ4_0,
+                   let repacked = WeightMatrix.repackedQ4_0(rows: rows, columns: columns, source: base) {
                     // The file's copy is not read again: its pages leave the resident set, so
                     // peak RSS stays near the file's size (BENCHMARKS.md, issue 18).
                     (view.owner as? MappedFile)?.releasePages(around: view.bytes)

@@ -49,11 +49,18 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Whether the loader repacks Q4_0 matrices (`repackedQ4_0`): only on the kernel paths with a
+    /// kernel that loads a repacked block's 8 rows at once (AVX2, AVX-512). The scalar and NEON
+    /// kernels read the file's layout directly and would have to gather each repacked block back
+    /// first; the bits are the same either way.
+    static var repacksQ4_0: Bool { KernelPath.current == .avx2 || KernelPath.current == .avx512 }
+
     /// Q4_0 blocks at `source` (`rows` a multiple of 8) repacked into 8-row groups in memory of
     /// their own: llama.cpp's layout idea (block_q4_0x8), so that one input block serves 8 rows and
     /// their 8 sums come out one per vector lane (Llama-3.2-1B-shaped Q4_0 decode 0.66x llama.cpp
-    /// in the file's layout, compute-bound; BENCHMARKS.md, issue 18). Nil when `rows` is not a
-    /// multiple of 8 or the memory cannot be mapped.
+    /// in the file's layout, compute-bound; BENCHMARKS.md, issue 18). Every kernel path computes
+    /// it, with the file layout's bits. Nil when `rows` is not a multiple of 8 or the memory
+    /// cannot be mapped.
     static func repackedQ4_0(rows: Int, columns: Int, source: UnsafeRawPointer) -> WeightMatrix? {
         guard rows % 8 == 0, rows > 0, let bytes = WeightType.q4_0.byteCount(elements: rows * columns),
               let buffer = PageBuffer(byteCount: bytes) else { return nil }
