@@ -10,6 +10,14 @@ import CSplitKernels
 struct WeightLoader {
     let store: WeightStore
     let transposeLinear: Bool
+    /// Whether this load repacks Q4_0 matrices, releasing their file pages (see `vector`).
+    private let repacksQ4_0: Bool
+
+    init(store: WeightStore, transposeLinear: Bool) {
+        self.store = store
+        self.transposeLinear = transposeLinear
+        repacksQ4_0 = WeightMatrix.repacksQ4_0 && store.tensorNames.contains { (try? store.weight($0))?.type == .q4_0 }
+    }
 
     /// The vector called `name` as f32, checked to have `count` elements.
     func vector(_ name: String, count: Int) throws -> FloatBuffer {
@@ -19,9 +27,11 @@ struct WeightLoader {
         }
         let buffer = FloatBuffer(count: count)
         try convert(view, into: buffer.pointer)
-        // Copied: its file pages go (with the 2 MB page around it, which may hold the tail of a
-        // repacked Q4_0 neighbour that reading this mapped again: 36 MB of a 1B-shaped Q4_0 file).
-        (view.owner as? MappedFile)?.releasePages(around: view.bytes)
+        // Copied: where Q4_0 neighbours are repacked, its file pages go too, with the 2 MB page
+        // around it, which may hold the tail of a repacked matrix that reading this mapped again
+        // (36 MB of a 1B-shaped Q4_0 file). Elsewhere that page holds weights still read from the
+        // file in place, which would only be mapped again.
+        if repacksQ4_0 { (view.owner as? MappedFile)?.releasePages(around: view.bytes) }
         return buffer
     }
 
