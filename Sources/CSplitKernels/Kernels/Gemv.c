@@ -357,7 +357,7 @@ GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 #define AVX2_GEMM_DRIVER(TILE, WT, GEMV)                                                              \
     size_t full = row_begin + (row_end - row_begin) / AVX2_TILE_R * AVX2_TILE_R;                     \
     SPLIT_PANEL_GEMM(row_begin, full, n, cols * sizeof(WT), AVX2_TILE_R, AVX2_TILE_V, AVX2_PANEL_BYTES, TILE, \
-                     AVX2_PANEL_PASS);                                                               \
+                     AVX2_PANEL_PASS, SPLIT_PANEL_WIDTHS_3);                                         \
     for (size_t j = 0; j < n; j++) GEMV(w, x + j * cols, y + j * ldy, full, row_end, cols);
 
 AVX2_TILE(tile_f16, uint16_t, GEMV_LOAD_F16, _cvtsh_ss)

@@ -230,7 +230,7 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
         else {                                                                                      \
             size_t full = r + (row_end - r) / LEGACY_TILE_R * LEGACY_TILE_R;                        \
             SPLIT_PANEL_GEMM(r, full, n, rowBytes, LEGACY_TILE_R, LEGACY_TILE_V, LEGACY_PANEL_BYTES, BLOCK, \
-                             LEGACY_PANEL_PASS);                                                    \
+                             LEGACY_PANEL_PASS, SPLIT_PANEL_WIDTHS_7);                              \
             r = full;                                                                               \
         }                                                                                           \
         for (; r < row_end; r++) {                                                                  \
