@@ -27,6 +27,7 @@
 #define split_q8s_activation_stride SPLIT_PATH_NAME(split_q8s_activation_stride)
 #define split_quantize_q8s_activation SPLIT_PATH_NAME(split_quantize_q8s_activation)
 #define split_repack_q4_0x8 SPLIT_PATH_NAME(split_repack_q4_0x8)
+#define split_unpack_q4_0x8_rows SPLIT_PATH_NAME(split_unpack_q4_0x8_rows)
 #define split_dequantize_q4_0x8_row SPLIT_PATH_NAME(split_dequantize_q4_0x8_row)
 #define split_gemm_q4_0x8 SPLIT_PATH_NAME(split_gemm_q4_0x8)
 #define split_q8k_activation_stride SPLIT_PATH_NAME(split_q8k_activation_stride)

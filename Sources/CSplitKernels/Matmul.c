@@ -1,6 +1,6 @@
 // y[n × rows] = x[n × cols] · Wᵀ over the worker pool, for every weight type the runtime keeps
 // in its file's encoding. Rows are split into contiguous chunks (multiples of 4, the kernels'
-// row block; 8 for Q4_0x8's row groups), so each thread streams its own part of the matrix.
+// row block; 8 for Q4_0's row tiles), so each thread streams its own part of the matrix.
 #include "SplitKernels.h"
 #include <stdlib.h>
 
@@ -85,8 +85,9 @@ void split_dequantize_blocks(int type, const void *source, float *destination, s
     }
 }
 
-// Rows per unit of work: Q4_0x8's kernel takes whole groups of 8.
-static size_t row_unit(int type) { return type == SPLIT_WEIGHT_Q4_0_X8 ? 8 : 4; }
+// Rows per unit of work: Q4_0 (both layouts) is computed in tiles of 8 rows; a chunk boundary
+// inside one would make two part-used tiles, each costing a whole one.
+static size_t row_unit(int type) { return type == SPLIT_WEIGHT_Q4_0 || type == SPLIT_WEIGHT_Q4_0_X8 ? 8 : 4; }
 
 // A chunk is a contiguous range of row blocks in the matrices laid end to end; where it spans
 // two matrices, each gets its own kernel call over its part of the range.

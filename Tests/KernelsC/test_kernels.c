@@ -246,6 +246,25 @@ static void test_block_weights(const split_kernel_table *p) {
     }
 }
 
+// Zero columns (possible through the table; split_matmul's callers never have them): every output
+// an empty sum, 0, on every path and weight type, not a division by zero in a panel size.
+static void test_zero_columns(const split_kernel_table *p) {
+    enum { rows = 16, n = 7 };
+    static const float zeros[n * rows];
+    float y[n * rows], w32[1] = {0}, x[1] = {0};
+    uint16_t w16[1] = {0};
+    _Alignas(64) uint8_t blocks[256] = {0}, xq[512] = {0};
+    for (size_t kind = 0; kind < 4 + COUNT(block_types); kind++) {
+        for (size_t i = 0; i < COUNT(y); i++) y[i] = NAN;
+        if (kind == 0) p->gemm_f32(w32, x, n, y, rows, 0, rows, 0);
+        else if (kind == 1) p->gemm_f16(w16, x, n, y, rows, 0, rows, 0);
+        else if (kind == 2) p->gemm_bf16(w16, x, n, y, rows, 0, rows, 0);
+        else if (kind == 3) p->gemm_q4_0x8(blocks, xq, n, y, rows, 0, rows, 0);
+        else gemm(p, block_types[kind - 4].type, blocks, xq, n, y, rows, rows, 0);
+        expect_same(path_name, "zero columns", y, zeros, COUNT(y), kind);
+    }
+}
+
 // Q4_0 repacked into groups of 8 rows: every path's GEMM (any batch, row ranges of whole groups)
 // bit-identical to the scalar path's Q4_0 in the file's layout, and each row reads back the same.
 static void test_q4_0x8(const split_kernel_table *p) {
@@ -270,6 +289,11 @@ static void test_q4_0x8(const split_kernel_table *p) {
             p->quantize_q8s_activation(x, nmax, cols, xq);
             ref->quantize_q8s_activation(x, nmax, cols, xq_ref);
             if (memcmp(xq, xq_ref, nmax * stride) != 0) fail(path_name, "q8s activation", cols, 0, 0, 0);
+            uint8_t *unpacked = malloc(bytes);
+            p->unpack_q4_0x8_rows(packed, unpacked, 0, 3, cols);  // two ranges, the second starting inside a group
+            p->unpack_q4_0x8_rows(packed, unpacked + 3 * blocks * 18, 3, rows - 3, cols);
+            if (memcmp(unpacked, w, bytes) != 0) fail(path_name, "q4_0x8 unpacked rows", rows, cols, 0, 0);
+            free(unpacked);
             for (size_t r = 0; r < rows; r++) {
                 p->dequantize_q4_0x8_row(packed, r, cols, row);
                 ref->dequantize_legacy(SPLIT_WEIGHT_Q4_0, w + r * blocks * 18, row_want, cols);
@@ -283,6 +307,10 @@ static void test_q4_0x8(const split_kernel_table *p) {
                 // The groups one call each, as the pool's chunks run them.
                 for (size_t g = 0; g < rows / 8; g++) p->gemm_q4_0x8(packed, xq, n, y, rows, 8 * g, 8 * g + 8, cols);
                 expect_same(path_name, "q4_0x8 by groups", y, want, n * rows, n);
+                // Ranges that start and end inside groups.
+                for (size_t i = 0; i < n * rows; i++) y[i] = NAN;
+                for (size_t r = 0; r < rows; r += 3) p->gemm_q4_0x8(packed, xq, n, y, rows, r, r + 3 < rows ? r + 3 : rows, cols);
+                expect_same(path_name, "q4_0x8 by rows of 3", y, want, n * rows, n);
             }
             free(w); free(packed); free(x); free(y); free(want); free(row); free(row_want); free(xq); free(xq_ref);
         }
@@ -352,6 +380,7 @@ int main(void) {
         path_name = split_kernel_path_name(path);
         test_float_weights(p);
         test_float_panels(p);
+        test_zero_columns(p);
         test_block_weights(p);
         test_q4_0x8(p);
         test_block_panels(p);

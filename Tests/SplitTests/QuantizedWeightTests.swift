@@ -126,7 +126,7 @@ struct QuantizedWeightTests {
     func rowSlicesStartAtTheirBlocks(type: WeightType) throws {
         let fixture = try Fixture(type)
         let whole = fixture.matrix(rowCount: 12)
-        let parts = [whole.rows(0, count: 5), whole.rows(5, count: 4), whole.rows(9, count: 3)]
+        let parts = [try whole.rows(0, count: 5), try whole.rows(5, count: 4), try whole.rows(9, count: 3)]
         for n in [1, fixture.vectors] {
             var all = [Float](repeating: .nan, count: n * 12)
             var a = [Float](repeating: .nan, count: n * 5), b = [Float](repeating: .nan, count: n * 4)

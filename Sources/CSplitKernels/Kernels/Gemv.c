@@ -243,6 +243,7 @@ void split_gemv_f16(const uint16_t *w, const float *x, float *y, size_t row_begi
 
 #elif defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)
 #include <immintrin.h>
+#include "PanelGemm.h"
 
 static inline float hsum256(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v);
@@ -338,12 +339,9 @@ GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
             }                                                                                        \
     }
 
-// The order of the tiles, chosen for the caches (a prefill chunk of 128 vectors at the
-// Llama-3.2-1B shape: 1 MB of x at 2048 columns, 4 MB at 8192). Going through all n vectors for
-// each 4-row block, as before, streamed the whole of x from L3 once per 4 rows (2 FLOPs per byte
-// read). Instead rows go in panels of AVX2_PANEL_BYTES of weights (kept in L2), and each group
-// of AVX2_TILE_V vectors runs through the whole panel before the next group: x is read from L3 once per
-// panel. Only the order and shape of the tiles change, not any output's sequence, so not its bits.
+// The order of the tiles: PanelGemm.h's panels of AVX2_PANEL_BYTES of weights (x at 2048 columns
+// is 1 MB for 128 vectors, 4 MB at 8192; going through all n vectors for each 4-row block streamed
+// it from L3 once per 4 rows, 2 FLOPs per byte read).
 #ifndef AVX2_PANEL_BYTES
 #define AVX2_PANEL_BYTES 131072
 #endif
@@ -353,29 +351,17 @@ GEMV_AVX2(split_gemv_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 #ifndef AVX2_TILE_V
 #define AVX2_TILE_V 2
 #endif
-#define AVX2_PANEL_PASS(TILE, V) for (size_t r = p; r < end; r += AVX2_TILE_R) TILE(w + r * cols, cols, xj, yj + r, ldy, AVX2_TILE_R, V)
+// (AVX2_TILE's arrays hold tiles up to 4 × 4.)
+#define AVX2_PANEL_PASS(TILE, V)                                                                      \
+    for (size_t r = p; r < end; r += AVX2_TILE_R) TILE(w + r * cols, cols, x + j * cols, y + j * ldy + r, ldy, AVX2_TILE_R, V)
 #define AVX2_GEMM_DRIVER(TILE, WT, GEMV)                                                              \
     size_t full = row_begin + (row_end - row_begin) / AVX2_TILE_R * AVX2_TILE_R;                     \
-    size_t panel = AVX2_PANEL_BYTES / (cols * sizeof(WT)) / AVX2_TILE_R * AVX2_TILE_R;               \
-    if (panel < AVX2_TILE_R) panel = AVX2_TILE_R;                                                    \
-    for (size_t p = row_begin; p < full; p += panel) {                                               \
-        size_t end = p + panel < full ? p + panel : full;                                            \
-        for (size_t j = 0; j < n; j += AVX2_TILE_V) {                                                \
-            const float *xj = x + j * cols;                                                          \
-            float *yj = y + j * ldy;                                                                 \
-            switch (n - j < AVX2_TILE_V ? n - j : 0) { /* widths up to 4 */                         \
-            case 3: AVX2_PANEL_PASS(TILE, 3); break;                                                 \
-            case 2: AVX2_PANEL_PASS(TILE, 2); break;                                                 \
-            case 1: AVX2_PANEL_PASS(TILE, 1); break;                                                 \
-            default: AVX2_PANEL_PASS(TILE, AVX2_TILE_V); break;                                      \
-            }                                                                                        \
-        }                                                                                            \
-    }                                                                                                \
+    SPLIT_PANEL_GEMM(row_begin, full, n, cols * sizeof(WT), AVX2_TILE_R, AVX2_TILE_V, AVX2_PANEL_BYTES, TILE, \
+                     AVX2_PANEL_PASS, SPLIT_PANEL_WIDTHS_3);                                         \
     for (size_t j = 0; j < n; j++) GEMV(w, x + j * cols, y + j * ldy, full, row_end, cols);
 
-#define SPLIT_SCALAR_F32(v) (v)
 AVX2_TILE(tile_f16, uint16_t, GEMV_LOAD_F16, _cvtsh_ss)
-AVX2_TILE(tile_f32, float, _mm256_loadu_ps, SPLIT_SCALAR_F32)
+AVX2_TILE(tile_f32, float, _mm256_loadu_ps, GEMV_SCALAR_F32)
 
 void split_gemm_f16(const uint16_t *w, const float *x, size_t n, float *y, size_t ldy,
                     size_t row_begin, size_t row_end, size_t cols) {

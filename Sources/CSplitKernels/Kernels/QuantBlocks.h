@@ -1,5 +1,6 @@
-// Shared by the quantized-weight kernels (QuantQ8.c, QuantLegacy.c, QuantK.c): GGML's block
-// layouts (ggml-common.h) and the scalar helpers every path uses the same way.
+// Shared by the quantized-weight kernels (QuantQ8.c, QuantQ4_0x8.c, QuantLegacy.c, QuantK.c,
+// QuantIQ4XS.c): GGML's block layouts (ggml-common.h), the quantized activations' layouts, and the
+// scalar helpers every path uses the same way.
 #ifndef SPLIT_QUANT_BLOCKS_H
 #define SPLIT_QUANT_BLOCKS_H
 #include "SplitKernels.h"
@@ -100,6 +101,11 @@ static inline void quant_dot32_lanes(const int8_t *w, const int8_t *x, int32_t l
     }
 }
 #endif
+
+// The Q8_0-layout activation (QuantQ8.c: per pair of blocks 64 bytes of quants, then 64 bytes of
+// their scales, each 8 times): block b's 32 quants, and its scale's 8 copies.
+static inline const uint8_t *act_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
+static inline const float *act_scales(const uint8_t *x, size_t b) { return (const float *)(act_quants(x, b) + 64); }
 
 static inline uint32_t quant_u32(const uint8_t *p) {
     uint32_t v;

@@ -43,16 +43,6 @@ void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void 
 }
 #pragma float_control(pop)
 
-// Offsets inside a Q8_0-layout activation of block b.
-static inline const uint8_t *act_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
-#if !defined(__AVX2__)  // (the vector kernels load the scale's 8 copies instead)
-static inline float act_scale(const uint8_t *x, size_t b) {
-    float d;
-    memcpy(&d, x + (b / 2) * 128 + 64 + (b % 2) * 32, 4);
-    return d;
-}
-#endif
-
 // MARK: scalar decoding (dequantizing, and the portable kernels): the 32 quants of a block in value order
 
 static inline void unpack_q4(const uint8_t *qs, int q[32]) {
@@ -114,6 +104,7 @@ void split_dequantize_legacy(int type, const void *source, float *destination, s
 }
 
 #if defined(__AVX2__)
+#include "PanelGemm.h"
 #include <immintrin.h>
 
 // One block's 32 quants in value order as bytes: signed (q − zero) for the _0 types, unsigned
@@ -186,7 +177,7 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
             /* Each vector's quants and scale (the layout holds it 8 times) loaded where used:   \
                read from L1 again per row, not held in registers (which spilled them). */        \
             const uint8_t *xb = act_quants(x, b);                                                   \
-            const float *dxb = (const float *)(xb + 64);                                            \
+            const float *dxb = act_scales(x, b);                                                    \
             for (int i = 0; i < R; i++) {                                                           \
                 const uint8_t *block = w + i * rowBytes + b * BYTES;                                \
                 if (V == 1) _mm_prefetch((const char *)block + 1024, _MM_HINT_T0);                  \
@@ -209,11 +200,8 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
     }
 
 // Decode (n = 1): rows in fours (four independent chains); batches: tiles of LEGACY_TILE_R rows ×
-// LEGACY_TILE_V vectors (each block decoded once per V vectors), in panels of LEGACY_PANEL_BYTES
-// of weights (kept in L2): each group of V vectors runs through the whole panel before the next,
-// so the quantized inputs (4.5 KB a vector at 2048 columns: 576 KB for a 128-token prefill
-// chunk) are read from L3 once per panel rather than once per tile, as the f16 GEMM does
-// (Gemv.c). 2 × 6 against the 2 × 4 before (Q8_0, the f16-matrix shapes of a Llama-3.2-1B layer
+// LEGACY_TILE_V vectors (each block decoded once per V vectors), in PanelGemm.h's panels of
+// LEGACY_PANEL_BYTES of weights, as the f16 GEMM (Gemv.c). 2 × 6 against the 2 × 4 before (Q8_0, the f16-matrix shapes of a Llama-3.2-1B layer
 // at 128 vectors, one thread, tools/bench/prefill_gemm.c, A B A B on a loaded machine): 1.21-1.25x
 // in four runs; 1 × 4 1.00-1.05x, 1 × 6 1.01-1.10x, 2 × 8 1.15x, 3 × 4 1.12x, 4 × 3 1.02x.
 // Only the order of the tiles changes, not any output's sequence, so not its bits.
@@ -223,10 +211,10 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
 #ifndef LEGACY_TILE_V
 #define LEGACY_TILE_V 6
 #endif
-// One group of V vectors through the panel's rows p … end, LEGACY_TILE_R at a time.
+// One group of V vectors through the panel's rows p … end, LEGACY_TILE_R at a time (PanelGemm.h).
 #define LEGACY_PANEL_PASS(BLOCK, V)                                                                   \
     for (size_t q = p; q < end; q += LEGACY_TILE_R)                                                   \
-        BLOCK(w + q * rowBytes, rowBytes, blocks, xj, xs, sums, yj + q, ldy, LEGACY_TILE_R, V)
+        BLOCK(w + q * rowBytes, rowBytes, blocks, x + j * xs, xs, sums, y + j * ldy + q, ldy, LEGACY_TILE_R, V)
 #ifndef LEGACY_PANEL_BYTES
 #define LEGACY_PANEL_BYTES 65536
 #endif
@@ -241,25 +229,8 @@ static inline __m256 block_sums(__m256i w, __m256i x, const int SIGNED) {
             for (; r + 4 <= row_end; r += 4) BLOCK(w + r * rowBytes, rowBytes, blocks, x, xs, sums, y + r, ldy, 4, 1); \
         else {                                                                                      \
             size_t full = r + (row_end - r) / LEGACY_TILE_R * LEGACY_TILE_R;                        \
-            size_t panel = LEGACY_PANEL_BYTES / rowBytes / LEGACY_TILE_R * LEGACY_TILE_R;          \
-            if (panel < LEGACY_TILE_R) panel = LEGACY_TILE_R;                                       \
-            for (size_t p = r; p < full; p += panel) {                                              \
-                size_t end = p + panel < full ? p + panel : full;                                   \
-                for (size_t j = 0; j < n; j += LEGACY_TILE_V) {                                     \
-                    const uint8_t *xj = x + j * xs;                                                 \
-                    float *yj = y + j * ldy;                                                        \
-                    switch (n - j < LEGACY_TILE_V ? n - j : 0) { /* widths up to 8 */               \
-                    case 7: LEGACY_PANEL_PASS(BLOCK, 7); break;                                     \
-                    case 6: LEGACY_PANEL_PASS(BLOCK, 6); break;                                     \
-                    case 5: LEGACY_PANEL_PASS(BLOCK, 5); break;                                     \
-                    case 4: LEGACY_PANEL_PASS(BLOCK, 4); break;                                     \
-                    case 3: LEGACY_PANEL_PASS(BLOCK, 3); break;                                     \
-                    case 2: LEGACY_PANEL_PASS(BLOCK, 2); break;                                     \
-                    case 1: LEGACY_PANEL_PASS(BLOCK, 1); break;                                     \
-                    default: LEGACY_PANEL_PASS(BLOCK, LEGACY_TILE_V); break;                       \
-                    }                                                                               \
-                }                                                                                   \
-            }                                                                                       \
+            SPLIT_PANEL_GEMM(r, full, n, rowBytes, LEGACY_TILE_R, LEGACY_TILE_V, LEGACY_PANEL_BYTES, BLOCK, \
+                             LEGACY_PANEL_PASS, SPLIT_PANEL_WIDTHS_7);                              \
             r = full;                                                                               \
         }                                                                                           \
         for (; r < row_end; r++) {                                                                  \
@@ -396,7 +367,7 @@ void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float 
                     for (int i = 0; i < 32; i++) centred[i] = (int8_t)(q[i] - zero);
                     quant_dot32_lanes(centred, (const int8_t *)act_quants(x, b), lanes);
                 }
-                float scale = d * act_scale(x, b);
+                float scale = d * act_scales(x, b)[0];
                 for (int l = 0; l < 8; l++) acc[l] = fmaf(scale, (float)lanes[l], acc[l]);
                 if (minimum) {
                     float s;

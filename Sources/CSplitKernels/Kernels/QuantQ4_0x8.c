@@ -32,7 +32,7 @@ void split_quantize_q8s_activation(const float *x, size_t n, size_t cols, void *
         split_quantize_q8_activation(x + j * cols, 1, cols, out);
         int32_t *sums = (int32_t *)(out + q8);
         for (size_t b = 0; b < blocks; b++) {
-            const int8_t *q = (const int8_t *)(out + (b / 2) * 128 + (b % 2) * 32);
+            const int8_t *q = (const int8_t *)act_quants(out, b);
             int32_t sum = 0;
             for (int i = 0; i < QL_BLOCK; i++) sum += q[i];
             sums[b] = sum;
@@ -59,6 +59,16 @@ static inline void q4x8_row_block(const uint8_t *group_block, int j, uint8_t blo
     for (int k = 0; k < 4; k++) memcpy(block + 2 + 4 * k, group_block + 16 + 32 * k + 4 * j, 4);
 }
 
+void split_unpack_q4_0x8_rows(const void *w, void *destination, size_t first_row, size_t count, size_t cols) {
+    size_t blocks = cols / QL_BLOCK;
+    for (size_t i = 0; i < count; i++) {
+        size_t row = first_row + i;
+        const uint8_t *group = (const uint8_t *)w + (row / 8) * blocks * Q4X8_BLOCK_BYTES;
+        for (size_t b = 0; b < blocks; b++)
+            q4x8_row_block(group + b * Q4X8_BLOCK_BYTES, (int)(row % 8), (uint8_t *)destination + (i * blocks + b) * Q4_0_BYTES);
+    }
+}
+
 void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *destination) {
     size_t blocks = cols / QL_BLOCK;
     const uint8_t *group = (const uint8_t *)w + (row / 8) * blocks * Q4X8_BLOCK_BYTES;
@@ -67,12 +77,6 @@ void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *
         q4x8_row_block(group + b * Q4X8_BLOCK_BYTES, (int)(row % 8), block);
         split_dequantize_legacy(SPLIT_WEIGHT_Q4_0, block, destination + b * QL_BLOCK, QL_BLOCK);
     }
-}
-
-// Offsets inside a Q8_0-layout activation of block b: its quants, and its scale's 8 copies.
-static inline const uint8_t *q8s_quants(const uint8_t *x, size_t b) { return x + (b / 2) * 128 + (b % 2) * 32; }
-static inline const float *q8s_scales(const uint8_t *x, size_t b) {
-    return (const float *)(x + (b / 2) * 128 + 64 + (b % 2) * 32);
 }
 
 #if defined(__AVX2__)
@@ -89,7 +93,7 @@ static inline __attribute__((always_inline)) void q4x8_block(const __m256i raw[4
         hi[k] = _mm256_and_si256(_mm256_srli_epi16(raw[k], 4), low);
     }
     for (int v = 0; v < V; v++) {
-        const uint8_t *q = q8s_quants(x + v * xs, b);
+        const uint8_t *q = act_quants(x + v * xs, b);
         // |q_w q_x + q_w' q_x'| ≤ 2 · 15 · 127, so 8 of them sum exactly in 16 bits.
         __m256i s = _mm256_maddubs_epi16(lo[0], _mm256_set1_epi32((int)quant_u32(q)));
         s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], _mm256_set1_epi32((int)quant_u32(q + 16))));
@@ -99,7 +103,7 @@ static inline __attribute__((always_inline)) void q4x8_block(const __m256i raw[4
         }
         __m256i offset = _mm256_slli_epi32(_mm256_set1_epi32(sums[v * (xs / 4) + b]), 3);
         __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), offset);
-        __m256 scale = _mm256_mul_ps(dw, _mm256_loadu_ps(q8s_scales(x + v * xs, b)));
+        __m256 scale = _mm256_mul_ps(dw, _mm256_loadu_ps(act_scales(x + v * xs, b)));
         acc[v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, acc[v]);
     }
 }
@@ -110,11 +114,13 @@ static inline uint16_t q4x8_u16(const uint8_t *p) {
     return v;
 }
 
-// Rows r … r+count−1 (count ≤ 8) against V vectors; `group` the rows' Q4_0x8 blocks, or NULL to
-// assemble each block's vectors from the file's layout at `plain` (a missing row repeats row 0).
+// Rows first … first+count−1 (first + count ≤ 8) of a group of 8 against V vectors: `group` the
+// group's Q4_0x8 blocks, or NULL to assemble each block's vectors from the file's layout at `plain`
+// (first = 0 there; a missing row repeats row 0). Each lane's sum is its own row's alone, so
+// storing some lanes gives those rows' bits.
 static inline __attribute__((always_inline)) void q4x8_tile(const uint8_t *group, const uint8_t *plain, size_t rowBytes,
-                                                            size_t count, size_t blocks, const uint8_t *x, size_t xs,
-                                                            size_t sumsAt, float *y, size_t ldy, const int V) {
+                                                            size_t first, size_t count, size_t blocks, const uint8_t *x,
+                                                            size_t xs, size_t sumsAt, float *y, size_t ldy, const int V) {
     __m256 acc[4];
     for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();
     const int32_t *sums = (const int32_t *)(x + sumsAt);
@@ -149,7 +155,7 @@ static inline __attribute__((always_inline)) void q4x8_tile(const uint8_t *group
         } else {
             float lanes[8];
             _mm256_storeu_ps(lanes, acc[v]);
-            memcpy(y + v * ldy, lanes, count * 4);
+            memcpy(y + v * ldy, lanes + first, count * 4);
         }
     }
 }
@@ -159,30 +165,36 @@ static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t 
     size_t blocks = cols / QL_BLOCK, rowBytes = blocks * Q4_0_BYTES, xs = split_q8s_activation_stride(cols);
     size_t sumsAt = split_q8_activation_stride(cols);
     const uint8_t *x = xq;
-    for (size_t r = row_begin; r < row_end; r += 8) {
-        size_t count = row_end - r < 8 ? row_end - r : 8;
+    for (size_t r = row_begin; r < row_end;) {
+        size_t first = interleaved ? r % 8 : 0;  // a range may start inside a group (Matmul.c's never do)
+        size_t count = row_end - r < 8 - first ? row_end - r : 8 - first;
         const uint8_t *group = interleaved ? w + (r / 8) * blocks * Q4X8_BLOCK_BYTES : NULL;
         const uint8_t *plain = w + r * rowBytes;
         size_t j = 0;
         for (; j + 4 <= n; j += 4)
-            q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 4);
+            q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 4);
         switch (n - j) {
-        case 3: q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 3); break;
-        case 2: q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 2); break;
-        case 1: q4x8_tile(group, plain, rowBytes, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 1); break;
+        case 3: q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 3); break;
+        case 2: q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 2); break;
+        case 1: q4x8_tile(group, plain, rowBytes, first, count, blocks, x + j * xs, xs, sumsAt, y + j * ldy + r, ldy, 1); break;
         default: break;
         }
+        r += count;
     }
 }
 
 #else
 // Portable: the same integers (SDOT or widening multiplies on AArch64, a loop elsewhere) and the
-// same float operations, output by output.
+// same float operations, output by output. The runtime repacks Q4_0 only for the x86 paths
+// (WeightMatrix.repacksQ4_0): here the file's layout is read directly, where the interleaved one
+// needs each block gathered first.
 static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t n, float *y, size_t ldy,
                       size_t row_begin, size_t row_end, size_t cols) {
     size_t blocks = cols / QL_BLOCK, rowBytes = blocks * Q4_0_BYTES, xs = split_q8s_activation_stride(cols);
     uint8_t gathered[Q4_0_BYTES];
+#if !defined(SPLIT_NEON)
     int8_t q[32];
+#endif
     for (size_t j = 0; j < n; j++) {
         const uint8_t *x = (const uint8_t *)xq + j * xs;
         for (size_t r = row_begin; r < row_end; r++) {
@@ -193,12 +205,21 @@ static void q4x8_rows(const uint8_t *w, int interleaved, const void *xq, size_t 
                     q4x8_row_block(w + ((r / 8) * blocks + b) * Q4X8_BLOCK_BYTES, (int)(r % 8), gathered);
                     block = gathered;
                 }
+#if defined(SPLIT_NEON)
+                // Low nibbles are values 0-15, high nibbles 16-31, less 8: the loop's integers below.
+                uint8x16_t qs = vld1q_u8(block + 2);
+                int8x16_t eight = vdupq_n_s8(8);
+                int32_t dot = quant_dot32_neon(vsubq_s8(vreinterpretq_s8_u8(vandq_u8(qs, vdupq_n_u8(0x0F))), eight),
+                                               vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(qs, 4)), eight),
+                                               (const int8_t *)act_quants(x, b));
+#else
                 for (int i = 0; i < 16; i++) {
                     q[i] = (int8_t)((block[2 + i] & 0xF) - 8);
                     q[i + 16] = (int8_t)((block[2 + i] >> 4) - 8);
                 }
-                int32_t dot = quant_dot32(q, (const int8_t *)q8s_quants(x, b));
-                acc = fmaf((float)dot, quant_half(block) * q8s_scales(x, b)[0], acc);
+                int32_t dot = quant_dot32(q, (const int8_t *)act_quants(x, b));
+#endif
+                acc = fmaf((float)dot, quant_half(block) * act_scales(x, b)[0], acc);
             }
             y[j * ldy + r] = acc;
         }

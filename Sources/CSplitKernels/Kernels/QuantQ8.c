@@ -203,8 +203,8 @@ static inline __attribute__((always_inline)) void block_q8_rows(const uint8_t *r
                                                                 const uint8_t *x, float *y, const int R) {
     float s[4] = {0, 0, 0, 0};
     for (size_t b = 0; b < blocks; b++) {
-        const int8_t *qx = (const int8_t *)(x + (b / 2) * 128 + (b % 2) * 32);
-        float dx = ((const float *)(x + (b / 2) * 128 + 64))[(b % 2) * 8];
+        const int8_t *qx = (const int8_t *)act_quants(x, b);
+        float dx = act_scales(x, b)[0];
         for (int i = 0; i < R; i++) {
             const uint8_t *block = row + i * row_bytes + b * Q8_BYTES;
             s[i] += f16_bits_to_f32(block) * dx * (float)quant_dot32((const int8_t *)(block + 2), qx);

@@ -63,9 +63,10 @@ void split_dequantize_q8_0(const void *source, float *destination, size_t count)
 size_t split_q8_1_activation_stride(size_t cols);
 /// Quantizes `n` vectors of `cols` floats (a multiple of 32) as Q8_1.
 void split_quantize_q8_1_activation(const float *x, size_t n, size_t cols, void *destination);
-/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0, Q5_0, IQ4_NL (x quantized as Q8_0) or Q4_1, Q5_1
-/// (x as Q8_1) rows; bit-identical per (r, j) whatever n and the row range. (On AVX2 machines without
-/// AVX-512 it computes Q8_0 rows too, for split_gemm_q8_0.)
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q5_0, IQ4_NL (x quantized as Q8_0), Q4_1, Q5_1 (x as
+/// Q8_1) or Q4_0 (x as Q8_0 with block sums, split_quantize_q8s_activation) rows; bit-identical per
+/// (r, j) whatever n and the row range. (On AVX2 machines without AVX-512 it computes Q8_0 rows
+/// too, for split_gemm_q8_0.)
 void split_gemm_legacy(int type, const void *w, const void *xq, size_t n, float *y, size_t ldy,
                        size_t row_begin, size_t row_end, size_t cols);
 /// Expands `count` values (whole blocks) of Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL into f32.
@@ -78,10 +79,13 @@ void split_quantize_q8s_activation(const float *x, size_t n, size_t cols, void *
 /// Repacks `rows` (a multiple of 8) × `cols` Q4_0 weights into groups of 8 rows interleaved block by
 /// block (SPLIT_WEIGHT_Q4_0_X8; the same number of bytes).
 void split_repack_q4_0x8(const void *source, void *destination, size_t rows, size_t cols);
+/// Rows first_row … first_row + count − 1 of Q4_0x8 weights `cols` wide, copied back into the
+/// file's Q4_0 layout at `destination` (count × cols / 32 blocks of 18 bytes).
+void split_unpack_q4_0x8_rows(const void *w, void *destination, size_t first_row, size_t count, size_t cols);
 /// Row `row` of Q4_0x8 weights `cols` wide, expanded into f32 as Q4_0's dequantization does.
 void split_dequantize_q4_0x8_row(const void *w, size_t row, size_t cols, float *destination);
-/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0x8 weights (row_begin and row_end multiples of 8) and
-/// x quantized by split_quantize_q8s_activation; the same bits as Q4_0 in the file's layout.
+/// y[j * ldy + r] = dot(w[r, :], x_j) for Q4_0x8 weights (any row range; whole 8-row groups are
+/// fastest) and x quantized by split_quantize_q8s_activation; the same bits as Q4_0 in the file's layout.
 void split_gemm_q4_0x8(const void *w, const void *xq, size_t n, float *y, size_t ldy,
                        size_t row_begin, size_t row_end, size_t cols);
 
@@ -220,6 +224,8 @@ enum {
       (x, n, cols, destination))                                                                                \
     X(void, repack_q4_0x8, (const void *source, void *destination, size_t rows, size_t cols),                   \
       (source, destination, rows, cols))                                                                        \
+    X(void, unpack_q4_0x8_rows, (const void *w, void *destination, size_t first_row, size_t count, size_t cols), \
+      (w, destination, first_row, count, cols))                                                                 \
     X(void, dequantize_q4_0x8_row, (const void *w, size_t row, size_t cols, float *destination),                \
       (w, row, cols, destination))                                                                              \
     X(void, gemm_q4_0x8, (const void *w, const void *xq, size_t n, float *y, size_t ldy, size_t row_begin,      \

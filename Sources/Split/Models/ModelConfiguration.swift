@@ -161,6 +161,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case partialBlocks(tensor: String, type: String, columns: Int, blockSize: Int)
     /// A quantized tensor with fewer bytes than its shape needs.
     case truncatedTensor(tensor: String, type: String, needed: Int, found: Int)
+    /// Memory for weights rewritten at load time (`what`) could not be allocated.
+    case outOfMemory(what: String, bytes: Int)
 
     public var description: String {
         switch self {
@@ -186,6 +188,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "tensor '\(tensor)' is \(type) with rows of \(columns) values, not whole blocks of \(blockSize)"
         case .truncatedTensor(let tensor, let type, let needed, let found):
             return "tensor '\(tensor)' (\(type)) holds \(found) bytes, its shape needs \(needed)"
+        case .outOfMemory(let what, let bytes):
+            return "out of memory for \(what) (\(bytes) bytes)"
         }
     }
 }

@@ -106,8 +106,8 @@ public final class TransformerModel: @unchecked Sendable {
             if n.fusedGateUp {
                 // Phi-3's gate_up_proj: the gate's rows, then the up projection's.
                 let whole = try loader.matrix(n.up, rows: 2 * c.intermediateSize, columns: d)
-                gate = whole.rows(0, count: c.intermediateSize)
-                up = whole.rows(c.intermediateSize, count: c.intermediateSize)
+                gate = try whole.rows(0, count: c.intermediateSize)
+                up = try whole.rows(c.intermediateSize, count: c.intermediateSize)
             } else {
                 gate = try n.gate.map { try loader.matrix($0, rows: c.intermediateSize, columns: d) }
                 up = try loader.matrix(n.up, rows: c.intermediateSize, columns: d)

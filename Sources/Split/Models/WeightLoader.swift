@@ -4,11 +4,20 @@ import CSplitKernels
 ///
 /// Matrices stay in the mapped file in their own encoding (f32, f16, bf16, or GGML's quantized
 /// blocks; no copy) when suitably aligned; transposed weights (GPT-2 Conv1D) and misaligned
-/// f32/f16/bf16 ones are converted once into f32 heap buffers; Q4_0 matrices of whole 8-row
-/// groups are repacked for the kernels (`WeightMatrix.repackedQ4_0`) in place of the file's pages.
+/// f32/f16/bf16 ones are converted once into f32 heap buffers; on the AVX2 and AVX-512 kernel
+/// paths, Q4_0 matrices of whole 8-row groups are repacked for the kernels
+/// (`WeightMatrix.repackedQ4_0`) in place of the file's pages.
 struct WeightLoader {
     let store: WeightStore
     let transposeLinear: Bool
+    /// Whether this load repacks Q4_0 matrices, releasing their file pages (see `vector`).
+    private let repacksQ4_0: Bool
+
+    init(store: WeightStore, transposeLinear: Bool) {
+        self.store = store
+        self.transposeLinear = transposeLinear
+        repacksQ4_0 = WeightMatrix.repacksQ4_0 && store.tensorNames.contains { (try? store.weight($0))?.type == .q4_0 }
+    }
 
     /// The vector called `name` as f32, checked to have `count` elements.
     func vector(_ name: String, count: Int) throws -> FloatBuffer {
@@ -18,9 +27,11 @@ struct WeightLoader {
         }
         let buffer = FloatBuffer(count: count)
         try convert(view, into: buffer.pointer)
-        // Copied: its file pages go (with the 2 MB page around it, which may hold the tail of a
-        // repacked Q4_0 neighbour that reading this mapped again: 36 MB of a 1B-shaped Q4_0 file).
-        (view.owner as? MappedFile)?.releasePages(around: view.bytes)
+        // Copied: where Q4_0 neighbours are repacked, its file pages go too, with the 2 MB page
+        // around it, which may hold the tail of a repacked matrix that reading this mapped again
+        // (36 MB of a 1B-shaped Q4_0 file). Elsewhere that page holds weights still read from the
+        // file in place, which would only be mapped again.
+        if repacksQ4_0 { (view.owner as? MappedFile)?.releasePages(around: view.bytes) }
         return buffer
     }
 
@@ -62,7 +73,8 @@ struct WeightLoader {
                                                      needed: type.byteCount(elements: rows * columns) ?? Int.max,
                                                      found: view.bytes.count)
                 }
-                if type == .q4_0, let repacked = WeightMatrix.repackedQ4_0(rows: rows, columns: columns, source: base) {
+                if type == .q4_0, WeightMatrix.repacksQ4_0,
+                   let repacked = WeightMatrix.repackedQ4_0(rows: rows, columns: columns, source: base) {
                     // The file's copy is not read again: its pages leave the resident set, so
                     // peak RSS stays near the file's size (BENCHMARKS.md, issue 18).
                     (view.owner as? MappedFile)?.releasePages(around: view.bytes)
@@ -90,8 +102,8 @@ struct WeightLoader {
     /// Splits a fused `[(q + 2·kv) × d]` QKV weight (or its transpose) into Q, K and V rows.
     func fusedQKV(_ name: String, queryWidth: Int, kvWidth: Int, columns: Int) throws -> (WeightMatrix, WeightMatrix, WeightMatrix) {
         let whole = try matrix(name, rows: queryWidth + 2 * kvWidth, columns: columns)
-        return (whole.rows(0, count: queryWidth), whole.rows(queryWidth, count: kvWidth),
-                whole.rows(queryWidth + kvWidth, count: kvWidth))
+        return (try whole.rows(0, count: queryWidth), try whole.rows(queryWidth, count: kvWidth),
+                try whole.rows(queryWidth + kvWidth, count: kvWidth))
     }
 
     private func fetch(_ name: String) throws -> WeightView {

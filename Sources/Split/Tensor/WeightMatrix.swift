@@ -49,20 +49,26 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Whether the loader repacks Q4_0 matrices (`repackedQ4_0`): only on the kernel paths with a
+    /// kernel that loads a repacked block's 8 rows at once (AVX2, AVX-512). The scalar and NEON
+    /// kernels read the file's layout directly and would have to gather each repacked block back
+    /// first; the bits are the same either way.
+    static var repacksQ4_0: Bool { KernelPath.current == .avx2 || KernelPath.current == .avx512 }
+
     /// Q4_0 blocks at `source` (`rows` a multiple of 8) repacked into 8-row groups in memory of
     /// their own: llama.cpp's layout idea (block_q4_0x8), so that one input block serves 8 rows and
     /// their 8 sums come out one per vector lane (Llama-3.2-1B-shaped Q4_0 decode 0.66x llama.cpp
-    /// in the file's layout, compute-bound; BENCHMARKS.md, issue 18). Nil when `rows` is not a
-    /// multiple of 8 or the memory cannot be mapped.
+    /// in the file's layout, compute-bound; BENCHMARKS.md, issue 18). Every kernel path computes
+    /// it, with the file layout's bits. Nil when `rows` is not a multiple of 8 or the memory
+    /// cannot be mapped.
     static func repackedQ4_0(rows: Int, columns: Int, source: UnsafeRawPointer) -> WeightMatrix? {
         guard rows % 8 == 0, rows > 0, let bytes = WeightType.q4_0.byteCount(elements: rows * columns),
               let buffer = PageBuffer(byteCount: bytes) else { return nil }
         // In row ranges on the pool (a 1B-shaped file's 547 MB of Q4_0: 1.0 s on one thread).
         let chunks = min(rows / 8, 4 * Parallel.threadCount), groupBytes = bytes / (rows / 8)
-        let target = UncheckedBox(buffer.pointer)  // each chunk writes only its own groups
-        Parallel.forEach(chunks) { chunk in
+        Parallel.forEach(chunks) { chunk in  // each chunk writes only its own groups
             let first = rows / 8 * chunk / chunks, end = rows / 8 * (chunk + 1) / chunks
-            split_repack_q4_0x8(source + first * groupBytes, target.value + first * groupBytes, 8 * (end - first), columns)
+            split_repack_q4_0x8(source + first * groupBytes, buffer.pointer + first * groupBytes, 8 * (end - first), columns)
         }
         return WeightMatrix(rows: rows, columns: columns, storage: .q4_0x8(UnsafeRawPointer(buffer.pointer)), owner: buffer)
     }
@@ -74,7 +80,8 @@ public final class WeightMatrix: @unchecked Sendable {
     /// fused weight such as GPT-2's QKV). Rows of quantized blocks start at whole blocks, since
     /// every row is a whole number of them. Repacked Q4_0 rows share it in whole 8-row groups;
     /// other slices of them are copied back into the file's layout.
-    public func rows(_ first: Int, count: Int) -> WeightMatrix {
+    /// - Throws: `ModelError.outOfMemory` when such a copy cannot be allocated.
+    public func rows(_ first: Int, count: Int) throws -> WeightMatrix {
         let offset = first * columns
         let part: Storage
         switch storage {
@@ -85,25 +92,19 @@ public final class WeightMatrix: @unchecked Sendable {
         case .q4_0x8(let p) where first % 8 == 0 && count % 8 == 0:
             part = .q4_0x8(p + offset / WeightType.q4_0.blockSize * WeightType.q4_0.blockBytes)
         case .q4_0x8(let p):
-            return Self.unpackedQ4_0(p, rows: first..<(first + count), columns: columns)
+            return try Self.unpackedQ4_0(p, rows: first..<(first + count), columns: columns)
         }
         return WeightMatrix(rows: count, columns: columns, storage: part, owner: self)
     }
 
     /// Rows `range` of Q4_0x8 weights at `packed` in the file's Q4_0 layout (a copy).
-    private static func unpackedQ4_0(_ packed: UnsafeRawPointer, rows range: Range<Int>, columns: Int) -> WeightMatrix {
-        let blocks = columns / 32, groupBlockBytes = 144
-        // Out of memory while loading is not recoverable (as for multiply's scratch).
-        guard let copy = PageBuffer(byteCount: range.count * blocks * 18) else {
-            preconditionFailure("out of memory for \(range.count) × \(columns) Q4_0 weights")
+    /// - Throws: `ModelError.outOfMemory` when the copy cannot be allocated.
+    private static func unpackedQ4_0(_ packed: UnsafeRawPointer, rows range: Range<Int>, columns: Int) throws -> WeightMatrix {
+        let bytes = WeightType.q4_0.byteCount(elements: range.count * columns) ?? Int.max
+        guard let copy = PageBuffer(byteCount: bytes) else {
+            throw ModelError.outOfMemory(what: "a copy of \(range.count) × \(columns) Q4_0 weights", bytes: bytes)
         }
-        for (i, row) in range.enumerated() {
-            for b in 0..<blocks {
-                let from = packed + ((row / 8) * blocks + b) * groupBlockBytes, to = copy.pointer + (i * blocks + b) * 18
-                to.copyMemory(from: from + 2 * (row % 8), byteCount: 2)
-                for k in 0..<4 { (to + 2 + 4 * k).copyMemory(from: from + 16 + 32 * k + 4 * (row % 8), byteCount: 4) }
-            }
-        }
+        split_unpack_q4_0x8_rows(packed, copy.pointer, range.lowerBound, range.count, columns)
         return WeightMatrix(rows: range.count, columns: columns, storage: .blocks(.q4_0, UnsafeRawPointer(copy.pointer)), owner: copy)
     }
 
