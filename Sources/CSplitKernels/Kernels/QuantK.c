@@ -1,5 +1,6 @@
 // Past 400 lines on purpose: five k-quant types, each with its decode, batched and AVX-512/AVX2/
-// scalar forms that must give the same bits; split across files they would drift apart.
+// scalar forms that must give the same bits; split across files they would drift apart. (The
+// NEON forms, in registers throughout, are QuantKNEON.h, included below.)
 // GGML k-quant weights (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) computed on directly, as llama.cpp does:
 // the input vector is quantized to Q8_K (per 256 values an f32 scale, 256 int8 and the sums of
 // each 16), so a super-block's dot product is an exact integer sum, scaled once.
@@ -9,8 +10,8 @@
 //   Σ w·x = d_x · (d · Σ_g scale_g Σ_{i∈g} q_i x_i − dmin · Σ_g offset_g · bsum_g)
 // where the offset is the minimum (Q2_K, Q4_K, Q5_K: dmin is the block's) or the quants' zero
 // times the scale (Q3_K: 4·s, Q6_K: 32·s: dmin is d, and both sums are one exact integer).
-// Both integer sums are exact in every path (AVX-512, AVX2, scalar), and the float steps per
-// super-block are the same two fmaf calls, so the three paths give the same bits, and a batched
+// Both integer sums are exact in every path (AVX-512, AVX2, NEON, scalar), and the float steps per
+// super-block are the same two fmaf calls, so the paths give the same bits, and a batched
 // row (a block decoded once for several vectors) gives the same bits as the row alone.
 #include "QuantBlocks.h"
 #include <math.h>
@@ -58,6 +59,20 @@ static void decode_q3_k(const uint8_t *b, kblock *k) {
     k->d = k->dmin = quant_half(b + 108);
     k->separate = 0;
     k->zero = 4;
+}
+
+// Q4_K and Q5_K, for the vector kernels: the 8 scales and then the 8 mins of the 12 packed bytes
+// (quant_scale_min_k4 for all eight at once, on 32-bit words).
+static inline void k4_unpack_scales(const uint8_t *packed, uint8_t scales_mins[16]) {
+    const uint32_t six = 0x3f3f3f3f, four = 0x0f0f0f0f, two = 0x03030303;
+    uint32_t u[4];
+    memcpy(u, packed, 12);
+    u[3] = ((u[2] >> 4) & four) | (((u[1] >> 6) & two) << 4);  // mins 4-7
+    uint32_t mins = u[1] & six;                                   // mins 0-3
+    u[1] = (u[2] & four) | (((u[0] >> 6) & two) << 4);           // scales 4-7
+    u[2] = mins;
+    u[0] &= six;                                                  // scales 0-3
+    memcpy(scales_mins, u, 16);
 }
 
 // Q4_K and Q5_K (scalar and vector decoders alike): d, dmin and eight 6-bit scale/min pairs,
@@ -209,6 +224,12 @@ static inline void decode_q3_k_fast(const uint8_t *b, kblock *k) {
 #define DECODE_Q4_K decode_q4_k_fast
 #define DECODE_Q5_K decode_q5_k_fast
 #define DECODE_Q6_K decode_q6_k_fast
+#elif defined(SPLIT_NEON)  // QuantKNEON.h
+#define DECODE_Q2_K decode_q2_k_neon
+#define DECODE_Q3_K decode_q3_k_neon
+#define DECODE_Q4_K decode_q4_k_neon
+#define DECODE_Q5_K decode_q5_k_neon
+#define DECODE_Q6_K decode_q6_k_neon
 #else
 #define DECODE_Q2_K decode_q2_k
 #define DECODE_Q3_K decode_q3_k
@@ -217,7 +238,8 @@ static inline void decode_q3_k_fast(const uint8_t *b, kblock *k) {
 #define DECODE_Q6_K decode_q6_k
 #endif
 
-// The per-32 scale pairs the vector dots multiply by, once per decoded block (a batch reuses them).
+// The per-32 scale pairs the x86 vector dots multiply by, once per decoded block (a batch reuses
+// them); the scalar and NEON dots read `scale`.
 static inline void spread_scales(kblock *k) {
 #if defined(__AVX2__)
     __m256i scales = _mm256_loadu_si256((const __m256i *)k->scale);
@@ -228,8 +250,7 @@ static inline void spread_scales(kblock *k) {
         _mm256_store_si256((__m256i *)k->spread[c],
                            _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(scales, _mm256_set1_epi32(c)), spread));
 #else
-    for (int c = 0; c < 8; c++)
-        for (int i = 0; i < 16; i++) k->spread[c][i] = k->scale[2 * c + i / 8];
+    (void)k;
 #endif
 }
 
@@ -294,6 +315,8 @@ static inline __attribute__((always_inline)) float kdot(const kblock *k, const u
     memcpy(&dx, x + Q8K_D, 4);
     return finish(k, dx, hsum_i32x8(acc), hsum_i32x8(mins), sumf);
 }
+#elif defined(SPLIT_NEON)
+#include "QuantKNEON.h"
 #else
 static inline float kdot(const kblock *k, const uint8_t *x, float sumf) {
     const int8_t *qx = (const int8_t *)(x + Q8K_QS);
@@ -336,17 +359,10 @@ static inline __m256i broadcast_i16(__m256i v, int k) {
 }
 
 // Q4_K and Q5_K: the 8 scales and 8 mins of the 12 packed bytes as 16 int16 (scales, then mins).
-// (quant_scale_min_k4 for all eight at once, on 32-bit words.)
 static inline __m256i scales_mins_k4(const uint8_t *packed) {
-    const uint32_t six = 0x3f3f3f3f, four = 0x0f0f0f0f, two = 0x03030303;
-    uint32_t u[4];
-    memcpy(u, packed, 12);
-    u[3] = ((u[2] >> 4) & four) | (((u[1] >> 6) & two) << 4);  // mins 4-7
-    uint32_t mins = u[1] & six;                                   // mins 0-3
-    u[1] = (u[2] & four) | (((u[0] >> 6) & two) << 4);           // scales 4-7
-    u[2] = mins;
-    u[0] &= six;                                                  // scales 0-3
-    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)u));
+    uint8_t sm[16];
+    k4_unpack_scales(packed, sm);
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)sm));
 }
 
 // Q4_K and Q5_K share their super-block header: the 8 scales (broadcast as int16 for the group
@@ -700,8 +716,17 @@ void split_quantize_q8k_activation(const float *x, size_t n, size_t cols, void *
         spread_scales(k);                                                                            \
         return kdot(k, x, sumf);                                                                     \
     }
+#if defined(SPLIT_NEON)  // straight from the bytes, every type (QuantKNEON.h)
+#define DOT1_Q2_K dot1_q2_k_neon
+#define DOT1_Q3_K dot1_q3_k_neon
+#define DOT1_Q4_K dot1_q4_k_neon
+#define DOT1_Q5_K dot1_q5_k_neon
+#define DOT1_Q6_K dot1_q6_k_neon
+#else
 DOT_VIA_BLOCK(dot1_q2_k, DECODE_Q2_K)
 DOT_VIA_BLOCK(dot1_q3_k, DECODE_Q3_K)
+#define DOT1_Q2_K dot1_q2_k
+#define DOT1_Q3_K dot1_q3_k
 #if defined(__AVX2__)
 #define DOT1_Q4_K dot1_q4_k_fused
 #define DOT1_Q5_K dot1_q5_k_fused
@@ -714,6 +739,7 @@ DOT_VIA_BLOCK(dot1_q6_k, DECODE_Q6_K)
 #define DOT1_Q5_K dot1_q5_k
 #define DOT1_Q6_K dot1_q6_k
 #endif
+#endif
 
 // The decode rows a type's four-row form covers (from row_begin; returns the first row it left).
 #define ROWS4_NONE(w, xq, y, row_begin, row_end, blocks) (row_begin)
@@ -725,8 +751,8 @@ DOT_VIA_BLOCK(dot1_q6_k, DECODE_Q6_K)
 #define ROWS4_Q4_K ROWS4_NONE
 #endif
 
-K_GEMM(gemm_q2_k, DECODE_Q2_K, Q2_K_BYTES, dot1_q2_k, ROWS4_NONE)
-K_GEMM(gemm_q3_k, DECODE_Q3_K, Q3_K_BYTES, dot1_q3_k, ROWS4_NONE)
+K_GEMM(gemm_q2_k, DECODE_Q2_K, Q2_K_BYTES, DOT1_Q2_K, ROWS4_NONE)
+K_GEMM(gemm_q3_k, DECODE_Q3_K, Q3_K_BYTES, DOT1_Q3_K, ROWS4_NONE)
 K_GEMM(gemm_q4_k, DECODE_Q4_K, Q4_K_BYTES, DOT1_Q4_K, ROWS4_Q4_K)
 K_GEMM(gemm_q5_k, DECODE_Q5_K, Q5_K_BYTES, DOT1_Q5_K, ROWS4_NONE)
 K_GEMM(gemm_q6_k, DECODE_Q6_K, Q6_K_BYTES, DOT1_Q6_K, ROWS4_Q6_K)
