@@ -42,6 +42,13 @@ static inline float quant_half(const uint8_t *p) {
     memcpy(&h, p, 2);
     return _cvtsh_ss(h);
 }
+#elif defined(SPLIT_NEON)
+// FCVT, part of every AArch64 core (exact, as the integer conversion below).
+static inline float quant_half(const uint8_t *p) {
+    __fp16 h;
+    memcpy(&h, p, 2);
+    return (float)h;
+}
 #else
 #include "Half.h"
 static inline float quant_half(const uint8_t *p) {
