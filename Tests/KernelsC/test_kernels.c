@@ -152,12 +152,16 @@ static void quantize(const split_kernel_table *p, int type, const float *x, size
     else if (type == SPLIT_WEIGHT_Q4_0) p->quantize_q8s_activation(x, n, cols, xq);
     else p->quantize_q8_activation(x, n, cols, xq);
 }
+static void gemm_rows(const split_kernel_table *p, int type, const void *w, const void *xq, size_t n, float *y,
+                      size_t ldy, size_t begin, size_t end, size_t cols) {
+    if (type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xq, n, y, ldy, begin, end, cols);
+    else if (type == SPLIT_WEIGHT_IQ4_XS) p->gemm_iq4_xs(w, xq, n, y, ldy, begin, end, cols);
+    else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->gemm_k(type, w, xq, n, y, ldy, begin, end, cols);
+    else p->gemm_legacy(type, w, xq, n, y, ldy, begin, end, cols);
+}
 static void gemm(const split_kernel_table *p, int type, const void *w, const void *xq, size_t n, float *y,
                  size_t ldy, size_t rows, size_t cols) {
-    if (type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xq, n, y, ldy, 0, rows, cols);
-    else if (type == SPLIT_WEIGHT_IQ4_XS) p->gemm_iq4_xs(w, xq, n, y, ldy, 0, rows, cols);
-    else if (type >= SPLIT_WEIGHT_Q2_K && type <= SPLIT_WEIGHT_Q6_K) p->gemm_k(type, w, xq, n, y, ldy, 0, rows, cols);
-    else p->gemm_legacy(type, w, xq, n, y, ldy, 0, rows, cols);
+    gemm_rows(p, type, w, xq, n, y, ldy, 0, rows, cols);
 }
 static void dequantize(const split_kernel_table *p, int type, const void *w, float *out, size_t count) {
     if (type == SPLIT_WEIGHT_Q8_0) p->dequantize_q8_0(w, out, count);
@@ -166,14 +170,16 @@ static void dequantize(const split_kernel_table *p, int type, const void *w, flo
     else p->dequantize_legacy(type, w, out, count);
 }
 
-// The 32-value block types over enough rows that the batched kernel goes through several row
-// panels (AVX2: 64 KB of weights each, 642 rows of Q8_0 at 3 blocks), from a row range that
-// starts inside a tile, with a remainder of vectors: every vector's row the bits of it alone.
+// Every block type over many rows from a row range that starts inside a tile, with a remainder
+// of vectors: every vector's row the bits of it alone. The 32-value types over enough rows that
+// the batched kernel goes through several row panels (AVX2: 64 KB of weights each, 642 rows of
+// Q8_0 at 3 blocks); the 256-value ones (k-quants, IQ4_XS) over 4-row groups of the decode from
+// row 2 with one row left over, and against the scalar path's bits.
 static void test_block_panels(const split_kernel_table *p) {
-    size_t rows = 1301, begin = 1, blocks = 3, n = 13;
+    size_t blocks = 3, n = 13;
     for (size_t ti = 0; ti < COUNT(block_types); ti++) {
         const block_type *t = &block_types[ti];
-        if (t->values != 32) continue;
+        size_t rows = t->values == 32 ? 1301 : 67, begin = t->values == 32 ? 1 : 2;
         size_t cols = blocks * t->values, stride = activation_stride(p, t->type, cols);
         uint8_t *w = malloc(rows * blocks * t->bytes);
         for (size_t i = 0; i < rows * blocks * t->bytes; i++) w[i] = random_byte();
@@ -187,12 +193,15 @@ static void test_block_panels(const split_kernel_table *p) {
         void *xq = aligned_alloc(64, n * stride);
         for (size_t i = 0; i < n * cols; i++) x[i] = uniform();
         quantize(p, t->type, x, n, cols, xq);
-        if (t->type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xq, n, y, rows, begin, rows, cols);
-        else p->gemm_legacy(t->type, w, xq, n, y, rows, begin, rows, cols);
+        gemm_rows(p, t->type, w, xq, n, y, rows, begin, rows, cols);
+        if (t->values == 256) {
+            float *want = calloc(n * rows, 4);
+            gemm_rows(ref, t->type, w, xq, n, want, rows, begin, rows, cols);
+            expect_same(path_name, "scalar bits from a row inside a group", y, want, n * rows, rows);
+            free(want);
+        }
         for (size_t j = 0; j < n; j++) {
-            const void *xj = (const uint8_t *)xq + j * stride;
-            if (t->type == SPLIT_WEIGHT_Q8_0) p->gemm_q8_0(w, xj, 1, single, rows, begin, rows, cols);
-            else p->gemm_legacy(t->type, w, xj, 1, single, rows, begin, rows, cols);
+            gemm_rows(p, t->type, w, (const uint8_t *)xq + j * stride, 1, single, rows, begin, rows, cols);
             expect_same(path_name, t->name, y + j * rows + begin, single + begin, rows - begin, j);
         }
         free(w); free(x); free(y); free(single); free(xq);
