@@ -26,16 +26,36 @@ static inline int32x4_t kdot16(uint8x16_t q, const int8_t *x) {
 #endif
 }
 
+// The same over two groups of one scale (Q4_K, Q5_K): four products per int16 lane, ≤ 4·63·127.
+static inline int32x4_t kdot32(uint8x16_t q0, uint8x16_t q1, const int8_t *x) {
+    int8x16_t w0 = vreinterpretq_s8_u8(q0), w1 = vreinterpretq_s8_u8(q1), v0 = vld1q_s8(x), v1 = vld1q_s8(x + 16);
+#if defined(SPLIT_NEON_DOTPROD)
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, v0), w1, v1);
+#else
+    int16x8_t p = vmlal_high_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(v0)), w0, v0);
+    return vpaddlq_s16(vmlal_high_s8(vmlal_s8(p, vget_low_s8(w1), vget_low_s8(v1)), w1, v1));
+#endif
+}
+
 // The two integer sums of a super-block with one Q8_K block, finished as the scalar kdot does.
-static inline __attribute__((always_inline)) float kvec_dot(const kvec *v, const uint8_t *x, float sumf) {
+// `paired`: groups 2i and 2i + 1 have one scale (a constant where the type is known), so their
+// products share one sum; the integers, and so the bits, are the same either way.
+static inline __attribute__((always_inline)) float kvec_dot(const kvec *v, const uint8_t *x, int paired, float sumf) {
     const int8_t *qx = (const int8_t *)(x + Q8K_QS);
     int32x4_t acc = vdupq_n_s32(0);
-    for (int f = 0; f < 4; f++) {  // groups 4f … 4f + 3: their sums in one vector, times their scales
-        int32x4_t g[4];
-        for (int i = 0; i < 4; i++) g[i] = kdot16(v->q[4 * f + i], qx + 16 * (4 * f + i));
+    for (int f = 0; f < 4; f++) {  // groups 4f … 4f + 3: a lane per group, times their scales
+        const uint8x16_t *q = v->q + 4 * f;
+        const int8_t *xf = qx + 64 * f;
+        int32x4_t sums;
+        if (paired) {  // lanes 0-1 the first pair's, 2-3 the second's: the scales are pairs too
+            sums = vpaddq_s32(kdot32(q[0], q[1], xf), kdot32(q[2], q[3], xf + 32));
+        } else {
+            int32x4_t g[4];
+            for (int i = 0; i < 4; i++) g[i] = kdot16(q[i], xf + 16 * i);
+            sums = vpaddq_s32(vpaddq_s32(g[0], g[1]), vpaddq_s32(g[2], g[3]));
+        }
         int16x8_t s = v->scale[f / 2];
-        int32x4_t scale = f % 2 ? vmovl_high_s16(s) : vmovl_s16(vget_low_s16(s));
-        acc = vmlaq_s32(acc, vpaddq_s32(vpaddq_s32(g[0], g[1]), vpaddq_s32(g[2], g[3])), scale);
+        acc = vmlaq_s32(acc, sums, f % 2 ? vmovl_high_s16(s) : vmovl_s16(vget_low_s16(s)));
     }
     int16x8_t b0 = vld1q_s16((const int16_t *)(x + Q8K_BSUMS)), b1 = vld1q_s16((const int16_t *)(x + Q8K_BSUMS) + 8);
     int32x4_t mins = vmull_s16(vget_low_s16(b0), vget_low_s16(v->offset[0]));
@@ -180,25 +200,25 @@ static inline __attribute__((always_inline)) float kdot(const kblock *k, const u
         v.scale[h] = vld1q_s16(k->scale + 8 * h);
         v.offset[h] = vld1q_s16(k->offset + 8 * h);
     }
-    return kvec_dot(&v, x, sumf);
+    return kvec_dot(&v, x, 0, sumf);
 }
 
-#define KVEC_TYPE(T)                                                                                    \
+#define KVEC_TYPE(T, PAIRED)                                                                                    \
     static inline __attribute__((always_inline)) float dot1_##T##_neon(const uint8_t *b, const uint8_t *x, \
                                                                        float sumf, kblock *unused) {  \
         (void)unused;                                                                                   \
         kvec v;                                                                                         \
         kvec_##T(b, &v);                                                                                \
-        return kvec_dot(&v, x, sumf);                                                                   \
+        return kvec_dot(&v, x, PAIRED, sumf);                                                           \
     }                                                                                                   \
     static inline void decode_##T##_neon(const uint8_t *b, kblock *k) {                                 \
         kvec v;                                                                                         \
         kvec_##T(b, &v);                                                                                \
         kvec_store(&v, k);                                                                              \
     }
-KVEC_TYPE(q2_k)
-KVEC_TYPE(q3_k)
-KVEC_TYPE(q4_k)
-KVEC_TYPE(q5_k)
-KVEC_TYPE(q6_k)
+KVEC_TYPE(q2_k, 0)
+KVEC_TYPE(q3_k, 0)
+KVEC_TYPE(q4_k, 1)
+KVEC_TYPE(q5_k, 1)
+KVEC_TYPE(q6_k, 0)
 #undef KVEC_TYPE
