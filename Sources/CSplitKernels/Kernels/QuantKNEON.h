@@ -70,7 +70,7 @@ static inline __attribute__((always_inline)) float kvec_dot(const kvec *v, const
 
 // MARK: unpacking, one super-block into a kvec (the scalar decoders' values)
 
-// The nibbles of 16·2·width bytes in runs of `width` vectors: a run's low nibbles, then its high.
+// The nibbles of 128 bytes in runs of `width` vectors: a run's low nibbles, then its high ones.
 static inline void k_nibbles(const uint8_t *p, int width, uint8x16_t q[16]) {
     for (int r = 0; r < 8 / width; r++)
         for (int i = 0; i < width; i++) {
