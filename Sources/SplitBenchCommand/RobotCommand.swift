@@ -26,8 +26,8 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Inference delays to sweep, in control steps (repeatable).")
     var delay: [Int] = [0, 4, 8, 12, 20]
 
-    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps to sweep (repeatable).")
-    var overlap: [Int] = [4]
+    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps to sweep (repeatable): a number of steps, or 'adaptive' (max(4, the delay the client measured on earlier chunks)).")
+    var overlap: [ChunkOverlap] = [4]
 
     @Option(name: .long, help: "Modes (repeatable): sync, naive-async, future-state-async, rtc-blend, future-state-every-4.")
     var mode: [RobotBenchmark.Mode] = RobotBenchmark.Mode.allCases
@@ -81,7 +81,7 @@ struct RobotCommand: ParsableCommand {
             rows += benchmark.run(policy: chunkPolicy) { row in
                 let t = row.tracking
                 print(String(format: "| %d | %d | %@ | %@ | %.1f | %.2f%@ | %.4f | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
-                             row.quantRatio, row.mode.rawValue, row.mode.usesOverlap ? "\(row.overlapSteps)" : "-", 100 * t.successRate,
+                             row.quantRatio, row.mode.rawValue, row.overlap?.description ?? "-", 100 * t.successRate,
                              row.completionSeconds, row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
                              t.meanTrackingError, row.course?.meanTrackingError ?? .nan, row.reactionP50, row.reactionP90, t.rmsJerk,
                              row.meanIdleSteps))
@@ -96,12 +96,12 @@ struct RobotCommand: ParsableCommand {
                 // A mode that never acted on a disturbance (the blend at large d) has no reaction to compare.
                 let reaction = row.reactionSteps.isEmpty ? "no reactions"
                     : String(format: "reaction p50 %.2fx lower", sync.reactionP50 / max(row.reactionP50, 1e-9))
-                var line = String(format: "d=%d r=%d %@ o=%d: %@ %.2fx faster, %@, success %+.1f points",
-                                  d, row.quantRatio, row.mode.rawValue, row.overlapSteps, second,
+                var line = String(format: "d=%d r=%d %@ o=%@: %@ %.2fx faster, %@, success %+.1f points",
+                                  d, row.quantRatio, row.mode.rawValue, row.overlap?.description ?? "-", second,
                                   sync.completionSeconds / row.completionSeconds, reaction,
                                   100 * (row.tracking.successRate - sync.tracking.successRate))
                 if row.mode == .futureStateAsync,
-                   let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlapSteps == row.overlapSteps
+                   let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlap == row.overlap
                                                    && $0.quantRatio == row.quantRatio }) {
                     line += String(format: ", tracking error %.2fx lower than naive, %@ error %.2fx", naive.tracking.meanTrackingError
                                    / row.tracking.meanTrackingError, second,
@@ -110,6 +110,7 @@ struct RobotCommand: ParsableCommand {
                 print(line)
             }
         }
+        printPairedComparison(rows, second: second)
         if let json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -154,6 +155,27 @@ extension RobotCommand {
         return trained
     }
 
+    /// Future-state against naive async at the same d, r and overlap, seed by seed (the same
+    /// scenarios and delays): naive − future of the tracking and the second task's error, mean ±
+    /// standard error over seeds, and the seeds where future-state's error was lower.
+    func printPairedComparison(_ rows: [RobotBenchmark.Row], second: String) {
+        print("\nfuture-state against naive async at the same d, r and overlap, paired over seeds (naive − future error, "
+              + "mean ± standard error; > 0: future-state lower; seeds where future-state is lower):")
+        print("| d | r | overlap | tracking err naive − future | SEs | future lower | \(second) err naive − future | SEs | future lower |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for future in rows where future.mode == .futureStateAsync {
+            guard let naive = rows.first(where: { $0.mode == .naiveAsync && $0.delaySteps == future.delaySteps
+                                                  && $0.quantRatio == future.quantRatio && $0.overlap == future.overlap }),
+                  let tracking = PairedDifference(naive.trackingErrorPerSeed, future.trackingErrorPerSeed) else { continue }
+            let course = PairedDifference(naive.courseErrorPerSeed, future.courseErrorPerSeed)
+            func cells(_ p: PairedDifference?) -> String {
+                guard let p else { return "- | - | -" }
+                return String(format: "%+.4f ± %.4f | %.1f | %d / %d", p.mean, p.standardError, p.standardErrors, p.larger, p.count)
+            }
+            print("| \(future.delaySteps) | \(future.quantRatio) | \(future.overlap?.description ?? "-") | \(cells(tracking)) | \(cells(course)) |")
+        }
+    }
+
     /// How the future state is predicted.
     enum RollForward: String, ExpressibleByArgument { case commanded, dynamics }
     /// Which simulated robot.
@@ -161,3 +183,11 @@ extension RobotCommand {
 }
 
 extension RobotBenchmark.Mode: ExpressibleByArgument {}
+
+extension ChunkOverlap: ExpressibleByArgument {
+    /// "4", "adaptive" or "adaptive>=N".
+    public init?(argument: String) {
+        guard let overlap = try? ChunkOverlap(parsing: argument) else { return nil }
+        self = overlap
+    }
+}

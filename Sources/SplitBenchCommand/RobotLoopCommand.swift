@@ -32,8 +32,8 @@ struct RobotLoopCommand: ParsableCommand {
     @Option(name: .long, help: "Actions per chunk (the served policy's horizon).")
     var horizon: Int = 32
 
-    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps.")
-    var overlap: Int = 4
+    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps, a number of steps or 'adaptive' (max(4, the delay measured on earlier chunks)).")
+    var overlap: ChunkOverlap = .liveDefault
 
     @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
     var quantRatio: Int = 1
@@ -76,7 +76,7 @@ struct RobotLoopCommand: ParsableCommand {
                 if adoptEdgeMode {
                     // Sync runs whole chunks, the async modes VLASH's cycle: either may be adopted.
                     settings.executionHorizon = settings.horizon
-                    settings.overlapSteps = overlap
+                    settings.overlap = overlap
                 }
                 let client = try EdgeActClient(context: context, endpoint: connect, quality: quality)
                 let loop = RealTimeControlLoop(settings: settings, transport: client, robot: benchmark.robot, requestTimeoutSeconds: timeout)

@@ -150,7 +150,7 @@ struct ArmPathTests {
     @Test("future-state async with a delay estimate beyond the actions left rolls through the hold and starts the chunk at its arrival")
     func futureStateThroughTheHold() {
         var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(),
-                                                               overlapSteps: 4))
+                                                               overlap: 4))
         let state = RobotState(position: .zero)
         let chunk = ScriptedExpert(horizon: 32).chunk(state: state, target: Point2(0.6, 0))
         guard let first = session.plan(step: 0, state: state, target: Point2(0.6, 0)) else {
@@ -173,7 +173,7 @@ struct ArmPathTests {
     @Test("after adopting sync the session waits for its buffer to run out; a chunk asked for in async is still spliced as async")
     func adoptMode() {
         var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, executionHorizon: 32,
-                                                               rollForward: DynamicsRollForward(), overlapSteps: 4))
+                                                               rollForward: DynamicsRollForward(), overlap: 4))
         let expert = ScriptedExpert(horizon: 32)
         let state = RobotState(position: .zero)
         guard let first = session.plan(step: 0, state: state, target: Point2(0.5, 0)) else {
@@ -219,7 +219,7 @@ struct ArmPathTests {
     @Test("a wall-clock loop that adopts the served mode makes each next request in the mode the last answer named")
     func loopAdoptsServedMode() {
         let transport = NamingTransport(modes: [.sync, .futureStateAsync, .naiveAsync])
-        let settings = ControlSettings(mode: .sync, horizon: 8, executionHorizon: 8, rollForward: DynamicsRollForward(), overlapSteps: 2)
+        let settings = ControlSettings(mode: .sync, horizon: 8, executionHorizon: 8, rollForward: DynamicsRollForward(), overlap: 2)
         let loop = RealTimeControlLoop(settings: settings, transport: transport, periodSeconds: 0.004)
         loop.adoptsServedMode = true
         let trace = loop.run(scenario: .tracking(seed: 3, steps: 120))

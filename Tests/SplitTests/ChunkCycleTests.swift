@@ -11,10 +11,10 @@ struct ChunkCycleTests {
 
     /// A session in the cycle with H = 32 and `overlap`, its first chunk (the expert's, from the
     /// origin) received at step 0.
-    static func cycleSession(_ mode: ControlMode, overlap: Int, aggregation: ActionChunkBuffer.Aggregation = .replace)
+    static func cycleSession(_ mode: ControlMode, overlap: ChunkOverlap, aggregation: ActionChunkBuffer.Aggregation = .replace)
         -> (ControlSession, [Point2]) {
         var session = ControlSession(settings: ControlSettings(mode: mode, horizon: 32, aggregation: aggregation,
-                                                               rollForward: DynamicsRollForward(), overlapSteps: overlap))
+                                                               rollForward: DynamicsRollForward(), overlap: overlap))
         let chunk = ScriptedExpert(horizon: 32).chunk(state: RobotState(position: .zero), target: target)
         let first = session.plan(step: 0, state: RobotState(position: .zero), target: target)
         #expect(first?.startStep == 0)
@@ -82,7 +82,7 @@ struct ChunkCycleTests {
     @Test("with VLASH's action_quant_ratio 2 a chunk of 32 runs actions 1, 3, 5, … one per period, and the cycle is 16 periods")
     func quantizedExecution() {
         var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(),
-                                                               overlapSteps: 4, actionQuantRatio: 2))
+                                                               overlap: 4, actionQuantRatio: 2))
         let state = RobotState(position: .zero)
         let chunk = (0..<32).map { Point2(0.01 * Double($0), 0) }
         guard let first = session.plan(step: 0, state: state, target: Self.target) else {

@@ -3,14 +3,17 @@
 
     split-bench robot --path --quant-ratio 1 --quant-ratio 2 --json bench/robot/path.json \
         --trace-csv bench/robot/path-trace-d8.csv --trace-delay 8
-    python3 tools/bench/plot_robot.py bench/robot --name path [--overlap 4]
+    python3 tools/bench/plot_robot.py bench/robot --name path [--overlap adaptive]
 
 Writes, in that folder (NAME = --name, reading NAME.json and NAME-trace-d8.csv):
   NAME-reaction-cdf-d8.png   reaction time CDF per mode at d = 8 (every disturbance of every seed),
                              solid r = 1, dashed r = 2 (VLASH's action_quant_ratio)
   NAME-metrics-vs-delay.png  completion time, reaction p50, errors and success against d
   NAME-error-d8.png          error over time per mode, second task (with --path: the path), seed 1, d = 8
-The async modes of VLASH's cycle are drawn at one overlap (--overlap, default the smallest).
+  NAME-error-by-overlap.png  (with more than one overlap) naive and future-state async's errors against d at each
+                             overlap, and their seed-by-seed difference naive - future (mean +- standard error)
+The other plots draw the async modes of VLASH's cycle at one overlap (--overlap, default adaptive if run,
+else the smallest).
 """
 import argparse
 import csv
@@ -32,16 +35,62 @@ def value(x):
     return float(x) if not isinstance(x, str) else float("inf")
 
 
+def overlap_order(overlap):
+    return (1, overlap) if not overlap.isdigit() else (0, int(overlap))
+
+
+def paired(naive, future):
+    """Mean and standard error of naive - future over the seeds."""
+    d = np.array(naive, dtype=float) - np.array(future, dtype=float)
+    return d.mean(), (d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else 0.0)
+
+
+def plot_overlaps(data, overlaps, ratios, folder, name, second):
+    colors = dict(zip(overlaps, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:gray"]))
+    fig, axes = plt.subplots(len(ratios), 4, figsize=(20, 4 * len(ratios)), squeeze=False)
+    for row, ratio in enumerate(ratios):
+        for col, (key, seeds, label) in enumerate([("tracking", "tracking_error_per_seed", "tracking task error"),
+                                                   ("course", "course_error_per_seed", f"{second} error")]):
+            absolute, difference = axes[row][col], axes[row][col + 2]
+            for overlap in overlaps:
+                pick = lambda mode: sorted([x for x in data if x["mode"] == mode and x["overlap"] == overlap
+                                            and x["quant_ratio"] == ratio], key=lambda x: x["delay_steps"])
+                naive, future = pick("naive-async"), pick("future-state-async")
+                if not naive or not future:
+                    continue
+                ds = [x["delay_steps"] for x in future]
+                absolute.plot(ds, [x[key]["mean_tracking_error"] for x in future], marker="o", color=colors[overlap],
+                              label=f"future-state, overlap {overlap}")
+                absolute.plot(ds, [x[key]["mean_tracking_error"] for x in naive], marker="x", ls="--", color=colors[overlap],
+                              label=f"naive, overlap {overlap}")
+                stats = [paired(n[seeds], f[seeds]) for n, f in zip(naive, future)]
+                difference.errorbar(np.array(ds) + 0.25 * overlaps.index(overlap), [m for m, _ in stats], yerr=[e for _, e in stats],
+                                    marker="o", capsize=3, color=colors[overlap], label=f"overlap {overlap}")
+            absolute.set_title(f"r = {ratio}: mean {label} (solid future-state, dashed naive)", fontsize=9)
+            difference.axhline(0, color="black", lw=0.8)
+            difference.set_title(f"r = {ratio}: {label}, naive - future per seed (> 0: future lower)", fontsize=9)
+            for ax in (absolute, difference):
+                ax.set_xlabel("inference delay d (steps at 30 Hz)")
+        axes[row][0].legend(fontsize=6)
+        axes[row][2].legend(fontsize=7)
+    n = len(data[0]["tracking_error_per_seed"])
+    fig.suptitle(f"Future-state against naive async in VLASH's cycle at each overlap ('adaptive': max(4, measured delay)), "
+                 f"{n} seeds, tracking + {second}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, f"{name}-error-by-overlap.png"), dpi=100)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("folder", nargs="?", default="bench/robot")
     ap.add_argument("--name", default="path", help="reads NAME.json (and NAME-trace-d8.csv), writes NAME-*.png")
-    ap.add_argument("--overlap", type=int)
+    ap.add_argument("--overlap")
     args = ap.parse_args()
     folder, name = args.folder, args.name
     data = json.load(open(os.path.join(folder, f"{name}.json")))
-    overlap = args.overlap if args.overlap is not None else min(r["overlap_steps"] for r in data if r["mode"] in CYCLE)
-    rows = [r for r in data if r["mode"] not in CYCLE or r["overlap_steps"] == overlap]
+    overlaps = sorted({r["overlap"] for r in data if r["mode"] in CYCLE}, key=overlap_order)
+    overlap = args.overlap if args.overlap is not None else ("adaptive" if "adaptive" in overlaps else overlaps[0])
+    rows = [r for r in data if r["mode"] not in CYCLE or r["overlap"] == overlap]
     modes = [m for m in MODES if any(r["mode"] == m for r in rows)]
     ratios = sorted({r["quant_ratio"] for r in rows})
     dashes = {1: "-", 2: "--", 3: ":"}
@@ -108,6 +157,9 @@ def main():
         fig.tight_layout()
         fig.savefig(os.path.join(folder, f"{name}-error-d8.png"), dpi=110)
         written.append(f"{name}-error-d8.png")
+    if len(overlaps) > 1:
+        plot_overlaps(data, overlaps, ratios, folder, name, second)
+        written.append(f"{name}-error-by-overlap.png")
     print("wrote", ", ".join(os.path.join(folder, w) for w in written))
 
 

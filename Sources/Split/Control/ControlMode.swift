@@ -31,12 +31,12 @@ public struct ControlSettings: Sendable {
     /// How the future state is predicted (future-state mode).
     public var rollForward: any StateRollForward
     /// Async: VLASH's chunk cycle (`inference_overlap_steps`) when set: the next chunk is asked
-    /// for when this many buffered actions are left (one request in flight) and starts where
-    /// they end (or on arrival, if the buffer ran dry first); future-state mode conditions it
-    /// on the state rolled forward to there, naive async on the state now. A blending
-    /// aggregation (RTC) keeps chunks aligned by their observation's step instead.
-    /// Nil: a request every `executionHorizon` steps.
-    public var overlapSteps: Int?
+    /// for when this many buffered actions are left (one request in flight; fixed, or grown to
+    /// the measured delay) and starts where they end (or on arrival, if the buffer ran dry
+    /// first); future-state mode conditions it on the state rolled forward to there, naive async
+    /// on the state now. A blending aggregation (RTC) keeps chunks aligned by their
+    /// observation's step instead. Nil: a request every `executionHorizon` steps.
+    public var overlap: ChunkOverlap?
     /// VLASH's `action_quant_ratio`: only every r-th action of a chunk is executed, one per
     /// period (actions r−1, 2r−1, …), so a chunk is run r times faster. 1: every action.
     public var actionQuantRatio: Int
@@ -46,7 +46,7 @@ public struct ControlSettings: Sendable {
     public init(mode: ControlMode, horizon: Int = 16, executionHorizon: Int? = nil, maxInFlight: Int = 1,
                 aggregation: ActionChunkBuffer.Aggregation = .replace, delayQuantile: Double = 0.9,
                 initialDelaySteps: Int = 4, rollForward: any StateRollForward = CommandedTargetRollForward(),
-                overlapSteps: Int? = nil, actionQuantRatio: Int = 1) {
+                overlap: ChunkOverlap? = nil, actionQuantRatio: Int = 1) {
         self.mode = mode
         self.horizon = max(1, horizon)
         self.executionHorizon = max(1, min(executionHorizon ?? (mode == .sync ? horizon : 4), max(1, horizon)))
@@ -56,6 +56,13 @@ public struct ControlSettings: Sendable {
         self.initialDelaySteps = initialDelaySteps
         self.rollForward = rollForward
         self.actionQuantRatio = min(max(1, actionQuantRatio), max(1, horizon))
-        self.overlapSteps = overlapSteps.map { min(max(0, $0), max(1, horizon / self.actionQuantRatio)) }
+        self.overlap = overlap
+    }
+
+    /// The overlap in steps when the delay estimate is `delayEstimateSteps` (nil outside VLASH's
+    /// cycle): at most the actions executed from one chunk, as asking earlier than a chunk's
+    /// start cannot be done with one request in flight.
+    public func overlapSteps(delayEstimateSteps: Int) -> Int? {
+        overlap.map { min($0.steps(delayEstimateSteps: delayEstimateSteps), max(1, horizon / actionQuantRatio)) }
     }
 }

@@ -73,7 +73,7 @@ public struct ControlSession: Sendable {
         case .sync:
             due = inFlight.isEmpty && remaining == 0
         case .naiveAsync, .futureStateAsync:
-            if let overlap = settings.overlapSteps {
+            if let overlap = settings.overlapSteps(delayEstimateSteps: delay.steps) {
                 // VLASH: the next inference starts `overlap` actions before the chunk ends.
                 due = inFlight.isEmpty && remaining <= overlap
             } else {
@@ -91,7 +91,7 @@ public struct ControlSession: Sendable {
             // estimate is longer, on its arrival, the robot holding its last command meanwhile
             // (rolled through too; with nothing buffered it starts on arrival from the state
             // now); outside the cycle after the estimated delay.
-            let d = settings.overlapSteps == nil ? delay.steps : remaining == 0 ? 0 : max(remaining, delay.steps)
+            let d = settings.overlap == nil ? delay.steps : remaining == 0 ? 0 : max(remaining, delay.steps)
             let hold = lastCommand ?? state.position
             var commands: [Point2] = []
             commands.reserveCapacity(d)
@@ -142,14 +142,14 @@ public struct ControlSession: Sendable {
     /// they differ only in the state the policy sees), except when overlaps are blended (RTC),
     /// which needs the chunk aligned by its observation's step to blend into what is left.
     private func startsAtBufferEnd(_ mode: ControlMode) -> Bool {
-        guard settings.overlapSteps != nil else { return false }
+        guard settings.overlap != nil else { return false }
         return mode == .futureStateAsync || settings.aggregation == .replace
     }
 
     /// Runs the next requests in `mode` (the strategy the edge's selector chose for the last
     /// answer); chunks already asked for are spliced as the mode they were asked in. The settings
     /// must suit every mode: whole chunks (`executionHorizon == horizon`) with VLASH's chunk cycle
-    /// (`overlapSteps`), as `split-bench robot-loop --adopt-edge-mode` builds them.
+    /// (`overlap`), as `split-bench robot-loop --adopt-edge-mode` builds them.
     public mutating func adopt(_ mode: ControlMode) {
         settings.mode = mode
     }

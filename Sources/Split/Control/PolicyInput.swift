@@ -40,12 +40,16 @@ public enum ControlError: Error, Equatable, CustomStringConvertible {
     case invalidRequest(String)
     /// The model is not a robot policy of the expected shape.
     case notAPolicy(String)
+    /// An overlap that is not a whole number of steps, "adaptive" or "adaptive>=N".
+    case invalidOverlap(String)
 
     public var description: String {
         switch self {
         case .badChunk(let message): return "bad action chunk: \(message)"
         case .invalidRequest(let message): return "invalid act request: \(message)"
         case .notAPolicy(let message): return "not a usable robot policy: \(message)"
+        case .invalidOverlap(let text):
+            return "overlap '\(text)' is not a number of steps (0 or more), 'adaptive' or 'adaptive>=N'"
         }
     }
 }

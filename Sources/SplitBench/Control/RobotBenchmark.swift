@@ -41,12 +41,16 @@ public struct RobotBenchmark {
     public struct Row: Sendable, Codable, Equatable {
         public var mode: Mode
         public var delaySteps: Int
-        /// VLASH's `inference_overlap_steps` (0 for the modes outside the cycle).
-        public var overlapSteps: Int
+        /// VLASH's `inference_overlap_steps`, fixed or adaptive (nil for the modes outside the cycle).
+        public var overlap: ChunkOverlap?
         /// VLASH's `action_quant_ratio` the row ran with.
         public var quantRatio: Int
         /// Tracking task, averaged over seeds; `reactionSteps` holds every seed's reactions.
         public var tracking: ControlMetrics
+        /// The tracking task's mean error of each seed, in seed order (for paired comparisons).
+        public var trackingErrorPerSeed: [Double]
+        /// The course's (path's) mean error of each seed, in seed order (empty without a course).
+        public var courseErrorPerSeed: [Double]
         /// Reactions of both tasks (tracking and course disturbances), in steps.
         public var reactionSteps: [Double]
         /// Course (or path) task, averaged over seeds: its mean error is the path's cross-track error.
@@ -66,7 +70,7 @@ public struct RobotBenchmark {
     /// Delays to sweep, in control steps.
     public var delays: [Int]
     /// Overlaps to sweep for the async modes.
-    public var overlaps: [Int]
+    public var overlaps: [ChunkOverlap]
     /// Seeds (each: its own scenarios, disturbances and latency draws).
     public var seeds: [UInt64]
     /// Modes compared.
@@ -96,7 +100,7 @@ public struct RobotBenchmark {
     public var successWindowSteps = 60
 
     /// A benchmark over `delays` × `overlaps` × `seeds` × `modes`.
-    public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [Int] = [4], seeds: [UInt64] = Array(1...10),
+    public init(delays: [Int] = [0, 4, 8, 12, 20], overlaps: [ChunkOverlap] = [4], seeds: [UInt64] = Array(1...10),
                 modes: [Mode] = Mode.allCases, horizon: Int = 32, jitterSteps: Int = 0,
                 rollForward: any StateRollForward = DynamicsRollForward(), trackingSteps: Int = 900, courseMaxSteps: Int = 2400) {
         self.delays = delays
@@ -120,10 +124,10 @@ public struct RobotBenchmark {
     }
 
     /// The control client's settings for `mode` with `overlap`.
-    public func settings(_ mode: Mode, overlap: Int) -> ControlSettings {
+    public func settings(_ mode: Mode, overlap: ChunkOverlap) -> ControlSettings {
         ControlSettings(mode: mode.controlMode, horizon: horizon, executionHorizon: mode == .futureStateReplan ? 4 : nil,
                         aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rolledThrough(robot),
-                        overlapSteps: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio)
+                        overlap: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio)
     }
 
     /// The latency model of delay `d` for `seed`.
@@ -155,7 +159,7 @@ public struct RobotBenchmark {
         var rows: [Row] = []
         for d in delays {
             for mode in modes {
-                for overlap in mode.usesOverlap ? overlaps : [0] {
+                for overlap in mode.usesOverlap ? overlaps : [.fixed(0)] {
                     let row = measure(mode, delay: d, overlap: overlap, policy: policy)
                     rows.append(row)
                     progress(row)
@@ -166,7 +170,7 @@ public struct RobotBenchmark {
     }
 
     /// One row: `mode` at delay `d` and `overlap` over every seed, on the simulated clock.
-    public func measure(_ mode: Mode, delay d: Int, overlap: Int, policy: any ChunkPolicy) -> Row {
+    public func measure(_ mode: Mode, delay d: Int, overlap: ChunkOverlap, policy: any ChunkPolicy) -> Row {
         measure(mode, delayLabel: d, overlap: overlap) { scenario, pushes, settings, latencySeed in
             SimulatedControlRun.run(scenario: scenario, settings: settings, policy: policy, latency: latency(d, seed: latencySeed),
                                     robot: robot, pushes: pushes)
@@ -177,7 +181,7 @@ public struct RobotBenchmark {
     /// settings, a seed for its latency draws); `delayLabel` is the row's d. The wall-clock loop
     /// through the daemons runs the same tasks with it.
     /// - Throws: what `run` throws.
-    public func measure(_ mode: Mode, delayLabel: Int, overlap: Int,
+    public func measure(_ mode: Mode, delayLabel: Int, overlap: ChunkOverlap,
                         run: (TargetScenario, PushSchedule, ControlSettings, UInt64) throws -> ControlTrace) rethrows -> Row {
         let settings = settings(mode, overlap: overlap)
         var tracking: [ControlMetrics] = []
@@ -202,7 +206,9 @@ public struct RobotBenchmark {
             idle += metrics.idleSteps + course.idleSteps
             if let seconds = course.completionSeconds { completion.append(seconds) } else { unfinished += 1 }
         }
-        return Row(mode: mode, delaySteps: delayLabel, overlapSteps: mode.usesOverlap ? overlap : 0, quantRatio: actionQuantRatio, tracking: .average(tracking),
+        return Row(mode: mode, delaySteps: delayLabel, overlap: mode.usesOverlap ? overlap : nil, quantRatio: actionQuantRatio,
+                   tracking: .average(tracking), trackingErrorPerSeed: tracking.map(\.meanTrackingError),
+                   courseErrorPerSeed: courses.map(\.meanTrackingError),
                    reactionSteps: reactions, course: courses.isEmpty ? nil : .average(courses),
                    completionSeconds: !runsCourse ? .nan : completion.isEmpty ? .infinity : completion.reduce(0, +) / Double(completion.count),
                    unfinishedCourses: unfinished, meanIdleSteps: Double(idle) / Double(max(1, (runsCourse ? 2 : 1) * seeds.count)))
