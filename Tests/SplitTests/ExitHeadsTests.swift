@@ -157,7 +157,7 @@ struct ExitHeadsTests {
         #expect(disrupted.accepted < shared.accepted, "random adapters draft worse than the trained shared head")
     }
 
-    @Test("on the model trained without the exit loss, its committed trained heads load from beside it, draft more accepted tokens at layer 4, and split-spec stays the full model's at layers 4 and 6")
+    @Test("on the model trained without the exit loss, its committed trained heads load from beside it, draft more accepted tokens at layers 4 and 6, and split-spec stays the full model's")
     func committedHeadsOnTheNoExitModel() throws {
         let path = BundledModelTests.models.appendingPathComponent("split-code-7m-noexit.gguf").path
         let split = try LoopbackSplit(modelPath: path)
@@ -165,8 +165,8 @@ struct ExitHeadsTests {
         let heads = try #require(try ExitHeads.load(for: split.file))
         #expect(heads.adapters.keys.sorted() == [4, 6])
         let local = try LocalGenerator(model: split.model, tokenizer: split.tokenizer)
-        // Layer 4's head drafts more accepted tokens; at layer 6 the shared head already agrees
-        // about as often (BENCHMARKS.md), so there only exactness is checked.
+        // Self-distilled heads (`train-exits --self-distill`) draft more accepted tokens at both
+        // layers (BENCHMARKS.md: 24 → 58% at k = 4, 43 → 64% at k = 6, γ = 4, 60 test prompts).
         var accepted: [Int: [Bool: Int]] = [:]
         for k in [4, 6] {
             let generator = try split.generator(splitLayer: k)
@@ -181,7 +181,8 @@ struct ExitHeadsTests {
                 }
             }
         }
-        let atFour = accepted[4]!
-        #expect(atFour[true]! > atFour[false]!, "accepted drafts at k = 4: shared head \(atFour[false]!), trained \(atFour[true]!)")
+        for (k, counts) in accepted {
+            #expect(counts[true]! > counts[false]!, "accepted drafts at k = \(k): shared head \(counts[false]!), trained \(counts[true]!)")
+        }
     }
 }
