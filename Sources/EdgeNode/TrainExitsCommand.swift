@@ -28,6 +28,12 @@ struct TrainExitsCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens per window the model runs over.")
     var window = 128
 
+    @Flag(name: .long, help: "Learn from the model's own greedy line completions of prompts cut from --text (what split-spec drafts on) instead of windows of the text.")
+    var selfDistill = false
+
+    @Option(name: .long, help: "With --self-distill: tokens generated per prompt at most (a completion also ends at its first newline).")
+    var continuation = 32
+
     @Option(name: .long, help: "Adapter rank.")
     var rank = 32
 
@@ -61,8 +67,8 @@ struct TrainExitsCommand: ParsableCommand {
     func validate() throws {
         guard (0...1).contains(distillation) else { throw ValidationError("--distillation must be in [0, 1]") }
         guard teacherTopK > 0 else { throw ValidationError("--teacher-top-k must be positive") }
-        guard positions > 1, window > 1, rank > 0, steps >= 0, minutes > 0, batch > 0, learningRate > 0 else {
-            throw ValidationError("--positions and --window must exceed 1; --rank, --batch, --minutes, --learning-rate must be positive")
+        guard positions > 1, window > 1, continuation > 0, rank > 0, steps >= 0, minutes > 0, batch > 0, learningRate > 0 else {
+            throw ValidationError("--positions and --window must exceed 1, --continuation must be positive; --rank, --batch, --minutes, --learning-rate must be positive")
         }
     }
 
@@ -78,10 +84,15 @@ struct TrainExitsCommand: ParsableCommand {
         let model = try file.load()
         let identity = try file.identity()
         let bar = ProgressBar()
-        let set = try ExitTrainingSet.collect(model: model, tokenizer: tokenizer, texts: texts.map(\.text), layers: chosen,
-                                              positions: positions, windowLength: window, topK: teacherTopK) { fraction in
-            bar.update(fraction, "running the model over \(texts.count) files")
-        }
+        let set = try selfDistill
+            ? ExitTrainingSet.collectGreedy(model: model, tokenizer: tokenizer, texts: texts.map(\.text), layers: chosen,
+                                            positions: positions, continuation: continuation, topK: teacherTopK) { fraction in
+                bar.update(fraction, "completing lines of \(texts.count) files with the model")
+            }
+            : ExitTrainingSet.collect(model: model, tokenizer: tokenizer, texts: texts.map(\.text), layers: chosen,
+                                      positions: positions, windowLength: window, topK: teacherTopK) { fraction in
+                bar.update(fraction, "running the model over \(texts.count) files")
+            }
         bar.finish()
         let collectSeconds = seconds(since: start)
         var options = ExitHeadTrainer.Options()

@@ -35,8 +35,8 @@ struct ExitCommand: ParsableCommand {
     @Flag(name: .long, help: "Plain thresholds for split-exit even when the model has a trained controller.")
     var noController = false
 
-    @Option(name: .long, help: "Exit heads from `edge-node train-exits`: every split-spec and split-exit also runs with them (+heads), side by side.")
-    var exits: String?
+    @Option(name: .long, help: "Exit heads from `edge-node train-exits`: every split-spec and split-exit also runs with them (+heads), side by side; repeat to compare several sidecars (+heads2, +heads3, …).")
+    var exits: [String] = []
 
     @Option(name: .long, help: "Write the rows as JSON here.")
     var json: String?
@@ -58,20 +58,22 @@ struct ExitCommand: ParsableCommand {
             let check = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(exactnessPrompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: [], bandwidthBitsPerSecond: nil, strategies: [])
             let L = file.configuration.layerCount
-            let heads = try exits.flatMap { try ExitHeads.load(for: file, path: $0) }
+            let heads: [ExitHeads?] = [nil] + (try exits.map { try ExitHeads.load(for: file, path: $0) })
             for layer in Set([L / 4, k, 3 * L / 4]).sorted() {
-                for variant in heads == nil ? [nil] : [nil, heads] {
+                for (index, variant) in heads.enumerated() {
                     let result = try check.exactness(splitLayer: layer, draftLength: 4, exitHeads: variant)
-                    print("exactness: greedy split-spec(k=\(layer),gamma=4,f32)\(variant == nil ? "" : "+heads") == local on "
+                    let suffix = index == 0 ? "" : index == 1 ? "+heads" : "+heads\(index)"
+                    print("exactness: greedy split-spec(k=\(layer),gamma=4,f32)\(suffix) == local on "
                           + "\(result.identical)/\(result.total) prompts" + (result.mismatches.isEmpty ? "" : " (differ: \(result.mismatches))"))
                 }
             }
         }
-        let benchmark = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(prompts)), maxTokens: maxTokens,
+        var benchmark = ExitBenchmark(modelPath: modelOptions.model, cases: Array(set.cases.prefix(prompts)), maxTokens: maxTokens,
                                       roundTripMilliseconds: rttMs, bandwidthBitsPerSecond: bandwidthMbit > 0 ? bandwidthMbit * 1e6 : nil,
-                                      strategies: strategies, useController: !noController, exitHeadsPath: exits) { rtt, bandwidth in
+                                      strategies: strategies, useController: !noController, exitHeadsPath: exits.first) { rtt, bandwidth in
             EmulatedLink(LinkEmulatorConfiguration(targetPort: 0, oneWayDelaySeconds: rtt / 2000, bandwidthBitsPerSecond: bandwidth))
         }
+        benchmark.comparedExitHeadsPaths = Array(exits.dropFirst())
         print("| RTT ms | strategy | tok/s | decode tok/s | ms/completion | round trips/token | accepted drafts | edge-answered | agree w/ full | token agree | line EM | edit sim | stops (EM; full model's EM on them) |")
         print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         let rows = try benchmark.run { row in

@@ -29,7 +29,7 @@ def main():
         rows = json.load(open(bench_path))
         for row in rows:
             s = row["strategy"]
-            if s.startswith("split-spec") and not s.endswith("+heads"):
+            if s.startswith("split-spec") and "+heads" not in s:  # "+heads2": a second sidecar, not plotted
                 k = s.split("(")[1].split(",")[0]
                 base = next(r for r in rows if r["strategy"].startswith(f"split({k},"))
                 trained = next(r for r in rows if r["strategy"] == s + "+heads")

@@ -21,6 +21,9 @@ public struct ExitBenchmark: Sendable {
     public var exitHeadsPath: String?
     /// With exit heads: whether the shared head's rows are measured too (false: only "+heads").
     public var measuresSharedHead = true
+    /// Further sidecars for the same model, measured side by side after `exitHeadsPath` (rows
+    /// marked "+heads2", "+heads3", …): heads trained two ways compared in one run.
+    public var comparedExitHeadsPaths: [String] = []
     /// Makes the relay that plays a round trip (milliseconds) and bandwidth; needed only for
     /// round trips above 0 or a bandwidth cap.
     public var makeRelay: (@Sendable (_ roundTripMilliseconds: Double, _ bandwidthBitsPerSecond: Double?) -> any LinkRelay)?
@@ -75,6 +78,7 @@ public struct ExitBenchmark: Sendable {
         let identity = try file.identity()
         let controller = useController ? try ExitController.load(from: file) : nil
         let heads = try exitHeadsPath.flatMap { try ExitHeads.load(for: file, path: $0) }
+        let compared = try comparedExitHeadsPaths.compactMap { try ExitHeads.load(for: file, path: $0) }
         let requests = cases.map { CompletionRequest(prompt: $0.prompt, maxTokens: maxTokens, stop: ["\n"]) }
         let local = try LocalGenerator(model: model, tokenizer: tokenizer)
         _ = try local.generate(requests[0])  // warm-up: page in the mapping
@@ -106,10 +110,14 @@ public struct ExitBenchmark: Sendable {
                                                    modelIdentity: identity, link: cloud.link, context: context, logger: silent)
                 // With trained heads, an exit strategy runs again with them (and their controller, if any).
                 let trainedController = useController ? heads?.controller ?? controller : nil
-                let variants: [(heads: ExitHeads?, controller: ExitController?)] = heads.map { heads in
-                    strategy.splitDecoding(controller: nil) == .plain ? [(nil, controller)]
-                        : measuresSharedHead ? [(nil, controller), (heads, trainedController)] : [(heads, trainedController)]
-                } ?? [(nil, controller)]
+                var variants: [(heads: ExitHeads?, controller: ExitController?, suffix: String)] = [(nil, controller, "")]
+                if let heads, strategy.splitDecoding(controller: nil) != .plain {
+                    if !measuresSharedHead { variants = [] }
+                    variants.append((heads, trainedController, "+heads"))
+                    for (index, other) in compared.enumerated() {
+                        variants.append((other, useController ? other.controller ?? controller : nil, "+heads\(index + 2)"))
+                    }
+                }
                 for variant in variants {
                     generator.exitHeads = variant.heads
                     let decoding = strategy.splitDecoding(controller: variant.controller)
@@ -119,7 +127,7 @@ public struct ExitBenchmark: Sendable {
                     for request in requests { reports.append(try generator.generate(request, decoding: decoding)) }
                     let seconds = LocalGenerator.seconds(since: start)
                     let usesController = variant.controller != nil && decoding != .plain && strategy.isExact == false
-                    let name = strategy.description + (usesController ? "+controller" : "") + (variant.heads != nil ? "+heads" : "")
+                    let name = strategy.description + (usesController ? "+controller" : "") + variant.suffix
                     let measured = row(rtt: rtt, strategy: name, results: reports.map(\.result), reports: reports,
                                        seconds: seconds, reference: reference)
                     rows.append(measured)

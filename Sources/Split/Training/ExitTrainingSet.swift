@@ -48,17 +48,9 @@ public struct ExitTrainingSet: Sendable {
                                positions: Int, windowLength: Int = 128, topK: Int = 32,
                                progress: (Double) -> Void = { _ in }) throws -> ExitTrainingSet {
         let c = model.configuration
-        guard model.layers == 0..<c.layerCount, model.hasEmbedding, model.hasHead else {
-            throw ExitTrainingError.invalidOption("train-exits needs the whole model (embedding, every layer, head)")
-        }
-        let sorted = Array(Set(layers)).sorted()
-        guard let first = sorted.first, let last = sorted.last, first >= 1, last < c.layerCount else {
-            throw ExitTrainingError.invalidOption("exit layers must be 1…\(c.layerCount - 1), got \(layers)")
-        }
         let window = max(2, min(windowLength, c.maxPositions))
-        let k = max(1, min(topK, c.vocabularySize))
-        var set = ExitTrainingSet(layers: sorted, hiddenSize: c.hiddenSize, states: Dictionary(uniqueKeysWithValues: sorted.map { ($0, []) }),
-                                  topK: k)
+        var set = try empty(model: model, layers: layers, topK: topK)
+        let k = set.topK
         let workspace = Workspace()
         let cache = model.makeCache(maxPositions: window)
         for text in texts {
@@ -91,6 +83,87 @@ public struct ExitTrainingSet: Sendable {
         }
         guard set.count > 0 else { throw ExitTrainingError.noText("the texts hold no token to learn from") }
         return set
+    }
+
+    /// Self-distillation: the full model's own greedy continuations of line-completion prompts
+    /// cut from `texts` (the text before a line, its indentation included, at most
+    /// `promptTokens` tokens), `continuation` tokens each or up to the first token holding a
+    /// newline, until `positions` positions are held. Each generated position keeps the states
+    /// that predicted it and the full model's top K there, and its "true" token is the full
+    /// model's greedy one: the sequences split-spec drafts on, which text windows are not.
+    /// - Throws: model errors, or `ExitTrainingError` when a layer is not an exit layer of the model.
+    public static func collectGreedy(model: TransformerModel, tokenizer: TextTokenizer, texts: [String], layers: [Int],
+                                     positions: Int, promptTokens: Int = 160, continuation: Int = 32, topK: Int = 32,
+                                     progress: (Double) -> Void = { _ in }) throws -> ExitTrainingSet {
+        let c = model.configuration
+        var set = try empty(model: model, layers: layers, topK: topK)
+        let prompts = linePrompts(texts, tokenizer: tokenizer, maxTokens: min(promptTokens, c.maxPositions - continuation - 1),
+                                  wanted: max(1, positions / 8))
+        let workspace = Workspace()
+        let cache = model.makeCache(maxPositions: min(c.maxPositions, promptTokens + continuation + 1))
+        var logitsRow = [Float]()
+        prompts: for prompt in prompts {
+            cache.truncate(to: 0)
+            var input = prompt, start = 0
+            for _ in 0..<continuation {
+                guard set.count < positions, start + input.count <= c.maxPositions else { break prompts }
+                var hidden = try model.embed(input, startPosition: start)
+                for layer in 0..<c.layerCount {
+                    try model.forward(&hidden, rows: input.count, startPosition: start, layers: layer..<(layer + 1), cache: cache,
+                                      workspace: workspace)
+                    if set.states[layer + 1] != nil { set.states[layer + 1]! += hidden[((input.count - 1) * c.hiddenSize)...] }
+                }
+                logitsRow = try model.logits(Array(hidden[((input.count - 1) * c.hiddenSize)...]), rows: 1, workspace: workspace)
+                let token = logitsRow.withUnsafeBufferPointer { Int32(Sampler.argmax($0)) }
+                logitsRow.withUnsafeBufferPointer { set.appendTeacher($0, topK: set.topK) }
+                set.nextTokens.append(token)
+                set.count += 1
+                progress(Double(set.count) / Double(positions))
+                start += input.count
+                input = [token]
+                if tokenizer.tokenBytes(token).contains(UInt8(ascii: "\n")) || token == tokenizer.eosTokenID { break }
+            }
+        }
+        guard set.count > 0 else { throw ExitTrainingError.noText("the texts hold no line to complete") }
+        return set
+    }
+
+    /// An empty set for `layers` of `model` (checked: the whole model, exit layers 1…L−1).
+    private static func empty(model: TransformerModel, layers: [Int], topK: Int) throws -> ExitTrainingSet {
+        let c = model.configuration
+        guard model.layers == 0..<c.layerCount, model.hasEmbedding, model.hasHead else {
+            throw ExitTrainingError.invalidOption("train-exits needs the whole model (embedding, every layer, head)")
+        }
+        let sorted = Array(Set(layers)).sorted()
+        guard let first = sorted.first, let last = sorted.last, first >= 1, last < c.layerCount else {
+            throw ExitTrainingError.invalidOption("exit layers must be 1…\(c.layerCount - 1), got \(layers)")
+        }
+        return ExitTrainingSet(layers: sorted, hiddenSize: c.hiddenSize, states: Dictionary(uniqueKeysWithValues: sorted.map { ($0, []) }),
+                               topK: max(1, min(topK, c.vocabularySize)))
+    }
+
+    /// Line-completion prompts from `texts`, as `LineCompletionSet` cuts them (the text before a
+    /// line of at least 8 characters after line 8, plus its indentation), tokenized and cut to
+    /// the last `maxTokens` tokens; about `wanted` of them, spread over the files and their
+    /// lines, taken file by file in turn.
+    static func linePrompts(_ texts: [String], tokenizer: TextTokenizer, maxTokens: Int, wanted: Int) -> [[Int32]] {
+        let perFile = max(1, (wanted + texts.count - 1) / max(1, texts.count))
+        let byFile: [[[Int32]]] = texts.map { text in
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let candidates = lines.indices.filter { $0 >= 8 && lines[$0].trimmingCharacters(in: .whitespaces).count >= 8 }
+            let count = min(perFile, candidates.count)
+            return (0..<count).map { j in
+                let index = candidates[(j * 2 + 1) * candidates.count / (2 * count)]
+                let indentation = lines[index].prefix { $0 == " " || $0 == "\t" }
+                let before = String(lines[..<index].joined(separator: "\n").suffix(4 * maxTokens)) + "\n" + indentation
+                var tokens = tokenizer.encode(before)
+                if tokens.count > maxTokens { tokens.removeFirst(tokens.count - maxTokens) }
+                if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, tokens.first != bos { tokens[0] = bos }
+                return tokens
+            }.filter { !$0.isEmpty }
+        }
+        let rounds = byFile.map(\.count).max() ?? 0
+        return (0..<rounds).flatMap { j in byFile.compactMap { j < $0.count ? $0[j] : nil } }
     }
 
     /// Appends one position's teacher: its top-K tokens and their renormalised probabilities.
