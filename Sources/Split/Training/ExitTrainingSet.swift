@@ -151,19 +151,17 @@ public struct ExitTrainingSet: Sendable {
                                topK: max(1, min(topK, c.vocabularySize)))
     }
 
-    /// Line-completion prompts from `texts`, as `LineCompletionSet` cuts them (the text before a
-    /// line of at least 8 characters after line 8, plus its indentation), tokenized and cut to
-    /// the last `maxTokens` tokens; about `wanted` of them, spread over the files and their
-    /// lines, taken file by file in turn. None when `maxTokens` is not positive.
+    /// Line-completion prompts from `texts`: the lines `LineCompletionSet` picks (each once), and
+    /// for each the text before it plus its indentation, tokenized and cut to its last `maxTokens`
+    /// tokens (where `LineCompletionSet` cuts whole lines off by characters and tokens instead,
+    /// so a prompt here may start mid-line); about `wanted` of them, spread over the files and
+    /// their lines, taken file by file in turn. None when `maxTokens` is not positive.
     static func linePrompts(_ texts: [String], tokenizer: TextTokenizer, maxTokens: Int, wanted: Int) -> [[Int32]] {
         guard maxTokens > 0 else { return [] }
         let perFile = max(1, (wanted + texts.count - 1) / max(1, texts.count))
         let byFile: [[[Int32]]] = texts.map { text in
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let candidates = lines.indices.filter { $0 >= 8 && lines[$0].trimmingCharacters(in: .whitespaces).count >= 8 }
-            let count = min(perFile, candidates.count)
-            return (0..<count).compactMap { j in
-                let index = candidates[(j * 2 + 1) * candidates.count / (2 * count)]
+            return LineCompletionSet.linesToComplete(lines, count: perFile, distinct: true).compactMap { index in
                 let indentation = lines[index].prefix { $0 == " " || $0 == "\t" }
                 let before = String(lines[..<index].joined(separator: "\n").suffix(4 * maxTokens)) + "\n" + indentation
                 var tokens = tokenizer.encode(before)
