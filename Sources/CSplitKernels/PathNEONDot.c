@@ -1,7 +1,7 @@
 // The NEON path with the dot-product instructions (SDOT, ARMv8.2's FEAT_DotProd: Cortex-A55,
 // A76 — a Raspberry Pi 5 — and later), compiled for them whatever the baseline; KernelPath.c
-// runs it only where the kernel reports HWCAP_ASIMDDP. Q8_0 blocks take SDOT; the rest is the
-// NEON path's code.
+// runs it only where the kernel reports HWCAP_ASIMDDP. The int8 block dots take SDOT (Q8_0, the
+// legacy types, the k-quants, IQ4_XS); the rest is the NEON path's code.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include <math.h>

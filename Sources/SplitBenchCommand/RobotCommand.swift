@@ -26,7 +26,7 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "Inference delays to sweep, in control steps (repeatable).")
     var delay: [Int] = [0, 4, 8, 12, 20]
 
-    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps to sweep (repeatable): a number of steps, or 'adaptive' (max(4, the delay the client measured on earlier chunks)).")
+    @Option(name: .long, help: "Async: VLASH's inference_overlap_steps to sweep (repeatable): a number of steps, or 'adaptive' (max(4, the delay the client measured on earlier chunks)). Default 4, VLASH's own setting, so that a plain run is the paper's setup; robot-loop and the live client default to adaptive, which the sweep found better (BENCHMARKS.md, \"Robot control\").")
     var overlap: [ChunkOverlap] = [4]
 
     @Option(name: .long, help: "Modes (repeatable): sync, naive-async, future-state-async, rtc-blend, future-state-every-4.")
@@ -100,9 +100,7 @@ struct RobotCommand: ParsableCommand {
                                   d, row.quantRatio, row.mode.rawValue, row.overlap?.description ?? "-", second,
                                   sync.completionSeconds / row.completionSeconds, reaction,
                                   100 * (row.tracking.successRate - sync.tracking.successRate))
-                if row.mode == .futureStateAsync,
-                   let naive = rows.first(where: { $0.delaySteps == d && $0.mode == .naiveAsync && $0.overlap == row.overlap
-                                                   && $0.quantRatio == row.quantRatio }) {
+                if row.mode == .futureStateAsync, let naive = Self.naiveRow(matching: row, in: rows) {
                     line += String(format: ", tracking error %.2fx lower than naive, %@ error %.2fx", naive.tracking.meanTrackingError
                                    / row.tracking.meanTrackingError, second,
                                    (naive.course?.meanTrackingError ?? .nan) / (row.course?.meanTrackingError ?? .nan))
@@ -164,8 +162,7 @@ extension RobotCommand {
         print("| d | r | overlap | tracking err naive − future | SEs | future lower | \(second) err naive − future | SEs | future lower |")
         print("|---|---|---|---|---|---|---|---|---|")
         for future in rows where future.mode == .futureStateAsync {
-            guard let naive = rows.first(where: { $0.mode == .naiveAsync && $0.delaySteps == future.delaySteps
-                                                  && $0.quantRatio == future.quantRatio && $0.overlap == future.overlap }),
+            guard let naive = Self.naiveRow(matching: future, in: rows),
                   let tracking = PairedDifference(naive.trackingErrorPerSeed, future.trackingErrorPerSeed) else { continue }
             let course = PairedDifference(naive.courseErrorPerSeed, future.courseErrorPerSeed)
             func cells(_ p: PairedDifference?) -> String {
@@ -174,6 +171,12 @@ extension RobotCommand {
             }
             print("| \(future.delaySteps) | \(future.quantRatio) | \(future.overlap?.description ?? "-") | \(cells(tracking)) | \(cells(course)) |")
         }
+    }
+
+    /// The naive-async row at `row`'s delay, action quant ratio and overlap: what future-state
+    /// async is compared with.
+    static func naiveRow(matching row: RobotBenchmark.Row, in rows: [RobotBenchmark.Row]) -> RobotBenchmark.Row? {
+        rows.first { $0.mode == .naiveAsync && $0.delaySteps == row.delaySteps && $0.quantRatio == row.quantRatio && $0.overlap == row.overlap }
     }
 
     /// How the future state is predicted.

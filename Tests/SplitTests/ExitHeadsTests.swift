@@ -91,6 +91,31 @@ struct ExitHeadsTests {
         }
     }
 
+    @Test("--self-distill refuses a continuation that leaves no prompt token in the model's context, naming the context and the allowed range",
+          arguments: [-1, 0, 40])
+    func continuationMustLeaveRoomForAPrompt(pastContext: Int) throws {
+        let file = try ModelFile(path: LoopbackSplit.modelPath)
+        let model = try file.load()
+        let tokenizer = try #require(file.tokenizer)
+        let texts = try Self.trainingTexts(), context = model.configuration.maxPositions
+        let continuation = context + pastContext
+        do {
+            _ = try ExitTrainingSet.collectGreedy(model: model, tokenizer: tokenizer, texts: texts, layers: [2], positions: 4,
+                                                  continuation: continuation)
+            Issue.record("--continuation \(continuation) was accepted for a context of \(context)")
+        } catch let error as ExitTrainingError {
+            guard case .invalidOption(let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.contains("1…\(context - 2)") && message.contains("\(context) positions") && message.contains("got \(continuation)"),
+                    "\(message)")
+        }
+        // The longest continuation allowed still runs, from one-token prompts.
+        let longest = try ExitTrainingSet.collectGreedy(model: model, tokenizer: tokenizer, texts: texts, layers: [2], positions: 4,
+                                                        continuation: context - 2)
+        #expect(longest.count >= 1)
+        #expect(ExitTrainingSet.linePrompts(texts, tokenizer: tokenizer, maxTokens: 0, wanted: 4).isEmpty)
+        #expect(ExitTrainingSet.linePrompts(texts, tokenizer: tokenizer, maxTokens: 1, wanted: 4).allSatisfy { $0.count == 1 })
+    }
+
     @Test("a sidecar trained for another model file is refused, naming both SHA-256s")
     func otherModelRefused() throws {
         let file = try ModelFile(path: LoopbackSplit.modelPath)

@@ -56,13 +56,7 @@ public struct LineCompletionSet: Sendable {
                 throw ModelError.invalidConfiguration("cannot read held-out file \(path)")
             }
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            // Lines worth completing: some code after the indentation, and some context before.
-            let candidates = lines.indices.filter { i in
-                i >= 8 && lines[i].trimmingCharacters(in: .whitespaces).count >= 8
-            }
-            guard !candidates.isEmpty else { continue }
-            for j in 0..<perFile {
-                let index = candidates[(j * 2 + 1) * candidates.count / (2 * perFile)]
+            for index in Self.linesToComplete(lines, count: perFile, distinct: false) {
                 let line = lines[index]
                 let indentation = String(line.prefix { $0 == " " || $0 == "\t" })
                 var before = lines[..<index].joined(separator: "\n") + "\n"
@@ -78,6 +72,18 @@ public struct LineCompletionSet: Sendable {
             }
         }
         self.cases = Array(cases.prefix(count))
+    }
+
+    /// Indices of `count` lines of a file worth completing (some code after the indentation, and
+    /// at least 8 lines of context before), spread evenly over it. When the file has fewer such
+    /// lines, they repeat, or with `distinct` each is given once.
+    static func linesToComplete<Line: StringProtocol>(_ lines: [Line], count: Int, distinct: Bool) -> [Int] {
+        let candidates = lines.indices.filter { i in
+            i >= 8 && lines[i].trimmingCharacters(in: .whitespaces).count >= 8
+        }
+        let count = distinct ? min(count, candidates.count) : count
+        guard !candidates.isEmpty, count > 0 else { return [] }
+        return (0..<count).map { j in candidates[(j * 2 + 1) * candidates.count / (2 * count)] }
     }
 
     /// The Python standard library directory (`sysconfig.get_paths()["stdlib"]`), from

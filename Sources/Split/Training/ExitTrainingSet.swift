@@ -91,11 +91,20 @@ public struct ExitTrainingSet: Sendable {
     /// newline, until `positions` positions are held. Each generated position keeps the states
     /// that predicted it and the full model's top K there, and its "true" token is the full
     /// model's greedy one: the sequences split-spec drafts on, which text windows are not.
-    /// - Throws: model errors, or `ExitTrainingError` when a layer is not an exit layer of the model.
+    /// - Throws: model errors, or `ExitTrainingError` when a layer is not an exit layer of the model
+    ///   or `continuation` leaves no prompt token in the model's context.
     public static func collectGreedy(model: TransformerModel, tokenizer: TextTokenizer, texts: [String], layers: [Int],
                                      positions: Int, promptTokens: Int = 160, continuation: Int = 32, topK: Int = 32,
                                      progress: (Double) -> Void = { _ in }) throws -> ExitTrainingSet {
         let c = model.configuration
+        // A prompt of at least one token, then `continuation` tokens, the last never fed back.
+        guard continuation > 0, continuation < c.maxPositions - 1 else {
+            throw ExitTrainingError.invalidOption("""
+                --continuation must be 1…\(max(1, c.maxPositions - 2)) for this model (its context holds \(c.maxPositions) \
+                positions, and the prompt needs at least one), got \(continuation)
+                """)
+        }
+        guard promptTokens > 0 else { throw ExitTrainingError.invalidOption("prompt tokens must be positive, got \(promptTokens)") }
         var set = try empty(model: model, layers: layers, topK: topK)
         let prompts = linePrompts(texts, tokenizer: tokenizer, maxTokens: min(promptTokens, c.maxPositions - continuation - 1),
                                   wanted: max(1, positions / 8))
@@ -142,25 +151,25 @@ public struct ExitTrainingSet: Sendable {
                                topK: max(1, min(topK, c.vocabularySize)))
     }
 
-    /// Line-completion prompts from `texts`, as `LineCompletionSet` cuts them (the text before a
-    /// line of at least 8 characters after line 8, plus its indentation), tokenized and cut to
-    /// the last `maxTokens` tokens; about `wanted` of them, spread over the files and their
-    /// lines, taken file by file in turn.
+    /// Line-completion prompts from `texts`: the lines `LineCompletionSet` picks (each once), and
+    /// for each the text before it plus its indentation, tokenized and cut to its last `maxTokens`
+    /// tokens (where `LineCompletionSet` cuts whole lines off by characters and tokens instead,
+    /// so a prompt here may start mid-line); about `wanted` of them, spread over the files and
+    /// their lines, taken file by file in turn. None when `maxTokens` is not positive.
     static func linePrompts(_ texts: [String], tokenizer: TextTokenizer, maxTokens: Int, wanted: Int) -> [[Int32]] {
+        guard maxTokens > 0 else { return [] }
         let perFile = max(1, (wanted + texts.count - 1) / max(1, texts.count))
         let byFile: [[[Int32]]] = texts.map { text in
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let candidates = lines.indices.filter { $0 >= 8 && lines[$0].trimmingCharacters(in: .whitespaces).count >= 8 }
-            let count = min(perFile, candidates.count)
-            return (0..<count).map { j in
-                let index = candidates[(j * 2 + 1) * candidates.count / (2 * count)]
+            return LineCompletionSet.linesToComplete(lines, count: perFile, distinct: true).compactMap { index in
                 let indentation = lines[index].prefix { $0 == " " || $0 == "\t" }
                 let before = String(lines[..<index].joined(separator: "\n").suffix(4 * maxTokens)) + "\n" + indentation
                 var tokens = tokenizer.encode(before)
                 if tokens.count > maxTokens { tokens.removeFirst(tokens.count - maxTokens) }
+                guard !tokens.isEmpty else { return nil }
                 if tokenizer.addsBOSToken, let bos = tokenizer.bosTokenID, tokens.first != bos { tokens[0] = bos }
                 return tokens
-            }.filter { !$0.isEmpty }
+            }
         }
         let rounds = byFile.map(\.count).max() ?? 0
         return (0..<rounds).flatMap { j in byFile.compactMap { j < $0.count ? $0[j] : nil } }
