@@ -47,6 +47,8 @@ def main():
         paths = "/".join(sorted({r[2] for rs in runs.values() for r in rs}))
         print(f"| {os.path.basename(model)} | {p[1]:.1f} | {n[1]:.1f} | {p[1] / n[1]:.3f} | "
               f"{p[0]:.1f} | {n[0]:.1f} | {p[0] / n[0]:.3f} | {paths} |", flush=True)
+        pairs = sorted(a[1] / b[1] for a, b in zip(runs["portable"], runs["native"]))
+        print(f"#   decode portable / native round by round: {' '.join(f'{r:.3f}' for r in pairs)}", flush=True)
     print(f"# {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
 
