@@ -18,11 +18,12 @@ public enum ChunkOverlap: Sendable, Hashable, Codable, CustomStringConvertible, 
     /// A fixed overlap of `value` steps (`overlap: 4`).
     public init(integerLiteral value: Int) { self = .fixed(value) }
 
-    /// The overlap in steps when the delay estimate is `delayEstimateSteps`.
-    public func steps(delayEstimateSteps: Int) -> Int {
+    /// The overlap in steps when the delay estimate is `delayEstimateSteps` (read only when
+    /// adaptive: the estimate is a quantile over recent latencies, asked every control step).
+    public func steps(delayEstimateSteps: @autoclosure () -> Int) -> Int {
         switch self {
         case .fixed(let steps): return max(0, steps)
-        case .adaptive(let minimum): return max(minimum, delayEstimateSteps, 0)
+        case .adaptive(let minimum): return max(minimum, delayEstimateSteps(), 0)
         }
     }
 

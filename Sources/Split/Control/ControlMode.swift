@@ -62,7 +62,7 @@ public struct ControlSettings: Sendable {
     /// The overlap in steps when the delay estimate is `delayEstimateSteps` (nil outside VLASH's
     /// cycle): at most the actions executed from one chunk, as asking earlier than a chunk's
     /// start cannot be done with one request in flight.
-    public func overlapSteps(delayEstimateSteps: Int) -> Int? {
-        overlap.map { min($0.steps(delayEstimateSteps: delayEstimateSteps), max(1, horizon / actionQuantRatio)) }
+    public func overlapSteps(delayEstimateSteps: @autoclosure () -> Int) -> Int? {
+        overlap.map { min($0.steps(delayEstimateSteps: delayEstimateSteps()), max(1, horizon / actionQuantRatio)) }
     }
 }

@@ -62,11 +62,8 @@ public struct ExitTrainingSet: Sendable {
                 let rows = min(input.count, positions - set.count)
                 cache.truncate(to: 0)
                 var hidden = try model.embed(Array(input[..<rows]), startPosition: 0)
-                for layer in 0..<c.layerCount {
-                    try model.forward(&hidden, rows: rows, startPosition: 0, layers: layer..<(layer + 1), cache: cache,
-                                      workspace: workspace)
-                    if set.states[layer + 1] != nil { set.states[layer + 1]! += hidden }
-                }
+                try set.forwardKeepingStates(model: model, &hidden, rows: rows, startPosition: 0, keptFrom: 0, cache: cache,
+                                             workspace: workspace)
                 let logits = try model.logits(hidden, rows: rows, workspace: workspace)
                 logits.withUnsafeBufferPointer { all in
                     for row in 0..<rows {
@@ -117,11 +114,8 @@ public struct ExitTrainingSet: Sendable {
             for _ in 0..<continuation {
                 guard set.count < positions, start + input.count <= c.maxPositions else { break prompts }
                 var hidden = try model.embed(input, startPosition: start)
-                for layer in 0..<c.layerCount {
-                    try model.forward(&hidden, rows: input.count, startPosition: start, layers: layer..<(layer + 1), cache: cache,
-                                      workspace: workspace)
-                    if set.states[layer + 1] != nil { set.states[layer + 1]! += hidden[((input.count - 1) * c.hiddenSize)...] }
-                }
+                try set.forwardKeepingStates(model: model, &hidden, rows: input.count, startPosition: start,
+                                             keptFrom: input.count - 1, cache: cache, workspace: workspace)
                 logitsRow = try model.logits(Array(hidden[((input.count - 1) * c.hiddenSize)...]), rows: 1, workspace: workspace)
                 let token = logitsRow.withUnsafeBufferPointer { Int32(Sampler.argmax($0)) }
                 logitsRow.withUnsafeBufferPointer { set.appendTeacher($0, topK: set.topK) }
@@ -135,6 +129,17 @@ public struct ExitTrainingSet: Sendable {
         }
         guard set.count > 0 else { throw ExitTrainingError.noText("the texts hold no line to complete") }
         return set
+    }
+
+    /// Runs every layer of `model` over `hidden` (`rows` rows from `startPosition`) one at a time,
+    /// appending each exit layer's output rows from `keptFrom` on to that layer's states.
+    private mutating func forwardKeepingStates(model: TransformerModel, _ hidden: inout [Float], rows: Int, startPosition: Int,
+                                               keptFrom: Int, cache: KVCache, workspace: Workspace) throws {
+        for layer in 0..<model.configuration.layerCount {
+            try model.forward(&hidden, rows: rows, startPosition: startPosition, layers: layer..<(layer + 1), cache: cache,
+                              workspace: workspace)
+            if states[layer + 1] != nil { states[layer + 1]! += hidden[(keptFrom * hiddenSize)...] }
+        }
     }
 
     /// An empty set for `layers` of `model` (checked: the whole model, exit layers 1…L−1).
