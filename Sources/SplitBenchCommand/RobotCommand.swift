@@ -44,13 +44,16 @@ struct RobotCommand: ParsableCommand {
     @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period (repeatable).")
     var quantRatio: [Int] = [1]
 
+    @Option(name: .long, help: "VLASH's n_action_steps: the actions run from each chunk, every mode (counted before --quant-ratio's thinning), a number or 'adaptive' (half the chunk, longer when the measured delay needs it); default all, H (repeatable). The comparisons are against sync running whole chunks (when among them); the trace is of the first.")
+    var actionSteps: [ChunkActionSteps] = []
+
     @Flag(name: .long, help: "Tracking task with a target circling without stop (0.6 units/s) instead of the jumping one.")
     var orbit = false
 
     @Option(name: .long, help: "Write the rows (with every reaction) as JSON to this file.")
     var json: String?
 
-    @Option(name: .long, help: "Write a per-step trace (tracking task, or with --path the path; seed 1; the first --quant-ratio) of each mode at --trace-delay to this CSV.")
+    @Option(name: .long, help: "Write a per-step trace (tracking task, or with --path the path; seed 1; the first --quant-ratio) of each mode at --trace-delay, the first --overlap and --action-steps, to this CSV.")
     var traceCsv: String?
 
     @Option(name: .long, help: "Delay of the traced runs.")
@@ -72,40 +75,50 @@ struct RobotCommand: ParsableCommand {
         print("policy \(policy), robot \(robot.rawValue) (disturbances every \(benchmark.disturbanceGap) steps, success within \(benchmark.successWindowSteps) steps), H=\(chunkPolicy.horizon), 30 Hz, overlap \(overlap), action quant ratio \(quantRatio), "
               + "roll-forward \(rollForward), \(seeds) seeds, jitter \(jitter); tracking\(orbit ? " (orbiting target)" : "") "
               + "\(benchmark.trackingSteps) steps + \(second), pushes and target jumps at seeded random times")
-        print("| d | r | mode | overlap | success % | \(second) s | tracking err | \(second) err | reaction p50 / p90 steps | rms jerk | idle steps |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| d | r | n | mode | overlap | success % | \(second) s | tracking err | \(second) err | reaction p50 / p90 steps | rms jerk | idle steps |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         let started = Date()
         var rows: [RobotBenchmark.Row] = []
-        for ratio in quantRatio {
-            benchmark.actionQuantRatio = ratio
-            rows += benchmark.run(policy: chunkPolicy) { row in
-                let t = row.tracking
-                print(String(format: "| %d | %d | %@ | %@ | %.1f | %.2f%@ | %.4f | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
-                             row.quantRatio, row.mode.rawValue, row.overlap?.description ?? "-", 100 * t.successRate,
-                             row.completionSeconds, row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
-                             t.meanTrackingError, row.course?.meanTrackingError ?? .nan, row.reactionP50, row.reactionP90, t.rmsJerk,
-                             row.meanIdleSteps))
+        for steps in actionSteps.isEmpty ? [nil] : actionSteps.map(Optional.some) {
+            benchmark.actionSteps = steps
+            for ratio in quantRatio {
+                benchmark.actionQuantRatio = ratio
+                rows += benchmark.run(policy: chunkPolicy) { row in
+                    let t = row.tracking
+                    print(String(format: "| %d | %d | %@ | %@ | %@ | %.1f | %.2f%@ | %.4f | %.4f | %.0f / %.0f | %.0f | %.1f |", row.delaySteps,
+                                 row.quantRatio, Self.describe(row.actionSteps), row.mode.rawValue, row.overlap?.description ?? "-",
+                                 100 * t.successRate, row.completionSeconds,
+                                 row.unfinishedCourses > 0 ? " (\(row.unfinishedCourses) unfinished)" : "",
+                                 t.meanTrackingError, row.course?.meanTrackingError ?? .nan, row.reactionP50, row.reactionP90, t.rmsJerk,
+                                 row.meanIdleSteps))
+                }
             }
         }
         print(String(format: "(%.0f s)", Date().timeIntervalSince(started)))
-        print("\nagainst sync with r = 1 at the same d, VLASH's comparison (\(second) speed-up sync/mode; reaction p50 sync/mode; "
-              + "success points mode − sync); future-state against naive async at the same r (errors naive/future):")
+        print("\nagainst sync with r = 1 at the same d running whole chunks (else the first n), VLASH's comparison (\(second) speed-up sync/mode; reaction p50 sync/mode; "
+              + "success points mode − sync); future-state against naive async at the same r and n (errors naive/future):")
         for d in delay {
-            guard let sync = rows.first(where: { $0.delaySteps == d && $0.mode == .sync && $0.quantRatio == 1 }) else { continue }
-            for row in rows where row.delaySteps == d && !(row.mode == .sync && row.quantRatio == 1) {
-                // A mode that never acted on a disturbance (the blend at large d) has no reaction to compare.
-                let reaction = row.reactionSteps.isEmpty ? "no reactions"
-                    : String(format: "reaction p50 %.2fx lower", sync.reactionP50 / max(row.reactionP50, 1e-9))
-                var line = String(format: "d=%d r=%d %@ o=%@: %@ %.2fx faster, %@, success %+.1f points",
-                                  d, row.quantRatio, row.mode.rawValue, row.overlap?.description ?? "-", second,
-                                  sync.completionSeconds / row.completionSeconds, reaction,
-                                  100 * (row.tracking.successRate - sync.tracking.successRate))
-                if row.mode == .futureStateAsync, let naive = Self.naiveRow(matching: row, in: rows) {
-                    line += String(format: ", tracking error %.2fx lower than naive, %@ error %.2fx", naive.tracking.meanTrackingError
-                                   / row.tracking.meanTrackingError, second,
-                                   (naive.course?.meanTrackingError ?? .nan) / (row.course?.meanTrackingError ?? .nan))
+            // Sync at its fastest (whole chunks) when run, else at the first n.
+            let syncRows = rows.filter { $0.delaySteps == d && $0.mode == .sync && $0.quantRatio == 1 }
+            guard let sync = syncRows.first(where: { $0.actionSteps == nil || $0.actionSteps == .fixed(chunkPolicy.horizon) })
+                ?? syncRows.first(where: { $0.actionSteps == actionSteps.first }) else { continue }
+            for n in actionSteps.isEmpty ? [nil] : actionSteps.map(Optional.some) {
+                for row in rows where row.delaySteps == d && row.actionSteps == n
+                    && !(row.mode == .sync && row.quantRatio == 1 && row.actionSteps == sync.actionSteps) {
+                    // A mode that never acted on a disturbance (the blend at large d) has no reaction to compare.
+                    let reaction = row.reactionSteps.isEmpty ? "no reactions"
+                        : String(format: "reaction p50 %.2fx lower", sync.reactionP50 / max(row.reactionP50, 1e-9))
+                    var line = String(format: "d=%d r=%d n=%@ %@ o=%@: %@ %.2fx faster, %@, success %+.1f points",
+                                      d, row.quantRatio, Self.describe(n), row.mode.rawValue, row.overlap?.description ?? "-", second,
+                                      sync.completionSeconds / row.completionSeconds, reaction,
+                                      100 * (row.tracking.successRate - sync.tracking.successRate))
+                    if row.mode == .futureStateAsync, let naive = Self.naiveRow(matching: row, in: rows) {
+                        line += String(format: ", tracking error %.2fx lower than naive, %@ error %.2fx", naive.tracking.meanTrackingError
+                                       / row.tracking.meanTrackingError, second,
+                                       (naive.course?.meanTrackingError ?? .nan) / (row.course?.meanTrackingError ?? .nan))
+                    }
+                    print(line)
                 }
-                print(line)
             }
         }
         printPairedComparison(rows, second: second)
@@ -119,6 +132,7 @@ struct RobotCommand: ParsableCommand {
             var csv = "mode,step,error,idle,jumped,pushed,x,y,tx,ty,cx,cy,observed\n"
             let task = path ? benchmark.courseTask(seed: 1) : benchmark.trackingTask(seed: 1)
             benchmark.actionQuantRatio = quantRatio[0]
+            benchmark.actionSteps = actionSteps.first
             for mode in mode {
                 let trace = SimulatedControlRun.run(scenario: task.scenario, settings: benchmark.settings(mode, overlap: overlap[0]),
                                                     policy: chunkPolicy, latency: benchmark.latency(traceDelay, seed: 1),
@@ -159,8 +173,8 @@ extension RobotCommand {
     func printPairedComparison(_ rows: [RobotBenchmark.Row], second: String) {
         print("\nfuture-state against naive async at the same d, r and overlap, paired over seeds (naive − future error, "
               + "mean ± standard error; > 0: future-state lower; seeds where future-state is lower):")
-        print("| d | r | overlap | tracking err naive − future | SEs | future lower | \(second) err naive − future | SEs | future lower |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| d | r | n | overlap | tracking err naive − future | SEs | future lower | \(second) err naive − future | SEs | future lower |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for future in rows where future.mode == .futureStateAsync {
             guard let naive = Self.naiveRow(matching: future, in: rows),
                   let tracking = PairedDifference(naive.trackingErrorPerSeed, future.trackingErrorPerSeed) else { continue }
@@ -169,15 +183,20 @@ extension RobotCommand {
                 guard let p else { return "- | - | -" }
                 return String(format: "%+.4f ± %.4f | %.1f | %d / %d", p.mean, p.standardError, p.standardErrors, p.larger, p.count)
             }
-            print("| \(future.delaySteps) | \(future.quantRatio) | \(future.overlap?.description ?? "-") | \(cells(tracking)) | \(cells(course)) |")
+            print("| \(future.delaySteps) | \(future.quantRatio) | \(Self.describe(future.actionSteps)) | \(future.overlap?.description ?? "-") | "
+                  + "\(cells(tracking)) | \(cells(course)) |")
         }
     }
 
-    /// The naive-async row at `row`'s delay, action quant ratio and overlap: what future-state
+    /// The naive-async row at `row`'s delay, action quant ratio, n_action_steps and overlap: what future-state
     /// async is compared with.
     static func naiveRow(matching row: RobotBenchmark.Row, in rows: [RobotBenchmark.Row]) -> RobotBenchmark.Row? {
-        rows.first { $0.mode == .naiveAsync && $0.delaySteps == row.delaySteps && $0.quantRatio == row.quantRatio && $0.overlap == row.overlap }
+        rows.first { $0.mode == .naiveAsync && $0.delaySteps == row.delaySteps && $0.quantRatio == row.quantRatio && $0.overlap == row.overlap
+                     && $0.actionSteps == row.actionSteps }
     }
+
+    /// A row's n_action_steps as the tables print it ("all": whole chunks).
+    static func describe(_ actionSteps: ChunkActionSteps?) -> String { actionSteps?.description ?? "all" }
 
     /// How the future state is predicted.
     enum RollForward: String, ExpressibleByArgument { case commanded, dynamics }
@@ -192,5 +211,13 @@ extension ChunkOverlap: ExpressibleByArgument {
     public init?(argument: String) {
         guard let overlap = try? ChunkOverlap(parsing: argument) else { return nil }
         self = overlap
+    }
+}
+
+extension ChunkActionSteps: ExpressibleByArgument {
+    /// "16" or "adaptive".
+    public init?(argument: String) {
+        guard let steps = try? ChunkActionSteps(parsing: argument) else { return nil }
+        self = steps
     }
 }

@@ -38,6 +38,9 @@ struct RobotLoopCommand: ParsableCommand {
     @Option(name: .long, help: "VLASH's action_quant_ratio: execute every r-th action of a chunk, one per period.")
     var quantRatio: Int = 1
 
+    @Option(name: .long, help: "VLASH's n_action_steps: the actions run from each chunk (before --quant-ratio's thinning), a number or 'adaptive' (half the chunk, longer when the measured delay needs it).")
+    var actionSteps: ChunkActionSteps = .liveDefault
+
     @Option(name: .long, help: "Robot: arm (split-robot-policy-arm's; disturbances every 5–10 s) or point-mass (the first policies').")
     var robot: RobotCommand.RobotKind = .arm
 
@@ -61,9 +64,10 @@ struct RobotLoopCommand: ParsableCommand {
         benchmark.runsCourse = course
         benchmark.pathTask = path
         benchmark.actionQuantRatio = quantRatio
+        benchmark.actionSteps = actionSteps
         if robot == .arm { benchmark.useArm() }
         print("edge \(connect), 30 Hz wall clock, robot \(robot.rawValue), H=\(horizon), overlap \(overlap), action quant ratio \(quantRatio), "
-              + "\(seeds) seeds × (tracking \(steps) steps\(course ? path ? " + path" : " + course" : "")), pushes and target jumps at seeded random times"
+              + "n_action_steps \(actionSteps), \(seeds) seeds × (tracking \(steps) steps\(course ? path ? " + path" : " + course" : "")), pushes and target jumps at seeded random times"
               + (adoptEdgeMode ? "; each request in the mode the edge chose for the last answer" : ""))
         print("| mode | success % | course s | mean err | reaction p50 / p90 steps | rms jerk | idle steps | requests | failed | latency ms (mean / p95) | missed periods |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")

@@ -2,7 +2,7 @@
 /// actions left (VLASH's `inference_overlap_steps`). A fixed overlap shorter than the delay lets
 /// the buffer run dry for `d − overlap` steps of every cycle, and the future state then rests on
 /// a guessed hold; the adaptive overlap asks early enough for the delay the client has measured.
-public enum ChunkOverlap: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+public enum ChunkOverlap: Sendable, Hashable, ControlSettingText, ExpressibleByIntegerLiteral {
     /// VLASH's `inference_overlap_steps`, whatever the delay.
     case fixed(Int)
     /// `max(minimum, d̂)`, d̂ the client's delay estimate from the latencies it measured on
@@ -49,19 +49,29 @@ public enum ChunkOverlap: Sendable, Hashable, Codable, CustomStringConvertible, 
             throw .invalidOverlap(text)
         }
     }
+}
 
-    /// Encoded as its description ("4", "adaptive"), as the tables print it.
+/// A control setting written as text in flags and JSON ("4", "adaptive"): encoded as its
+/// description, decoded by `init(parsing:)`.
+public protocol ControlSettingText: Codable, CustomStringConvertible {
+    /// Parses `description`'s forms.
+    /// - Throws: `ControlError` for text that is not such a setting.
+    init(parsing text: String) throws(ControlError)
+}
+
+extension ControlSettingText {
+    /// Encoded as its description, as the tables print it.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
 
     /// Decodes `description`'s forms.
-    /// - Throws: `DecodingError.dataCorrupted` for text that is not an overlap.
+    /// - Throws: `DecodingError.dataCorrupted` for text that is not such a setting.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         do {
-            self = try ChunkOverlap(parsing: try container.decode(String.self))
+            self = try Self(parsing: try container.decode(String.self))
         } catch let error as ControlError {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
         }

@@ -40,13 +40,18 @@ public struct ControlSettings: Sendable {
     /// VLASH's `action_quant_ratio`: only every r-th action of a chunk is executed, one per
     /// period (actions r−1, 2r−1, …), so a chunk is run r times faster. 1: every action.
     public var actionQuantRatio: Int
+    /// VLASH's `n_action_steps`: the actions of each chunk the robot runs, counted in the
+    /// chunk's own actions before `actionQuantRatio`'s thinning, as VLASH counts them (16 at
+    /// r = 2: 8 periods); the rest are dropped and the next chunk starts after them. Fixed, or
+    /// adaptive (half the chunk, longer when the measured delay needs it). Nil: the whole chunk.
+    public var actionSteps: ChunkActionSteps?
 
     /// Settings with the defaults used by the benchmarks: H = 16; sync executes whole chunks;
     /// async asks every 4 steps (or when the reply comes, if later), one request in flight; overlaps are replaced.
     public init(mode: ControlMode, horizon: Int = 16, executionHorizon: Int? = nil, maxInFlight: Int = 1,
                 aggregation: ActionChunkBuffer.Aggregation = .replace, delayQuantile: Double = 0.9,
                 initialDelaySteps: Int = 4, rollForward: any StateRollForward = CommandedTargetRollForward(),
-                overlap: ChunkOverlap? = nil, actionQuantRatio: Int = 1) {
+                overlap: ChunkOverlap? = nil, actionQuantRatio: Int = 1, actionSteps: ChunkActionSteps? = nil) {
         self.mode = mode
         self.horizon = max(1, horizon)
         self.executionHorizon = max(1, min(executionHorizon ?? (mode == .sync ? horizon : 4), max(1, horizon)))
@@ -57,12 +62,21 @@ public struct ControlSettings: Sendable {
         self.rollForward = rollForward
         self.actionQuantRatio = min(max(1, actionQuantRatio), max(1, horizon))
         self.overlap = overlap
+        self.actionSteps = actionSteps
+    }
+
+    /// The actions of each chunk the robot runs (before r's thinning) when the delay estimate is
+    /// `delayEstimateSteps`: `actionSteps`, or the whole chunk.
+    public func chunkActions(delayEstimateSteps: @autoclosure () -> Int) -> Int {
+        actionSteps?.actions(horizon: horizon, quantRatio: actionQuantRatio, alignedByObservation: aggregation == .softMask,
+                             delayEstimateSteps: delayEstimateSteps()) ?? horizon
     }
 
     /// The overlap in steps when the delay estimate is `delayEstimateSteps` (nil outside VLASH's
-    /// cycle): at most the actions executed from one chunk, as asking earlier than a chunk's
-    /// start cannot be done with one request in flight.
+    /// cycle): at most the periods one chunk runs for, as asking earlier than a chunk's start
+    /// cannot be done with one request in flight.
     public func overlapSteps(delayEstimateSteps: @autoclosure () -> Int) -> Int? {
-        overlap.map { min($0.steps(delayEstimateSteps: delayEstimateSteps()), max(1, horizon / actionQuantRatio)) }
+        overlap.map { min($0.steps(delayEstimateSteps: delayEstimateSteps()),
+                          max(1, chunkActions(delayEstimateSteps: delayEstimateSteps()) / actionQuantRatio)) }
     }
 }

@@ -121,9 +121,12 @@ public struct ControlSession: Sendable {
         degraded = false
         guard request.observedAtStep > newestObservation, !actions.isEmpty else { return false }
         newestObservation = request.observedAtStep
-        // VLASH's quantized execution: the robot is sent actions r−1, 2r−1, … one per period.
+        // VLASH: the first n_action_steps actions, of which the robot is sent r−1, 2r−1, … one
+        // per period (quantized execution).
         let r = settings.actionQuantRatio
-        let actions = r > 1 ? stride(from: r - 1, to: actions.count, by: r).map { actions[$0] } : actions
+        let kept = settings.actionSteps == nil ? actions
+            : Array(actions.prefix(settings.chunkActions(delayEstimateSteps: delay.steps)))
+        let actions = r > 1 ? stride(from: r - 1, to: kept.count, by: r).map { kept[$0] } : kept
         switch mode {
         case .sync:
             // The robot held during inference: the chunk starts now.

@@ -42,6 +42,8 @@ public enum ControlError: Error, Equatable, CustomStringConvertible {
     case notAPolicy(String)
     /// An overlap that is not a whole number of steps, "adaptive" or "adaptive>=N".
     case invalidOverlap(String)
+    /// A count of a chunk's actions to run that is not a positive whole number or "adaptive".
+    case invalidActionSteps(String)
 
     public var description: String {
         switch self {
@@ -50,6 +52,8 @@ public enum ControlError: Error, Equatable, CustomStringConvertible {
         case .notAPolicy(let message): return "not a usable robot policy: \(message)"
         case .invalidOverlap(let text):
             return "overlap '\(text)' is not a number of steps (0 or more), 'adaptive' or 'adaptive>=N'"
+        case .invalidActionSteps(let text):
+            return "action steps '\(text)' is not a number of actions (1 or more) or 'adaptive'"
         }
     }
 }

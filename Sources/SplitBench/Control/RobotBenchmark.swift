@@ -45,6 +45,8 @@ public struct RobotBenchmark {
         public var overlap: ChunkOverlap?
         /// VLASH's `action_quant_ratio` the row ran with.
         public var quantRatio: Int
+        /// VLASH's `n_action_steps` the row ran with (nil: whole chunks).
+        public var actionSteps: ChunkActionSteps?
         /// Tracking task, averaged over seeds; `reactionSteps` holds every seed's reactions.
         public var tracking: ControlMetrics
         /// The tracking task's mean error of each seed, in seed order (for paired comparisons).
@@ -88,6 +90,9 @@ public struct RobotBenchmark {
     public var runsCourse = true
     /// VLASH's `action_quant_ratio` (every r-th action executed; 1: all).
     public var actionQuantRatio = 1
+    /// VLASH's `n_action_steps`, every mode but issue 7's re-planning client (the chunk's actions
+    /// run, before r's thinning, fixed or adaptive; nil: all H).
+    public var actionSteps: ChunkActionSteps?
     /// The tracking task's target: drifting and jumping (false) or circling without stop (true).
     public var orbitingTarget = false
     /// Whether the second task is a path passed through (true) or a course of stops (false).
@@ -127,7 +132,8 @@ public struct RobotBenchmark {
     public func settings(_ mode: Mode, overlap: ChunkOverlap) -> ControlSettings {
         ControlSettings(mode: mode.controlMode, horizon: horizon, executionHorizon: mode == .futureStateReplan ? 4 : nil,
                         aggregation: mode == .rtcBlend ? .softMask : .replace, rollForward: rolledThrough(robot),
-                        overlap: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio)
+                        overlap: mode.usesOverlap ? overlap : nil, actionQuantRatio: actionQuantRatio,
+                        actionSteps: mode == .futureStateReplan ? nil : actionSteps)
     }
 
     /// The latency model of delay `d` for `seed`.
@@ -207,6 +213,7 @@ public struct RobotBenchmark {
             if let seconds = course.completionSeconds { completion.append(seconds) } else { unfinished += 1 }
         }
         return Row(mode: mode, delaySteps: delayLabel, overlap: mode.usesOverlap ? overlap : nil, quantRatio: actionQuantRatio,
+                   actionSteps: settings.actionSteps,
                    tracking: .average(tracking), trackingErrorPerSeed: tracking.map(\.meanTrackingError),
                    courseErrorPerSeed: courses.map(\.meanTrackingError),
                    reactionSteps: reactions, course: courses.isEmpty ? nil : .average(courses),

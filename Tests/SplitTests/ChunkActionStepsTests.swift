@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Split
+@testable import SplitBench
+
+/// VLASH's `n_action_steps` in the chunk cycle: how much of each chunk the robot runs before the
+/// next takes over, fixed or adaptive (BENCHMARKS.md, "Robot control in VLASH's setup").
+@Suite("Chunk action steps")
+struct ChunkActionStepsTests {
+    static let target = Point2(0.6, 0)
+
+    @Test("adaptive runs half the chunk, or as many periods as the measured delay when longer, counted before r's thinning")
+    func adaptiveCount() {
+        func adaptive(r: Int, d: Int, blend: Bool = false) -> Int {
+            ChunkActionSteps.adaptive.actions(horizon: 32, quantRatio: r, alignedByObservation: blend, delayEstimateSteps: d)
+        }
+        #expect(adaptive(r: 1, d: 4) == 16)
+        #expect(adaptive(r: 1, d: 8) == 16)
+        #expect(adaptive(r: 1, d: 20) == 20)
+        #expect(adaptive(r: 2, d: 8) == 16, "8 periods of actions 1, 3, …, 15")
+        #expect(adaptive(r: 2, d: 12) == 24)
+        #expect(adaptive(r: 2, d: 20) == 32, "never more than the chunk")
+        #expect(adaptive(r: 1, d: 8, blend: true) == 24, "a blend's chunk also covers the periods it spent in flight")
+        #expect(ChunkActionSteps.fixed(40).actions(horizon: 32, quantRatio: 1, alignedByObservation: false, delayEstimateSteps: 0) == 32)
+        #expect(ChunkActionSteps.fixed(1).actions(horizon: 32, quantRatio: 2, alignedByObservation: false, delayEstimateSteps: 0) == 2,
+                "at least one period")
+        #expect(ChunkActionSteps.liveDefault == .adaptive)
+    }
+
+    @Test("with n_action_steps 16 the cycle runs 16 actions of a 32-action chunk and starts the next where they end")
+    func runsTheFirstActions() {
+        var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(),
+                                                               overlap: 4, actionSteps: .fixed(16)))
+        let state = RobotState(position: .zero)
+        let chunk = (0..<32).map { Point2(0.01 * Double($0), 0) }
+        guard let first = session.plan(step: 0, state: state, target: Self.target) else {
+            Issue.record("no request")
+            return
+        }
+        session.receive(chunk, for: first.id, atStep: 0, latencySteps: 0)
+        #expect(session.buffer.remaining(from: 0) == 16)
+        for step in 0..<12 {
+            #expect(session.execute(step: step, state: state).command == chunk[step])
+            #expect(session.plan(step: step, state: state, target: Self.target) == nil)
+        }
+        #expect(session.plan(step: 12, state: state, target: Self.target)?.startStep == 16)
+        for step in 12..<16 { _ = session.execute(step: step, state: state) }
+        #expect(session.execute(step: 16, state: state).idle, "the chunk's actions 16 … 31 are not run")
+    }
+
+    @Test("n_action_steps counts the chunk's own actions: 16 at action_quant_ratio 2 are 8 periods; sync runs them too")
+    func countedBeforeThinning() {
+        let chunk = (0..<32).map { Point2(0.01 * Double($0), 0) }
+        let state = RobotState(position: .zero)
+        for mode in [ControlMode.futureStateAsync, .sync] {
+            var session = ControlSession(settings: ControlSettings(mode: mode, horizon: 32, overlap: mode == .sync ? nil : 4,
+                                                                   actionQuantRatio: 2, actionSteps: .fixed(16)))
+            guard let first = session.plan(step: 0, state: state, target: Self.target) else {
+                Issue.record("no request in \(mode)")
+                continue
+            }
+            session.receive(chunk, for: first.id, atStep: 0, latencySteps: 0)
+            #expect(session.buffer.remaining(from: 0) == 8, "\(mode)")
+            #expect((0..<8).map { session.execute(step: $0, state: state).command } == (0..<8).map { chunk[2 * $0 + 1] }, "\(mode)")
+        }
+    }
+
+    @Test("the overlap is at most the periods a chunk runs for, and adaptive n grows with the measured delay")
+    func overlapCappedByTheRun() {
+        let half = ControlSettings(mode: .futureStateAsync, horizon: 32, overlap: .adaptive(minimum: 4), actionSteps: .fixed(16))
+        #expect(half.overlapSteps(delayEstimateSteps: 20) == 16)
+        let adaptive = ControlSettings(mode: .futureStateAsync, horizon: 32, overlap: .adaptive(minimum: 4), actionSteps: .adaptive)
+        #expect(adaptive.overlapSteps(delayEstimateSteps: 20) == 20, "n grew to 20 periods, so the overlap can be the delay")
+        #expect(adaptive.chunkActions(delayEstimateSteps: 20) == 20)
+        #expect(adaptive.chunkActions(delayEstimateSteps: 3) == 16)
+        #expect(ControlSettings(mode: .futureStateAsync, horizon: 32).chunkActions(delayEstimateSteps: 20) == 32, "nil: whole chunks")
+    }
+
+    @Test("at r = 1, d = 20 future-state async loses to naive on tracking error with whole chunks and wins with adaptive n")
+    func adaptiveStepsWinAtLongDelays() {
+        var benchmark = RobotBenchmark(delays: [20], seeds: Array(1...8), trackingSteps: 900)
+        benchmark.useArm()
+        benchmark.runsCourse = false
+        let expert = ScriptedExpert.teleoperated(horizon: 32)
+        func naiveMinusFuture(_ steps: ChunkActionSteps?) -> [Double] {
+            benchmark.actionSteps = steps
+            let naive = benchmark.measure(.naiveAsync, delay: 20, overlap: .adaptive(minimum: 4), policy: expert)
+            let future = benchmark.measure(.futureStateAsync, delay: 20, overlap: .adaptive(minimum: 4), policy: expert)
+            #expect(future.actionSteps == steps)
+            return zip(naive.trackingErrorPerSeed, future.trackingErrorPerSeed).map { $0 - $1 }
+        }
+        let whole = naiveMinusFuture(nil)
+        let adaptive = naiveMinusFuture(.adaptive)
+        #expect(whole.reduce(0, +) < 0, "whole chunks: future-state carries the arm on to a target that jumped")
+        #expect(adaptive.allSatisfy { $0 > 0 }, "adaptive n: future-state lower in every seed \(adaptive)")
+    }
+
+    @Test("n_action_steps is written and read as a number of actions or 'adaptive'; anything else is refused by name")
+    func parsing() throws {
+        #expect(try ChunkActionSteps(parsing: "16") == .fixed(16))
+        #expect(try ChunkActionSteps(parsing: " adaptive ") == .adaptive)
+        for bad in ["0", "-3", "half", ""] {
+            #expect(throws: ControlError.invalidActionSteps(bad)) { try ChunkActionSteps(parsing: bad) }
+        }
+        let encoded = try JSONEncoder().encode([ChunkActionSteps.fixed(16), .adaptive])
+        #expect(String(decoding: encoded, as: UTF8.self) == #"["16","adaptive"]"#)
+        #expect(try JSONDecoder().decode([ChunkActionSteps].self, from: encoded) == [.fixed(16), .adaptive])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([ChunkActionSteps].self, from: Data(#"["x"]"#.utf8)) }
+    }
+}
