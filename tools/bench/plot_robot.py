@@ -102,13 +102,13 @@ def main():
     folder, name = args.folder, args.name
     data = json.load(open(os.path.join(folder, f"{name}.json")))
     all_steps = list(dict.fromkeys(steps_of(r) for r in data))
-    steps = args.action_steps or ("adaptive" if "adaptive" in all_steps else all_steps[0])
+    chosen = args.action_steps or ("adaptive" if "adaptive" in all_steps else all_steps[0])
     overlaps = sorted({r["overlap"] for r in data if r["mode"] in CYCLE}, key=overlap_order)
     overlap = args.overlap if args.overlap is not None else ("adaptive" if "adaptive" in overlaps else overlaps[0])
     at_overlap = [r for r in data if r["mode"] not in CYCLE or r["overlap"] == overlap]
-    rows = [r for r in at_overlap if steps_of(r) == steps]
+    rows = [r for r in at_overlap if steps_of(r) == chosen]
     # Sync at whole chunks is the baseline of the targets: drawn too when the chosen n differs.
-    whole_sync = [] if whole_chunks({"action_steps": steps}) else [r for r in at_overlap if r["mode"] == "sync" and whole_chunks(r)]
+    whole_sync = [] if whole_chunks({"action_steps": chosen}) else [r for r in at_overlap if r["mode"] == "sync" and whole_chunks(r)]
     modes = [m for m in MODES if any(r["mode"] == m for r in rows)]
     ratios = sorted({r["quant_ratio"] for r in rows})
     dashes = {1: "-", 2: "--", 3: ":"}
@@ -132,7 +132,7 @@ def main():
     ax.axvline(8 / 30 * 1000, color="gray", lw=0.8, ls=":")
     ax.set_xlabel("reaction time (ms): disturbance → first action that responds to it; dotted: d")
     ax.set_ylabel("fraction of disturbances")
-    ax.set_title(f"Reaction time CDF, d = 8 steps (267 ms), H = 32 at 30 Hz, overlap {overlap}, n_action_steps {steps}; "
+    ax.set_title(f"Reaction time CDF, d = 8 steps (267 ms), H = 32 at 30 Hz, overlap {overlap}, n_action_steps {chosen}; "
                  f"tracking + {second}", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -159,7 +159,7 @@ def main():
         ax.set_xlabel("inference delay d (steps at 30 Hz)")
         ax.set_title(title, fontsize=9)
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"Arm, H = 32 at 30 Hz, overlap {overlap}, n_action_steps {steps}, tracking + {second}, pushes and target jumps at random times; "
+    fig.suptitle(f"Arm, H = 32 at 30 Hz, overlap {overlap}, n_action_steps {chosen}, tracking + {second}, pushes and target jumps at random times; "
                  "solid r = 1, dashed r = 2", fontsize=10)
     fig.tight_layout()
     fig.savefig(os.path.join(folder, f"{name}-metrics-vs-delay.png"), dpi=110)
@@ -186,8 +186,8 @@ def main():
         fig.savefig(os.path.join(folder, f"{name}-error-d8.png"), dpi=110)
         written.append(f"{name}-error-d8.png")
     if len(overlaps) > 1:
-        plot_paired([r for r in data if steps_of(r) == steps], lambda r: r["overlap"], overlaps, "overlap", ratios, folder, name,
-                    second, "overlap", f"at each overlap ('adaptive': max(4, measured delay)), n_action_steps {steps}")
+        plot_paired([r for r in data if steps_of(r) == chosen], lambda r: r["overlap"], overlaps, "overlap", ratios, folder, name,
+                    second, "overlap", f"at each overlap ('adaptive': max(4, measured delay)), n_action_steps {chosen}")
         written.append(f"{name}-error-by-overlap.png")
     if len(all_steps) > 1:
         plot_paired([r for r in data if r["mode"] not in CYCLE or r["overlap"] == overlap], steps_of, all_steps, "n", ratios,
