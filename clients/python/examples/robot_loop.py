@@ -1,20 +1,41 @@
 #!/usr/bin/env python3
 """A robot control loop in Python against the Split edge node's ``act`` API (pyzmq only).
 
-The same loop as Split's Swift control client (Sources/Split/Control), for robot stacks written
-in Python: a simulated 2-D point-mass arm-tip at 30 Hz tracks a jumping target; action chunks
-are requested without blocking the loop, the delay is estimated online (90th percentile of
-recent latencies, in control steps), and in ``future-state`` mode the state is rolled forward
-through the actions that will run during that delay (position control: the last buffered
-command) and the chunk is spliced in at the step it was predicted for (VLASH). A request
-unanswered after ``--timeout`` seconds is given up: the loop never waits for the network, keeps
-executing its buffer and reports degraded steps.
+The same loop as Split's Swift control client (Sources/Split/Control, ``split-bench robot-loop``),
+for robot stacks written in Python: a simulated arm tip (``PointMassRobot.arm``: a position
+actuator with a 0.1 s lag, speed limit 1.2 and acceleration limit 6 units/s²) at 30 Hz tracks a
+target that drifts and jumps, driven by the arm policy's chunks of H = 32 commanded positions.
 
-    edge-node serve --policy models/split-robot-policy.gguf --policy-split-layer 2 \\
-        --policy-cloud tcp://127.0.0.1:5556 --insecure --listen ipc:///tmp/split-edge.sock
+It runs VLASH's chunk cycle: the next chunk is asked for when ``--overlap`` buffered actions are
+left (a number, or ``adaptive``: max(4, d̂) with d̂ the 0.9 quantile of the last 32 measured
+latencies in control steps; never more than the actions run from one chunk), one request in
+flight, and the chunk starts where the buffer ends (or on arrival, if the buffer ran dry first).
+
+- ``future-state`` (VLASH) conditions the policy on the state the robot will be in there: the
+  measured state rolled through the robot's dynamics over the buffered actions (and over a hold
+  of the last command while the delay estimate is longer), as DynamicsRollForward does;
+- ``naive`` conditions it on the state now (stale by the time the chunk runs);
+- ``sync`` holds the robot while each chunk is inferred.
+
+``--action-steps N`` runs the first N actions of each chunk (VLASH's ``n_action_steps``) and
+``--quant-ratio r`` of those actions r−1, 2r−1, … one per period (VLASH's
+``action_quant_ratio``: the chunk is run r times faster). A request unanswered after
+``--timeout`` seconds is given up: the loop never waits for the network, keeps executing its
+buffer (then holds) and reports degraded steps. At the end it prints a JSON summary.
+
+Start a cloud and an edge serving the arm policy split at layer 2 (README "Robot control"), then:
+
+    cloud-node serve --model models/split-robot-policy-arm.gguf --bind tcp://127.0.0.1:5557 --insecure &
+    edge-node serve --policy models/split-robot-policy-arm.gguf --policy-split-layer 2 \\
+        --policy-cloud tcp://127.0.0.1:5557 --insecure --listen ipc:///tmp/split-edge.sock --http-port 0 &
     python3 clients/python/examples/robot_loop.py --connect ipc:///tmp/split-edge.sock --mode future-state
 
-Replace ``PointMass`` with your robot's state reading and command writing.
+Each ``act`` request names the mode the loop runs as its ``strategy`` (an edge keeping a
+``--history`` records it), and ``--quality`` if given (an edge refuses a named mode that does not
+meet it: async chunks are not exact, nor is sync over an f16 link). The target is sent as
+``[x, y]``: the arm policy also takes ``[x, y, next x, next y]`` on a path, but a tracking target
+has no next waypoint. Replace ``PointMassRobot`` with your robot's
+state reading and command writing, and its dynamics model with yours.
 """
 import argparse
 import json
@@ -24,146 +45,366 @@ import time
 
 import zmq
 
-DT, TAU, VMAX = 1 / 30, 0.1, 1.2
+PERIOD_SECONDS = 1.0 / 30.0
+# The loop's mode names, and the control strategy each names to the edge.
+STRATEGIES = {"sync": "sync", "naive": "naive-async", "future-state": "future-state-async"}
 
 
-class PointMass:
-    """The simulated robot (same dynamics as Split's PointMassRobot)."""
-
-    def __init__(self):
-        self.p, self.v = [0.0, 0.0], [0.0, 0.0]
-
-    def step(self, c):
-        d = [(c[0] - self.p[0]) / TAU, (c[1] - self.p[1]) / TAU]
-        s = math.hypot(*d)
-        if s > VMAX:
-            d = [d[0] * VMAX / s, d[1] * VMAX / s]
-        self.v = d
-        self.p = [max(-1, min(1, self.p[i] + d[i] * DT)) for i in range(2)]
+def clamped_length(x, y, limit):
+    """(x, y) scaled down to length ``limit`` when longer."""
+    size = math.sqrt(x * x + y * y)
+    return (x * (limit / size), y * (limit / size)) if size > limit else (x, y)
 
 
-def target_at(step, rng_state):
-    """A target that drifts and jumps somewhere new every ~3 s."""
-    if step >= rng_state["next"]:
-        rng_state["base"] = [rng_state["rng"].uniform(-0.6, 0.6) for _ in range(2)]
-        rng_state["next"] = step + rng_state["rng"].randint(75, 105)
-        rng_state["jumps"].append(step)
-    t = step * DT
-    b = rng_state["base"]
-    return [b[0] + 0.12 * math.sin(2 * math.pi * t / 4.1), b[1] + 0.12 * math.sin(2 * math.pi * t / 5.3)]
+class PointMassRobot:
+    """The simulated robot, exactly as Split's PointMassRobot (and tools/train/robot_sim.py): the
+    position closes on the command at (command − position)/lag under a speed limit and, on the
+    arm, an acceleration limit. A state is ``(px, py, vx, vy)``, a command ``(x, y)``."""
+
+    def __init__(self, max_acceleration=math.inf, lag_seconds=0.1, max_speed=1.2, arena_half_width=1.0,
+                 period_seconds=PERIOD_SECONDS):
+        self.max_acceleration = max_acceleration
+        self.lag_seconds = lag_seconds
+        self.max_speed = max_speed
+        self.arena_half_width = arena_half_width
+        self.period_seconds = period_seconds
+
+    def step(self, state, command):
+        """The state one control period after commanding ``command`` from ``state``."""
+        px, py, vx, vy = state
+        wx, wy = clamped_length((command[0] - px) / self.lag_seconds, (command[1] - py) / self.lag_seconds, self.max_speed)
+        if math.isfinite(self.max_acceleration):
+            dx, dy = clamped_length(wx - vx, wy - vy, self.max_acceleration * self.period_seconds)
+            wx, wy = vx + dx, vy + dy
+        bound = self.arena_half_width
+        return (min(max(px + wx * self.period_seconds, -bound), bound),
+                min(max(py + wy * self.period_seconds, -bound), bound), wx, wy)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--connect", default="ipc:///tmp/split-edge.sock")
-    ap.add_argument("--mode", choices=["sync", "naive", "future-state"], default="future-state")
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--horizon", type=int, default=16)
-    ap.add_argument("--every", type=int, default=4, help="async: steps between requests")
-    ap.add_argument("--timeout", type=float, default=1.0)
-    args = ap.parse_args()
+ROBOTS = {"arm": PointMassRobot(max_acceleration=6.0), "point-mass": PointMassRobot()}
 
-    sock = zmq.Context.instance().socket(zmq.DEALER)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(args.connect)
 
-    robot = PointMass()
-    world = {"rng": random.Random(1), "next": 0, "base": [0, 0], "jumps": []}
-    buffer = {}          # step -> (command, observed step)
-    in_flight = {}       # id -> (sent time, observed step, start step)
-    latencies = []       # recent latencies in steps
-    last_cmd, last_request, newest_obs = None, None, -1
-    errors, reactions, missed, degraded_steps, degraded, idle = [], [], 0, 0, False, 0
-    pending_jumps = []
-    steps = int(args.seconds / DT)
-    start = time.monotonic()
+def roll_forward(robot, state, commands):
+    """The state after ``robot`` executes ``commands`` in order from ``state`` (DynamicsRollForward)."""
+    for command in commands:
+        state = robot.step(state, command)
+    return state
+
+
+def executed_actions(chunk, action_steps=None, quant_ratio=1):
+    """The actions of ``chunk`` the robot runs, one per period: the first ``action_steps`` (VLASH's
+    ``n_action_steps``; None: all), of those every ``quant_ratio``-th, from action r−1 on."""
+    return list(chunk[:action_steps])[quant_ratio - 1::quant_ratio]
+
+
+def parse_overlap(text):
+    """``--overlap``: a whole number of steps (0 or more) or "adaptive" (returned as None)."""
+    if text.strip() == "adaptive":
+        return None
+    try:
+        steps = int(text)
+    except ValueError:
+        steps = -1
+    if steps < 0:
+        raise argparse.ArgumentTypeError(f"overlap '{text}' is not a number of steps (0 or more) or 'adaptive'")
+    return steps
+
+
+class DelayEstimator:
+    """The inference delay in whole control steps: a high quantile of the last ``window``
+    measured latencies (in steps, fractional on a wall clock), rounded up, as Split's DelayEstimator."""
+
+    def __init__(self, quantile=0.9, window=32, initial_steps=4):
+        self.quantile, self.window, self.initial_steps = quantile, window, initial_steps
+        self.samples = []
+
+    def record(self, steps):
+        """Records one latency; a negative or non-finite one is ignored."""
+        if math.isfinite(steps) and steps >= 0:
+            self.samples = (self.samples + [steps])[-self.window:]
+
+    @property
+    def steps(self):
+        """The delay to plan for (the initial guess before anything was measured)."""
+        if not self.samples:
+            return self.initial_steps
+        ordered = sorted(self.samples)
+        index = min(len(ordered) - 1, math.ceil(self.quantile * (len(ordered) - 1)))
+        # A loop that sees answers only at its period measures "2 periods" as 2.0001: 5% of a
+        # period is not worth planning a whole step later for.
+        return max(0, math.ceil(ordered[index] - 0.05))
+
+
+class ChunkCycle:
+    """The control client's logic without clock or socket (Split's ControlSession in VLASH's
+    cycle): each step ``plan`` says whether a chunk request is due and for which state and start
+    step; ``receive`` splices a reply into the action buffer; ``execute`` hands out the step's action."""
+
+    def __init__(self, mode, robot, horizon=32, overlap=None, quant_ratio=1, action_steps=None, delay=None):
+        if mode not in STRATEGIES:
+            raise ValueError(f"mode must be one of {', '.join(STRATEGIES)}, not {mode}")
+        self.mode, self.robot, self.horizon = mode, robot, horizon
+        self.overlap, self.quant_ratio, self.action_steps = overlap, quant_ratio, action_steps
+        self.delay = delay or DelayEstimator()
+        self.buffer = {}       # step -> (command, step of the observation it came from)
+        self.in_flight = {}    # request id -> (observed at step, start step)
+        self.degraded = False  # a request failed, and no chunk came since
+        self.next_id = 1
+        self.last_command = None
+
+    def remaining(self, step):
+        """Buffered actions from ``step`` on without a gap."""
+        count = 0
+        while step + count in self.buffer:
+            count += 1
+        return count
+
+    def overlap_steps(self):
+        """Actions left when the next chunk is asked for: the fixed overlap, or adaptive max(4, d̂);
+        at most the actions run from one chunk (one request in flight cannot ask earlier)."""
+        per_chunk = max(1, min(self.action_steps or self.horizon, self.horizon) // self.quant_ratio)
+        wanted = max(4, self.delay.steps) if self.overlap is None else self.overlap
+        return min(wanted, per_chunk)
+
+    def plan(self, step, state, target):
+        """The request to send at ``step`` (a dict of id, observed step, start step, state and
+        target), or None when none is due."""
+        remaining = self.remaining(step)
+        if self.in_flight or remaining > (0 if self.mode == "sync" else self.overlap_steps()):
+            return None
+        conditioned, start = state, step
+        if self.mode == "naive":
+            start = step + remaining
+        elif self.mode == "future-state":
+            # The chunk starts where the buffer ends or, when the delay estimate is longer, on its
+            # arrival, the robot holding its last command meanwhile (rolled through too); with
+            # nothing buffered it starts on arrival from the state now.
+            d = 0 if remaining == 0 else max(remaining, self.delay.steps)
+            command = self.last_command or state[:2]
+            commands = []
+            for s in range(step, step + d):
+                command = self.buffer.get(s, (command,))[0]
+                commands.append(command)
+            conditioned, start = roll_forward(self.robot, state, commands), step + d
+        request = {"id": self.next_id, "observed": step, "start": start, "state": list(conditioned), "target": list(target)}
+        self.in_flight[self.next_id] = (step, start)
+        self.next_id += 1
+        return request
+
+    def receive(self, chunk, request_id, step, latency_steps):
+        """A reply to ``request_id`` arrived during ``step`` (before its action is executed).
+        Returns False when it is dropped (an unknown id: given up, or never asked)."""
+        if request_id not in self.in_flight:
+            return False
+        observed, start = self.in_flight.pop(request_id)
+        self.delay.record(latency_steps)
+        self.degraded = False
+        if not chunk:
+            return False
+        # Sync held during inference: the chunk starts now. Async: where the buffer ended, or on
+        # arrival when it ran dry first (a late chunk loses none of its first actions).
+        start = step if self.mode == "sync" else max(start, step)
+        for i, command in enumerate(executed_actions(chunk, self.action_steps, self.quant_ratio)):
+            self.buffer[start + i] = (tuple(command), observed)
+        return True
+
+    def fail(self, request_id):
+        """The request failed or timed out: the loop goes on with its buffer, degraded."""
+        if self.in_flight.pop(request_id, None) is not None:
+            self.degraded = True
+
+    def execute(self, step, state):
+        """The command for ``step``, whether the robot idles (holds its last command, nothing
+        buffered), and the step of the observation the command came from (None when idle)."""
+        entry = self.buffer.pop(step, None)
+        if entry is None:
+            self.last_command = self.last_command or tuple(state[:2])
+            return self.last_command, True, None
+        self.last_command = entry[0]
+        return entry[0], False, entry[1]
+
+
+class JumpingTarget:
+    """A target that drifts and jumps somewhere 0.4–1.0 away every 75–105 steps (seeded), as the
+    Swift benchmark's tracking task (TargetScenario.tracking) is made."""
+
+    def __init__(self, seed=1):
+        self.random = random.Random(seed)
+        self.phases = (self.random.uniform(0, 6.28), self.random.uniform(0, 6.28))
+        self.base, self.next_jump = None, 0
+
+    def advance(self, step):
+        """The target at ``step``, and whether it jumped there."""
+        jumped = step >= self.next_jump
+        if jumped:
+            while True:
+                base = (self.random.uniform(-0.6, 0.6), self.random.uniform(-0.6, 0.6))
+                if self.base is None or 0.4 <= math.dist(base, self.base) <= 1.0:
+                    break
+            self.base, self.next_jump = base, step + self.random.randint(75, 105)
+        t = step * PERIOD_SECONDS
+        drift = (0.12 * math.sin(2 * math.pi * t / 4.1 + self.phases[0]), 0.12 * math.sin(2 * math.pi * t / 5.3 + self.phases[1]))
+        return tuple(min(max(b + d, -0.95), 0.95) for b, d in zip(self.base, drift)), jumped
+
+
+def reactions(observed, jumps):
+    """Steps from each jump j > 0 to the first executed action observed at or after j
+    (ControlMetrics.reactionSteps); ``observed[i]`` is step i's observation step (None: idle).
+    A jump nothing responded to before the end is left out."""
+    found = []
+    for j in sorted(jumps):
+        if j > 0:
+            response = next((i for i in range(j, len(observed)) if (observed[i] if observed[i] is not None else -1) >= j), None)
+            if response is not None:
+                found.append(response - j)
+    return found
+
+
+def quantile(values, q):
+    """The ``q`` quantile of ``values``, nearest rank (ControlMetrics.quantile); 0 for none."""
+    if not values:
+        return 0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def parse_reply(frame):
+    """An edge reply frame as ``(id, chunk, strategy)``: ``chunk`` the commanded positions, or
+    None for an error reply or malformed actions. None for a frame that is not an id'd
+    ``actions`` or ``error`` reply (another client's, or garbage)."""
+    try:
+        reply = json.loads(frame)
+        request_id = int(reply["id"])
+        kind = reply["type"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if kind == "error":
+        return request_id, None, None
+    if kind != "actions":
+        return None
+    actions = reply.get("actions")
+    valid = isinstance(actions, list) and actions and all(
+        isinstance(a, list) and len(a) == 2 and all(isinstance(x, (int, float)) and math.isfinite(x) for x in a) for a in actions)
+    return request_id, [tuple(a) for a in actions] if valid else None, str(reply.get("strategy"))
+
+
+def run(args):
+    """Runs the loop for ``args.seconds`` against the edge and returns the summary."""
+    socket = zmq.Context.instance().socket(zmq.DEALER)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.connect(args.connect)
+    robot = ROBOTS[args.robot]
+    cycle = ChunkCycle(args.mode, robot, args.horizon, args.overlap, args.quant_ratio, args.action_steps)
+    world = JumpingTarget(args.seed)
+    state = (0.0, 0.0, 0.0, 0.0)
+    sent = {}  # request id -> send time
+    errors, observed, jumps, latencies, served = [], [], [], [], {}
+    requests = failures = missed = degraded_steps = idle_steps = 0
+    steps = int(args.seconds / PERIOD_SECONDS)
+    begin = time.monotonic()
     for step in range(steps):
-        deadline = start + step * DT
+        deadline = begin + step * PERIOD_SECONDS
         now = time.monotonic()
         if now < deadline:
             time.sleep(deadline - now)
             now = time.monotonic()
-        if now > deadline + DT / 2:
+        if now > deadline + PERIOD_SECONDS / 2:
             missed += 1
-        # Collect answers (never block).
-        while True:
+        while True:  # collect answers, never blocking
             try:
-                reply = json.loads(sock.recv(zmq.NOBLOCK))
+                answer = parse_reply(socket.recv(zmq.NOBLOCK))
             except zmq.Again:
                 break
-            rid = int(reply.get("id") or -1)
-            if rid not in in_flight:
+            if answer is None or answer[0] not in sent:
                 continue
-            sent, observed, start_step = in_flight.pop(rid)
-            if reply["type"] == "error":
-                degraded = True
+            request_id, chunk, strategy = answer
+            latency = (now - sent.pop(request_id)) / PERIOD_SECONDS
+            if chunk is None:
+                failures += 1
+                cycle.fail(request_id)
                 continue
-            degraded = False
-            latencies = (latencies + [(now - sent) / DT])[-32:]
-            if observed <= newest_obs:
-                continue
-            newest_obs = observed
-            first = step if args.mode == "sync" else start_step
-            for i, a in enumerate(reply["actions"]):
-                if first + i >= step:
-                    buffer[first + i] = (a, observed)
-        for rid, (sent, _, _) in list(in_flight.items()):
-            if now - sent > args.timeout:
-                del in_flight[rid]
-                degraded = True
-        d = math.ceil(sorted(latencies)[int(0.9 * (len(latencies) - 1) + 0.999)]) if latencies else 4
-        target = target_at(step, world)
-        if world["jumps"] and world["jumps"][-1] == step:
-            pending_jumps.append(step)
-        remaining = 0
-        while step + remaining in buffer:
-            remaining += 1
-        if args.mode == "sync":
-            due = not in_flight and remaining == 0
-        else:
-            due = not in_flight and (last_request is None or step - last_request >= args.every or remaining <= d)
-        if due:
-            state = robot.p + robot.v
-            start_step = step
-            if args.mode == "future-state":
-                # Roll forward through the commands that will run during the delay.
-                cmds, prev = [], last_cmd or robot.p
-                for s in range(step, step + d):
-                    prev = buffer.get(s, (prev, 0))[0]
-                    cmds.append(prev)
-                if cmds:
-                    before = cmds[-2] if len(cmds) > 1 else robot.p
-                    state = cmds[-1] + [(cmds[-1][0] - before[0]) / DT, (cmds[-1][1] - before[1]) / DT]
-                start_step = step + d
-            rid = step + 1
-            msg = {"type": "act", "id": str(rid), "state": state, "target": target, "horizon": args.horizon}
+            latencies.append(latency)
+            served[strategy] = served.get(strategy, 0) + 1
+            cycle.receive(chunk, request_id, step, latency)
+        for request_id in [i for i, t in sent.items() if now - t > args.timeout]:
+            del sent[request_id]
+            failures += 1
+            cycle.fail(request_id)
+        target, jumped = world.advance(step)
+        if jumped:
+            jumps.append(step)
+        request = cycle.plan(step, state, target)
+        if request is not None:
+            requests += 1
+            message = {"type": "act", "id": str(request["id"]), "state": request["state"], "target": request["target"],
+                       "horizon": args.horizon, "strategy": STRATEGIES[args.mode]}
+            if args.quality:
+                message["quality"] = args.quality
             try:
-                sock.send(json.dumps(msg).encode(), zmq.NOBLOCK)
-                in_flight[rid] = (now, step, start_step)
-                last_request = step
+                socket.send(json.dumps(message).encode(), zmq.NOBLOCK)
+                sent[request["id"]] = now
             except zmq.Again:
-                degraded = True
-        entry = buffer.pop(step, None)
-        if entry is None:
-            idle += 1
-            cmd, observed = last_cmd or robot.p, None
-        else:
-            cmd, observed = entry
-        last_cmd = cmd
-        if observed is not None:
-            for j in [j for j in pending_jumps if observed >= j]:
-                reactions.append(step - j)
-                pending_jumps.remove(j)
-        degraded_steps += degraded
-        errors.append(math.hypot(robot.p[0] - target[0], robot.p[1] - target[1]))
-        robot.step(cmd)
-    errors.sort()
-    print(json.dumps({
-        "mode": args.mode, "steps": steps, "mean_tracking_error": round(sum(errors) / len(errors), 4),
-        "p95_tracking_error": round(errors[int(0.95 * len(errors))], 4),
-        "mean_reaction_steps": round(sum(reactions) / len(reactions), 1) if reactions else None,
-        "idle_fraction": round(idle / steps, 3), "delay_estimate_steps": d,
-        "missed_periods": missed, "degraded_steps": degraded_steps}))
+                failures += 1
+                cycle.fail(request["id"])
+        command, idle, observed_at = cycle.execute(step, state)
+        idle_steps += idle
+        degraded_steps += cycle.degraded
+        observed.append(observed_at)
+        errors.append(math.dist(state[:2], target))
+        state = robot.step(state, command)
+    socket.close()
+    found = reactions(observed, jumps)
+    latencies_ms = [latency * PERIOD_SECONDS * 1000 for latency in latencies]
+    return {
+        "mode": args.mode, "robot": args.robot, "horizon": args.horizon,
+        "overlap": "adaptive" if args.overlap is None else args.overlap, "quant_ratio": args.quant_ratio,
+        "action_steps": args.action_steps or args.horizon, "steps": steps,
+        "mean_tracking_error": round(sum(errors) / len(errors), 4),
+        "p95_tracking_error": round(quantile(errors, 0.95), 4),
+        "reaction_p50_steps": quantile(found, 0.5) if found else None,
+        "reaction_p90_steps": quantile(found, 0.9) if found else None, "jumps_answered": len(found),
+        "idle_steps": idle_steps, "idle_fraction": round(idle_steps / steps, 3), "delay_estimate_steps": cycle.delay.steps,
+        "requests": requests, "replies": len(latencies), "failed": failures,
+        "latency_ms_mean": round(sum(latencies_ms) / len(latencies_ms), 1) if latencies_ms else None,
+        "latency_ms_p95": round(quantile(latencies_ms, 0.95), 1) if latencies_ms else None,
+        "missed_periods": missed, "degraded_steps": degraded_steps, "strategies": served,
+    }
+
+
+def positive(text):
+    """An argparse type: a whole number of 1 or more."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not 1 or more")
+    return value
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connect", default="ipc:///tmp/split-edge.sock", help="the edge node's client API endpoint")
+    parser.add_argument("--mode", choices=list(STRATEGIES), default="future-state",
+                        help="future-state (VLASH), naive (the state now) or sync (hold during inference)")
+    parser.add_argument("--seconds", type=float, default=10, help="how long to run (at 30 Hz)")
+    parser.add_argument("--robot", choices=list(ROBOTS), default="arm",
+                        help="arm (split-robot-policy-arm's) or point-mass (the first policies', H = 16)")
+    parser.add_argument("--horizon", type=positive, default=32, help="actions per chunk (the served policy's horizon)")
+    parser.add_argument("--overlap", type=parse_overlap, default=None,
+                        help="async: VLASH's inference_overlap_steps, N or 'adaptive' (max(4, measured delay); default)")
+    parser.add_argument("--quant-ratio", type=positive, default=1,
+                        help="VLASH's action_quant_ratio r: run actions r-1, 2r-1, ... one per period")
+    parser.add_argument("--action-steps", type=positive, default=None,
+                        help="VLASH's n_action_steps: run the first N actions of each chunk (default all)")
+    parser.add_argument("--quality", help="quality every act request states (exact, agreement>=X); default none")
+    parser.add_argument("--timeout", type=float, default=1.0, help="seconds before an unanswered request counts as failed")
+    parser.add_argument("--seed", type=int, default=1, help="the target's jumps and drift")
+    args = parser.parse_args()
+    if not args.seconds >= PERIOD_SECONDS:
+        parser.error(f"--seconds {args.seconds} is shorter than one control period")
+    if args.action_steps is not None and args.action_steps > args.horizon:
+        parser.error(f"--action-steps {args.action_steps} is more than the chunk's {args.horizon} actions")
+    if args.quant_ratio > (args.action_steps or args.horizon):
+        parser.error(f"--quant-ratio {args.quant_ratio} leaves no action of the {args.action_steps or args.horizon} run per chunk")
+    print(json.dumps(run(args)))
 
 
 if __name__ == "__main__":
