@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples"))
 
-from robot_loop import (ROBOTS, ChunkCycle, DelayEstimator, JumpingTarget, executed_actions,  # noqa: E402
+from robot_loop import (ROBOTS, ChunkCycle, DelayEstimator, JumpingTarget, executed_actions, parse_action_steps,  # noqa: E402
                         parse_overlap, parse_reply, quantile, reactions, roll_forward)
 
 ARM = ROBOTS["arm"]
@@ -80,6 +80,16 @@ class ThinningTests(unittest.TestCase):
         self.assertEqual(executed_actions(CHUNK, 8), CHUNK[:8])
         self.assertEqual(executed_actions(CHUNK, 10, 3), [CHUNK[2], CHUNK[5], CHUNK[8]])
         self.assertEqual(executed_actions(CHUNK, 1, 2), [])
+
+    def test_adaptive_action_steps_run_half_the_chunk_or_the_delay_periods_when_longer(self):
+        # The numbers of ChunkActionStepsTests.adaptiveCount (H = 32).
+        def adaptive(r, d):
+            delay = DelayEstimator(initial_steps=d)
+            return ChunkCycle("future-state", ARM, 32, quant_ratio=r, action_steps="adaptive", delay=delay).chunk_actions()
+        self.assertEqual([adaptive(1, 4), adaptive(1, 8), adaptive(1, 20)], [16, 16, 20])
+        self.assertEqual([adaptive(2, 8), adaptive(2, 12), adaptive(2, 20)], [16, 24, 32])
+        self.assertEqual(ChunkCycle("naive", ARM, 32, action_steps=40).chunk_actions(), 32)
+        self.assertEqual(ChunkCycle("naive", ARM, 32, action_steps=None).chunk_actions(), 32)
 
     def test_the_overlap_is_capped_at_the_actions_run_from_one_chunk(self):
         self.assertEqual(ChunkCycle("naive", ARM, 32, overlap=10, quant_ratio=4).overlap_steps(), 8)
@@ -244,6 +254,13 @@ class WireTests(unittest.TestCase):
         for text in ["-1", "four", "adaptive>=x"]:
             with self.assertRaises(argparse.ArgumentTypeError):
                 parse_overlap(text)
+
+    def test_action_steps_are_a_number_of_actions_or_adaptive(self):
+        self.assertEqual(parse_action_steps("adaptive"), "adaptive")
+        self.assertEqual(parse_action_steps("16"), 16)
+        for text in ["0", "-3", "half"]:
+            with self.assertRaises(argparse.ArgumentTypeError):
+                parse_action_steps(text)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ flight, and the chunk starts where the buffer ends (or on arrival, if the buffer
 - ``naive`` conditions it on the state now (stale by the time the chunk runs);
 - ``sync`` holds the robot while each chunk is inferred.
 
-``--action-steps N`` runs the first N actions of each chunk (VLASH's ``n_action_steps``) and
+``--action-steps N`` runs the first N actions of each chunk (VLASH's ``n_action_steps``; default
+``adaptive``: half the chunk, or as many as the delay estimate's periods when longer, as the Swift
+client runs) and
 ``--quant-ratio r`` of those actions r−1, 2r−1, … one per period (VLASH's
 ``action_quant_ratio``: the chunk is run r times faster). A request unanswered after
 ``--timeout`` seconds is given up: the loop never waits for the network, keeps executing its
@@ -110,6 +112,19 @@ def parse_overlap(text):
     return steps
 
 
+def parse_action_steps(text):
+    """``--action-steps``: a whole number of actions (1 or more) or "adaptive"."""
+    if text.strip() == "adaptive":
+        return "adaptive"
+    try:
+        actions = int(text)
+    except ValueError:
+        actions = 0
+    if actions < 1:
+        raise argparse.ArgumentTypeError(f"action steps '{text}' is not a number of actions (1 or more) or 'adaptive'")
+    return actions
+
+
 class DelayEstimator:
     """The inference delay in whole control steps: a high quantile of the last ``window``
     measured latencies (in steps, fractional on a wall clock), rounded up, as Split's DelayEstimator."""
@@ -159,10 +174,20 @@ class ChunkCycle:
             count += 1
         return count
 
+    def chunk_actions(self):
+        """The actions run from each chunk, before the thinning: the fixed count, all (None), or
+        adaptive: half the chunk, or r·d̂ when the delay estimate's periods are more (ChunkActionSteps)."""
+        r = self.quant_ratio
+        if self.action_steps == "adaptive":
+            wanted = r * max(self.horizon // (2 * r), self.delay.steps)
+        else:
+            wanted = self.action_steps or self.horizon
+        return min(max(r, wanted), self.horizon)
+
     def overlap_steps(self):
         """Actions left when the next chunk is asked for: the fixed overlap, or adaptive max(4, d̂);
-        at most the actions run from one chunk (one request in flight cannot ask earlier)."""
-        per_chunk = max(1, min(self.action_steps or self.horizon, self.horizon) // self.quant_ratio)
+        at most the periods one chunk runs for (one request in flight cannot ask earlier)."""
+        per_chunk = max(1, self.chunk_actions() // self.quant_ratio)
         wanted = max(4, self.delay.steps) if self.overlap is None else self.overlap
         return min(wanted, per_chunk)
 
@@ -204,7 +229,7 @@ class ChunkCycle:
         # Sync held during inference: the chunk starts now. Async: where the buffer ended, or on
         # arrival when it ran dry first (a late chunk loses none of its first actions).
         start = step if self.mode == "sync" else max(start, step)
-        for i, command in enumerate(executed_actions(chunk, self.action_steps, self.quant_ratio)):
+        for i, command in enumerate(executed_actions(chunk, self.chunk_actions(), self.quant_ratio)):
             self.buffer[start + i] = (tuple(command), observed)
         return True
 
@@ -358,7 +383,7 @@ def run(args):
     return {
         "mode": args.mode, "robot": args.robot, "horizon": args.horizon,
         "overlap": "adaptive" if args.overlap is None else args.overlap, "quant_ratio": args.quant_ratio,
-        "action_steps": args.action_steps or args.horizon, "steps": steps,
+        "action_steps": args.action_steps, "steps": steps,
         "mean_tracking_error": round(sum(errors) / len(errors), 4),
         "p95_tracking_error": round(quantile(errors, 0.95), 4),
         "reaction_p50_steps": quantile(found, 0.5) if found else None,
@@ -392,18 +417,20 @@ def main():
                         help="async: VLASH's inference_overlap_steps, N or 'adaptive' (max(4, measured delay); default)")
     parser.add_argument("--quant-ratio", type=positive, default=1,
                         help="VLASH's action_quant_ratio r: run actions r-1, 2r-1, ... one per period")
-    parser.add_argument("--action-steps", type=positive, default=None,
-                        help="VLASH's n_action_steps: run the first N actions of each chunk (default all)")
+    parser.add_argument("--action-steps", type=parse_action_steps, default="adaptive",
+                        help="VLASH's n_action_steps: run the first N actions of each chunk, or 'adaptive' (half the "
+                             "chunk, or the measured delay's periods when longer; default)")
     parser.add_argument("--quality", help="quality every act request states (exact, agreement>=X); default none")
     parser.add_argument("--timeout", type=float, default=1.0, help="seconds before an unanswered request counts as failed")
     parser.add_argument("--seed", type=int, default=1, help="the target's jumps and drift")
     args = parser.parse_args()
     if not args.seconds >= PERIOD_SECONDS:
         parser.error(f"--seconds {args.seconds} is shorter than one control period")
-    if args.action_steps is not None and args.action_steps > args.horizon:
+    fixed = args.action_steps if args.action_steps != "adaptive" else args.horizon
+    if fixed > args.horizon:
         parser.error(f"--action-steps {args.action_steps} is more than the chunk's {args.horizon} actions")
-    if args.quant_ratio > (args.action_steps or args.horizon):
-        parser.error(f"--quant-ratio {args.quant_ratio} leaves no action of the {args.action_steps or args.horizon} run per chunk")
+    if args.quant_ratio > fixed:
+        parser.error(f"--quant-ratio {args.quant_ratio} leaves no action of the {fixed} run per chunk")
     print(json.dumps(run(args)))
 
 
