@@ -384,7 +384,8 @@ static void test_rows(const split_kernel_table *p) {
 // kernel's outputs over fixed inputs are hashed (FNV-1a over the float bits) and compared with the
 // hash the AVX2 path gave on x86 when this was written: a NEON or AVX2 change in an operation, its
 // order or its rounding fails here on the architecture that changed. (AVX-512 attention sums in
-// 16 lanes, and the scalar path uses libm's expf: neither is held to these bits.)
+// 16 lanes, and the scalar path uses libm's expf: neither is held to these bits, but for RMS norm,
+// which every path computes as ggml does, in one scalar double sum.)
 static uint64_t hash_bits(uint64_t h, const void *data, size_t bytes) {
     for (size_t i = 0; i < bytes; i++) h = (h ^ ((const uint8_t *)data)[i]) * 0x100000001b3u;
     return h;
@@ -394,12 +395,13 @@ static uint64_t hash_bits(uint64_t h, const void *data, size_t bytes) {
 #pragma float_control(precise, on, push)
 static float exact_uniform(void) { return (float)(int32_t)((seed = seed * 1664525u + 1013904223u) >> 8) / (1 << 23) - 1.f; }
 static void test_agreement(const split_kernel_table *p, int path) {
-    if (path != SPLIT_PATH_AVX2 && path != SPLIT_PATH_NEON && path != SPLIT_PATH_NEON_DOTPROD) return;
+    int eight_lanes = path == SPLIT_PATH_AVX2 || path == SPLIT_PATH_NEON || path == SPLIT_PATH_NEON_DOTPROD;
+    if (!eight_lanes && path != SPLIT_PATH_SCALAR) return;
     static const size_t lengths[] = {1, 3, 8, 15, 16, 17, 33, 64, 131, 1000};
     enum { softmax, log_sum_exp, argmax, silu_gate, gelu_tanh, rms_norm, attention, kernels };
     static const char *const names[kernels] = {"softmax", "log_sum_exp", "argmax", "silu_gate", "gelu_tanh", "rms_norm", "attention"};
     static const uint64_t want[kernels] = {0x52d2340977eca01c, 0x64f5dc54cc6a5d81, 0x74795b3f9c0e458e, 0x36293e1b9b4baf63,
-                                           0x392b570726f6e92d, 0xf8d098239a1e434b, 0x31980acef7f0316d};
+                                           0x392b570726f6e92d, 0x5b4a9fbe4c785502, 0x31980acef7f0316d};
     uint64_t h[kernels];
     for (int k = 0; k < kernels; k++) h[k] = 0xcbf29ce484222325u;
     uint32_t saved = seed;
@@ -459,7 +461,7 @@ static void test_agreement(const split_kernel_table *p, int path) {
     }
     seed = saved;
     for (int kernel = 0; kernel < kernels; kernel++)
-        if (h[kernel] != want[kernel]) {
+        if ((eight_lanes || kernel == rms_norm) && h[kernel] != want[kernel]) {
             fprintf(stderr, "FAIL %s %s: outputs hash to 0x%016llx, the AVX2 path's to 0x%016llx\n", path_name,
                     names[kernel], (unsigned long long)h[kernel], (unsigned long long)want[kernel]);
             failures++;

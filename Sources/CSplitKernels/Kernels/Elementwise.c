@@ -15,6 +15,26 @@ static inline float minus_infinity(void) {
     return value;
 }
 
+// RMS norm's 1/√(mean(x²) + eps) as ggml computes it (ggml_compute_forward_rms_norm_f32): each
+// square rounded to float, summed in double in index order, the mean rounded to float, then an
+// exact square root and division. The same bits on every path and architecture (IEEE double adds
+// in a fixed order), and llama.cpp's: the norm feeds the matrices' 8-bit activation quantizers,
+// where a scale one ulp off llama.cpp's can flip a Q8_0 rounding. An 8-lane float sum did, with an
+// exact 1/√ (QuantizedModelLogitsTests' Q4_0 file 0.10 from llama.cpp at position 0, against
+// 1e-6); with an rsqrtss estimate it happened not to, until position 10.
+#pragma float_control(precise, on, push)
+#pragma clang fp contract(off)
+static float rms_scale(const float *x, size_t width, float eps) {
+    double sum = 0;
+    for (size_t i = 0; i < width; i++) {
+        float square = x[i] * x[i];
+        sum += (double)square;
+    }
+    float mean = (float)(sum / (double)width);
+    return 1.0f / sqrtf(mean + eps);
+}
+#pragma float_control(pop)
+
 #if defined(SPLIT_VECTOR8)
 // Sums in the order written (-ffast-math would let the compiler choose one per architecture).
 #pragma float_control(push)
@@ -117,14 +137,9 @@ void split_gelu_tanh(float *x, size_t count) {
 }
 
 void split_rms_norm(float *x, const float *weight, size_t width, float eps) {
-    size_t i = 0;
-    v8 acc = v8_zero();
-    for (; i + 8 <= width; i += 8) { v8 v = v8_load(x + i); acc = v8_fma(v, v, acc); }
-    float sum = v8_sum(acc);
-    for (; i < width; i++) sum = fmaf(x[i], x[i], sum);
-    float scale = inverse_sqrt(sum / (float)width + eps);
+    float scale = rms_scale(x, width, eps);
     v8 s = v8_set1(scale);
-    i = 0;
+    size_t i = 0;
     for (; i + 8 <= width; i += 8) v8_store(x + i, v8_mul(v8_mul(v8_load(x + i), s), v8_load(weight + i)));
     for (; i < width; i++) x[i] = x[i] * scale * weight[i];
 }
@@ -172,9 +187,7 @@ void split_gelu_tanh(float *x, size_t count) {
 }
 
 void split_rms_norm(float *x, const float *weight, size_t width, float eps) {
-    float sum = 0;
-    for (size_t i = 0; i < width; i++) sum += x[i] * x[i];
-    float scale = inverse_sqrt(sum / (float)width + eps);
+    float scale = rms_scale(x, width, eps);
     for (size_t i = 0; i < width; i++) x[i] = x[i] * scale * weight[i];
 }
 #endif

@@ -179,14 +179,13 @@ static inline v8 v8_transpose_sum(const v8 a[8]) {
 #undef V8_LANEWISE
 #endif
 
-// Division and 1/√x as IEEE rounds them: under -ffast-math x86 compilers use rcpps / rsqrtss
-// estimates plus a Newton step, whose bits differ between Intel and AMD (the ISA fixes only their
-// error bound) and cannot be matched on ARM; a division may also become a multiplication by a
-// reciprocal on one architecture and not the other. (The operators, not _mm256_div_ps or
-// vdivq_f32: those are header functions compiled under the command line's -ffast-math.)
+// Division as IEEE rounds it: under -ffast-math x86 compilers use an rcpps estimate plus a Newton
+// step, whose bits differ between Intel and AMD (the ISA fixes only its error bound) and cannot be
+// matched on ARM; a division may also become a multiplication by a reciprocal on one architecture
+// and not the other. (The operators, not _mm256_div_ps or vdivq_f32: those are header functions
+// compiled under the command line's -ffast-math.) RMS norm's 1/√x is Elementwise.c's rms_scale.
 #pragma float_control(precise, on, push)
 static inline float divide(float a, float b) { return a / b; }
-static inline float inverse_sqrt(float x) { return 1.0f / sqrtf(x); }
 #if defined(SPLIT_VECTOR8) && defined(SPLIT_NEON)
 static inline v8 v8_div(v8 a, v8 b) { return (v8){a.lo / b.lo, a.hi / b.hi}; }
 #elif defined(SPLIT_VECTOR8)
