@@ -400,8 +400,8 @@ static void test_agreement(const split_kernel_table *p, int path) {
     static const size_t lengths[] = {1, 3, 8, 15, 16, 17, 33, 64, 131, 1000};
     enum { softmax, log_sum_exp, argmax, silu_gate, gelu_tanh, rms_norm, attention, kernels };
     static const char *const names[kernels] = {"softmax", "log_sum_exp", "argmax", "silu_gate", "gelu_tanh", "rms_norm", "attention"};
-    static const uint64_t want[kernels] = {0x52d2340977eca01c, 0x64f5dc54cc6a5d81, 0x74795b3f9c0e458e, 0x36293e1b9b4baf63,
-                                           0x392b570726f6e92d, 0x5b4a9fbe4c785502, 0x31980acef7f0316d};
+    static const uint64_t want[kernels] = {0xd664cf952639e054, 0x6a2f9b5bb316cdff, 0x74795b3f9c0e458e, 0x4b541caaaf4cea87,
+                                           0x4db5c7c5d10d3991, 0x5b4a9fbe4c785502, 0x0d0793795eb54710};
     uint64_t h[kernels];
     for (int k = 0; k < kernels; k++) h[k] = 0xcbf29ce484222325u;
     uint32_t saved = seed;
@@ -410,7 +410,7 @@ static void test_agreement(const split_kernel_table *p, int path) {
     for (size_t li = 0; li < COUNT(lengths); li++) {
         size_t count = lengths[li];
         for (size_t i = 0; i < count; i++) { a[i] = 12 * exact_uniform(); up[i] = exact_uniform(); weight[i] = exact_uniform(); }
-        a[count / 2] = li % 2 ? -100.f : 95.f;  // the exponential's clamps
+        a[count / 2] = li % 2 ? -100.f : 95.f;  // the exponential's out-of-range branch
         float value = p->log_sum_exp(a, count);
         h[log_sum_exp] = hash_bits(h[log_sum_exp], &value, 4);
         uint64_t index = p->argmax(a, count);

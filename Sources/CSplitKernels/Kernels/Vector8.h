@@ -1,10 +1,10 @@
 // Eight float lanes for the element-wise kernels and attention (Elementwise.c, Attention.c): an
 // __m256 on the AVX2 path, two float32x4_t (lanes 0-3, 4-7) on the NEON paths. Each operation is
-// the same IEEE operation on both (FMA fused on both, the rounding to an integer to nearest even,
-// the horizontal sums in the one order below), so the kernels written once on these give an x86
+// the same IEEE operation on both (FMA fused on both, the horizontal sums in the one order below;
+// the exponential is ggml's, in its AVX2 and NEON forms), so the kernels written once on these give an x86
 // node and an ARM node the same bits (test_kernels' agreement hashes). The exceptions, on inputs
 // the models do not produce: a maximum of +0 and −0 may keep either sign, and a NaN lane of
-// v8_max / v8_min's second operand (x86 keeps the NaN, NEON the number).
+// v8_max's second operand (x86 keeps the NaN, NEON the number).
 // SPLIT_VECTOR8 is defined where one of the two forms applies.
 //
 // Additions and multiplications are written as operators, not _mm256_add_ps or vaddq_f32: those
@@ -33,15 +33,7 @@ static inline v8 v8_add(v8 a, v8 b) { return a + b; }
 static inline v8 v8_sub(v8 a, v8 b) { return a - b; }
 static inline v8 v8_mul(v8 a, v8 b) { return a * b; }
 static inline v8 v8_fma(v8 a, v8 b, v8 c) { return _mm256_fmadd_ps(a, b, c); }   // a·b + c, one rounding
-static inline v8 v8_fnma(v8 a, v8 b, v8 c) { return _mm256_fnmadd_ps(a, b, c); } // c − a·b, one rounding
 static inline v8 v8_max(v8 a, v8 b) { return _mm256_max_ps(a, b); }
-static inline v8 v8_min(v8 a, v8 b) { return _mm256_min_ps(a, b); }
-static inline v8 v8_round(v8 a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-// 2^n for integral n in [−126, 127], built in the exponent field.
-static inline v8 v8_pow2(v8 n) {
-    __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
-}
 
 // Lanes [0, count) (count ≤ 8) of a mask; loads through it read nothing past them and give 0.
 static inline v8_mask v8_lanes(size_t count) {
@@ -107,16 +99,9 @@ static inline void v8_store(float *p, v8 v) { vst1q_f32(p, v.lo); vst1q_f32(p + 
 static inline v8 v8_set1(float x) { return (v8){vdupq_n_f32(x), vdupq_n_f32(x)}; }
 static inline v8 v8_zero(void) { return v8_set1(0.f); }
 static inline float v8_first(v8 v) { return vgetq_lane_f32(v.lo, 0); }
-// maxNum / minNum: a NaN first operand gives the second, as maxps / minps do.
+// maxNum: a NaN first operand gives the second, as maxps does.
 V8_LANEWISE(v8_max, vmaxnmq_f32)
-V8_LANEWISE(v8_min, vminnmq_f32)
 static inline v8 v8_fma(v8 a, v8 b, v8 c) { return (v8){vfmaq_f32(c.lo, a.lo, b.lo), vfmaq_f32(c.hi, a.hi, b.hi)}; }
-static inline v8 v8_fnma(v8 a, v8 b, v8 c) { return (v8){vfmsq_f32(c.lo, a.lo, b.lo), vfmsq_f32(c.hi, a.hi, b.hi)}; }
-static inline v8 v8_round(v8 a) { return (v8){vrndnq_f32(a.lo), vrndnq_f32(a.hi)}; }
-static inline float32x4_t pow2_4(float32x4_t n) {
-    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127)), 23));
-}
-static inline v8 v8_pow2(v8 n) { return (v8){pow2_4(n.lo), pow2_4(n.hi)}; }
 
 static inline v8_mask v8_lanes(size_t count) {
     static const uint32_t index[8] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -194,23 +179,59 @@ static inline v8 v8_div(v8 a, v8 b) { return a / b; }
 #pragma float_control(pop)
 
 #if defined(SPLIT_VECTOR8)
-// e^x: Cephes-style range reduction (x = n·ln2 + r, ln2 in two parts), a degree-6 minimax
-// polynomial on [-ln2/2, ln2/2] (relative error < 2e-7), then 2^n in the exponent field. A NaN
-// lane becomes the lower clamp on both architectures (maxps / maxNum with NaN first).
-static inline v8 v8_exp(v8 x) {
-    x = v8_min(v8_max(x, v8_set1(-87.3365478515625f)), v8_set1(88.3762626647949f));
-    v8 n = v8_round(v8_mul(x, v8_set1(1.44269504088896341f)));
-    v8 r = v8_fnma(n, v8_set1(0.693359375f), x);
-    r = v8_fnma(n, v8_set1(-2.12194440e-4f), r);
-    v8 p = v8_set1(1.9875691500e-4f);
-    p = v8_fma(p, r, v8_set1(1.3981999507e-3f));
-    p = v8_fma(p, r, v8_set1(8.3334519073e-3f));
-    p = v8_fma(p, r, v8_set1(4.1665795894e-2f));
-    p = v8_fma(p, r, v8_set1(1.6666665459e-1f));
-    p = v8_fma(p, r, v8_set1(5.0000001201e-1f));
-    p = v8_fma(p, v8_mul(r, r), v8_add(r, v8_set1(1.0f)));
-    return v8_mul(p, v8_pow2(n));
+// e^x as llama.cpp computes it (ggml_v_expf of ggml-cpu.c at c392e50, adapted there from Arm's
+// optimized routines: error ≤ 1.45 ulp + 0.5, ∞ above 88.38, 0 below −103.97), in ggml's own AVX2
+// and NEON forms, which are the same operations: SiLU then gives ggml's bits (with Split's former
+// Cephes-style polynomial, 25% of SiLU outputs on [−10, 10) differed from ggml's by an ulp or more,
+// each a chance to flip a rounding of the down projection's 8-bit input), softmax and log-sum-exp
+// the exponential llama.cpp's softmax uses. A lane's result does not depend on the others': the
+// special-case blend gives the lanes in range what the fast return gives them.
+#if defined(SPLIT_NEON)
+static inline float32x4_t exp4(float32x4_t x) {
+    const float32x4_t r = vdupq_n_f32(0x1.8p23f);
+    const float32x4_t z = vfmaq_f32(r, x, vdupq_n_f32(0x1.715476p+0f));
+    const float32x4_t n = z - r;
+    const float32x4_t b = vfmsq_f32(vfmsq_f32(x, n, vdupq_n_f32(0x1.62e4p-1f)), n, vdupq_n_f32(0x1.7f7d1cp-20f));
+    const uint32x4_t e = vshlq_n_u32(vreinterpretq_u32_f32(z), 23);
+    const float32x4_t k = vreinterpretq_f32_u32(vaddq_u32(e, vreinterpretq_u32_f32(vdupq_n_f32(1))));
+    const uint32x4_t c = vcagtq_f32(n, vdupq_n_f32(126));
+    const float32x4_t u = b * b;
+    const float32x4_t j = vfmaq_f32(vdupq_n_f32(0x1.ffffecp-1f) * b,
+                                    vfmaq_f32(vfmaq_f32(vdupq_n_f32(0x1.fffdb6p-2f), vdupq_n_f32(0x1.555e66p-3f), b),
+                                              vfmaq_f32(vdupq_n_f32(0x1.573e2ep-5f), vdupq_n_f32(0x1.0e4020p-7f), b), u),
+                                    u);
+    if (!vpaddd_u64(vreinterpretq_u64_u32(c))) return vfmaq_f32(k, j, k);
+    const uint32x4_t d = vandq_u32(vclezq_f32(n), vdupq_n_u32(0x82000000));
+    const float32x4_t s1 = vreinterpretq_f32_u32(vaddq_u32(d, vdupq_n_u32(0x7f000000)));
+    const float32x4_t s2 = vreinterpretq_f32_u32(vsubq_u32(e, d));
+    return vbslq_f32(vcagtq_f32(n, vdupq_n_f32(192)), s1 * s1, vbslq_f32(c, vfmaq_f32(s2, s2, j) * s1, vfmaq_f32(k, k, j)));
 }
+static inline v8 v8_exp(v8 x) { return (v8){exp4(x.lo), exp4(x.hi)}; }
+#else
+static inline v8 v8_exp(v8 x) {
+    const __m256 r = _mm256_set1_ps(0x1.8p23f);
+    const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
+    const __m256 n = z - r;
+    const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                      _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+    const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+    const __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1))));
+    const __m256 magnitude = _mm256_andnot_ps(_mm256_set1_ps(-0.f), n);
+    const __m256i c = _mm256_castps_si256(_mm256_cmp_ps(magnitude, _mm256_set1_ps(126), _CMP_GT_OQ));
+    const __m256 u = b * b;
+    const __m256 j = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
+                                                     _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+                                     u, _mm256_set1_ps(0x1.ffffecp-1f) * b);
+    if (!_mm256_movemask_ps(_mm256_castsi256_ps(c))) return _mm256_fmadd_ps(j, k, k);
+    const __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+                                       _mm256_set1_epi32((int)0x82000000u));
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
+    const __m256 d = _mm256_cmp_ps(magnitude, _mm256_set1_ps(192), _CMP_GT_OQ);
+    return _mm256_blendv_ps(_mm256_blendv_ps(_mm256_fmadd_ps(k, j, k), _mm256_fmadd_ps(s2, j, s2) * s1, _mm256_castsi256_ps(c)),
+                            s1 * s1, d);
+}
+#endif
 
 // tanh(y) = 1 − 2 / (e^{2y} + 1), absolute error ~1e-7 (libm's tanhf differs between glibc's
 // x86-64 and AArch64 builds in ~0.06% of floats, so it cannot be the function both compute).
