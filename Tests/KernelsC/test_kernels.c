@@ -379,6 +379,96 @@ static void test_rows(const split_kernel_table *p) {
     }
 }
 
+// The element-wise kernels and attention give the same bits on the AVX2 and NEON paths (the same
+// operations in the same order; Vector8.h), so an x86 node and an ARM node agree on them. Each
+// kernel's outputs over fixed inputs are hashed (FNV-1a over the float bits) and compared with the
+// hash the AVX2 path gave on x86 when this was written: a NEON or AVX2 change in an operation, its
+// order or its rounding fails here on the architecture that changed. (AVX-512 attention sums in
+// 16 lanes, and the scalar path uses libm's expf: neither is held to these bits, but for RMS norm,
+// which every path computes as ggml does, in one scalar double sum.)
+static uint64_t hash_bits(uint64_t h, const void *data, size_t bytes) {
+    for (size_t i = 0; i < bytes; i++) h = (h ^ ((const uint8_t *)data)[i]) * 0x100000001b3u;
+    return h;
+}
+// Precise float semantics: under -ffast-math the inputs themselves (12 · uniform()) came out
+// differently on the two architectures (an FMA on one, a multiply and a subtraction on the other).
+#pragma float_control(precise, on, push)
+static float exact_uniform(void) { return (float)(int32_t)((seed = seed * 1664525u + 1013904223u) >> 8) / (1 << 23) - 1.f; }
+static void test_agreement(const split_kernel_table *p, int path) {
+    int eight_lanes = path == SPLIT_PATH_AVX2 || path == SPLIT_PATH_NEON || path == SPLIT_PATH_NEON_DOTPROD;
+    if (!eight_lanes && path != SPLIT_PATH_SCALAR) return;
+    static const size_t lengths[] = {1, 3, 8, 15, 16, 17, 33, 64, 131, 1000};
+    enum { softmax, log_sum_exp, argmax, silu_gate, gelu_tanh, rms_norm, attention, kernels };
+    static const char *const names[kernels] = {"softmax", "log_sum_exp", "argmax", "silu_gate", "gelu_tanh", "rms_norm", "attention"};
+    static const uint64_t want[kernels] = {0xd664cf952639e054, 0x6a2f9b5bb316cdff, 0x74795b3f9c0e458e, 0x4b541caaaf4cea87,
+                                           0x4db5c7c5d10d3991, 0x5b4a9fbe4c785502, 0x0d0793795eb54710};
+    uint64_t h[kernels];
+    for (int k = 0; k < kernels; k++) h[k] = 0xcbf29ce484222325u;
+    uint32_t saved = seed;
+    seed = 2718281;
+    static float a[1000], b[1000], up[1000], weight[1000];
+    for (size_t li = 0; li < COUNT(lengths); li++) {
+        size_t count = lengths[li];
+        for (size_t i = 0; i < count; i++) { a[i] = 12 * exact_uniform(); up[i] = exact_uniform(); weight[i] = exact_uniform(); }
+        a[count / 2] = li % 2 ? -100.f : 95.f;  // the exponential's out-of-range branch
+        float value = p->log_sum_exp(a, count);
+        h[log_sum_exp] = hash_bits(h[log_sum_exp], &value, 4);
+        uint64_t index = p->argmax(a, count);
+        h[argmax] = hash_bits(h[argmax], &index, 8);
+        memcpy(b, a, count * 4);
+        value = p->softmax(b, count);
+        h[softmax] = hash_bits(hash_bits(h[softmax], &value, 4), b, count * 4);
+        memcpy(b, a, count * 4);
+        p->silu_gate(b, up, count);
+        h[silu_gate] = hash_bits(h[silu_gate], b, count * 4);
+        for (size_t i = 0; i < count; i++) b[i] = a[i] / 3;
+        p->gelu_tanh(b, count);
+        h[gelu_tanh] = hash_bits(h[gelu_tanh], b, count * 4);
+        memcpy(b, a, count * 4);
+        p->rms_norm(b, weight, count, 1e-5f);
+        h[rms_norm] = hash_bits(h[rms_norm], b, count * 4);
+    }
+    // Inputs whose x · log2(e) is a tie, k + 0.5 exactly: the exponential's rounding to an integer
+    // must be to even on both. A softmax whose maximum is 0 sees them unchanged.
+    size_t ties = 0;
+    b[ties++] = 0;
+    for (int k = -40; k < 0; k++)
+        for (float x = (k + 0.5f) / 1.44269504088896341f, step = 0; step < 64 && ties < 64; step++) {
+            if (x * 1.44269504088896341f == k + 0.5f) { b[ties++] = x; break; }
+            x = nextafterf(x, step < 32 ? -INFINITY : INFINITY);
+            if (step == 31) x = nextafterf((k + 0.5f) / 1.44269504088896341f, INFINITY);
+        }
+    if (ties < 9) { fprintf(stderr, "FAIL %s: only %zu inputs at a rounding tie\n", path_name, ties); failures++; }
+    memcpy(a, b, ties * 4);
+    float value = p->softmax(b, ties);
+    h[softmax] = hash_bits(hash_bits(h[softmax], &value, 4), b, ties * 4);
+    value = p->log_sum_exp(a, ties);
+    h[log_sum_exp] = hash_bits(h[log_sum_exp], &value, 4);
+    // Head sizes with and without a tail of 8, keys in and past whole blocks of 8, a window, a cap.
+    static const size_t dims[] = {64, 24, 20, 13};
+    enum { heads = 4, kv_heads = 2, start = 11, rows = 6, total = start + rows };
+    static float q[rows * heads * 64], k[total * kv_heads * 64], v[total * kv_heads * 64];
+    static float out[rows * heads * 64], scores[heads * total];
+    for (size_t di = 0; di < COUNT(dims); di++) {
+        size_t dim = dims[di];
+        for (size_t i = 0; i < rows * heads * dim; i++) q[i] = exact_uniform();
+        for (size_t i = 0; i < total * kv_heads * dim; i++) { k[i] = exact_uniform(); v[i] = exact_uniform(); }
+        for (int variant = 0; variant < 3; variant++) {
+            p->attention(q, rows, start, k, v, heads, kv_heads, dim, heads * dim, kv_heads * dim, 0.125f,
+                         variant == 1 ? 5 : 0, variant == 2 ? 1.5f : 0.f, scores, out, 1);
+            h[attention] = hash_bits(h[attention], out, rows * heads * dim * 4);
+        }
+    }
+    seed = saved;
+    for (int kernel = 0; kernel < kernels; kernel++)
+        if ((eight_lanes || kernel == rms_norm) && h[kernel] != want[kernel]) {
+            fprintf(stderr, "FAIL %s %s: outputs hash to 0x%016llx, the AVX2 path's to 0x%016llx\n", path_name,
+                    names[kernel], (unsigned long long)h[kernel], (unsigned long long)want[kernel]);
+            failures++;
+        }
+}
+#pragma float_control(pop)
+
 int main(void) {
     ref = split_kernels_for_path(SPLIT_PATH_SCALAR);
     int tested = 0;
@@ -394,6 +484,7 @@ int main(void) {
         test_q4_0x8(p);
         test_block_panels(p);
         test_rows(p);
+        test_agreement(p, path);
         printf("%-13s %s\n", path_name, failures == before ? "ok" : "FAILED");
         tested++;
     }

@@ -5,6 +5,7 @@
 // and a cloud batch give the same bits for the same position), and nothing here needs a BLAS
 // library or its per-thread buffers. Heads run on the worker pool when the work is large enough.
 #include "SplitKernels.h"
+#include "Vector8.h"
 #include <math.h>
 #include <string.h>
 #pragma clang fp reassociate(off)
@@ -80,51 +81,41 @@ static void weighted_values(const float *p, const float *values, size_t kv_width
     }
 }
 
-#elif defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
+#elif defined(SPLIT_VECTOR8)  // AVX2 or NEON, with the same bits (Vector8.h)
 
-// The AVX2 form of the same idea: lane k of the result is the sum of a[k]'s 8 lanes.
-static inline __m256 transpose_sum8(const __m256 a[8]) {
-    __m256 b[4], c[2];
-    for (int i = 0; i < 4; i++)  // per 128-bit lane: (k:x, k':x, k:y, k':y)
-        b[i] = _mm256_add_ps(_mm256_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm256_unpackhi_ps(a[2 * i], a[2 * i + 1]));
-    for (int i = 0; i < 2; i++) {  // per 128-bit lane: keys 4i .. 4i+3
-        __m256d x = _mm256_castps_pd(b[2 * i]), y = _mm256_castps_pd(b[2 * i + 1]);
-        c[i] = _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(x, y)), _mm256_castpd_ps(_mm256_unpackhi_pd(x, y)));
+// The 8-lane FMA chains of keys [0, block) of a block, over the head's dimensions in order: each
+// key's chain alone decides its bits, so the dimensions run outside and q is loaded once for all
+// 8 keys (16 independent chains on NEON's two halves).
+static inline __attribute__((always_inline)) void key_chains(const float *q, const float *key, size_t kv_width,
+                                                             size_t hd, size_t block, v8 acc[8]) {
+    size_t full = hd / 8;
+    for (size_t k = 0; k < 8; k++) acc[k] = v8_zero();
+    for (size_t c = 0; c < full; c++) {
+        v8 qc = v8_load(q + 8 * c);
+        for (size_t k = 0; k < block; k++) acc[k] = v8_fma(qc, v8_load(key + k * kv_width + 8 * c), acc[k]);
     }
-    return _mm256_add_ps(_mm256_permute2f128_ps(c[0], c[1], 0x20), _mm256_permute2f128_ps(c[0], c[1], 0x31));
-}
-
-// Lanes [0, count) of a mask for maskload/maskstore.
-static inline __m256i lanes8(size_t count) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if (hd % 8) {
+        v8_mask tail = v8_lanes(hd % 8);
+        v8 qc = v8_load_lanes(q + 8 * full, tail);
+        for (size_t k = 0; k < block; k++) acc[k] = v8_fma(qc, v8_load_lanes(key + k * kv_width + 8 * full, tail), acc[k]);
+    }
 }
 
 // s[j] = scale · q·k_j: keys in blocks of 8, each key's dot product one 8-lane FMA chain over the
-// head's dimensions in order, then transpose_sum8. The portable loop below is one scalar chain
+// head's dimensions in order, then v8_transpose_sum. The portable loop below is one scalar chain
 // per key (the fixed order forbids vectorising it), which made attention 10-16% of a SmolLM2
 // decode step and 14-16% of a prefill on AVX2 (perf, session 9).
 static void scores_row(const float *q, const float *keys, size_t kv_width, size_t hd, size_t count, float scale,
                        float *s) {
-    size_t full = hd / 8;
-    __m256i tail = lanes8(hd % 8);
-    for (size_t j0 = 0; j0 < count; j0 += 8) {
-        size_t block = count - j0 < 8 ? count - j0 : 8;
-        __m256 acc[8];
-        for (size_t k = 0; k < 8; k++) {
-            __m256 a = _mm256_setzero_ps();
-            if (k < block) {
-                const float *key = keys + (j0 + k) * kv_width;
-                size_t c = 0;
-                for (; c < full; c++) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + 8 * c), _mm256_loadu_ps(key + 8 * c), a);
-                if (hd % 8)
-                    a = _mm256_fmadd_ps(_mm256_maskload_ps(q + 8 * c, tail), _mm256_maskload_ps(key + 8 * c, tail), a);
-            }
-            acc[k] = a;
-        }
-        __m256 sums = _mm256_mul_ps(transpose_sum8(acc), _mm256_set1_ps(scale));
-        if (block == 8) _mm256_storeu_ps(s + j0, sums);
-        else _mm256_maskstore_ps(s + j0, lanes8(block), sums);
+    v8 acc[8];
+    size_t j0 = 0;
+    for (; j0 + 8 <= count; j0 += 8) {  // the block size a constant: the accumulators stay in registers
+        key_chains(q, keys + j0 * kv_width, kv_width, hd, 8, acc);
+        v8_store(s + j0, v8_mul(v8_transpose_sum(acc), v8_set1(scale)));
+    }
+    if (j0 < count) {
+        key_chains(q, keys + j0 * kv_width, kv_width, hd, count - j0, acc);
+        v8_store_lanes(s + j0, v8_lanes(count - j0), v8_mul(v8_transpose_sum(acc), v8_set1(scale)));
     }
 }
 
@@ -132,18 +123,18 @@ static void scores_row(const float *q, const float *keys, size_t kv_width, size_
 static void weighted_values(const float *p, const float *values, size_t kv_width, size_t hd, size_t count, float *out) {
     for (size_t d0 = 0; d0 < hd; d0 += 32) {
         size_t width = hd - d0 < 32 ? hd - d0 : 32;
-        __m256i m[4];
-        for (int c = 0; c < 4; c++) m[c] = lanes8(width > 8 * (size_t)c ? width - 8 * c : 0);
-        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        v8_mask m[4];
+        for (int c = 0; c < 4; c++) m[c] = v8_lanes(width > 8 * (size_t)c ? width - 8 * c : 0);
+        v8 acc[4] = {v8_zero(), v8_zero(), v8_zero(), v8_zero()};
         for (size_t j = 0; j < count; j++) {
-            __m256 w = _mm256_set1_ps(p[j]);
+            v8 w = v8_set1(p[j]);
             const float *v = values + j * kv_width + d0;
             if (width == 32)
-                for (int c = 0; c < 4; c++) acc[c] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * c), acc[c]);
+                for (int c = 0; c < 4; c++) acc[c] = v8_fma(w, v8_load(v + 8 * c), acc[c]);
             else
-                for (int c = 0; c < 4; c++) acc[c] = _mm256_fmadd_ps(w, _mm256_maskload_ps(v + 8 * c, m[c]), acc[c]);
+                for (int c = 0; c < 4; c++) acc[c] = v8_fma(w, v8_load_lanes(v + 8 * c, m[c]), acc[c]);
         }
-        for (int c = 0; c < 4; c++) _mm256_maskstore_ps(out + d0 + 8 * c, m[c], acc[c]);
+        for (int c = 0; c < 4; c++) v8_store_lanes(out + d0 + 8 * c, m[c], acc[c]);
     }
 }
 
@@ -166,6 +157,22 @@ static void weighted_values(const float *p, const float *values, size_t kv_width
 }
 #endif
 
+// Gemma 2's soft-capping: cap · tanh(score / cap), after the scale, before the softmax; on eight
+// lanes where the path has them (v8_tanh: libm's tanhf differs between x86 and ARM).
+static void soft_cap(float *s, size_t count, float cap) {
+#if defined(SPLIT_VECTOR8)
+    v8 c = v8_set1(cap);
+    size_t j = 0;
+    for (; j + 8 <= count; j += 8) v8_store(s + j, v8_mul(c, v8_tanh(v8_div(v8_load(s + j), c))));
+    if (j < count) {
+        v8_mask tail = v8_lanes(count - j);
+        v8_store_lanes(s + j, tail, v8_mul(c, v8_tanh(v8_div(v8_load_lanes(s + j, tail), c))));
+    }
+#else
+    for (size_t j = 0; j < count; j++) s[j] = cap * tanhf(divide(s[j], cap));
+#endif
+}
+
 static void attention_head(void *context, size_t head, size_t heads) {
     (void)heads;
     const attention_job *job = context;
@@ -180,9 +187,7 @@ static void attention_head(void *context, size_t head, size_t heads) {
         float *s = job->scores + head * total;  // this head's row scratch, reused row after row
         scores_row(job->query + row * job->query_width + head * hd, keys + first * job->kv_width, job->kv_width, hd,
                    visible, job->scale, s);
-        // Gemma 2's soft-capping: cap · tanh(score / cap), after the scale, before the softmax.
-        if (job->softcap > 0)
-            for (size_t j = 0; j < visible; j++) s[j] = job->softcap * tanhf(s[j] / job->softcap);
+        if (job->softcap > 0) soft_cap(s, visible, job->softcap);
         split_softmax(s, visible);
         weighted_values(s, values + first * job->kv_width, job->kv_width, hd, visible,
                         job->output + row * job->query_width + head * hd);
