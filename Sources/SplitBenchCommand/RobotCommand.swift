@@ -79,8 +79,10 @@ struct RobotCommand: ParsableCommand {
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         let started = Date()
         var rows: [RobotBenchmark.Row] = []
-        for steps in actionSteps.isEmpty ? [nil] : actionSteps.map(Optional.some) {
+        for (pass, steps) in (actionSteps.isEmpty ? [nil] : actionSteps.map(Optional.some)).enumerated() {
             benchmark.actionSteps = steps
+            // Issue 7's re-planning client has no n_action_steps: its rows are run once.
+            benchmark.modes = pass == 0 ? mode : mode.filter { $0 != .futureStateReplan }
             for ratio in quantRatio {
                 benchmark.actionQuantRatio = ratio
                 rows += benchmark.run(policy: chunkPolicy) { row in
@@ -102,7 +104,7 @@ struct RobotCommand: ParsableCommand {
             let syncRows = rows.filter { $0.delaySteps == d && $0.mode == .sync && $0.quantRatio == 1 }
             guard let sync = syncRows.first(where: { $0.actionSteps == nil || $0.actionSteps == .fixed(chunkPolicy.horizon) })
                 ?? syncRows.first(where: { $0.actionSteps == actionSteps.first }) else { continue }
-            for n in actionSteps.isEmpty ? [nil] : actionSteps.map(Optional.some) {
+            for n in (actionSteps.isEmpty ? [] : actionSteps.map(Optional.some)) + [nil] {
                 for row in rows where row.delaySteps == d && row.actionSteps == n
                     && !(row.mode == .sync && row.quantRatio == 1 && row.actionSteps == sync.actionSteps) {
                     // A mode that never acted on a disturbance (the blend at large d) has no reaction to compare.
@@ -206,18 +208,13 @@ extension RobotCommand {
 
 extension RobotBenchmark.Mode: ExpressibleByArgument {}
 
-extension ChunkOverlap: ExpressibleByArgument {
-    /// "4", "adaptive" or "adaptive>=N".
-    public init?(argument: String) {
-        guard let overlap = try? ChunkOverlap(parsing: argument) else { return nil }
-        self = overlap
-    }
-}
+extension ChunkOverlap: ExpressibleByArgument {}
+extension ChunkActionSteps: ExpressibleByArgument {}
 
-extension ChunkActionSteps: ExpressibleByArgument {
-    /// "16" or "adaptive".
+extension ExpressibleByArgument where Self: ControlSettingText {
+    /// The setting's text form ("4", "adaptive", …), as `init(parsing:)` reads it.
     public init?(argument: String) {
-        guard let steps = try? ChunkActionSteps(parsing: argument) else { return nil }
-        self = steps
+        guard let setting = try? Self(parsing: argument) else { return nil }
+        self = setting
     }
 }

@@ -78,7 +78,8 @@ struct RobotLoopCommand: ParsableCommand {
             let row = try benchmark.measure(mode, delayLabel: 0, overlap: overlap) { scenario, pushes, settings, _ in
                 var settings = settings
                 if adoptEdgeMode {
-                    // Sync runs whole chunks, the async modes VLASH's cycle: either may be adopted.
+                    // Sync runs its chunks whole (unless a fixed n is asked for), the async modes
+                    // VLASH's cycle: either may be adopted.
                     settings.executionHorizon = settings.horizon
                     settings.overlap = overlap
                 }

@@ -81,15 +81,13 @@ struct ChunkCycleTests {
 
     @Test("with VLASH's action_quant_ratio 2 a chunk of 32 runs actions 1, 3, 5, … one per period, and the cycle is 16 periods")
     func quantizedExecution() {
-        var session = ControlSession(settings: ControlSettings(mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(),
-                                                               overlap: 4, actionQuantRatio: 2))
         let state = RobotState(position: .zero)
         let chunk = (0..<32).map { Point2(0.01 * Double($0), 0) }
-        guard let first = session.plan(step: 0, state: state, target: Self.target) else {
+        guard var session = ControlSession.withFirstChunk(chunk, target: Self.target, settings: ControlSettings(
+            mode: .futureStateAsync, horizon: 32, rollForward: DynamicsRollForward(), overlap: 4, actionQuantRatio: 2)) else {
             Issue.record("no request")
             return
         }
-        session.receive(chunk, for: first.id, atStep: 0, latencySteps: 0)
         #expect(session.buffer.remaining(from: 0) == 16)
         for step in 0..<12 {
             #expect(session.execute(step: step, state: state).command == chunk[2 * step + 1])

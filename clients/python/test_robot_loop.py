@@ -88,6 +88,8 @@ class ThinningTests(unittest.TestCase):
             return ChunkCycle("future-state", ARM, 32, quant_ratio=r, action_steps="adaptive", delay=delay).chunk_actions()
         self.assertEqual([adaptive(1, 4), adaptive(1, 8), adaptive(1, 20)], [16, 16, 20])
         self.assertEqual([adaptive(2, 8), adaptive(2, 12), adaptive(2, 20)], [16, 24, 32])
+        self.assertEqual(ChunkCycle("sync", ARM, 32, action_steps="adaptive", delay=DelayEstimator(initial_steps=20)).chunk_actions(),
+                         32, "sync runs whole chunks")
         self.assertEqual(ChunkCycle("naive", ARM, 32, action_steps=40).chunk_actions(), 32)
         self.assertEqual(ChunkCycle("naive", ARM, 32, action_steps=None).chunk_actions(), 32)
 

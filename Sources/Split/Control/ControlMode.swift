@@ -43,7 +43,8 @@ public struct ControlSettings: Sendable {
     /// VLASH's `n_action_steps`: the actions of each chunk the robot runs, counted in the
     /// chunk's own actions before `actionQuantRatio`'s thinning, as VLASH counts them (16 at
     /// r = 2: 8 periods); the rest are dropped and the next chunk starts after them. Fixed, or
-    /// adaptive (half the chunk, longer when the measured delay needs it). Nil: the whole chunk.
+    /// adaptive (async: half the chunk, longer when the measured delay needs it; sync: whole
+    /// chunks). Nil: the whole chunk.
     public var actionSteps: ChunkActionSteps?
 
     /// Settings with the defaults used by the benchmarks: H = 16; sync executes whole chunks;
@@ -65,11 +66,12 @@ public struct ControlSettings: Sendable {
         self.actionSteps = actionSteps
     }
 
-    /// The actions of each chunk the robot runs (before r's thinning) when the delay estimate is
-    /// `delayEstimateSteps`: `actionSteps`, or the whole chunk.
-    public func chunkActions(delayEstimateSteps: @autoclosure () -> Int) -> Int {
-        actionSteps?.actions(horizon: horizon, quantRatio: actionQuantRatio, alignedByObservation: aggregation == .softMask,
-                             delayEstimateSteps: delayEstimateSteps()) ?? horizon
+    /// The actions of each chunk asked for in `mode` (the settings' own by default) the robot
+    /// runs (before r's thinning) when the delay estimate is `delayEstimateSteps`:
+    /// `actionSteps`, or the whole chunk.
+    public func chunkActions(mode: ControlMode? = nil, delayEstimateSteps: @autoclosure () -> Int) -> Int {
+        actionSteps?.actions(horizon: horizon, quantRatio: actionQuantRatio, mode: mode ?? self.mode,
+                             alignedByObservation: aggregation == .softMask, delayEstimateSteps: delayEstimateSteps()) ?? horizon
     }
 
     /// The overlap in steps when the delay estimate is `delayEstimateSteps` (nil outside VLASH's

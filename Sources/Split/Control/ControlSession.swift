@@ -125,7 +125,7 @@ public struct ControlSession: Sendable {
         // per period (quantized execution).
         let r = settings.actionQuantRatio
         let kept = settings.actionSteps == nil ? actions
-            : Array(actions.prefix(settings.chunkActions(delayEstimateSteps: delay.steps)))
+            : Array(actions.prefix(settings.chunkActions(mode: mode, delayEstimateSteps: delay.steps)))
         let actions = r > 1 ? stride(from: r - 1, to: kept.count, by: r).map { kept[$0] } : kept
         switch mode {
         case .sync:

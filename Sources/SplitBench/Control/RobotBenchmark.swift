@@ -8,7 +8,8 @@ import Split
 public struct RobotBenchmark {
     /// The control strategies compared.
     public enum Mode: String, Sendable, Codable, CaseIterable {
-        /// The robot holds while each chunk is inferred, then executes all of it.
+        /// The robot holds while each chunk is inferred, then executes it (all of it, or the
+        /// row's fixed n_action_steps).
         case sync
         /// Async in VLASH's cycle, the chunk started where the buffer ends but conditioned on
         /// the state at request time (stale by then): VLASH's ablation without future state.

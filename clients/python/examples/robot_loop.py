@@ -18,8 +18,8 @@ flight, and the chunk starts where the buffer ends (or on arrival, if the buffer
 - ``sync`` holds the robot while each chunk is inferred.
 
 ``--action-steps N`` runs the first N actions of each chunk (VLASH's ``n_action_steps``; default
-``adaptive``: half the chunk, or as many as the delay estimate's periods when longer, as the Swift
-client runs) and
+``adaptive``: half the chunk, or as many as the delay estimate's periods when longer, whole chunks
+in sync, as the Swift client runs) and
 ``--quant-ratio r`` of those actions r−1, 2r−1, … one per period (VLASH's
 ``action_quant_ratio``: the chunk is run r times faster). A request unanswered after
 ``--timeout`` seconds is given up: the loop never waits for the network, keeps executing its
@@ -38,6 +38,10 @@ meet it: async chunks are not exact, nor is sync over an f16 link). The target i
 ``[x, y]``: the arm policy also takes ``[x, y, next x, next y]`` on a path, but a tracking target
 has no next waypoint. Replace ``PointMassRobot`` with your robot's
 state reading and command writing, and its dynamics model with yours.
+
+Differences from the Swift client: flags it would clamp (``--action-steps`` above the horizon,
+``--quant-ratio`` above the actions run) are refused here; ``--overlap`` has no ``adaptive>=N``
+form (the minimum is VLASH's 4); chunks longer than ``--horizon`` are cut to it.
 """
 import argparse
 import json
@@ -176,9 +180,12 @@ class ChunkCycle:
 
     def chunk_actions(self):
         """The actions run from each chunk, before the thinning: the fixed count, all (None), or
-        adaptive: half the chunk, or r·d̂ when the delay estimate's periods are more (ChunkActionSteps)."""
+        adaptive: half the chunk, or r·d̂ when the delay estimate's periods are more, whole chunks in
+        sync (ChunkActionSteps)."""
         r = self.quant_ratio
-        if self.action_steps == "adaptive":
+        if self.action_steps == "adaptive" and self.mode == "sync":
+            wanted = self.horizon  # sync runs whole chunks: each one costs a stall of d
+        elif self.action_steps == "adaptive":
             wanted = r * max(self.horizon // (2 * r), self.delay.steps)
         else:
             wanted = self.action_steps or self.horizon
