@@ -76,6 +76,13 @@ struct QuantizedModelLogitsTests {
             let row = Array(ours[(position * vocabulary)..<((position + 1) * vocabulary)])
             let difference = maxAbsDifference(row, expected.logits[position])
             #expect(difference <= (position < 2 ? 1e-4 : 0.25), "position \(position): max |Split − llama.cpp| = \(difference)")
+            // The x86 AVX2 and scalar paths compute RMS norm and the exponential as ggml does and
+            // follow llama.cpp's token-by-token logits at every position (≤ 1.9e-6, session 12);
+            // AVX-512's 16-lane attention sums were never measured here.
+            if [KernelPath.avx2, .scalar].contains(KernelPath.current) {
+                let oneByOne = maxAbsDifference(row, expected.logitsOneByOne[position])
+                #expect(oneByOne <= 1e-4, "position \(position): max |Split − llama.cpp token by token| = \(oneByOne)")
+            }
             for theirs in [expected.logits[position], expected.logitsOneByOne[position]] where difference <= 1e-4 || lead(theirs) > 0.25 {
                 #expect(argmax(row) == argmax(theirs), "position \(position)")
             }
