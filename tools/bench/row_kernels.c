@@ -5,7 +5,7 @@
 //   tools/bench/row_kernels.sh            x86: this tree against main, nanoseconds per call
 //   tools/bench/row_kernels.sh count      AArch64 under qemu: instructions per call, scalar vs NEON
 // argv[1] names the kernel, argv[2] how many calls; it prints nanoseconds per call (meaningless
-// under qemu, where the instruction count of 101 and 201 calls is what is read).
+// under qemu, where row_kernels.sh count reads the instructions of 2 calls less those of 1).
 #include "SplitKernels.h"
 #include <stdio.h>
 #include <stdlib.h>
