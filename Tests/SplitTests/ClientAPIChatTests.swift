@@ -20,7 +20,7 @@ let continueChatBody = #"""
 {"messages":[{"role":"system","content":"Always answer in Swift."},{"role":"user","content":"What does defer do?"},{"role":"assistant","content":" "},{"role":"user","content":"Show me."}],"model":"split","max_tokens":600,"temperature":0.5,"top_p":0.9,"frequency_penalty":0,"presence_penalty":0,"stream":true,"stop":["<|im_end|>"]}
 """#
 
-private func qwenTemplate() throws -> String {
+func qwenTemplate() throws -> String {
     try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/chat-templates/Qwen-Qwen2.5-7B-Instruct.jinja"), encoding: .utf8)
 }

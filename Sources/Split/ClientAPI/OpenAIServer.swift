@@ -5,7 +5,8 @@ import Prometheus
 
 /// The edge node's OpenAI-compatible HTTP endpoint (`POST /v1/completions`,
 /// `POST /v1/chat/completions`, `GET /v1/models`, `GET /v1/models/{model}`, `GET /health`,
-/// `GET /ready`), llama.cpp's `POST /infill` and Ollama's `POST /api/generate`, so editor
+/// `GET /ready`), llama.cpp's `POST /infill` and Ollama's `POST /api/generate`,
+/// `POST /api/chat`, `GET /api/tags`, `POST /api/show` and `GET /api/version`, so editor
 /// plugins that speak OpenAI's API, llama.cpp's (llama.vim, llama.vscode) or Ollama's work unchanged.
 public enum OpenAIServer {
     /// Builds the HTTP application serving `service`; the daemon runs it with `runService()`,
@@ -32,6 +33,10 @@ public enum OpenAIServer {
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let ollama = CompletionEndpoint<_, OllamaGenerateDialect>(
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let ollamaChat = CompletionEndpoint<_, OllamaChatDialect>(
+            service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
+        let servedModel = service.servedModel
+        let limits = configuration.limits
         let router = Router(context: SplitRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         router.post("/v1/completions") { request, context in
@@ -45,6 +50,29 @@ public enum OpenAIServer {
         }
         router.post("/api/generate") { request, context in
             await ollama.respond(to: request, channel: context.channel)
+        }
+        router.post("/api/chat") { request, context in
+            await ollamaChat.respond(to: request, channel: context.channel)
+        }
+        router.get("/api/tags") { _, _ in
+            jsonResponse(OllamaModelList(servedModel))
+        }
+        router.post("/api/show") { request, _ in
+            do {
+                let body = try await request.body.collect(upTo: limits.maxMessageBytes)
+                let shown = try OllamaShowRequest.decode(Data(body.readableBytesView), limits: limits)
+                guard shown.model == modelName || shown.model == modelName + ":latest" else {
+                    throw ClientAPIError(.notFound, "model \"\(shown.model)\" not found; this node serves \"\(modelName)\"", parameter: "model")
+                }
+                return jsonResponse(OllamaShowResponse(servedModel))
+            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                return ollamaErrorResponse(ClientAPIError(.tooLarge, "the request body is larger than \(limits.maxMessageBytes) bytes"))
+            } catch {
+                return ollamaErrorResponse(ClientAPIError(serviceError: error))
+            }
+        }
+        router.get("/api/version") { _, _ in
+            jsonResponse(["version": OllamaModelRoutes.version])
         }
         router.get("/v1/models") { _, _ in
             jsonResponse(OpenAIModelList(modelName: modelName, created: unixTime()))
@@ -84,6 +112,11 @@ public enum OpenAIServer {
     /// The response for a failed request: an OpenAI error body with the matching status.
     static func errorResponse(_ error: ClientAPIError) -> Response {
         jsonResponse(OpenAIErrorBody(error), status: error.httpStatus)
+    }
+
+    /// The response for a failed Ollama request: `{"error": ...}` with the matching status.
+    static func ollamaErrorResponse(_ error: ClientAPIError) -> Response {
+        jsonResponse(OllamaErrorBody(error: error.message), status: error.httpStatus)
     }
 
     /// Seconds since 1970, as OpenAI's `created`.

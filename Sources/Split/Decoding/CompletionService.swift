@@ -4,10 +4,17 @@
 public protocol CompletionService: Sendable {
     /// Model name shown to clients (`GET /v1/models`).
     var modelName: String { get }
+    /// What Ollama's `GET /api/tags` and `POST /api/show` report about the model.
+    var servedModel: ServedModel { get }
     /// Runs one completion, calling `onEvent` for each piece of text as it becomes final, then
     /// returns the summary. Called from any thread; implementations serialise as they need.
     /// - Throws: `CompletionError` (or the underlying error) with a message fit for a client.
     func complete(_ request: CompletionRequest, onEvent: @escaping @Sendable (CompletionEvent) -> Void) async throws -> CompletionSummary
+}
+
+extension CompletionService {
+    /// The model known by name only, for services without a model file of their own.
+    public var servedModel: ServedModel { ServedModel(name: modelName) }
 }
 
 /// A streamed piece of a completion.

@@ -102,6 +102,8 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
     /// Prometheus metrics, served at `GET /metrics` on the HTTP port.
     public let metrics: EdgeMetrics
     public let modelName: String
+    /// The model as Ollama's `/api/tags` and `/api/show` describe it.
+    public let servedModel: ServedModel
     public let file: ModelFile
     let model: TransformerModel
     private let tokenizer: BPETokenizer
@@ -191,6 +193,7 @@ public final class EdgeService: CompletionService, @unchecked Sendable {
         let sockets = max(1, configuration.workers) * Self.maxSplitGeneratorsPerWorker * replicaCount * 3 + 64
         context = try ZMQContext(maxSockets: Int32(min(sockets, 60_000)))
         modelName = (configuration.modelPath as NSString).lastPathComponent
+        servedModel = ServedModel(file: file, name: modelName, digest: identity, supportsInfill: (try? fim.get()) != nil)
         if let settings = configuration.replanning, configuration.link != nil {
             let replanner = try LinkReplanner(shape: ModelShape(model: model, name: modelName), configuration: settings)
             metrics.planSplitLayer.set(to: Double(replanner.choice.splitLayer))
