@@ -59,6 +59,10 @@ curl -s "http://127.0.0.1:$HTTP_PORT/infill" -H 'Content-Type: application/json'
     -d '{"input_prefix": "def read_lines(path):\n    with open(path) as f:\n        ", "input_suffix": "\n    return lines\n", "n_predict": 32, "temperature": 0}'
 echo
 
+echo; echo "== Ollama's API (Continue's ollama provider, Open WebUI): GET /api/tags lists the served model"
+curl -s "http://127.0.0.1:$HTTP_PORT/api/tags"
+echo
+
 POLICY=${POLICY:-models/split-robot-policy.gguf}
 POLICY_SPLIT_LAYER=${POLICY_SPLIT_LAYER:-2}
 POLICY_PORT=${POLICY_PORT:-5557}
