@@ -15,41 +15,12 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
     /// non-streamed completion is cancelled when the client on `channel` goes away.
     func respond(to request: Request, channel: (any Channel)? = nil) async -> Response {
         do {
-            // Refuse a declared oversize body at once, before reading (or, with
-            // `Expect: 100-continue`, before the client even sends) any of it.
-            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limits.maxMessageBytes {
-                throw ClientAPIError(.tooLarge, "the request body is \(declared) bytes; the limit is \(limits.maxMessageBytes)")
-            }
-            let body = try await collectBody(of: request)
+            let body = try await RequestBody.collect(request, limits: limits, timeoutSeconds: bodyTimeoutSeconds)
             let decoded = try Dialect.decode(Data(body.readableBytesView), limits: limits)
             let id = Dialect.idPrefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             return decoded.stream ? await streamed(decoded, id: id) : try await whole(decoded.request, id: id, channel: channel)
         } catch {
             return errorResponse(ClientAPIError(serviceError: error))
-        }
-    }
-
-    /// The whole body, at most `limits.maxMessageBytes`, arrived within `bodyTimeoutSeconds`.
-    /// - Throws: `ClientAPIError` `.tooLarge` or `.requestTimeout`.
-    private func collectBody(of request: Request) async throws -> ByteBuffer {
-        let (limit, timeout) = (limits.maxMessageBytes, bodyTimeoutSeconds)
-        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                do {
-                    return try await request.body.collect(upTo: limit)
-                } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                    throw ClientAPIError(.tooLarge, "the request body is larger than \(limit) bytes")
-                }
-            }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let body = first else {
-                throw ClientAPIError(.requestTimeout, "the request body did not arrive within \(timeout) s")
-            }
-            return body
         }
     }
 
@@ -113,5 +84,38 @@ struct CompletionEndpoint<Service: CompletionService, Dialect: CompletionDialect
             status: .ok,
             headers: [.contentType: framing.contentType, .cacheControl: "no-cache"],
             body: body)
+    }
+}
+
+/// Reading a request body for every JSON route: a declared oversize body is refused before any of
+/// it is read, and the whole body must arrive within the slow-body timeout.
+enum RequestBody {
+    /// The whole body of `request`, at most `limits.maxMessageBytes`, arrived within `timeoutSeconds`.
+    /// - Throws: `ClientAPIError` `.tooLarge` or `.requestTimeout`.
+    static func collect(_ request: Request, limits: ClientAPILimits, timeoutSeconds: Double) async throws -> ByteBuffer {
+        let limit = limits.maxMessageBytes
+        // Refuse a declared oversize body at once, before reading (or, with
+        // `Expect: 100-continue`, before the client even sends) any of it.
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw ClientAPIError(.tooLarge, "the request body is \(declared) bytes; the limit is \(limit)")
+        }
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await request.body.collect(upTo: limit)
+                } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                    throw ClientAPIError(.tooLarge, "the request body is larger than \(limit) bytes")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeoutSeconds * 1e9))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw ClientAPIError(.requestTimeout, "the request body did not arrive within \(timeoutSeconds) s")
+            }
+            return body
+        }
     }
 }

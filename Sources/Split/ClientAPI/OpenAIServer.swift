@@ -36,7 +36,7 @@ public enum OpenAIServer {
         let ollamaChat = CompletionEndpoint<_, OllamaChatDialect>(
             service: service, limits: configuration.limits, bodyTimeoutSeconds: configuration.bodyTimeoutSeconds)
         let servedModel = service.servedModel
-        let limits = configuration.limits
+        let (limits, bodyTimeout) = (configuration.limits, configuration.bodyTimeoutSeconds)
         let router = Router(context: SplitRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         router.post("/v1/completions") { request, context in
@@ -59,14 +59,12 @@ public enum OpenAIServer {
         }
         router.post("/api/show") { request, _ in
             do {
-                let body = try await request.body.collect(upTo: limits.maxMessageBytes)
+                let body = try await RequestBody.collect(request, limits: limits, timeoutSeconds: bodyTimeout)
                 let shown = try OllamaShowRequest.decode(Data(body.readableBytesView), limits: limits)
                 guard shown.model == modelName || shown.model == modelName + ":latest" else {
                     throw ClientAPIError(.notFound, "model \"\(shown.model)\" not found; this node serves \"\(modelName)\"", parameter: "model")
                 }
                 return jsonResponse(OllamaShowResponse(servedModel))
-            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                return ollamaErrorResponse(ClientAPIError(.tooLarge, "the request body is larger than \(limits.maxMessageBytes) bytes"))
             } catch {
                 return ollamaErrorResponse(ClientAPIError(serviceError: error))
             }

@@ -48,13 +48,12 @@ public struct ServedModel: Sendable, Equatable {
         let attributes = files.compactMap { try? FileManager.default.attributesOfItem(atPath: $0) }
         sizeBytes = attributes.reduce(0) { $0 + (($1[.size] as? NSNumber)?.intValue ?? 0) }
         modifiedAt = attributes.compactMap { $0[.modificationDate] as? Date }.max()
+        parameterCount = file.store.tensorNames.reduce(0) { $0 + ((try? file.store.weight($1))?.elementCount ?? 0) }
         if let gguf = file.store as? GGUFFile {
             format = "gguf"
-            parameterCount = gguf.tensorNames.reduce(0) { $0 + (gguf.tensorInfo($1)?.elementCount ?? 0) }
             quantizationLevel = gguf.int("general.file_type").flatMap { Self.fileTypeNames[$0] } ?? "unknown"
         } else {
             format = "safetensors"
-            parameterCount = file.store.tensorNames.reduce(0) { $0 + ((try? file.store.weight($1))?.elementCount ?? 0) }
         }
     }
 
